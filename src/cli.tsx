@@ -1,0 +1,106 @@
+// slidetriage: the interactive app by default, headless subcommands for scripts.
+// Interactive and headless paths share config and engine, nothing else.
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, mergeConfig, overridesFromPairs, type Config } from './config.js';
+import { processOutput } from './headless/output.js';
+
+const USAGE = `slidetriage — triage of blood-smear images for Acute Lymphoblastic Leukaemia
+
+Usage:
+  slidetriage [--incoming DIR] [--model DIR]          open the triage app (default folder ./incoming)
+  slidetriage predict <files or folders…> [--model DIR] [--json | --csv] [--batch N]
+  slidetriage bench-engine [--quick] [--out FILE]     forward-pass timings (npm run bench:engine)
+
+Options for every command:
+  --config FILE        a JSON configuration file (default ./slidetriage.json when present)
+  --set KEY=VALUE      override one configuration value, e.g. --set images.maxPixels=1000000
+  --backend NAME       auto, tensorflow-gpu, tensorflow, wasm or cpu
+  --model DIR          model bundle (default: the shipped models/default)
+  -h, --help           this text
+`;
+
+const COMMON = {
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  incoming: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  csv: { type: 'boolean' },
+  batch: { type: 'string' },
+  quick: { type: 'boolean' },
+  out: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const satisfies ParseArgsConfig['options'];
+
+class UsageError extends Error {}
+
+function configFrom(values: Record<string, unknown>): Config {
+  let overrides = overridesFromPairs((values.set as string[] | undefined) ?? []);
+  const flags: Record<string, unknown> = {};
+  if (values.backend) flags.backend = values.backend;
+  if (values.model) flags.model = values.model;
+  if (values.incoming) flags.incoming = values.incoming;
+  overrides = mergeConfig(overrides, flags as never);
+  return loadConfig({ file: values.config as string | undefined, overrides });
+}
+
+function positiveInt(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number of at least 1, got "${raw}"`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: COMMON, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  const config = configFrom(values);
+  const out = processOutput(values.quiet);
+  switch (command) {
+    case undefined: {
+      const { runApp } = await import('./app.js');
+      return runApp(config);
+    }
+    case 'predict': {
+      if (!rest.length) throw new UsageError('predict needs at least one file or folder');
+      if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
+      const { runPredict } = await import('./headless/predict.js');
+      return runPredict(config, { paths: rest, format: values.json ? 'json' : values.csv ? 'csv' : 'text', batch: positiveInt(values.batch, '--batch', config.predict.batch) }, out);
+    }
+    case 'bench-engine': {
+      const { runBenchEngine, DEFAULT_CASES } = await import('./headless/bench-engine.js');
+      const cases = values.quick ? DEFAULT_CASES.filter((c) => c.variant === 'b0').map((c) => ({ ...c, runs: 3 })) : DEFAULT_CASES;
+      return runBenchEngine(config, cases, path.resolve(values.out ?? 'bench-results/engine.json'), out);
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n\n${err instanceof UsageError ? USAGE : ''}`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`error: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

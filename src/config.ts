@@ -1,0 +1,161 @@
+// Configuration: config/default.json, then a user file, then CLI flags; each layer validated by one zod schema.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export const configSchema = z
+  .object({
+    incoming: z.string().min(1),
+    store: z.string().min(1),
+    journal: z.string().min(1),
+    model: z.string().min(1),
+    backend: z.enum(BACKENDS),
+    /** Worker threads for runtimes that can use them; 0 = let the runtime decide. */
+    threads: z.number().int().min(0).max(256),
+    images: z
+      .object({
+        extensions: z.array(z.string().regex(/^[a-z0-9]+$/, 'lower-case extension without a dot')).min(1),
+        maxPixels: z.number().int().min(1).max(1_000_000_000),
+        maxBytes: z.number().int().min(1),
+        resize: z.enum(['stretch', 'letterbox']),
+      })
+      .strict(),
+    predict: z.object({ batch: z.number().int().min(1).max(512) }).strict(),
+    explain: z
+      .object({
+        methods: z.array(z.enum(['gradcam', 'cam', 'lime', 'ig'])),
+        colormap: z.enum(['turbo', 'jet']),
+        alpha: z.number().min(0).max(1),
+        lime: z
+          .object({
+            samples: z.number().int().min(10).max(10_000),
+            segments: z.number().int().min(2).max(1_000),
+            seed: z.number().int(),
+          })
+          .strict(),
+        ig: z
+          .object({
+            steps: z.number().int().min(2).max(1_024),
+            baseline: z.enum(['black', 'white', 'blur']),
+          })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Repository root (where config/ and models/ live), whatever the working directory. */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+type JsonObject = { [k: string]: Json };
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge: objects merge key by key, everything else (arrays included) replaces. */
+export function mergeConfig(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] = isObject(v) && isObject(out[k]) ? mergeConfig(out[k] as JsonObject, v) : v;
+  }
+  return out;
+}
+
+/** One line per problem: the dotted field, then what is allowed. */
+export function describeIssues(error: z.ZodError, source: string): string {
+  const lines = error.issues.map((issue) => {
+    const field = issue.path.length ? issue.path.join('.') : '(top level)';
+    return `  ${field}: ${issue.message}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+function readJson(file: string): JsonObject {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new ConfigError(`configuration file ${file} must hold a JSON object`);
+  return parsed;
+}
+
+/** Turns `--set images.maxPixels=1000` style pairs into a nested object; values parse as JSON when they can. */
+export function overridesFromPairs(pairs: string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set needs key=value, got "${pair}"`);
+    const keys = pair.slice(0, eq).split('.');
+    const raw = pair.slice(eq + 1);
+    let value: Json;
+    try {
+      value = JSON.parse(raw) as Json;
+    } catch {
+      value = raw;
+    }
+    let node = out;
+    keys.slice(0, -1).forEach((k) => {
+      if (!isObject(node[k])) node[k] = {};
+      node = node[k] as JsonObject;
+    });
+    node[keys[keys.length - 1]] = value;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  /** A user configuration file; defaults to ./slidetriage.json when it exists. */
+  file?: string;
+  /** Values from CLI flags, already nested. */
+  overrides?: JsonObject;
+  cwd?: string;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const cwd = opts.cwd ?? process.cwd();
+  const defaultsFile = path.join(PACKAGE_ROOT, 'config', 'default.json');
+  let merged = readJson(defaultsFile);
+  const sources = [defaultsFile];
+  const userFile = opts.file ?? (fs.existsSync(path.join(cwd, 'slidetriage.json')) ? path.join(cwd, 'slidetriage.json') : undefined);
+  if (userFile) {
+    merged = mergeConfig(merged, readJson(path.resolve(cwd, userFile)));
+    sources.push(userFile);
+  }
+  if (opts.overrides) {
+    merged = mergeConfig(merged, opts.overrides);
+    sources.push('command-line flags');
+  }
+  const result = configSchema.safeParse(merged);
+  if (!result.success) throw new ConfigError(describeIssues(result.error, sources.join(' + ')));
+  const cfg = result.data;
+  // The default model path is relative to the package; user paths are relative to the working directory.
+  const resolveFrom = (p: string, isDefaultModel = false) =>
+    path.isAbsolute(p) ? p : path.resolve(isDefaultModel ? PACKAGE_ROOT : cwd, p);
+  return {
+    ...cfg,
+    incoming: resolveFrom(cfg.incoming),
+    store: resolveFrom(cfg.store),
+    journal: resolveFrom(cfg.journal),
+    model: resolveFrom(cfg.model, cfg.model === './models/default'),
+  };
+}

@@ -1,0 +1,79 @@
+// The typed message API between callers (UI, headless commands) and the engine worker.
+// Every request carries an id; the worker answers with progress events and then one result or error.
+import type { BackendChoice } from '../config.js';
+import type { BackendReport } from './tfjs/backend.js';
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  classes: string[];
+  inputSize: number;
+  variant: string;
+  resize: 'stretch' | 'letterbox';
+  parameters: number;
+  runtime: string;
+  dir: string;
+  /** Held-out metrics from the manifest, when the bundle has them. */
+  metrics: Record<string, unknown> | null;
+}
+
+export interface ClassifyResult {
+  /** One row per input, per-class probabilities in the order of ModelInfo.classes. */
+  probabilities: Float32Array[];
+  /** Wall time of the forward passes in the worker. */
+  ms: number;
+}
+
+export interface MemoryReport {
+  tensors: number;
+  tensorBytes: number;
+  heapUsed: number;
+  rss: number;
+  /** Bytes of the wasm backend's linear memory (0 on other backends). */
+  wasmHeap: number;
+}
+
+/** Request name → [payload, result]. */
+export interface EngineCalls {
+  init: [{ backend: BackendChoice; threads: number }, BackendReport];
+  load: [{ modelDir: string }, ModelInfo];
+  /** inputs: size × size × 3 floats in [0,1] per image; batch: images per forward pass. */
+  classify: [{ inputs: Float32Array[]; batch: number }, ClassifyResult];
+  memory: [Record<string, never>, MemoryReport];
+  /** Builds an untrained EfficientNet and times forward passes (bench:engine). */
+  benchForward: [{ variant: string; size: number; batch: number; runs: number }, { msPerRun: number[]; flops: number; parameters: number }];
+}
+
+export type CallName = keyof EngineCalls;
+export type CallPayload<K extends CallName> = EngineCalls[K][0];
+export type CallResult<K extends CallName> = EngineCalls[K][1];
+
+export type ToWorker =
+  | { kind: 'call'; id: number; name: CallName; payload: unknown }
+  | { kind: 'cancel'; id: number };
+
+export interface Progress {
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export type FromWorker =
+  | { kind: 'progress'; id: number; progress: Progress }
+  | { kind: 'result'; id: number; result: unknown }
+  | { kind: 'error'; id: number; error: { name: string; message: string } }
+  | { kind: 'log'; level: 'info' | 'warn'; message: string };
+
+export class EngineError extends Error {
+  constructor(name: string, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor() {
+    super('cancelled');
+  }
+}

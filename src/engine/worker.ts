@@ -1,0 +1,136 @@
+// The engine worker: owns TensorFlow.js, the loaded model and every forward pass, so the UI thread
+// never blocks on inference. It answers the calls of protocol.ts; cancellation is checked between batches.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { CancelledError, type CallName, type CallPayload, type CallResult, type FromWorker, type Progress, type ToWorker } from './protocol.js';
+import { resolveBackend, type BackendReport } from './tfjs/backend.js';
+import { TfjsRuntime } from './tfjs/tfjs-runtime.js';
+import { buildModel, defaultSpec } from './models/spec.js';
+import { forwardFlops } from './models/flops.js';
+import { isVariant } from './models/efficientnet.js';
+
+if (!parentPort) throw new Error('worker.ts must run in a worker thread');
+const port = parentPort;
+
+const send = (msg: FromWorker) => port.postMessage(msg);
+const cancelled = new Set<number>();
+let backend: BackendReport | null = null;
+let runtime: TfjsRuntime | null = null;
+
+interface CallContext {
+  id: number;
+  progress(p: Progress): void;
+  /** Lets pending messages (cancel) in, then throws if this call was cancelled. */
+  checkpoint(): Promise<void>;
+}
+
+type Handlers = { [K in CallName]: (payload: CallPayload<K>, ctx: CallContext) => Promise<CallResult<K>> };
+
+function requireRuntime(): TfjsRuntime {
+  if (!runtime) throw new Error('the engine has no backend yet: call init first');
+  return runtime;
+}
+
+const handlers: Handlers = {
+  async init({ backend: choice, threads }) {
+    backend = await resolveBackend(choice, threads);
+    runtime ??= new TfjsRuntime(`tfjs-${backend.backend}`);
+    return backend;
+  },
+
+  async load({ modelDir }) {
+    return requireRuntime().load(modelDir);
+  },
+
+  async classify({ inputs, batch }, ctx) {
+    const rt = requireRuntime();
+    const info = rt.loaded;
+    if (!info) throw new Error('no model loaded');
+    const classes = info.manifest.spec.classes.length;
+    const probabilities: Float32Array[] = [];
+    let ms = 0;
+    for (let start = 0; start < inputs.length; start += batch) {
+      await ctx.checkpoint();
+      const chunk = inputs.slice(start, start + batch);
+      const packed = new Float32Array(chunk.reduce((n, a) => n + a.length, 0));
+      let offset = 0;
+      for (const a of chunk) {
+        packed.set(a, offset);
+        offset += a.length;
+      }
+      const t0 = performance.now();
+      const out = await rt.classify(packed, chunk.length);
+      ms += performance.now() - t0;
+      for (let i = 0; i < chunk.length; i++) probabilities.push(out.slice(i * classes, (i + 1) * classes));
+      ctx.progress({ done: Math.min(start + batch, inputs.length), total: inputs.length });
+    }
+    return { probabilities, ms };
+  },
+
+  async memory() {
+    const m = tf.memory();
+    const p = process.memoryUsage();
+    // The wasm backend's linear memory only grows; its size shows whether a run leaks on the wasm side.
+    const wasmHeap = (tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength : undefined) ?? 0;
+    return { tensors: m.numTensors, tensorBytes: m.numBytes, heapUsed: p.heapUsed, rss: p.rss, wasmHeap };
+  },
+
+  async benchForward({ variant, size, batch, runs }, ctx) {
+    if (!backend) throw new Error('call init first');
+    if (!isVariant(variant)) throw new Error(`unknown variant ${variant}`);
+    const model = buildModel(defaultSpec(variant, ['a', 'b', 'c', 'd'], { inputSize: size }), 1);
+    try {
+      const input = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7);
+      const once = async () => {
+        const t0 = performance.now();
+        const out = model.predict(input) as tf.Tensor;
+        await out.data();
+        out.dispose();
+        return performance.now() - t0;
+      };
+      await once(); // warm-up: kernels compiled, buffers allocated
+      const msPerRun: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        await ctx.checkpoint();
+        msPerRun.push(await once());
+        ctx.progress({ done: i + 1, total: runs });
+      }
+      input.dispose();
+      return { msPerRun, flops: forwardFlops(model), parameters: model.countParams() };
+    } finally {
+      model.dispose();
+    }
+  },
+};
+
+async function handle(msg: Extract<ToWorker, { kind: 'call' }>): Promise<void> {
+  const ctx: CallContext = {
+    id: msg.id,
+    progress: (progress) => send({ kind: 'progress', id: msg.id, progress }),
+    checkpoint: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (cancelled.has(msg.id)) throw new CancelledError();
+    },
+  };
+  try {
+    const handler = handlers[msg.name] as (p: unknown, c: CallContext) => Promise<unknown>;
+    if (!handler) throw new Error(`unknown engine call "${msg.name}"`);
+    const result = await handler(msg.payload, ctx);
+    send({ kind: 'result', id: msg.id, result });
+  } catch (err) {
+    const e = err as Error;
+    send({ kind: 'error', id: msg.id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } });
+  } finally {
+    cancelled.delete(msg.id);
+  }
+}
+
+// Calls run one at a time, in order: the model and the backend are shared state.
+let queue: Promise<void> = Promise.resolve();
+port.on('message', (msg: ToWorker) => {
+  if (msg.kind === 'cancel') {
+    cancelled.add(msg.id);
+    return;
+  }
+  queue = queue.then(() => handle(msg));
+});

@@ -1,0 +1,181 @@
+// Reading slide images: every file either becomes a decoded RGB image or a rejection with a reason.
+// sharp decodes JPEG, PNG and TIFF (EXIF orientation applied); BMP, which sharp cannot read, goes
+// through bmp-ts after its header has been checked against the pixel limit.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { decode as decodeBmp } from 'bmp-ts';
+import sharp from 'sharp';
+
+/** Smaller than this on either side, an image cannot hold a cell worth classifying. */
+export const MIN_SIDE = 16;
+
+export type RejectionCode = 'too-small' | 'extension' | 'not-a-file' | 'unreadable' | 'empty' | 'too-large' | 'too-many-pixels' | 'undecodable' | 'changed';
+
+export class ImageRejected extends Error {
+  override name = 'ImageRejected';
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ImageLimits {
+  extensions: readonly string[];
+  maxPixels: number;
+  maxBytes: number;
+}
+
+export interface ImageFile {
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+  format: 'bmp' | 'sharp';
+}
+
+export interface RgbImage {
+  /** Interleaved RGB, 8 bits per channel, rows top to bottom. */
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+export function extensionOf(file: string): string {
+  return path.extname(file).slice(1).toLowerCase();
+}
+
+export function hasImageExtension(file: string, extensions: readonly string[]): boolean {
+  return extensions.includes(extensionOf(file));
+}
+
+/** Reads the whole file once, hashes it, and rejects files that change while being read. */
+export async function readImageFile(file: string, limits: ImageLimits): Promise<ImageFile> {
+  const ext = extensionOf(file);
+  if (!limits.extensions.includes(ext)) {
+    throw new ImageRejected('extension', `unsupported extension "${ext ? '.' + ext : '(none)'}"; accepted: ${limits.extensions.join(', ')}`);
+  }
+  let before;
+  try {
+    before = await fs.stat(file);
+  } catch (err) {
+    throw new ImageRejected('unreadable', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!before.isFile()) throw new ImageRejected('not-a-file', 'not a regular file');
+  if (before.size === 0) throw new ImageRejected('empty', 'the file is empty (0 bytes)');
+  if (before.size > limits.maxBytes) throw new ImageRejected('too-large', `the file has ${before.size} bytes, more than the limit of ${limits.maxBytes}`);
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (err) {
+    throw new ImageRejected('unreadable', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const after = await fs.stat(file).catch(() => null);
+  if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.length !== before.size) {
+    throw new ImageRejected('changed', 'the file changed while it was being read; it will be read again once it is complete');
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { path: file, bytes, sha256, format: isBmp(bytes) ? 'bmp' : 'sharp' };
+}
+
+function isBmp(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
+}
+
+/** Width and height from a BMP header, and whether the pixel data the header promises is all there. */
+function bmpHeader(bytes: Buffer): { width: number; height: number; complete: boolean } {
+  if (bytes.length < 30) throw new ImageRejected('undecodable', 'BMP header is truncated');
+  const offset = bytes.readUInt32LE(10);
+  const width = bytes.readInt32LE(18);
+  const height = Math.abs(bytes.readInt32LE(22));
+  const bitsPerPixel = bytes.readUInt16LE(28);
+  const compression = bytes.length >= 34 ? bytes.readUInt32LE(30) : 0;
+  if (width <= 0 || height <= 0) throw new ImageRejected('undecodable', `BMP header gives an impossible size ${width}×${height}`);
+  const rowBytes = Math.ceil((width * bitsPerPixel) / 32) * 4;
+  // Compressed BMPs (RLE) have no fixed size; bmp-ts reports their truncation itself.
+  const complete = compression === 1 || compression === 2 || offset + rowBytes * height <= bytes.length;
+  return { width, height, complete };
+}
+
+/** Decodes to 8-bit RGB with EXIF orientation applied. Rejects undecodable data and decompression bombs. */
+export async function decodeRgb(file: ImageFile, limits: Pick<ImageLimits, 'maxPixels'>): Promise<RgbImage> {
+  if (file.format === 'bmp') return decodeBmpRgb(file.bytes, limits.maxPixels);
+  let meta;
+  try {
+    meta = await sharp(file.bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw new ImageRejected('undecodable', `not a readable image: ${firstLine(err)}`);
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > limits.maxPixels) {
+    throw new ImageRejected('too-many-pixels', `${meta.width}×${meta.height} is ${pixels} pixels, more than the limit of ${limits.maxPixels}`);
+  }
+  try {
+    const { data, info } = await sharp(file.bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+      .rotate() // EXIF orientation
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { data, width: info.width, height: info.height };
+  } catch (err) {
+    throw new ImageRejected('undecodable', `cannot decode the image data: ${firstLine(err)}`);
+  }
+}
+
+function decodeBmpRgb(bytes: Buffer, maxPixels: number): RgbImage {
+  const header = bmpHeader(bytes);
+  const pixels = header.width * header.height;
+  if (pixels > maxPixels) throw new ImageRejected('too-many-pixels', `${header.width}×${header.height} is ${pixels} pixels, more than the limit of ${maxPixels}`);
+  if (!header.complete) throw new ImageRejected('undecodable', 'BMP pixel data is truncated');
+  let rgba: Buffer;
+  try {
+    rgba = decodeBmp(bytes, { toRGBA: true }).data;
+  } catch (err) {
+    throw new ImageRejected('undecodable', `cannot decode the BMP data: ${firstLine(err)}`);
+  }
+  const rgb = Buffer.allocUnsafe(pixels * 3);
+  for (let i = 0, j = 0; i < pixels; i++, j += 4) {
+    rgb[i * 3] = rgba[j];
+    rgb[i * 3 + 1] = rgba[j + 1];
+    rgb[i * 3 + 2] = rgba[j + 2];
+  }
+  return { data: rgb, width: header.width, height: header.height };
+}
+
+export type ResizeMode = 'stretch' | 'letterbox';
+
+/** Resizes to size × size (stretched as in the paper, or letterboxed on black) and scales to [0,1]. */
+export async function toModelInput(image: RgbImage, size: number, mode: ResizeMode): Promise<Float32Array> {
+  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(size, size, { fit: mode === 'stretch' ? 'fill' : 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const out = new Float32Array(size * size * 3);
+  for (let i = 0; i < out.length; i++) out[i] = data[i] / 255;
+  return out;
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
+
+export interface PreparedImage {
+  path: string;
+  sha256: string;
+  width: number;
+  height: number;
+  input: Float32Array;
+}
+
+/** File → model input, or an ImageRejected naming why not. */
+export async function prepareImage(file: string, limits: ImageLimits, size: number, mode: ResizeMode): Promise<PreparedImage> {
+  const read = await readImageFile(file, limits);
+  const rgb = await decodeRgb(read, limits);
+  if (rgb.width < MIN_SIDE || rgb.height < MIN_SIDE) {
+    throw new ImageRejected('too-small', `the image is only ${rgb.width}×${rgb.height} pixels; a slide needs at least ${MIN_SIDE}×${MIN_SIDE}`);
+  }
+  return { path: file, sha256: read.sha256, width: rgb.width, height: rgb.height, input: await toModelInput(rgb, size, mode) };
+}

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, makeBundle, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
+let bundle: string;
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+  bundle = await tempDir();
+  await makeBundle(bundle, { size: 32 });
+});
+
+describe('slidetriage predict', () => {
+  it('prints a result for every good fixture and a reason for every bad one, and exits 0', async () => {
+    const { code, stdout, stderr } = await cli(['predict', FIXTURES, '--model', bundle, '--json', '--batch', '4', '--backend', 'wasm']);
+    expect(code, stderr).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const byName = new Map(rows.map((r) => [path.relative(FIXTURES, r.path), r]));
+    const good = [...byName.entries()].filter(([, r]) => r.label);
+    const bad = [...byName.entries()].filter(([, r]) => r.error);
+    expect(good.length).toBe(25); // 20 C-NMC BMPs + 5 samples
+    expect(good.every(([name]) => name.startsWith('cnmc/') || name.startsWith('samples/'))).toBe(true);
+    for (const [, r] of good) {
+      expect(Object.keys(r.probabilities)).toEqual(['Benign', 'Early', 'Pre', 'Pro']);
+      expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.model).toMatch(/^test-untrained@/);
+      expect(typeof r.ms).toBe('number');
+    }
+    const reasons = Object.fromEntries(bad.map(([name, r]) => [name, r.error.code]));
+    expect(reasons).toMatchObject({
+      'bad/empty.jpg': 'empty',
+      'bad/truncated.jpg': 'undecodable',
+      'bad/truncated.bmp': 'undecodable',
+      'bad/text-named.png': 'undecodable',
+      'bad/notes.txt': 'extension',
+      'bad/bomb-50000x50000.png': 'too-many-pixels',
+      'bad/one-pixel-1x1.png': 'too-small',
+    });
+    expect(stderr).toMatch(/backend wasm/);
+  });
+
+  it('writes CSV with a header and one row per file', async () => {
+    const { code, stdout } = await cli(['predict', path.join(FIXTURES, 'samples'), path.join(FIXTURES, 'bad/empty.jpg'), '--model', bundle, '--csv']);
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe('path,sha256,label,p_Benign,p_Early,p_Pre,p_Pro,model,ms,error');
+    expect(lines).toHaveLength(1 + 5 + 1);
+    expect(lines.some((l) => l.includes('"') && l.includes('(tiff).TIF'))).toBe(false);
+    expect(lines.at(-1)).toMatch(/empty: the file is empty/);
+  });
+
+  it('exits 2 on bad usage and 1 when the model cannot load', async () => {
+    expect((await cli(['predict'])).code).toBe(2);
+    expect((await cli(['predict', FIXTURES, '--json', '--csv'])).code).toBe(2);
+    expect((await cli(['predict', FIXTURES, '--batch', 'zero'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    const badBackend = await cli(['predict', FIXTURES, '--backend', 'quantum']);
+    expect(badBackend.code).toBe(2);
+    expect(badBackend.stderr).toMatch(/backend/);
+    const missing = await cli(['predict', FIXTURES, '--model', path.join(bundle, 'nope')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/manifest\.json: missing/);
+  });
+});

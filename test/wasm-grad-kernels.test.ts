@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveBackend } from '../src/engine/tfjs/backend.js';
+import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
+
+/** Deterministic pseudo-random values, so both backends see the same inputs. */
+function values(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+async function onBackend(name: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<Float32Array> {
+  await tf.setBackend(name);
+  const t = fn();
+  const data = (await t.data()) as Float32Array;
+  t.dispose();
+  return data;
+}
+
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+type Pad = 'same' | 'valid';
+interface Case {
+  x: [number, number, number, number];
+  k: number;
+  stride: number;
+  pad: Pad;
+  cout?: number;
+  mul?: number;
+  dilation?: number;
+}
+
+const conv2dCases: Case[] = [
+  { x: [2, 7, 7, 3], k: 3, stride: 1, pad: 'same', cout: 4 },
+  { x: [2, 8, 9, 3], k: 3, stride: 2, pad: 'same', cout: 5 },
+  { x: [1, 9, 9, 4], k: 3, stride: 2, pad: 'valid', cout: 2 },
+  { x: [3, 5, 5, 6], k: 1, stride: 1, pad: 'same', cout: 7 },
+  { x: [1, 11, 10, 2], k: 5, stride: 3, pad: 'same', cout: 3 },
+];
+
+const depthwiseCases: Case[] = [
+  { x: [2, 7, 7, 3], k: 3, stride: 1, pad: 'same', mul: 1 },
+  { x: [2, 8, 8, 4], k: 3, stride: 2, pad: 'same', mul: 1 },
+  { x: [1, 9, 9, 3], k: 5, stride: 2, pad: 'valid', mul: 1 },
+  { x: [2, 10, 9, 2], k: 5, stride: 2, pad: 'same', mul: 2 },
+];
+
+describe('wasm gradient kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    await resolveBackend('wasm');
+  });
+
+  it.each(conv2dCases)('Conv2DBackpropFilter %o', async (c) => {
+    const w = [c.k, c.k, c.x[3], c.cout!] as [number, number, number, number];
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 1), c.x);
+        const filter = tf.tensor4d(values(tf.util.sizeFromShape(w), 2), w);
+        const y = tf.conv2d(x, filter, c.stride, c.pad);
+        const dy = tf.tensor(values(y.size, 3), y.shape);
+        return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, c.stride, c.pad).mul(dy).sum())(filter);
+      });
+    const expected = await onBackend('cpu', run);
+    const actual = await onBackend('wasm', run);
+    expect(actual.length).toBe(expected.length);
+    expect(relativeError(actual, expected)).toBeLessThan(1e-4);
+  });
+
+  it.each(depthwiseCases)('DepthwiseConv2dNative backprop (input and filter) %o', async (c) => {
+    const w = [c.k, c.k, c.x[3], c.mul!] as [number, number, number, number];
+    const d = c.dilation ?? 1;
+    const grads = (which: 0 | 1) => () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 4), c.x);
+        const filter = tf.tensor4d(values(tf.util.sizeFromShape(w), 5), w);
+        const y = tf.depthwiseConv2d(x, filter, c.stride, c.pad, 'NHWC', d);
+        const dy = tf.tensor(values(y.size, 6), y.shape);
+        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', d).mul(dy).sum())([x, filter]);
+        return which === 0 ? gx : gf;
+      });
+    for (const which of [0, 1] as const) {
+      const expected = await onBackend('cpu', grads(which));
+      const actual = await onBackend('wasm', grads(which));
+      expect(actual.length).toBe(expected.length);
+      expect(relativeError(actual, expected)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('frees every intermediate tensor', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(values(2 * 8 * 8 * 3, 7), [2, 8, 8, 3]);
+    const f = tf.tensor4d(values(3 * 3 * 3 * 1, 8), [3, 3, 3, 1]);
+    const grad = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same').sum());
+    tf.dispose(grad([x, f]));
+    const before = tf.memory().numBytes;
+    for (let i = 0; i < 5; i++) tf.dispose(grad([x, f]));
+    expect(tf.memory().numBytes).toBe(before);
+    tf.dispose([x, f]);
+  });
+
+  it('gives an input gradient through a whole EfficientNet-B0 on wasm', async () => {
+    await tf.setBackend('wasm');
+    const model = buildModel(defaultSpec('b0', ['a', 'b', 'c'], { inputSize: 64 }), 1);
+    const x = tf.tensor4d(values(64 * 64 * 3, 9).map((v) => v + 0.5), [1, 64, 64, 3]);
+    const g = tf.grad((input: tf.Tensor) => (model.predict(input) as tf.Tensor).mul(tf.tensor2d([[0, 1, 0]])).sum())(x);
+    const data = await g.data();
+    expect(data.every(Number.isFinite)).toBe(true);
+    expect(data.some((v) => v !== 0)).toBe(true);
+    tf.dispose([g, x]);
+    model.dispose();
+  });
+});
