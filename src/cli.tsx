@@ -4,12 +4,16 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, mergeConfig, overridesFromPairs, type Config } from './config.js';
 import { processOutput } from './headless/output.js';
+import { TRAIN_FLAGS } from './headless/train.js';
 
 const USAGE = `slidetriage — triage of blood-smear images for Acute Lymphoblastic Leukaemia
 
 Usage:
   slidetriage [--incoming DIR] [--model DIR]          open the triage app (default folder ./incoming)
   slidetriage predict <files or folders…> [--model DIR] [--json | --csv] [--batch N]
+  slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
+        [--lr 0.001] [--patience N] [--val-split 0.25] [--test-split 0] [--split blocks|stratified|file:PATH]
+        [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
   slidetriage bench-engine [--quick] [--out FILE]     forward-pass timings (npm run bench:engine)
 
 Options for every command:
@@ -33,6 +37,7 @@ const COMMON = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
 class UsageError extends Error {}
@@ -79,6 +84,16 @@ async function main(argv: string[]): Promise<number> {
       if (values.json && values.csv) throw new UsageError('choose one of --json and --csv');
       const { runPredict } = await import('./headless/predict.js');
       return runPredict(config, { paths: rest, format: values.json ? 'json' : values.csv ? 'csv' : 'text', batch: positiveInt(values.batch, '--batch', config.predict.batch) }, out);
+    }
+    case 'train': {
+      const { runTrain, trainOptionsFrom } = await import('./headless/train.js');
+      let options;
+      try {
+        options = trainOptionsFrom(values, config, argv);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return runTrain(config, options, !!values.json, out);
     }
     case 'bench-engine': {
       const { runBenchEngine, DEFAULT_CASES } = await import('./headless/bench-engine.js');

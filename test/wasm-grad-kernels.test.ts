@@ -63,20 +63,23 @@ describe('wasm gradient kernels match the cpu backend', () => {
     await resolveBackend('wasm');
   });
 
-  it.each(conv2dCases)('Conv2DBackpropFilter %o', async (c) => {
+  it.each(conv2dCases)('Conv2DBackpropFilter and Conv2DBackpropInput %o', async (c) => {
     const w = [c.k, c.k, c.x[3], c.cout!] as [number, number, number, number];
-    const run = () =>
+    const grads = (which: 0 | 1) => () =>
       tf.tidy(() => {
         const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 1), c.x);
         const filter = tf.tensor4d(values(tf.util.sizeFromShape(w), 2), w);
         const y = tf.conv2d(x, filter, c.stride, c.pad);
         const dy = tf.tensor(values(y.size, 3), y.shape);
-        return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, c.stride, c.pad).mul(dy).sum())(filter);
+        const [gx, gf] = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad).mul(dy).sum())([x, filter]);
+        return which === 0 ? gx : gf;
       });
-    const expected = await onBackend('cpu', run);
-    const actual = await onBackend('wasm', run);
-    expect(actual.length).toBe(expected.length);
-    expect(relativeError(actual, expected)).toBeLessThan(1e-4);
+    for (const which of [0, 1] as const) {
+      const expected = await onBackend('cpu', grads(which));
+      const actual = await onBackend('wasm', grads(which));
+      expect(actual.length).toBe(expected.length);
+      expect(relativeError(actual, expected)).toBeLessThan(1e-4);
+    }
   });
 
   it.each(depthwiseCases)('DepthwiseConv2dNative backprop (input and filter) %o', async (c) => {
@@ -121,5 +124,27 @@ describe('wasm gradient kernels match the cpu backend', () => {
     expect(data.some((v) => v !== 0)).toBe(true);
     tf.dispose([g, x]);
     model.dispose();
+  });
+});
+
+describe('batch-norm gradient', () => {
+  it("matches tfjs-core's own gradient for x, mean, variance, scale and offset", async () => {
+    const { fusedBatchNormGrad } = await import('../src/engine/tfjs/batchnorm-grad.js');
+    const { fusedBatchNormGradConfig } = await import('@tensorflow/tfjs-core/dist/gradients/FusedBatchNorm_grad.js');
+    await tf.setBackend('cpu');
+    const shape: [number, number, number, number] = [2, 3, 4, 5];
+    const x = tf.tensor4d(values(120, 11), shape);
+    const dy = tf.tensor4d(values(120, 12), shape);
+    const mean = tf.tensor1d(values(5, 13));
+    const variance = tf.tensor1d(values(5, 14).map((v) => v + 1));
+    const scale = tf.tensor1d(values(5, 15));
+    const offset = tf.tensor1d(values(5, 16));
+    const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, m, v, o, s, 1e-3).mul(dy).sum();
+    // tfjs-core's gradient first (resolveBackend registered ours already), then ours again.
+    tf.registerGradient(fusedBatchNormGradConfig);
+    const expected = tf.grads(f)([x, mean, variance, scale, offset]).map((t) => t.dataSync());
+    tf.registerGradient(fusedBatchNormGrad);
+    const actual = tf.grads(f)([x, mean, variance, scale, offset]).map((t) => t.dataSync());
+    for (let i = 0; i < 5; i++) expect(relativeError(actual[i] as Float32Array, expected[i] as Float32Array)).toBeLessThan(1e-5);
   });
 });

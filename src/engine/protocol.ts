@@ -2,6 +2,8 @@
 // Every request carries an id; the worker answers with progress events and then one result or error.
 import type { BackendChoice } from '../config.js';
 import type { BackendReport } from './tfjs/backend.js';
+import type { TrainOptions } from './train/options.js';
+import type { TrainResult } from './train/trainer.js';
 
 export interface ModelInfo {
   id: string;
@@ -41,6 +43,8 @@ export interface EngineCalls {
   classify: [{ inputs: Float32Array[]; batch: number }, ClassifyResult];
   memory: [Record<string, never>, MemoryReport];
   /** Builds an untrained EfficientNet and times forward passes (bench:engine). */
+  /** Trains a model bundle; progress events carry TrainProgress in `data`. */
+  train: [TrainOptions, TrainResult];
   benchForward: [{ variant: string; size: number; batch: number; runs: number }, { msPerRun: number[]; flops: number; parameters: number }];
 }
 
@@ -56,6 +60,8 @@ export interface Progress {
   done: number;
   total: number;
   message?: string;
+  /** Call-specific detail (TrainProgress for train). */
+  data?: unknown;
 }
 
 export type FromWorker =

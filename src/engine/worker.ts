@@ -8,6 +8,7 @@ import { TfjsRuntime } from './tfjs/tfjs-runtime.js';
 import { buildModel, defaultSpec } from './models/spec.js';
 import { forwardFlops } from './models/flops.js';
 import { isVariant } from './models/efficientnet.js';
+import { train } from './train/trainer.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -73,6 +74,14 @@ const handlers: Handlers = {
     // The wasm backend's linear memory only grows; its size shows whether a run leaks on the wasm side.
     const wasmHeap = (tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength : undefined) ?? 0;
     return { tensors: m.numTensors, tensorBytes: m.numBytes, heapUsed: p.heapUsed, rss: p.rss, wasmHeap };
+  },
+
+  async train(options, ctx) {
+    if (!backend) throw new Error('call init first');
+    return train(options, {
+      progress: (p) => ctx.progress({ done: p.step, total: p.steps, message: p.message, data: p }),
+      checkpoint: ctx.checkpoint,
+    });
   },
 
   async benchForward({ variant, size, batch, runs }, ctx) {

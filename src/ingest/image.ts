@@ -147,12 +147,17 @@ function decodeBmpRgb(bytes: Buffer, maxPixels: number): RgbImage {
 
 export type ResizeMode = 'stretch' | 'letterbox';
 
-/** Resizes to size × size (stretched as in the paper, or letterboxed on black) and scales to [0,1]. */
-export async function toModelInput(image: RgbImage, size: number, mode: ResizeMode): Promise<Float32Array> {
-  const { data } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+/** Resizes to size × size RGB bytes: stretched as in the paper, or letterboxed on black. */
+export async function resizeRgb(image: RgbImage, size: number, mode: ResizeMode): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
     .resize(size, size, { fit: mode === 'stretch' ? 'fill' : 'contain', background: { r: 0, g: 0, b: 0 }, kernel: 'lanczos3' })
     .raw()
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer();
+}
+
+/** Resizes to the model input and scales to [0,1]. */
+export async function toModelInput(image: RgbImage, size: number, mode: ResizeMode): Promise<Float32Array> {
+  const data = await resizeRgb(image, size, mode);
   const out = new Float32Array(size * size * 3);
   for (let i = 0; i < out.length; i++) out[i] = data[i] / 255;
   return out;

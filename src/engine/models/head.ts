@@ -50,7 +50,8 @@ export function classificationHead(features: tf.SymbolicTensor, numClasses: numb
       .apply(x) as tf.SymbolicTensor;
   }
   if (spec.dropout > 0) {
-    x = tf.layers.dropout({ rate: spec.dropout, seed, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
+    // No seed: a seeded tfjs dropout draws the same mask every step. Training seeds Math.random instead.
+    x = tf.layers.dropout({ rate: spec.dropout, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
   }
   const out = outputUnits(numClasses);
   return tf.layers

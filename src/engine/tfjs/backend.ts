@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendChoice } from '../../config.js';
 import { registerWasmGradKernels } from './wasm-grad-kernels.js';
+import { registerBatchNormGrad } from './batchnorm-grad.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 
@@ -73,6 +74,7 @@ export async function resolveBackend(choice: BackendChoice, threads = 0): Promis
     const reason = await tryStart(candidate, threads);
     if (reason === null) {
       const addedKernels = candidate === 'wasm' ? registerWasmGradKernels() : [];
+      registerBatchNormGrad();
       current = { backend: candidate, skipped, addedKernels };
       return current;
     }

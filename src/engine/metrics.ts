@@ -1,0 +1,199 @@
+// Classification metrics, one module for training, benchmarks and retraining. Scores are per-class
+// probabilities; labels are class indices.
+
+export interface PerClass {
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+  /** One-vs-rest ROC AUC; NaN when the class has no positives or no negatives. */
+  auc: number;
+  /** Average precision (area under the step precision-recall curve, as scikit-learn computes it). */
+  ap: number;
+}
+
+export interface Metrics {
+  n: number;
+  accuracy: number;
+  classes: string[];
+  perClass: Record<string, PerClass>;
+  macro: { precision: number; recall: number; f1: number; auc: number };
+  /** Mean of the per-class average precisions. */
+  mAP: number;
+  /** confusion[true][predicted] */
+  confusion: number[][];
+  /** Expected calibration error of the top-class probability, 15 equal-width bins. */
+  ece: number;
+  /** Binary positive-vs-rest AUC when a negative class is named (malignant vs benign). */
+  binary?: { negative: string; auc: number; accuracy: number; sensitivity: number; specificity: number };
+}
+
+export function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+export function confusionMatrix(labels: number[], predicted: number[], k: number): number[][] {
+  const m = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  labels.forEach((y, i) => m[y][predicted[i]]++);
+  return m;
+}
+
+/**
+ * ROC AUC by the rank statistic (Mann–Whitney U): ties in score count one half, exactly as the area
+ * under the ROC curve drawn through tied points.
+ */
+export function rocAuc(scores: number[], positive: boolean[]): number {
+  const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
+  let pos = 0;
+  let rankSum = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
+    const midRank = (i + j) / 2 + 1;
+    for (let t = i; t <= j; t++) {
+      if (positive[order[t]]) {
+        pos++;
+        rankSum += midRank;
+      }
+    }
+    i = j + 1;
+  }
+  const neg = scores.length - pos;
+  if (pos === 0 || neg === 0) return NaN;
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** Points of the ROC curve (false-positive rate, true-positive rate), tied scores taken together. */
+export function rocCurve(scores: number[], positive: boolean[]): Array<[number, number]> {
+  const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const P = positive.filter(Boolean).length;
+  const N = positive.length - P;
+  const points: Array<[number, number]> = [[0, 0]];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
+    for (let t = i; t <= j; t++) {
+      if (positive[order[t]]) tp++;
+      else fp++;
+    }
+    points.push([N ? fp / N : 0, P ? tp / P : 0]);
+    i = j + 1;
+  }
+  return points;
+}
+
+/**
+ * Average precision: Σ (R_n − R_{n−1}) P_n over score thresholds, tied scores forming one threshold
+ * (scikit-learn's average_precision_score). NaN without positives.
+ */
+export function averagePrecision(scores: number[], positive: boolean[]): number {
+  const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const P = positive.filter(Boolean).length;
+  if (P === 0) return NaN;
+  let tp = 0;
+  let fp = 0;
+  let prevRecall = 0;
+  let ap = 0;
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
+    for (let t = i; t <= j; t++) {
+      if (positive[order[t]]) tp++;
+      else fp++;
+    }
+    const recall = tp / P;
+    ap += (recall - prevRecall) * (tp / (tp + fp));
+    prevRecall = recall;
+    i = j + 1;
+  }
+  return ap;
+}
+
+export function expectedCalibrationError(probabilities: ArrayLike<number>[], labels: number[], bins = 15): number {
+  const count = new Array<number>(bins).fill(0);
+  const conf = new Array<number>(bins).fill(0);
+  const correct = new Array<number>(bins).fill(0);
+  probabilities.forEach((p, i) => {
+    const k = argmax(p);
+    const c = p[k];
+    const b = Math.min(bins - 1, Math.floor(c * bins));
+    count[b]++;
+    conf[b] += c;
+    if (k === labels[i]) correct[b]++;
+  });
+  const n = labels.length;
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b]) ece += (count[b] / n) * Math.abs(correct[b] / count[b] - conf[b] / count[b]);
+  return ece;
+}
+
+const safe = (num: number, den: number) => (den === 0 ? 0 : num / den);
+const meanOf = (xs: number[]) => {
+  const ok = xs.filter((x) => !Number.isNaN(x));
+  return ok.length ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
+};
+
+export function computeMetrics(probabilities: ArrayLike<number>[], labels: number[], classes: string[], negativeClass?: string): Metrics {
+  const k = classes.length;
+  const predicted = probabilities.map(argmax);
+  const confusion = confusionMatrix(labels, predicted, k);
+  const perClass: Record<string, PerClass> = {};
+  classes.forEach((name, c) => {
+    const tp = confusion[c][c];
+    const fp = confusion.reduce((s, row, r) => s + (r === c ? 0 : row[c]), 0);
+    const fn = confusion[c].reduce((s, v, p) => s + (p === c ? 0 : v), 0);
+    const precision = safe(tp, tp + fp);
+    const recall = safe(tp, tp + fn);
+    const scores = probabilities.map((p) => p[c]);
+    const positive = labels.map((y) => y === c);
+    perClass[name] = {
+      precision,
+      recall,
+      f1: safe(2 * precision * recall, precision + recall),
+      support: tp + fn,
+      auc: rocAuc(scores, positive),
+      ap: averagePrecision(scores, positive),
+    };
+  });
+  const pcs = Object.values(perClass);
+  const metrics: Metrics = {
+    n: labels.length,
+    accuracy: safe(
+      predicted.filter((p, i) => p === labels[i]).length,
+      labels.length,
+    ),
+    classes,
+    perClass,
+    macro: {
+      precision: meanOf(pcs.map((p) => p.precision)),
+      recall: meanOf(pcs.map((p) => p.recall)),
+      f1: meanOf(pcs.map((p) => p.f1)),
+      auc: meanOf(pcs.map((p) => p.auc)),
+    },
+    mAP: meanOf(pcs.map((p) => p.ap)),
+    confusion,
+    ece: expectedCalibrationError(probabilities, labels),
+  };
+  if (negativeClass !== undefined) {
+    const neg = classes.indexOf(negativeClass);
+    if (neg < 0) throw new Error(`negative class "${negativeClass}" is not one of ${classes.join(', ')}`);
+    const score = probabilities.map((p) => 1 - p[neg]);
+    const positive = labels.map((y) => y !== neg);
+    const predPos = predicted.map((p) => p !== neg);
+    const tp = predPos.filter((p, i) => p && positive[i]).length;
+    const tn = predPos.filter((p, i) => !p && !positive[i]).length;
+    const P = positive.filter(Boolean).length;
+    metrics.binary = {
+      negative: negativeClass,
+      auc: rocAuc(score, positive),
+      accuracy: safe(tp + tn, labels.length),
+      sensitivity: safe(tp, P),
+      specificity: safe(tn, labels.length - P),
+    };
+  }
+  return metrics;
+}

@@ -1,0 +1,83 @@
+// What `slidetriage train` takes, checked once at the edge and passed to the engine worker as is.
+import { z } from 'zod';
+import { VARIANT_NAMES, type Variant } from '../models/efficientnet.js';
+import { headSchema, PAPER_HEAD } from '../models/head.js';
+
+export const trainOptionsSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    outDir: z.string().min(1),
+    name: z.string().min(1),
+    variant: z.enum(VARIANT_NAMES as [Variant, ...Variant[]]),
+    imgSize: z.number().int().min(32).max(1024),
+    epochs: z.number().int().min(1).max(1000),
+    batch: z.number().int().min(1).max(1024),
+    /** Images per forward/backward pass; gradients are accumulated up to `batch` (memory bound on wasm). */
+    microBatch: z.number().int().min(1).max(1024),
+    lr: z.number().positive().max(1),
+    lrSchedule: z.enum(['constant', 'plateau']),
+    patience: z.number().int().min(1),
+    valSplit: z.number().min(0).max(0.9),
+    testSplit: z.number().min(0).max(0.9),
+    split: z.string().regex(/^(blocks|stratified|file:.+)$/, 'blocks, stratified or file:PATH'),
+    blockSize: z.number().int().min(1),
+    seed: z.number().int(),
+    resume: z.boolean(),
+    init: z.string().nullable(),
+    augment: z.object({ flips: z.boolean(), rot90: z.boolean(), colorJitter: z.number().min(0).max(0.5) }).strict(),
+    head: headSchema,
+    preprocessing: z.enum(['imagenet', 'none']),
+    float16: z.boolean(),
+    /** Benign class for the binary malignant-vs-benign figures, when the classes have one. */
+    negativeClass: z.string().nullable(),
+    checkpointMinutes: z.number().min(0.05),
+    extensions: z.array(z.string()),
+    maxPixels: z.number().int().positive(),
+    resize: z.enum(['stretch', 'letterbox']),
+    /** Stop after this many optimizer steps in total (tests use it to interrupt a run). */
+    maxSteps: z.number().int().positive().nullable(),
+    command: z.string(),
+    backend: z.string(),
+  })
+  .strict();
+export type TrainOptions = z.infer<typeof trainOptionsSchema>;
+
+export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
+  name: 'slidetriage',
+  variant: 'b0',
+  imgSize: 224,
+  epochs: 30,
+  batch: 32,
+  microBatch: 8,
+  lr: 0.001,
+  lrSchedule: 'constant',
+  patience: 5,
+  valSplit: 0.25,
+  testSplit: 0,
+  split: 'blocks',
+  blockSize: 20,
+  seed: 42,
+  resume: false,
+  init: null,
+  augment: { flips: true, rot90: true, colorJitter: 0.1 },
+  head: PAPER_HEAD,
+  preprocessing: 'imagenet',
+  float16: false,
+  negativeClass: null,
+  checkpointMinutes: 10,
+  maxSteps: null,
+};
+
+export interface TrainProgress {
+  phase: 'loading' | 'training' | 'evaluating' | 'saving';
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss: number | null;
+  accuracy: number | null;
+  imagesPerSecond: number | null;
+  etaSeconds: number | null;
+  learningRate: number;
+  message: string;
+}

@@ -1,0 +1,394 @@
+// The training loop of the paper's protocol: class-weighted cross-entropy, Adamax, early stopping on
+// validation loss with the best weights restored, light augmentation, deterministic with the seed.
+// Checkpoints go to <out>/checkpoint every N minutes and after every epoch; --resume continues from them.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadBundle, saveBundle, type Manifest } from '../bundle.js';
+import { computeMetrics, type Metrics } from '../metrics.js';
+import { buildModel, defaultSpec, type ModelSpec } from '../models/spec.js';
+import { toClassProbabilities } from '../models/head.js';
+import { CancelledError } from '../protocol.js';
+import { Adamax } from './adamax.js';
+import { colorJitter, dihedral, pickTransform } from './augment.js';
+import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
+import { classWeights, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
+import { loadImages, type CachedImages } from './image-cache.js';
+import type { TrainOptions, TrainProgress } from './options.js';
+
+export interface TrainHooks {
+  progress(p: TrainProgress): void;
+  /** Lets a cancel request in; throws CancelledError when the run should stop. */
+  checkpoint(): Promise<void>;
+}
+
+export interface Evaluation {
+  metrics: Metrics;
+  /** The same images averaged over the eight flips and rotations. */
+  tta: Metrics;
+}
+
+export interface TrainResult {
+  outDir: string;
+  manifest: Manifest;
+  stoppedBy: 'epochs' | 'early-stopping' | 'max-steps';
+  val: Evaluation | null;
+  test: Evaluation | null;
+  history: EpochRecord[];
+  seconds: number;
+}
+
+function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
+  return { dataDir: path.resolve(o.dataDir), classes, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing };
+}
+
+/** Copies weights layer by layer where name and shapes agree (a different head or class list is skipped). */
+export function copyMatchingWeights(from: tf.LayersModel, to: tf.LayersModel): { copied: number; skipped: string[] } {
+  let copied = 0;
+  const skipped: string[] = [];
+  for (const layer of to.layers) {
+    const weights = layer.getWeights();
+    if (!weights.length) continue;
+    let source: tf.layers.Layer | null = null;
+    try {
+      source = from.getLayer(layer.name);
+    } catch {
+      source = null;
+    }
+    const values = source?.getWeights() ?? [];
+    if (values.length === weights.length && values.every((v, i) => tf.util.arraysEqual(v.shape, weights[i].shape))) {
+      layer.setWeights(values);
+      copied++;
+    } else {
+      skipped.push(layer.name);
+    }
+    // getWeights() hands out the live variables, not copies: nothing to dispose here.
+  }
+  return { copied, skipped };
+}
+
+/** Packs images idx into one float batch, augmented with `random` when given. */
+function makeBatch(cache: CachedImages, idx: number[], opts: TrainOptions['augment'] | null, random: () => number): Float32Array {
+  const { size, stride, pixels } = cache;
+  const out = new Float32Array(idx.length * stride);
+  idx.forEach((i, k) => {
+    const src = pixels.subarray(i * stride, (i + 1) * stride);
+    dihedral(src, out, k * stride, size, opts ? pickTransform(opts, random) : 0, 1 / 255);
+    if (opts) colorJitter(out, k * stride, size * size, opts.colorJitter, random);
+  });
+  return out;
+}
+
+export async function train(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult> {
+  const systemRandom = Math.random;
+  try {
+    return await trainRun(o, hooks);
+  } finally {
+    Math.random = systemRandom;
+  }
+}
+
+async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult> {
+  const ckptDir = path.join(o.outDir, 'checkpoint');
+  const say = (message: string, extra: Partial<TrainProgress> = {}) =>
+    hooks.progress({ phase: 'loading', epoch: 0, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: o.lr, message, ...extra });
+
+  const data: ClassFolders = await scanClassFolders(o.dataDir, o.extensions);
+  const classes = data.classes;
+  const labelOf = new Map(data.samples.map((s) => [s.file, s.label]));
+  const negativeClass = o.negativeClass && classes.includes(o.negativeClass) ? o.negativeClass : null;
+
+  // The split: from the checkpoint when resuming, so it cannot drift.
+  const splitFile = path.join(o.outDir, 'split.json');
+  let split: Split;
+  if (o.resume && (await fs.stat(splitFile).catch(() => null))) {
+    split = await readSplit(splitFile, data);
+  } else if (o.split.startsWith('file:')) {
+    split = await readSplit(o.split.slice(5), data);
+  } else {
+    split = makeSplit(data, { method: o.split as 'blocks' | 'stratified', valFraction: o.valSplit, testFraction: o.testSplit, seed: o.seed, blockSize: o.split === 'blocks' ? o.blockSize : 1 });
+  }
+  if (!split.train.length) throw new Error('the training part of the split is empty');
+  await fs.mkdir(o.outDir, { recursive: true });
+  await fs.writeFile(splitFile, JSON.stringify(split, null, 1));
+
+  const files = [...split.train, ...split.val, ...split.test];
+  say(`reading ${files.length} images at ${o.imgSize} px`);
+  const cache = await loadImages(o.dataDir, files, o.imgSize, o.resize, { extensions: o.extensions, maxPixels: o.maxPixels, maxBytes: Number.MAX_SAFE_INTEGER }, (done, total) =>
+    say(`reading images ${done}/${total}`, { step: done, steps: total }),
+  );
+  const trainIdx = split.train.map((_, i) => i);
+  const valIdx = split.val.map((_, i) => split.train.length + i);
+  const testIdx = split.test.map((_, i) => split.train.length + split.val.length + i);
+  const labels = files.map((f) => labelOf.get(f)!);
+  const weightsPerClass = classWeights(trainIdx.map((i) => labels[i]), classes.length);
+
+  const spec: ModelSpec = defaultSpec(o.variant, classes, { inputSize: o.imgSize, preprocessing: o.preprocessing, head: o.head });
+  const model = buildModel(spec, o.seed);
+  let initNote: Record<string, unknown> | null = null;
+  if (o.init) {
+    const from = await loadBundle(o.init);
+    const { copied, skipped } = copyMatchingWeights(from.model, model);
+    from.model.dispose();
+    initNote = { bundle: path.resolve(o.init), id: from.manifest.id, layersCopied: copied, layersNew: skipped };
+    say(`initialised ${copied} layers from ${from.manifest.id}${skipped.length ? `; new: ${skipped.join(', ')}` : ''}`);
+  }
+  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const hasActivityL1 = o.head.denseUnits > 0 && o.head.l1 > 0;
+  const trainModel = hasActivityL1 ? tf.model({ inputs: model.inputs, outputs: [model.outputs[0], model.getLayer('head_dense').output as tf.SymbolicTensor] }) : model;
+  const optimizer = new Adamax(o.lr);
+  const binary = classes.length === 2;
+
+  let state: TrainState = {
+    version: 1,
+    fingerprint: fingerprint(o, classes),
+    epoch: 0,
+    step: 0,
+    history: [],
+    bestValLoss: null,
+    bestEpoch: null,
+    staleEpochs: 0,
+    learningRate: o.lr,
+    elapsedMs: 0,
+    epochSums: { loss: 0, correct: 0, seen: 0 },
+    done: false,
+  };
+  let best: Float32Array[] | null = null;
+  if (o.resume) {
+    const snap = await loadCheckpoint(ckptDir, model.weights.map((w) => tf.util.sizeFromShape(w.shape as number[])), trainable.map((v) => v.size));
+    if (!snap) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
+    const mismatch = Object.keys(state.fingerprint).filter((k) => JSON.stringify(state.fingerprint[k]) !== JSON.stringify(snap.state.fingerprint[k]));
+    if (mismatch.length) throw new Error(`--resume: the checkpoint in ${ckptDir} was made with other ${mismatch.join(', ')}`);
+    writeWeights(model, snap.weights, tf);
+    optimizer.setState(trainable, snap.optimizer);
+    best = snap.best;
+    state = snap.state;
+    optimizer.learningRate = state.learningRate;
+    say(`resumed at epoch ${state.epoch + 1}, step ${state.step + 1}`);
+  }
+
+  /** Saves the run; `next` overrides the position (a mid-epoch save resumes at the following step). */
+  const snapshot = async (next: Partial<TrainState> = {}) => {
+    await saveCheckpoint(ckptDir, { state: { ...state, ...next, elapsedMs: state.elapsedMs + (Date.now() - sessionStart) }, weights: readWeights(model), best, optimizer: optimizer.getState() });
+  };
+
+  const predictProbs = async (idx: number[], tta: boolean): Promise<Float32Array[]> => {
+    const rows: Float32Array[] = [];
+    const chunk = 32;
+    for (let s = 0; s < idx.length; s += chunk) {
+      await hooks.checkpoint();
+      const part = idx.slice(s, s + chunk);
+      const views = tta ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
+      const sum = new Float32Array(part.length * classes.length);
+      for (const t of views) {
+        const batch = makeBatch(cache, part, null, () => 0);
+        const x = new Float32Array(batch.length);
+        part.forEach((_, k) => dihedral(batch.subarray(k * cache.stride, (k + 1) * cache.stride), x, k * cache.stride, cache.size, t));
+        const out = tf.tidy(() => model.predict(tf.tensor4d(x, [part.length, o.imgSize, o.imgSize, 3])) as tf.Tensor);
+        const raw = (await out.data()) as Float32Array;
+        out.dispose();
+        toClassProbabilities(raw, part.length, classes.length).forEach((r, k) => r.forEach((v, c) => (sum[k * classes.length + c] += v / views.length)));
+      }
+      part.forEach((_, k) => rows.push(sum.slice(k * classes.length, (k + 1) * classes.length)));
+    }
+    return rows;
+  };
+  const lossOf = (probs: Float32Array[], idx: number[]) =>
+    probs.reduce((s, p, k) => s - Math.log(Math.max(1e-7, p[labels[idx[k]]])), 0) / Math.max(1, probs.length);
+
+  const stepsPerEpoch = Math.ceil(trainIdx.length / o.batch);
+  const sessionStart = Date.now();
+  let lastSave = Date.now();
+  let totalSteps = state.epoch * stepsPerEpoch + state.step;
+  let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
+  const rate = { images: 0, ms: 0 };
+
+  try {
+    while (!state.done && state.epoch < o.epochs) {
+      const epochStart = Date.now();
+      const order = shuffle(trainIdx, rng(o.seed * 7919 + state.epoch));
+      for (; state.step < stepsPerEpoch; state.step++) {
+        await hooks.checkpoint();
+        if (o.maxSteps !== null && totalSteps >= o.maxSteps) {
+          stoppedBy = 'max-steps';
+          throw new CancelledError();
+        }
+        const t0 = performance.now();
+        const batchIdx = order.slice(state.step * o.batch, (state.step + 1) * o.batch);
+        const random = rng(o.seed * 104729 + state.epoch * 10007 + state.step);
+        // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the
+        // same mask every step); seeding Math.random per step makes runs and resumed runs repeat exactly.
+        Math.random = rng(o.seed * 15485863 + state.epoch * 7727 + state.step);
+        const x = makeBatch(cache, batchIdx, o.augment, random);
+        const grads: Array<tf.Tensor | null> = trainable.map(() => null);
+        let lossSum = 0;
+        let correct = 0;
+        for (let m = 0; m < batchIdx.length; m += o.microBatch) {
+          const micro = batchIdx.slice(m, m + o.microBatch);
+          const share = micro.length / batchIdx.length;
+          const size = o.imgSize;
+          const xs = tf.tensor4d(x.subarray(m * cache.stride, (m + micro.length) * cache.stride), [micro.length, size, size, 3]);
+          const y = micro.map((i) => labels[i]);
+          const w = tf.tensor1d(y.map((c) => weightsPerClass[c]));
+          let hits: tf.Tensor | null = null;
+          const { value, grads: g } = tf.variableGrads(() => {
+            const outs = trainModel.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
+            const probs = Array.isArray(outs) ? outs[0] : outs;
+            let ce: tf.Tensor;
+            if (binary) {
+              const p = tf.clipByValue(tf.squeeze(probs, [1]), 1e-7, 1 - 1e-7);
+              const t = tf.tensor1d(y, 'float32');
+              ce = tf.neg(tf.add(tf.mul(t, tf.log(p)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, p)))));
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.greater(p, 0.5), tf.cast(t, 'bool')), 'float32')));
+            } else {
+              const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), classes.length);
+              ce = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1));
+              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), tf.tensor1d(y, 'int32')), 'float32')));
+            }
+            let loss = tf.mean(tf.mul(ce, w));
+            for (const r of model.calculateLosses()) loss = tf.add(loss, r);
+            if (hasActivityL1) loss = tf.add(loss, tf.mul(o.head.l1 / micro.length, tf.sum(tf.abs((outs as tf.Tensor[])[1]))));
+            return tf.mul(loss, share) as tf.Scalar;
+          }, trainable);
+          lossSum += (await value.data())[0];
+          correct += (await hits!.data())[0];
+          tf.dispose([value, hits!, xs, w]);
+          trainable.forEach((v, i) => {
+            const gi = g[v.name];
+            if (!gi) return;
+            const prev = grads[i];
+            grads[i] = prev ? tf.add(prev, gi) : gi;
+            if (prev) {
+              prev.dispose();
+              gi.dispose();
+            }
+          });
+        }
+        optimizer.apply(trainable, grads);
+        tf.dispose(grads.filter((t): t is tf.Tensor => !!t));
+        if (!Number.isFinite(lossSum)) throw new Error(`the loss became ${lossSum} at epoch ${state.epoch + 1}, step ${state.step + 1}: lower --lr`);
+
+        const ms = performance.now() - t0;
+        rate.images += batchIdx.length;
+        rate.ms += ms;
+        state.epochSums.loss += lossSum * batchIdx.length;
+        state.epochSums.correct += correct;
+        state.epochSums.seen += batchIdx.length;
+        totalSteps++;
+        const ips = rate.images / (rate.ms / 1000);
+        const remainingImages = (stepsPerEpoch - state.step - 1) * o.batch + (o.epochs - state.epoch - 1) * trainIdx.length;
+        hooks.progress({
+          phase: 'training',
+          epoch: state.epoch + 1,
+          epochs: o.epochs,
+          step: state.step + 1,
+          steps: stepsPerEpoch,
+          loss: state.epochSums.loss / state.epochSums.seen,
+          accuracy: state.epochSums.correct / state.epochSums.seen,
+          imagesPerSecond: ips,
+          etaSeconds: remainingImages / ips,
+          learningRate: optimizer.learningRate,
+          message: '',
+        });
+        if (Date.now() - lastSave > o.checkpointMinutes * 60_000 && state.step + 1 < stepsPerEpoch) {
+          await snapshot({ step: state.step + 1 });
+          lastSave = Date.now();
+        }
+      }
+
+      // End of epoch: validation, early stopping, learning-rate schedule, checkpoint.
+      hooks.progress({ phase: 'evaluating', epoch: state.epoch + 1, epochs: o.epochs, step: stepsPerEpoch, steps: stepsPerEpoch, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'validating' });
+      let valLoss: number | null = null;
+      let valAccuracy: number | null = null;
+      if (valIdx.length) {
+        const probs = await predictProbs(valIdx, false);
+        valLoss = lossOf(probs, valIdx);
+        valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
+      }
+      state.history.push({
+        epoch: state.epoch + 1,
+        loss: state.epochSums.loss / Math.max(1, state.epochSums.seen),
+        accuracy: state.epochSums.correct / Math.max(1, state.epochSums.seen),
+        valLoss,
+        valAccuracy,
+        learningRate: optimizer.learningRate,
+        seconds: (Date.now() - epochStart) / 1000,
+      });
+      if (valLoss !== null) {
+        if (state.bestValLoss === null || valLoss < state.bestValLoss - 1e-4) {
+          state.bestValLoss = valLoss;
+          state.bestEpoch = state.epoch + 1;
+          state.staleEpochs = 0;
+          best = readWeights(model);
+        } else {
+          state.staleEpochs++;
+          if (o.lrSchedule === 'plateau' && state.staleEpochs % 2 === 0) optimizer.learningRate /= 2;
+          if (state.staleEpochs >= o.patience) {
+            state.done = true;
+            stoppedBy = 'early-stopping';
+          }
+        }
+      }
+      state.learningRate = optimizer.learningRate;
+      state.epoch++;
+      state.step = 0;
+      state.epochSums = { loss: 0, correct: 0, seen: 0 };
+      hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: stepsPerEpoch, steps: stepsPerEpoch, loss: state.history.at(-1)!.loss, accuracy: state.history.at(-1)!.accuracy, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: `epoch ${state.epoch}: val loss ${valLoss?.toFixed(4) ?? '-'}, val accuracy ${valAccuracy?.toFixed(4) ?? '-'}` });
+      await snapshot();
+      lastSave = Date.now();
+    }
+    state.done = true;
+  } catch (err) {
+    // Ctrl-C, a cancel from the app or --max-steps: keep what was done, then stop.
+    if (err instanceof CancelledError) await snapshot();
+    throw err;
+  } finally {
+    if (!state.done) {
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  // The best weights, evaluated on what they were not trained on.
+  if (best) writeWeights(model, best, tf);
+  await snapshot();
+  const evaluate = async (idx: number[]): Promise<Evaluation | null> => {
+    if (!idx.length) return null;
+    const truth = idx.map((i) => labels[i]);
+    return {
+      metrics: computeMetrics(await predictProbs(idx, false), truth, classes, negativeClass ?? undefined),
+      tta: computeMetrics(await predictProbs(idx, true), truth, classes, negativeClass ?? undefined),
+    };
+  };
+  hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'evaluating the best weights on the held-out parts' });
+  const val = await evaluate(valIdx);
+  const test = await evaluate(testIdx);
+  const seconds = (state.elapsedMs + (Date.now() - sessionStart)) / 1000;
+  const manifest = await saveBundle(model, o.outDir, {
+    name: o.name,
+    spec,
+    resize: o.resize,
+    float16: o.float16,
+    training: {
+      command: o.command,
+      dataDir: path.resolve(o.dataDir),
+      split: { method: split.method, seed: split.seed, train: split.train.length, val: split.val.length, test: split.test.length, file: 'split.json' },
+      classWeights: Object.fromEntries(classes.map((c, i) => [c, weightsPerClass[i]])),
+      options: { ...o, command: undefined },
+      init: initNote,
+      backend: o.backend,
+      epochsRun: state.history.length,
+      bestEpoch: state.bestEpoch,
+      stoppedBy,
+      wallSeconds: Math.round(seconds),
+      curves: 'training-curves.json',
+      finished: new Date().toISOString(),
+    },
+    metrics: { val, test, headline: test ? 'test' : 'val' },
+  });
+  await fs.writeFile(path.join(o.outDir, 'training-curves.json'), JSON.stringify(state.history, null, 1));
+  await fs.rm(ckptDir, { recursive: true, force: true });
+  model.dispose();
+  optimizer.dispose();
+  return { outDir: o.outDir, manifest, stoppedBy, val, test, history: state.history, seconds };
+}
