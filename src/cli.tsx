@@ -14,6 +14,10 @@ Usage:
   slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
         [--lr 0.001] [--patience N] [--val-split 0.25] [--test-split 0] [--split blocks|stratified|file:PATH]
         [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
+  slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
+  slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
+  slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
+  slidetriage audit verify                            check the audit journal's hash chain
   slidetriage bench-engine [--quick] [--out FILE]     forward-pass timings (npm run bench:engine)
 
 Options for every command:
@@ -37,6 +41,7 @@ const COMMON = {
   quick: { type: 'boolean' },
   out: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  format: { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -94,6 +99,24 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError((err as Error).message);
       }
       return runTrain(config, options, !!values.json, out);
+    }
+    case 'scan': {
+      const { runScan } = await import('./headless/store-commands.js');
+      return runScan(config, out);
+    }
+    case 'status': {
+      const { runStatus } = await import('./headless/store-commands.js');
+      return runStatus(config, !!values.json, out);
+    }
+    case 'export': {
+      if (!values.format || !values.out) throw new UsageError('export needs --format csv|folders and --out DIR');
+      const { runExport } = await import('./headless/store-commands.js');
+      return runExport(config, values.format, path.resolve(values.out), out);
+    }
+    case 'audit': {
+      if (rest[0] !== 'verify') throw new UsageError('audit has one subcommand: audit verify');
+      const { runAuditVerify } = await import('./headless/store-commands.js');
+      return runAuditVerify(config, out);
     }
     case 'bench-engine': {
       const { runBenchEngine, DEFAULT_CASES } = await import('./headless/bench-engine.js');

@@ -1,0 +1,37 @@
+// Durable file writes for the store and journal: owner and group only, fsync before rename.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+export const FILE_MODE = 0o660;
+export const DIR_MODE = 0o770;
+
+export async function ensureDir(dir: string): Promise<void> {
+  const made = await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+  if (made) await fs.chmod(dir, DIR_MODE).catch(() => undefined);
+}
+
+/** Writes via a temporary file unique to this process and call, then renames over the target. */
+export async function writeDurable(file: string, data: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const h = await fs.open(tmp, 'wx', FILE_MODE);
+  try {
+    await h.writeFile(data);
+    await h.chmod(FILE_MODE); // the umask may have taken group bits away
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+  // The rename is durable once the folder is synced.
+  const d = await fs.open(path.dirname(file), 'r');
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}

@@ -1,0 +1,115 @@
+// The label store's shape, with its schema version and the migrations between versions.
+import { z } from 'zod';
+
+export const STORE_VERSION = 1;
+
+export const fileStateSchema = z.enum(['queued', 'duplicate', 'rejected']);
+export type FileState = z.infer<typeof fileStateSchema>;
+
+export const fileEntrySchema = z.object({
+  /** Path relative to the incoming folder. */
+  path: z.string(),
+  state: fileStateSchema,
+  sha256: z.string().nullable(),
+  /** For duplicates: the path of the first file with the same sha256. */
+  duplicateOf: z.string().nullable(),
+  /** For rejections: a code and a sentence. */
+  code: z.string().nullable(),
+  reason: z.string().nullable(),
+  size: z.number(),
+  mtimeMs: z.number(),
+  seenAt: z.string(),
+});
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+export const slideSchema = z.object({
+  sha256: z.string(),
+  path: z.string(),
+  width: z.number(),
+  height: z.number(),
+  addedAt: z.string(),
+});
+export type Slide = z.infer<typeof slideSchema>;
+
+export const predictionSchema = z.object({
+  modelId: z.string(),
+  label: z.string(),
+  probabilities: z.record(z.string(), z.number()),
+  at: z.string(),
+  /** Explanation method → heatmap file, relative to the store's folder. */
+  explanations: z.record(z.string(), z.string()),
+});
+export type Prediction = z.infer<typeof predictionSchema>;
+
+export const decisionSchema = z.object({
+  action: z.enum(['confirm', 'correct', 'undo']),
+  /** The label after this decision; null when an undo leaves the slide unlabelled. */
+  label: z.string().nullable(),
+  technician: z.string(),
+  displayName: z.string().nullable(),
+  at: z.string(),
+  modelId: z.string().nullable(),
+  predicted: z.string().nullable(),
+  note: z.string(),
+  journalSeq: z.number().int(),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const leaseSchema = z.object({
+  technician: z.string(),
+  pid: z.number(),
+  host: z.string(),
+  expiresAt: z.number(),
+});
+export type Lease = z.infer<typeof leaseSchema>;
+
+export const storeSchema = z.object({
+  schemaVersion: z.literal(STORE_VERSION),
+  files: z.record(z.string(), fileEntrySchema),
+  slides: z.record(z.string(), slideSchema),
+  predictions: z.record(z.string(), z.array(predictionSchema)),
+  /** Every decision per slide, oldest first: history is appended, never rewritten. */
+  decisions: z.record(z.string(), z.array(decisionSchema)),
+  leases: z.record(z.string(), leaseSchema),
+  /** The last journal entry this store has applied. */
+  journalHead: z.object({ seq: z.number().int(), hash: z.string() }),
+});
+export type StoreData = z.infer<typeof storeSchema>;
+
+export function emptyStore(): StoreData {
+  return { schemaVersion: STORE_VERSION, files: {}, slides: {}, predictions: {}, decisions: {}, leases: {}, journalHead: { seq: 0, hash: '' } };
+}
+
+/** Migration from version n to n + 1, keyed by n. Version 1 is the first; later versions add theirs here. */
+export const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export class StoreFormatError extends Error {
+  override name = 'StoreFormatError';
+}
+
+/** Brings parsed JSON up to the current version and checks it. */
+export function upgrade(raw: unknown, file: string): StoreData {
+  if (typeof raw !== 'object' || raw === null) throw new StoreFormatError(`${file} does not hold a JSON object`);
+  let data = raw as Record<string, unknown>;
+  let version = typeof data.schemaVersion === 'number' ? data.schemaVersion : NaN;
+  if (!Number.isInteger(version)) throw new StoreFormatError(`${file} has no schemaVersion`);
+  if (version > STORE_VERSION) throw new StoreFormatError(`${file} was written by a newer slidetriage (schema ${version}; this one reads up to ${STORE_VERSION})`);
+  while (version < STORE_VERSION) {
+    const step = MIGRATIONS[version];
+    if (!step) throw new StoreFormatError(`${file}: no migration from schema ${version}`);
+    data = { ...step(data), schemaVersion: version + 1 };
+    version++;
+  }
+  const parsed = storeSchema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new StoreFormatError(`${file} is not a valid store: ${first.path.join('.')}: ${first.message}`);
+  }
+  return parsed.data;
+}
+
+/** The decision that set the slide's current label, or null when it has none (never labelled, or undone). */
+export function currentLabel(data: StoreData, sha256: string): Decision | null {
+  const last = data.decisions[sha256]?.at(-1);
+  return last && last.label !== null ? last : null;
+}

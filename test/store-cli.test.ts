@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { SlideStore } from '../src/store/store.js';
+import { FIXTURES, tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
+
+async function cli(cwd: string, args: string[]) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { cwd });
+    return { code: 0, ...r };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('scan, status, export and audit verify', () => {
+  it('accounts for every incoming file, exports the labels and verifies the journal', async () => {
+    const cwd = await tempDir();
+    const incoming = path.join(cwd, 'incoming');
+    await fs.mkdir(incoming);
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/all/UID_14_26_2_all.bmp'), path.join(incoming, 'a.bmp'));
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/hem/UID_H11_4_1_hem.bmp'), path.join(incoming, 'b.bmp'));
+    await fs.copyFile(path.join(FIXTURES, 'bad/empty.jpg'), path.join(incoming, 'c.jpg'));
+    const scan = await cli(cwd, ['scan']);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(scan.stdout).toMatch(/files: 2 queued, 0 duplicate, 1 rejected/);
+    expect(scan.stdout).toMatch(/rejected: empty 1/);
+
+    const store = await SlideStore.open(path.join(cwd, 'data/store.json'), path.join(cwd, 'data/audit.jsonl'));
+    const [sha] = Object.values((await store.read()).slides).filter((s) => s.path === 'a.bmp').map((s) => s.sha256);
+    await store.decide({ sha256: sha, action: 'correct', label: 'Pro', note: 'said "pale", twice', modelId: 'm@1', predicted: 'Early', probabilities: { Early: 0.7, Pro: 0.3 } });
+
+    const status = await cli(cwd, ['status', '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ slides: 2, labelled: 1, unlabelled: 1, byLabel: { Pro: 1 } });
+
+    const csv = await cli(cwd, ['export', '--format', 'csv', '--out', 'exported']);
+    expect(csv.code).toBe(0);
+    const lines = (await fs.readFile(path.join(cwd, 'exported/labels.csv'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`${sha},a.bmp,Pro,`);
+    expect(lines[1]).toContain('"said ""pale"", twice"');
+
+    const folders = await cli(cwd, ['export', '--format', 'folders', '--out', 'by-class']);
+    expect(folders.code).toBe(0);
+    expect(await fs.readdir(path.join(cwd, 'by-class/Pro'))).toEqual([`${sha.slice(0, 16)}.bmp`]);
+    expect((await cli(cwd, ['export', '--format', 'xml', '--out', 'x'])).code).toBe(2);
+
+    expect((await cli(cwd, ['audit', 'verify'])).code).toBe(0);
+    const journal = path.join(cwd, 'data/audit.jsonl');
+    await fs.writeFile(journal, (await fs.readFile(journal, 'utf8')).replace('"Pro"', '"Benign"'));
+    const bad = await cli(cwd, ['audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/edited/);
+  });
+});

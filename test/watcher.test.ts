@@ -1,0 +1,132 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { IncomingWatcher } from '../src/ingest/watcher.js';
+import { SlideStore } from '../src/store/store.js';
+import { summarise } from '../src/store/summary.js';
+import { FIXTURES, tempDir } from './helpers.js';
+
+const limits = { extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'], maxPixels: 64_000_000, maxBytes: 256 * 1024 * 1024 };
+const watchers: IncomingWatcher[] = [];
+afterEach(async () => {
+  await Promise.all(watchers.splice(0).map((w) => w.stop()));
+});
+
+async function setup() {
+  const dir = await tempDir();
+  const incoming = path.join(dir, 'incoming');
+  await fs.mkdir(incoming);
+  const store = await SlideStore.open(path.join(dir, 'data/store.json'), path.join(dir, 'data/audit.jsonl'));
+  const start = () => {
+    const w = new IncomingWatcher(incoming, store, limits, { stabilityMs: 200 });
+    const warnings: string[] = [];
+    w.on('warning', (m) => warnings.push(m));
+    watchers.push(w);
+    w.start();
+    return { w, warnings };
+  };
+  return { dir, incoming, store, start };
+}
+
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const f of (await fs.readdir(dir, { recursive: true })).map(String)) {
+    const st = await fs.lstat(path.join(dir, f));
+    out.set(f, `${st.size}:${st.mtimeMs}:${st.mode}`);
+  }
+  return out;
+}
+
+async function waitUntil(cond: () => Promise<boolean>, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('condition not met in time');
+}
+
+describe('incoming folder', () => {
+  it('gives every file in a bad-input corpus one state, never touching the files', async () => {
+    const { incoming, store, start } = await setup();
+    const copy = (from: string, to: string) => fs.copyFile(path.join(FIXTURES, from), path.join(incoming, to));
+    await fs.mkdir(path.join(incoming, 'patient 7', 'smear ü'), { recursive: true });
+    await copy('bad/empty.jpg', 'zero bytes.jpg');
+    await copy('bad/truncated.jpg', 'truncated.jpg');
+    await copy('bad/text-named.png', 'text.png');
+    await copy('bad/one-pixel-1x1.png', 'one pixel.png');
+    await copy('bad/bomb-50000x50000.png', 'bomb.png');
+    await copy('samples/cnmc-all-14-26-2.jpg', 'patient 7/smear ü/slide №1 (copy).jpg');
+    await copy('samples/cnmc-all-14-26-2.jpg', 'patient 7/same content, other name.jpg');
+    await copy('samples/cnmc-hem-H11-10-1.png', 'line\nbreak.png');
+    await copy('cnmc/all/UID_14_26_2_all.bmp', 'cell.BMP');
+    await copy('bad/notes.txt', 'notes.txt');
+    await fs.writeFile(path.join(incoming, '.hidden.jpg'), 'x');
+    await fs.writeFile(path.join(incoming, '~lock.png'), 'x');
+    await fs.writeFile(path.join(incoming, 'upload.jpg.part'), 'x');
+    await fs.symlink('/etc/passwd', path.join(incoming, 'passwd.png'));
+    const before = await snapshot(incoming);
+    const { w, warnings } = start();
+    await w.whenIdle();
+    const data = await store.read();
+    const state = (p: string) => [data.files[p]?.state, data.files[p]?.code];
+    expect(state('zero bytes.jpg')).toEqual(['rejected', 'empty']);
+    expect(state('truncated.jpg')).toEqual(['rejected', 'undecodable']);
+    expect(state('text.png')).toEqual(['rejected', 'undecodable']);
+    expect(state('one pixel.png')).toEqual(['rejected', 'too-small']);
+    expect(state('bomb.png')).toEqual(['rejected', 'too-many-pixels']);
+    expect(state('notes.txt')).toEqual(['rejected', 'extension']);
+    expect(state('passwd.png')).toEqual(['rejected', 'outside-link']);
+    expect(warnings.join('\n')).toMatch(/passwd\.png: a symbolic link to \/etc\/passwd/);
+    expect(state('line\nbreak.png')).toEqual(['queued', null]);
+    expect(state('cell.BMP')).toEqual(['queued', null]);
+    const copies = ['patient 7/smear ü/slide №1 (copy).jpg', 'patient 7/same content, other name.jpg'].map((p) => data.files[p].state).sort();
+    expect(copies).toEqual(['duplicate', 'queued']);
+    expect(Object.keys(data.files)).toHaveLength(11); // hidden and temporary files are not recorded
+    expect(summarise(data)).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 7 }, slides: 3 });
+    expect(await snapshot(incoming)).toEqual(before);
+  });
+
+  it('reads a slowly copied file once it is complete, and finds files added while it was off', async () => {
+    const { incoming, store, start } = await setup();
+    await fs.copyFile(path.join(FIXTURES, 'samples/cnmc-hem-H11-10-1.png'), path.join(incoming, 'before-start.png'));
+    const { w } = start();
+    await w.whenIdle();
+    expect((await store.read()).files['before-start.png'].state).toBe('queued');
+    const bytes = await fs.readFile(path.join(FIXTURES, 'cnmc/hem/UID_H11_4_1_hem.bmp'));
+    const target = path.join(incoming, 'slow.bmp');
+    const h = await fs.open(target, 'w');
+    for (let i = 0; i < bytes.length; i += 40_000) {
+      await h.write(bytes.subarray(i, i + 40_000));
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    await h.close();
+    await waitUntil(async () => (await store.read()).files['slow.bmp']?.state === 'queued');
+    const entry = (await store.read()).files['slow.bmp'];
+    expect(entry.size).toBe(bytes.length);
+  });
+
+  it('takes 1,000 files dropped at once with bounded memory', async () => {
+    const { dir, incoming, store, start } = await setup();
+    const staging = path.join(dir, 'staging');
+    await fs.mkdir(staging);
+    for (let i = 0; i < 1000; i++) {
+      const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: i % 256, g: (i >> 8) * 40, b: 7 } } }).png().toBuffer();
+      await fs.writeFile(path.join(staging, `slide-${i}.png`), png);
+    }
+    const { w } = start();
+    await w.whenIdle();
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    const startRss = process.memoryUsage().rss;
+    await fs.rename(staging, path.join(incoming, 'batch')); // all at once
+    await waitUntil(async () => summarise(await store.read()).files.queued === 1000, 120_000);
+    clearInterval(sampler);
+    const s = summarise(await store.read());
+    expect(s.files).toEqual({ queued: 1000, duplicate: 0, rejected: 0 });
+    const grewMb = (peakRss - startRss) / 2 ** 20;
+    console.log(`1,000 files: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (+${grewMb.toFixed(0)} MB while ingesting)`);
+    expect(grewMb).toBeLessThan(300);
+  }, 180_000);
+});
