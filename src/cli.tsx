@@ -14,6 +14,7 @@ Usage:
   slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
         [--lr 0.001] [--patience N] [--val-split 0.25] [--test-split 0] [--split blocks|stratified|file:PATH]
         [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
+  slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
@@ -42,6 +43,7 @@ const COMMON = {
   out: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   format: { type: 'string' },
+  methods: { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -99,6 +101,17 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError((err as Error).message);
       }
       return runTrain(config, options, !!values.json, out);
+    }
+    case 'explain': {
+      if (!rest.length || !values.out) throw new UsageError('explain needs files or folders and --out DIR');
+      const { parseMethods, runExplain } = await import('./headless/explain.js');
+      let methods;
+      try {
+        methods = parseMethods(values.methods, config.explain.methods);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return runExplain(config, rest, methods, path.resolve(values.out), out);
     }
     case 'scan': {
       const { runScan } = await import('./headless/store-commands.js');

@@ -4,6 +4,22 @@ import type { BackendChoice } from '../config.js';
 import type { BackendReport } from './tfjs/backend.js';
 import type { TrainOptions } from './train/options.js';
 import type { TrainResult } from './train/trainer.js';
+import type { Heatmap } from './explain/types.js';
+
+export interface ExplainRequest {
+  /** size × size × 3 floats in [0,1], at the loaded model's input size. */
+  image: Float32Array;
+  methods: string[];
+  /** Class index to explain; the predicted class when omitted. */
+  target?: number;
+  options?: Record<string, Record<string, unknown>>;
+}
+
+export interface ExplainResult {
+  probabilities: Float32Array;
+  target: number;
+  heatmaps: Heatmap[];
+}
 
 export interface ModelInfo {
   id: string;
@@ -43,6 +59,8 @@ export interface EngineCalls {
   classify: [{ inputs: Float32Array[]; batch: number }, ClassifyResult];
   memory: [Record<string, never>, MemoryReport];
   /** Builds an untrained EfficientNet and times forward passes (bench:engine). */
+  /** Explains one image with the loaded model; progress per method and step. */
+  explain: [ExplainRequest, ExplainResult];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */
   train: [TrainOptions, TrainResult];
   benchForward: [{ variant: string; size: number; batch: number; runs: number }, { msPerRun: number[]; flops: number; parameters: number }];

@@ -9,6 +9,9 @@ import { buildModel, defaultSpec } from './models/spec.js';
 import { forwardFlops } from './models/flops.js';
 import { isVariant } from './models/efficientnet.js';
 import { train } from './train/trainer.js';
+import { methodByName } from './explain/index.js';
+import { explain } from './explain/types.js';
+import { argmax } from './metrics.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -74,6 +77,29 @@ const handlers: Handlers = {
     // The wasm backend's linear memory only grows; its size shows whether a run leaks on the wasm side.
     const wasmHeap = (tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength : undefined) ?? 0;
     return { tensors: m.numTensors, tensorBytes: m.numBytes, heapUsed: p.heapUsed, rss: p.rss, wasmHeap };
+  },
+
+  async explain({ image, methods, target, options }, ctx) {
+    const rt = requireRuntime();
+    const loaded = rt.loaded;
+    if (!loaded) throw new Error('no model loaded');
+    const { model, manifest } = loaded;
+    const size = manifest.spec.inputSize;
+    const probabilities = await rt.classify(image, 1);
+    const cls = target ?? argmax(probabilities);
+    const heatmaps = [];
+    for (const [i, name] of methods.entries()) {
+      await ctx.checkpoint();
+      const method = methodByName(name);
+      heatmaps.push(
+        await explain(method, { model, classes: manifest.spec.classes, image, size, target: cls }, options?.[name] ?? {}, {
+          progress: (done, total) => ctx.progress({ done: i + done / total, total: methods.length, message: name }),
+          checkpoint: ctx.checkpoint,
+        }),
+      );
+      ctx.progress({ done: i + 1, total: methods.length, message: name });
+    }
+    return { probabilities, target: cls, heatmaps };
   },
 
   async train(options, ctx) {

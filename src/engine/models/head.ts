@@ -59,15 +59,17 @@ export function classificationHead(features: tf.SymbolicTensor, numClasses: numb
     .apply(x) as tf.SymbolicTensor;
 }
 
-/** Model outputs as per-class probabilities: a sigmoid column p becomes [1 - p, p]. */
+/** Model outputs as per-class probabilities: a single sigmoid column p becomes [1 - p, p]. */
 export function toClassProbabilities(output: Float32Array, batch: number, numClasses: number): Float32Array[] {
+  const width = output.length / batch;
+  if (width !== numClasses && !(width === 1 && numClasses === 2)) throw new Error(`the model gives ${width} outputs per image for ${numClasses} classes`);
   const rows: Float32Array[] = [];
   for (let i = 0; i < batch; i++) {
-    if (numClasses === 2) {
+    if (width === 1) {
       const p = output[i];
       rows.push(Float32Array.of(1 - p, p));
     } else {
-      rows.push(output.slice(i * numClasses, (i + 1) * numClasses));
+      rows.push(output.slice(i * width, (i + 1) * width));
     }
   }
   return rows;

@@ -1,0 +1,51 @@
+// A classifier split at its last feature map (`top_activation`): the backbone up to it, and the head
+// from it to the class scores before the softmax or sigmoid (the logits Grad-CAM differentiates).
+import * as tf from '@tensorflow/tfjs';
+import { FEATURE_LAYER } from '../models/spec.js';
+
+/** Head layers in the order the paper's head applies them; absent ones are skipped. */
+const HEAD_LAYERS = ['head_pool', 'head_bn', 'head_dense', 'head_dropout'];
+
+export interface SplitModel {
+  features: tf.LayersModel;
+  /** [batch, h, w, k] feature maps → [batch, classes] class scores (logits). */
+  scores(features: tf.Tensor): tf.Tensor2D;
+  /** Scores of the whole model from images. */
+  imageScores(images: tf.Tensor): tf.Tensor2D;
+}
+
+function layerOrNull(model: tf.LayersModel, name: string): tf.layers.Layer | null {
+  try {
+    return model.getLayer(name);
+  } catch {
+    return null;
+  }
+}
+
+/** Logits of the output layer; for one sigmoid unit z, the two classes score (−z, z). */
+export function logits(model: tf.LayersModel, hidden: tf.Tensor): tf.Tensor2D {
+  const out = model.getLayer('predictions');
+  const [kernel, bias] = out.getWeights();
+  const z = tf.add(tf.matMul(hidden as tf.Tensor2D, kernel as tf.Tensor2D), bias) as tf.Tensor2D;
+  return z.shape[1] === 1 ? (tf.concat([tf.neg(z), z], 1) as tf.Tensor2D) : z;
+}
+
+export function splitAtFeatures(model: tf.LayersModel): SplitModel {
+  const featureLayer = layerOrNull(model, FEATURE_LAYER);
+  if (!featureLayer) throw new Error(`the model has no "${FEATURE_LAYER}" layer to explain from`);
+  const features = tf.model({ inputs: model.inputs, outputs: featureLayer.output as tf.SymbolicTensor });
+  const head = HEAD_LAYERS.map((n) => layerOrNull(model, n)).filter((l): l is tf.layers.Layer => !!l);
+  const scores = (a: tf.Tensor) =>
+    tf.tidy(() => {
+      let h = a;
+      for (const layer of head) h = layer.apply(h, { training: false }) as tf.Tensor;
+      return logits(model, h);
+    });
+  return { features, scores, imageScores: (x) => tf.tidy(() => scores(features.predict(x) as tf.Tensor)) };
+}
+
+/** The head is global average pooling straight into the output layer: classic CAM applies exactly. */
+export function isGapLinearHead(model: tf.LayersModel): boolean {
+  const pool = layerOrNull(model, 'head_pool');
+  return !!pool && pool.getClassName() === 'GlobalAveragePooling2D' && !layerOrNull(model, 'head_bn') && !layerOrNull(model, 'head_dense');
+}

@@ -1,0 +1,16 @@
+// The explanation methods by name.
+import { cam } from './cam.js';
+import { gradCam } from './gradcam.js';
+import { integratedGradients } from './integrated-gradients.js';
+import { lime } from './lime.js';
+import type { ExplanationMethod } from './types.js';
+
+export const METHODS = { gradcam: gradCam, cam, lime, ig: integratedGradients } as const;
+export type MethodName = keyof typeof METHODS;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+
+export function methodByName(name: string): ExplanationMethod<object> {
+  const m = (METHODS as Record<string, ExplanationMethod<object>>)[name];
+  if (!m) throw new Error(`unknown explanation method "${name}"; known: ${METHOD_NAMES.join(', ')}`);
+  return m;
+}

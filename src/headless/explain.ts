@@ -1,0 +1,77 @@
+// `slidetriage explain FILE… --methods gradcam,cam,lime,ig --out DIR`: overlays as PNG, figures as JSON.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Config } from '../config.js';
+import { EngineClient } from '../engine/client.js';
+import { METHOD_NAMES } from '../engine/explain/index.js';
+import { overlay, writePng } from '../engine/explain/render.js';
+import { describeBackend } from '../engine/tfjs/backend.js';
+import { decodeRgb, ImageRejected, readImageFile, toModelInput } from '../ingest/image.js';
+import { expandPaths } from './files.js';
+import type { Output } from './output.js';
+
+/** Longest side of the written overlays: enough to see a cell, small enough to open anywhere. */
+const OVERLAY_SIDE = 512;
+
+export function parseMethods(raw: string | undefined, fallback: string[]): string[] {
+  const methods = raw ? raw.split(',').map((m) => m.trim()).filter(Boolean) : fallback;
+  const unknown = methods.filter((m) => !(METHOD_NAMES as string[]).includes(m));
+  if (unknown.length || !methods.length) throw new Error(`--methods takes a comma-separated list of ${METHOD_NAMES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  return methods;
+}
+
+export async function runExplain(config: Config, files: string[], methods: string[], outDir: string, out: Output): Promise<number> {
+  const engine = new EngineClient();
+  try {
+    out.info(describeBackend(await engine.call('init', { backend: config.backend, threads: config.threads })));
+    const model = await engine.call('load', { modelDir: config.model }).catch((err: Error) => {
+      out.error(`cannot load the model: ${err.message}`);
+      return null;
+    });
+    if (!model) return 1;
+    await fs.mkdir(outDir, { recursive: true });
+    const { files: list, missing } = await expandPaths(files);
+    for (const m of missing) out.stdout(`${m.path}\tREJECTED\tmissing: ${m.reason}`);
+    const options = { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } };
+    for (const file of list) {
+      let rgb;
+      let input;
+      try {
+        const read = await readImageFile(file, config.images);
+        rgb = await decodeRgb(read, config.images);
+        input = await toModelInput(rgb, model.inputSize, model.resize);
+      } catch (err) {
+        out.stdout(`${file}\tREJECTED\t${err instanceof ImageRejected ? `${err.code}: ` : ''}${(err as Error).message}`);
+        continue;
+      }
+      const result = await engine.call('explain', { image: input, methods, options });
+      const scale = Math.min(1, OVERLAY_SIDE / Math.max(rgb.width, rgb.height));
+      const width = Math.max(1, Math.round(rgb.width * scale));
+      const height = Math.max(1, Math.round(rgb.height * scale));
+      const shown = { width, height, data: await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { fit: 'fill' }).raw().toBuffer() };
+      const stem = path.basename(file).replace(/\.[^.]+$/, '');
+      const written: Record<string, string> = {};
+      for (const h of result.heatmaps) {
+        const png = path.join(outDir, `${stem}.${h.method}.png`);
+        await writePng(png, await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), width, height);
+        written[h.method] = png;
+      }
+      const summary = {
+        file,
+        model: model.id,
+        label: model.classes[result.target],
+        probabilities: Object.fromEntries(model.classes.map((c, i) => [c, Number(result.probabilities[i].toFixed(6))])),
+        explanations: result.heatmaps.map((h) => ({ method: h.method, png: written[h.method], ms: Math.round(h.ms), params: h.params, diagnostics: h.diagnostics })),
+      };
+      await fs.writeFile(path.join(outDir, `${stem}.json`), JSON.stringify(summary, null, 2) + '\n');
+      out.stdout(`${file}\t${summary.label}\t${result.heatmaps.map((h) => `${h.method} ${Math.round(h.ms)} ms`).join(', ')}`);
+    }
+    return 0;
+  } catch (err) {
+    out.error(`explain failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await engine.close();
+  }
+}
