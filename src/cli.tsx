@@ -15,6 +15,7 @@ Usage:
         [--lr 0.001] [--patience N] [--val-split 0.25] [--test-split 0] [--split blocks|stratified|file:PATH]
         [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
+  slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
@@ -44,6 +45,8 @@ const COMMON = {
   quiet: { type: 'boolean', short: 'q' },
   format: { type: 'string' },
   methods: { type: 'string' },
+  masks: { type: 'string' },
+  limit: { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -112,6 +115,18 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError((err as Error).message);
       }
       return runExplain(config, rest, methods, path.resolve(values.out), out);
+    }
+    case 'xai-eval': {
+      if (!values.data) throw new UsageError('xai-eval needs --data DIR (class folders)');
+      const { parseMethods } = await import('./headless/explain.js');
+      const { runXaiEval } = await import('./headless/xai-eval.js');
+      let methods;
+      try {
+        methods = parseMethods(values.methods, ['gradcam', 'cam', 'lime', 'ig']);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return runXaiEval(config, { dataDir: values.data, masksDir: values.masks ?? null, limit: positiveInt(values.limit, '--limit', 20), methods, json: !!values.json }, out);
     }
     case 'scan': {
       const { runScan } = await import('./headless/store-commands.js');

@@ -197,3 +197,29 @@ describe('building blocks', () => {
     expect(spearman([1, 1, 2], [1, 1, 2])).toBeCloseTo(1);
   });
 });
+
+describe('explanation quality measures', () => {
+  it('deletion falls faster and insertion rises faster for the right map than for a wrong one', async () => {
+    const { deletionAuc, insertionAuc } = await import('../src/engine/explain/quality.js');
+    const model = squareModel();
+    const image = texture(3);
+    const right = new Float32Array(S * S).map((_, p) => (inSquare(p) ? 1 : 0));
+    const wrong = new Float32Array(S * S).map((_, p) => (inSquare(p) ? 0 : 1));
+    expect(await deletionAuc(model, 2, 1, image, right, S)).toBeLessThan(await deletionAuc(model, 2, 1, image, wrong, S));
+    expect(await insertionAuc(model, 2, 1, image, right, S)).toBeGreaterThan(await insertionAuc(model, 2, 1, image, wrong, S));
+  });
+
+  it('pointing game and relevance mass', async () => {
+    const { areaUnder, pointingGame, relevanceMass } = await import('../src/engine/explain/quality.js');
+    const mask = new Uint8Array(16).map((_, i) => (i === 5 || i === 6 ? 1 : 0)); // 4 × 4, two cells
+    const map = new Float32Array(16);
+    map[0] = 1;
+    expect(pointingGame(map, mask, 4, 0)).toBe(false);
+    expect(pointingGame(map, mask, 4, 2)).toBe(true);
+    map[6] = 3;
+    expect(pointingGame(map, mask, 4, 0)).toBe(true);
+    expect(relevanceMass(map, mask)).toBeCloseTo(0.75);
+    expect(areaUnder([1, 0])).toBeCloseTo(0.5);
+    expect(areaUnder([1, 1, 0])).toBeCloseTo(0.75);
+  });
+});

@@ -5,6 +5,7 @@ import type { BackendReport } from './tfjs/backend.js';
 import type { TrainOptions } from './train/options.js';
 import type { TrainResult } from './train/trainer.js';
 import type { Heatmap } from './explain/types.js';
+import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 
 export interface ExplainRequest {
   /** size × size × 3 floats in [0,1], at the loaded model's input size. */
@@ -61,6 +62,8 @@ export interface EngineCalls {
   /** Builds an untrained EfficientNet and times forward passes (bench:engine). */
   /** Explains one image with the loaded model; progress per method and step. */
   explain: [ExplainRequest, ExplainResult];
+  /** Measures the explanation methods on a data folder with the loaded model. */
+  xaiEval: [XaiEvalRequest, XaiEvalResult];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */
   train: [TrainOptions, TrainResult];
   benchForward: [{ variant: string; size: number; batch: number; runs: number }, { msPerRun: number[]; flops: number; parameters: number }];

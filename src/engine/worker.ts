@@ -12,6 +12,7 @@ import { train } from './train/trainer.js';
 import { methodByName } from './explain/index.js';
 import { explain } from './explain/types.js';
 import { argmax } from './metrics.js';
+import { evaluateExplanations } from './explain/evaluate.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -100,6 +101,15 @@ const handlers: Handlers = {
       ctx.progress({ done: i + 1, total: methods.length, message: name });
     }
     return { probabilities, target: cls, heatmaps };
+  },
+
+  async xaiEval(request, ctx) {
+    const loaded = requireRuntime().loaded;
+    if (!loaded) throw new Error('no model loaded');
+    return evaluateExplanations(loaded, request, {
+      progress: (done, total, message) => ctx.progress({ done, total, message }),
+      checkpoint: ctx.checkpoint,
+    });
   },
 
   async train(options, ctx) {

@@ -1,0 +1,153 @@
+// `xai-eval`: every method, and a random heatmap as the floor, measured on held-out images of a data
+// folder with the loaded model: deletion and insertion AUC, pointing game and relevance mass inside
+// the segmented cell, the model-randomisation check, and milliseconds per explanation.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { decodeRgb, readImageFile, toModelInput } from '../../ingest/image.js';
+import { loadBundle, type LoadedBundle } from '../bundle.js';
+import { argmax } from '../metrics.js';
+import { toClassProbabilities } from '../models/head.js';
+import { readSplit, rng, scanClassFolders, shuffle } from '../train/dataset.js';
+import { methodByName } from './index.js';
+import { deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
+import { layersFromTop, randomiseLayers, spearman } from './sanity.js';
+import { explain, normalise, type ExplanationMethod } from './types.js';
+
+export interface XaiEvalRequest {
+  dataDir: string;
+  masksDir: string | null;
+  limit: number;
+  methods: string[];
+  seed: number;
+  options: Record<string, Record<string, unknown>>;
+  /** Images used for the (slower) randomisation check. */
+  sanityImages: number;
+  extensions: string[];
+  maxPixels: number;
+}
+
+export interface XaiRow {
+  method: string;
+  images: number;
+  deletionAuc: number;
+  insertionAuc: number;
+  pointingGame: number | null;
+  relevanceMass: number | null;
+  randomisationSpearman: number | null;
+  ms: number;
+}
+
+export interface XaiEvalResult {
+  model: string;
+  images: number;
+  source: string;
+  masks: { used: number; skippedNearlyEmpty: number; missing: number };
+  rows: XaiRow[];
+}
+
+/** A map of uniform noise: what a method has to beat. */
+const randomMap = (seed: number): ExplanationMethod<Record<string, never>> => ({
+  name: 'random',
+  defaults: {},
+  async compute({ size }) {
+    const r = rng(seed);
+    return { map: Float32Array.from({ length: size * size }, () => r()) };
+  },
+});
+
+/** The non-black pixels of the segmented image, at the model size; null when near-empty (< 1%). */
+async function loadMask(file: string, size: number, maxPixels: number): Promise<Uint8Array | null | 'missing'> {
+  let rgb;
+  try {
+    rgb = await decodeRgb(await readImageFile(file, { extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'], maxPixels, maxBytes: 1 << 30 }), { maxPixels });
+  } catch {
+    return 'missing';
+  }
+  const x = await toModelInput(rgb, size, 'stretch');
+  const mask = new Uint8Array(size * size);
+  let on = 0;
+  for (let p = 0; p < mask.length; p++) {
+    // JPEG noise keeps "black" a little above zero.
+    if (x[p * 3] + x[p * 3 + 1] + x[p * 3 + 2] > 0.12) {
+      mask[p] = 1;
+      on++;
+    }
+  }
+  return on / mask.length < 0.01 ? null : mask;
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export async function evaluateExplanations(bundle: LoadedBundle, req: XaiEvalRequest, hooks: { progress(done: number, total: number, message: string): void; checkpoint(): Promise<void> }): Promise<XaiEvalResult> {
+  const { model, manifest } = bundle;
+  const size = manifest.spec.inputSize;
+  const classes = manifest.spec.classes;
+  const data = await scanClassFolders(req.dataDir, req.extensions);
+  // Prefer the images the model never trained on: its test part, else its validation part.
+  let pool = data.samples.map((s) => s.file);
+  let source = 'all images of the folder';
+  const splitFile = path.join(bundle.dir, 'split.json');
+  const trainedOn = (manifest.training as { dataDir?: string } | null)?.dataDir;
+  if (trainedOn && path.resolve(trainedOn) === path.resolve(req.dataDir) && (await fs.stat(splitFile).catch(() => null))) {
+    const split = await readSplit(splitFile, data);
+    pool = split.test.length ? split.test : split.val;
+    source = split.test.length ? "the model's test part" : "the model's validation part";
+  }
+  const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
+  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed)];
+  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], ms: [] as number[] }]));
+  const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
+  const total = chosen.length;
+  for (const [i, file] of chosen.entries()) {
+    await hooks.checkpoint();
+    hooks.progress(i, total, file);
+    const image = await toModelInput(await decodeRgb(await readImageFile(path.join(req.dataDir, file), { extensions: req.extensions, maxPixels: req.maxPixels, maxBytes: 1 << 30 }), { maxPixels: req.maxPixels }), size, manifest.preprocessing.resize);
+    const probs = tf.tidy(() => toClassProbabilities((model.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor).dataSync() as Float32Array, 1, classes.length)[0]);
+    const target = argmax(probs);
+    let mask: Uint8Array | null = null;
+    if (req.masksDir) {
+      const m = await loadMask(path.join(req.masksDir, file), size, req.maxPixels);
+      if (m === 'missing') masks.missing++;
+      else if (m === null) masks.skippedNearlyEmpty++;
+      else {
+        mask = m;
+        masks.used++;
+      }
+    }
+    for (const method of methods) {
+      const h = await explain(method, { model, classes, image, size, target }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
+      const a = acc.get(method.name)!;
+      a.ms.push(h.ms);
+      a.del.push(await deletionAuc(model, classes.length, target, image, h.values, size));
+      a.ins.push(await insertionAuc(model, classes.length, target, image, h.values, size));
+      if (mask) {
+        a.hit.push(pointingGame(h.values, mask, size, Math.round(size / 28)) ? 1 : 0);
+        a.mass.push(relevanceMass(h.values, mask));
+      }
+      if (i < req.sanityImages && method.name !== 'random') {
+        // Cascading randomisation of the top layers (the head and the last block) on a fresh copy.
+        const copy = await loadBundle(bundle.dir);
+        randomiseLayers(layersFromTop(copy.model).slice(0, 8), req.seed + i);
+        const r = await explain(method, { model: copy.model, classes, image, size, target }, req.options[method.name] ?? {});
+        copy.model.dispose();
+        a.rho.push(spearman(normalise(h.values), r.values));
+      }
+    }
+  }
+  hooks.progress(total, total, 'done');
+  const rows: XaiRow[] = methods.map((m) => {
+    const a = acc.get(m.name)!;
+    return {
+      method: m.name,
+      images: a.ms.length,
+      deletionAuc: mean(a.del),
+      insertionAuc: mean(a.ins),
+      pointingGame: a.hit.length ? mean(a.hit) : null,
+      relevanceMass: a.mass.length ? mean(a.mass) : null,
+      randomisationSpearman: a.rho.length ? mean(a.rho) : null,
+      ms: mean(a.ms),
+    };
+  });
+  return { model: manifest.id, images: chosen.length, source, masks, rows };
+}

@@ -1,0 +1,89 @@
+// Measuring explanations instead of admiring them.
+// - Deletion and insertion AUC (Petsiuk et al. 2018, RISE): remove the most relevant pixels first
+//   (to black) and watch the class probability fall — a small area is good; or insert them into a
+//   blurred copy and watch it rise — a large area is good.
+// - Pointing game and relevance mass inside a localisation mask (the segmented cell).
+// - The model-randomisation sanity check is in sanity.ts.
+import * as tf from '@tensorflow/tfjs';
+import { toClassProbabilities } from '../models/head.js';
+
+/** Pixel indices, most relevant first (ties by index, so the order is deterministic). */
+export function relevanceOrder(values: Float32Array): Int32Array {
+  const idx = Int32Array.from(values.keys());
+  return idx.sort((a, b) => values[b] - values[a] || a - b);
+}
+
+/** The trapezoid area under y over evenly spaced x in [0, 1]. */
+export function areaUnder(y: number[]): number {
+  if (y.length < 2) return y[0] ?? 0;
+  let a = 0;
+  for (let i = 1; i < y.length; i++) a += (y[i - 1] + y[i]) / 2;
+  return a / (y.length - 1);
+}
+
+export function blurred(image: Float32Array, size: number): Float32Array {
+  return tf.tidy(() => {
+    let x = tf.tensor4d(image, [1, size, size, 3]);
+    const k = Math.max(3, Math.round(size / 10) | 1);
+    for (let i = 0; i < 3; i++) x = tf.avgPool(x, k, 1, 'same');
+    return x.dataSync() as Float32Array;
+  });
+}
+
+/**
+ * Probability of `target` as pixels move, most relevant first, from `from` to `to`, in `steps` equal
+ * steps (steps + 1 points, batched through the model).
+ */
+export async function causalCurve(model: tf.LayersModel, classes: number, target: number, from: Float32Array, to: Float32Array, order: Int32Array, size: number, steps: number): Promise<number[]> {
+  const pixels = size * size;
+  const frames = new Float32Array((steps + 1) * pixels * 3);
+  const current = from.slice();
+  for (let s = 0; s <= steps; s++) {
+    const upto = Math.round((s / steps) * pixels);
+    const before = Math.round(((s - 1) / steps) * pixels);
+    for (let k = Math.max(0, before); s > 0 && k < upto; k++) {
+      const p = order[k];
+      current[p * 3] = to[p * 3];
+      current[p * 3 + 1] = to[p * 3 + 1];
+      current[p * 3 + 2] = to[p * 3 + 2];
+    }
+    frames.set(current, s * pixels * 3);
+  }
+  const out = tf.tidy(() => model.predict(tf.tensor4d(frames, [steps + 1, size, size, 3])) as tf.Tensor);
+  const raw = (await out.data()) as Float32Array;
+  out.dispose();
+  return toClassProbabilities(raw, steps + 1, classes).map((p) => p[target]);
+}
+
+export async function deletionAuc(model: tf.LayersModel, classes: number, target: number, image: Float32Array, values: Float32Array, size: number, steps = 16): Promise<number> {
+  return areaUnder(await causalCurve(model, classes, target, image, new Float32Array(image.length), relevanceOrder(values), size, steps));
+}
+
+export async function insertionAuc(model: tf.LayersModel, classes: number, target: number, image: Float32Array, values: Float32Array, size: number, steps = 16): Promise<number> {
+  return areaUnder(await causalCurve(model, classes, target, blurred(image, size), image, relevanceOrder(values), size, steps));
+}
+
+/** Hit when the map's maximum lies within `tolerance` pixels of the mask (Zhang et al. 2018). */
+export function pointingGame(values: Float32Array, mask: Uint8Array, size: number, tolerance: number): boolean {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  const by = Math.floor(best / size);
+  const bx = best % size;
+  for (let y = Math.max(0, by - tolerance); y <= Math.min(size - 1, by + tolerance); y++) {
+    for (let x = Math.max(0, bx - tolerance); x <= Math.min(size - 1, bx + tolerance); x++) {
+      if ((y - by) ** 2 + (x - bx) ** 2 <= tolerance ** 2 && mask[y * size + x]) return true;
+    }
+  }
+  return false;
+}
+
+/** Share of the map's total relevance that falls inside the mask. */
+export function relevanceMass(values: Float32Array, mask: Uint8Array): number {
+  let inside = 0;
+  let total = 0;
+  values.forEach((v, i) => {
+    total += v;
+    if (mask[i]) inside += v;
+  });
+  return total > 0 ? inside / total : 0;
+}
