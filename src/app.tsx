@@ -1,61 +1,222 @@
-// The interactive app: Ink on the terminal, the engine in its worker thread.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import React, { useEffect, useState } from 'react';
-import { Box, render, useApp, useInput, useStdin } from 'ink';
+// The interactive app: Ink on the terminal, the engine in its worker thread, the store and watcher
+// behind contexts. This file routes keys to actions; each screen only draws.
+import path from 'node:path';
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Box, render, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Config } from './config.js';
-import { EngineClient } from './engine/client.js';
-import { EngineProvider } from './contexts/EngineContext.js';
-import { hasImageExtension } from './ingest/image.js';
-import { expandPaths } from './headless/files.js';
-import { actionFor } from './keymap.js';
-import { HomeScreen } from './screens/HomeScreen.js';
+import { EngineClient, type CallHandle } from './engine/client.js';
+import type { ExplainResult } from './engine/protocol.js';
+import { EngineProvider, useEngine } from './contexts/EngineContext.js';
+import { StoreProvider, useStore } from './contexts/StoreContext.js';
+import { currentIdentity, SlideStore } from './store/store.js';
+import { actionFor, type Context, type InkKey } from './keymap.js';
+import { useTriage } from './state/triage.js';
+import { filterRows, slideRows, sortRows } from './app/rows.js';
+import { loadSlide, writeOverlays } from './app/predictor.js';
+import { copySamples } from './app/samples.js';
+import { QueueScreen } from './screens/QueueScreen.js';
+import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
+import { HelpScreen } from './screens/HelpScreen.js';
+import { RetrainScreen } from './screens/RetrainScreen.js';
+import { BenchmarksScreen } from './screens/BenchmarksScreen.js';
 import { StatusBar } from './components/StatusBar.js';
 
-function Keys({ onAction }: { onAction: (action: string) => void }) {
-  useInput((input) => {
-    const action = actionFor(input);
-    if (action) onAction(action);
-  });
+/** Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C. */
+function Keys({ onKey }: { onKey: (input: string, key: InkKey) => void }) {
+  useInput((input, key) => onKey(input, key));
   return null;
 }
 
 export function App({ config, technician }: { config: Config; technician: string }) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
-  const [showHelp, setShowHelp] = useState(false);
-  const [imageCount, setImageCount] = useState<number | null>(null);
+  const { stdout } = useStdout();
+  const engine = useEngine();
+  const { store, data, refresh, warnings } = useStore();
+  const [state, dispatch] = useTriage();
+  const [job, setJob] = useState<ExplainJob | null>(null);
+  const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
+  const width = stdout.columns || 80;
+  const height = stdout.rows || 24;
+  const classes = engine.model?.classes ?? [];
+
+  const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
+  const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
+  const row = rows[Math.min(state.selected, rows.length - 1)];
+  const prediction = row ? ((data.predictions[row.sha256] ?? []).findLast((p) => p.modelId === engine.model?.id) ?? null) : null;
+
+  // The open slide is leased, so that a second instance offers another one.
   useEffect(() => {
-    let live = true;
-    (async () => {
-      await fs.mkdir(config.incoming, { recursive: true });
-      const { files } = await expandPaths([config.incoming]);
-      if (live) setImageCount(files.filter((f) => hasImageExtension(f, config.images.extensions)).length);
-    })().catch(() => live && setImageCount(0));
+    if (state.screen !== 'slide' || !row) return;
+    const sha = row.sha256;
+    void store.lease(sha).then((ok) => {
+      if (!ok) dispatch({ type: 'message', text: `${data.leases[sha]?.technician ?? 'someone'} has this slide open too` });
+    });
     return () => {
-      live = false;
+      void store.releaseLease(sha);
     };
-  }, [config]);
-  const onAction = (action: string) => {
-    if (action === 'quit') exit();
-    if (action === 'help') setShowHelp((s) => !s);
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- lease per slide, not per store snapshot
+  }, [state.screen, row?.sha256, store]);
+
+  const cancelJob = useCallback(() => {
+    jobHandle.current?.cancel();
+    jobHandle.current = null;
+    setJob(null);
+  }, []);
+
+  const decide = useCallback(
+    async (label: string) => {
+      if (!row) return;
+      const action = prediction && prediction.label === label ? 'confirm' : 'correct';
+      await store.decide({ sha256: row.sha256, action, label, note: state.note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+      dispatch({ type: 'note-used' });
+      await refresh();
+      // In the to-review list the labelled slide leaves, so the same index is the next slide.
+      if (state.stateFilter !== 'to review') dispatch({ type: 'move', by: 1, count: rows.length });
+      dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
+    },
+    [row, prediction, store, state.note, state.stateFilter, refresh, dispatch, rows.length],
+  );
+
+  const explainMore = useCallback(async () => {
+    if (!row || !engine.client || !engine.model || job) return;
+    const model = engine.model;
+    const sha = row.sha256;
+    try {
+      const { input, shown } = await loadSlide(config, row.path, model);
+      const handle = engine.client.start('explain', { image: input, methods: ['lime', 'ig'], target: prediction ? model.classes.indexOf(prediction.label) : undefined, options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } } }, (p) =>
+        setJob({ sha256: sha, done: p.done, total: p.total, method: p.message ?? '' }),
+      );
+      jobHandle.current = handle;
+      setJob({ sha256: sha, done: 0, total: 2, method: 'lime' });
+      const result = await handle.result;
+      const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
+      await store.update((d) => {
+        const p = (d.predictions[sha] ?? []).findLast((x) => x.modelId === model.id);
+        if (p) p.explanations = { ...p.explanations, ...files };
+      });
+      await refresh();
+      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms (completeness gap ${(result.heatmaps[1].diagnostics.completenessGap * 100).toFixed(1)}%)` });
+    } catch (err) {
+      dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
+    } finally {
+      jobHandle.current = null;
+      setJob(null);
+    }
+  }, [row, engine, job, config, prediction, store, refresh, dispatch]);
+
+  const run = (action: string | undefined, input: string) => {
+    const onError = (err: Error) => dispatch({ type: 'message', text: err.message });
+    switch (action) {
+      case 'quit':
+        cancelJob();
+        return exit();
+      case 'help':
+        return dispatch({ type: 'toggle-help' });
+      case 'go-queue':
+        cancelJob();
+        return dispatch({ type: 'go', screen: 'queue' });
+      case 'go-retrain':
+        return dispatch({ type: 'go', screen: 'retrain' });
+      case 'go-benchmarks':
+        return dispatch({ type: 'go', screen: 'benchmarks' });
+      case 'up':
+        return dispatch({ type: 'move', by: -1, count: rows.length });
+      case 'down':
+        return dispatch({ type: 'move', by: 1, count: rows.length });
+      case 'open':
+        return row && state.stateFilter !== 'rejected' ? dispatch({ type: 'go', screen: 'slide' }) : undefined;
+      case 'sort':
+        return dispatch({ type: 'sort' });
+      case 'filter-state':
+        return dispatch({ type: 'filter-state' });
+      case 'filter-label':
+        return dispatch({ type: 'filter-label', labels: classes });
+      case 'copy-samples':
+        return void copySamples(config.incoming).then((n) => dispatch({ type: 'message', text: `${n} sample images copied into ${config.incoming}/samples` }), onError);
+      case 'set-class': {
+        const label = classes[Number(input) - 1];
+        return label ? void decide(label).catch(onError) : dispatch({ type: 'message', text: `there is no class ${input}` });
+      }
+      case 'confirm':
+        return prediction ? void decide(prediction.label).catch(onError) : dispatch({ type: 'message', text: 'no prediction to confirm yet: press a number key to set the class' });
+      case 'undo':
+        return row
+          ? void store
+              .undo(row.sha256)
+              .then((e) => (refresh(), dispatch({ type: 'message', text: e ? `undone: label now ${e.label ?? 'none'}` : 'nothing to undo' })))
+              .catch(onError)
+          : undefined;
+      case 'skip':
+      case 'next':
+        cancelJob();
+        return dispatch({ type: 'move', by: 1, count: rows.length });
+      case 'previous':
+        cancelJob();
+        return dispatch({ type: 'move', by: -1, count: rows.length });
+      case 'explain-more':
+        return void explainMore();
+      case 'layout':
+        return dispatch({ type: 'layout' });
+      case 'next-map':
+        return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).length });
+      case 'back':
+        if (job) return cancelJob();
+        return dispatch({ type: 'go', screen: 'queue' });
+      case 'note':
+        return dispatch({ type: 'note-start' });
+      case 'save-note':
+        return dispatch({ type: 'note-end', keep: true });
+      case 'cancel-note':
+        return dispatch({ type: 'note-end', keep: false });
+    }
   };
+
+  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : 'global';
+  const onKey = (input: string, key: InkKey) => run(actionFor(context, input, key), input);
+
   return (
     <Box flexDirection="column">
-      {/* useInput needs a TTY on stdin: without one the app shows its state and is stopped with Ctrl-C. */}
-      {isRawModeSupported && <Keys onAction={onAction} />}
-      <HomeScreen incoming={config.incoming} imageCount={imageCount} showHelp={showHelp} />
-      <StatusBar technician={technician} incoming={config.incoming} />
+      {isRawModeSupported && <Keys onKey={onKey} />}
+      {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
+      {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
+      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} height={height - 3} incoming={config.incoming} modelReady={!!engine.model} />}
+      {state.screen === 'slide' && row && (
+        <SlideScreen
+          row={row}
+          index={Math.min(state.selected, rows.length - 1)}
+          count={rows.length}
+          classes={classes}
+          prediction={prediction}
+          decisions={data.decisions[row.sha256] ?? []}
+          storeDir={path.dirname(config.store)}
+          state={state}
+          width={width}
+          height={height - 2}
+          job={job}
+          onNoteChange={(text) => dispatch({ type: 'note-change', text })}
+        />
+      )}
+      {state.screen === 'slide' && !row && <Text>All slides in this list are done. Press g for the queue.</Text>}
+      {state.screen === 'help' && <HelpScreen />}
+      {state.screen === 'retrain' && <RetrainScreen />}
+      {state.screen === 'benchmarks' && <BenchmarksScreen />}
+      {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
+      {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
+      <StatusBar technician={technician} />
     </Box>
   );
 }
 
 export async function runApp(config: Config): Promise<number> {
-  const technician = os.userInfo().username;
+  const identity = currentIdentity();
+  const store = await SlideStore.open(config.store, config.journal, identity);
   const client = new EngineClient();
   const instance = render(
     <EngineProvider config={config} client={client}>
-      <App config={config} technician={technician} />
+      <StoreProvider config={config} store={store}>
+        <App config={config} technician={identity.technician} />
+      </StoreProvider>
     </EngineProvider>,
   );
   await instance.waitUntilExit();

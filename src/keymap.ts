@@ -1,15 +1,68 @@
-// Every key the app answers to, in one table: the help screen is generated from it.
+// Every key the app answers to, in one table: the help screen and the footer hints are generated from it.
+export type Context = 'global' | 'queue' | 'slide' | 'note';
+
 export interface KeyBinding {
-  key: string;
+  /** What the user presses, as shown in the help. */
+  label: string;
   action: string;
+  context: Context;
   description: string;
+  /** Matches an Ink useInput call. */
+  match(input: string, key: InkKey): boolean;
 }
 
+/** The subset of Ink's Key that the bindings look at. */
+export interface InkKey {
+  upArrow: boolean;
+  downArrow: boolean;
+  leftArrow: boolean;
+  rightArrow: boolean;
+  return: boolean;
+  escape: boolean;
+  tab: boolean;
+  ctrl: boolean;
+}
+
+const char = (c: string) => (input: string, key: InkKey) => input === c && !key.ctrl;
+
 export const KEYMAP: readonly KeyBinding[] = [
-  { key: '?', action: 'help', description: 'show or hide the list of keys' },
-  { key: 'q', action: 'quit', description: 'quit' },
+  { label: '?', action: 'help', context: 'global', description: 'show or hide this list of keys', match: char('?') },
+  { label: 'g', action: 'go-queue', context: 'global', description: 'the queue of slides', match: char('g') },
+  { label: 'R', action: 'go-retrain', context: 'global', description: 'the retrain screen', match: char('R') },
+  { label: 'B', action: 'go-benchmarks', context: 'global', description: 'the benchmarks screen', match: char('B') },
+  { label: 'q', action: 'quit', context: 'global', description: 'quit (every decision is already saved)', match: char('q') },
+
+  { label: '↑ k', action: 'up', context: 'queue', description: 'previous slide in the list', match: (i, k) => k.upArrow || i === 'k' },
+  { label: '↓ j', action: 'down', context: 'queue', description: 'next slide in the list', match: (i, k) => k.downArrow || i === 'j' },
+  { label: 'Enter', action: 'open', context: 'queue', description: 'review the selected slide', match: (_, k) => k.return },
+  { label: 'o', action: 'sort', context: 'queue', description: 'sort by uncertainty (smallest margin first) or by arrival', match: char('o') },
+  { label: 'f', action: 'filter-state', context: 'queue', description: 'filter by state: all, to review, labelled', match: char('f') },
+  { label: 'l', action: 'filter-label', context: 'queue', description: 'filter by predicted label', match: char('l') },
+  { label: 'c', action: 'copy-samples', context: 'queue', description: 'copy the bundled sample images into the incoming folder', match: char('c') },
+
+  { label: '1–9', action: 'set-class', context: 'slide', description: 'set the class (corrects the prediction)', match: (i) => /^[1-9]$/.test(i) },
+  { label: 'Enter', action: 'confirm', context: 'slide', description: 'confirm the predicted class', match: (_, k) => k.return },
+  { label: 'n', action: 'note', context: 'slide', description: 'add a note to the next decision', match: char('n') },
+  { label: 'u', action: 'undo', context: 'slide', description: 'undo the last decision on this slide', match: char('u') },
+  { label: 's', action: 'skip', context: 'slide', description: 'skip to the next slide without deciding', match: char('s') },
+  { label: '[', action: 'previous', context: 'slide', description: 'previous slide', match: char('[') },
+  { label: ']', action: 'next', context: 'slide', description: 'next slide', match: char(']') },
+  { label: 'x', action: 'explain-more', context: 'slide', description: 'run LIME and Integrated Gradients (slower)', match: char('x') },
+  { label: 'v', action: 'layout', context: 'slide', description: 'maps side by side, or one enlarged', match: char('v') },
+  { label: 'Tab', action: 'next-map', context: 'slide', description: 'enlarge the next map', match: (_, k) => k.tab },
+  { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
+
+  { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
+  { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },
 ];
 
-export function actionFor(input: string): string | undefined {
-  return KEYMAP.find((k) => k.key === input)?.action;
+/** The action for a key in a context; screen bindings win over global ones. */
+export function actionFor(context: Context, input: string, key: InkKey): string | undefined {
+  const local = KEYMAP.find((b) => b.context === context && b.match(input, key));
+  if (local || context === 'note') return local?.action;
+  return KEYMAP.find((b) => b.context === 'global' && b.match(input, key))?.action;
+}
+
+export function bindingsFor(context: Context): KeyBinding[] {
+  return KEYMAP.filter((b) => b.context === context);
 }

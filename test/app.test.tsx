@@ -1,20 +1,30 @@
+import path from 'node:path';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../src/app.js';
 import { EngineProvider } from '../src/contexts/EngineContext.js';
+import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
 import { loadConfig } from '../src/config.js';
+import { SlideStore } from '../src/store/store.js';
+import { currentLabel } from '../src/store/schema.js';
+import { KEYMAP } from '../src/keymap.js';
 import { makeBundle, tempDir } from './helpers.js';
 
 const clients: EngineClient[] = [];
+let modelDir: string;
+let modelId: string;
+
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
 });
 beforeAll(async () => {
   tf.env().set('PROD', true);
   await tf.setBackend('cpu');
+  modelDir = await tempDir();
+  modelId = (await makeBundle(modelDir, { size: 32, classes: ['Benign', 'Early', 'Pre', 'Pro'] })).id;
 });
 
 async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_000): Promise<string> {
@@ -22,42 +32,135 @@ async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_00
   while (Date.now() < end) {
     const f = frame() ?? '';
     if (text.test(f)) return f;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`timed out waiting for ${text}; last frame:\n${frame()}`);
 }
 
-describe('the app shell', () => {
-  it('shows the watched folder, the model and the backend', async () => {
-    const cwd = await tempDir();
-    const model = await tempDir();
-    await makeBundle(model, { size: 32 });
-    const config = loadConfig({ cwd, overrides: { model, backend: 'wasm' } });
-    const client = new EngineClient();
-    clients.push(client);
-    const { lastFrame, unmount } = render(
-      <EngineProvider config={config} client={client}>
+const sha = (i: number) => i.toString(16).padStart(64, 'a');
+
+/** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c). */
+async function setup() {
+  const cwd = await tempDir();
+  const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm' } });
+  const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
+  const probs = [
+    { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 },
+    { Benign: 0.05, Early: 0.45, Pre: 0.4, Pro: 0.1 },
+    { Benign: 0.1, Early: 0.1, Pre: 0.2, Pro: 0.6 },
+  ];
+  await store.update((d) => {
+    probs.forEach((p, i) => {
+      const name = `slide-${'abc'[i]}.png`;
+      d.slides[sha(i)] = { sha256: sha(i), path: name, width: 100, height: 100, addedAt: `2026-11-28T10:0${i}:00.000Z` };
+      d.files[name] = { path: name, state: 'queued', sha256: sha(i), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
+      const label = Object.entries(p).sort((x, y) => y[1] - x[1])[0][0];
+      d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {} }];
+    });
+  });
+  const client = new EngineClient();
+  clients.push(client);
+  const ui = render(
+    <EngineProvider config={config} client={client}>
+      <StoreProvider config={config} store={store} watch={false}>
         <App config={config} technician="alice" />
-      </EngineProvider>,
-    );
-    const frame = await waitFor(lastFrame, /Model test-untrained@/);
-    expect(frame).toContain(config.incoming.slice(-20));
-    expect(frame).toMatch(/0 image file\(s\) present/);
-    expect(await waitFor(lastFrame, /backend wasm/)).toMatch(/alice · backend wasm · model test-untrained@/);
-    unmount();
+      </StoreProvider>
+    </EngineProvider>,
+  );
+  await waitFor(ui.lastFrame, /3 slide\(s\)/);
+  await waitFor(ui.lastFrame, new RegExp(`model|${modelId.slice(0, 10)}`));
+  return { ui, store, config };
+}
+
+const press = async (ui: { stdin: { write(s: string): void } }, keys: string) => {
+  ui.stdin.write(keys);
+  await new Promise((r) => setTimeout(r, 60));
+};
+
+describe('the triage app', () => {
+  it('lists the slides most uncertain first, and by arrival on o', async () => {
+    const { ui } = await setup();
+    const frame = ui.lastFrame()!;
+    const order = ['slide-b', 'slide-c', 'slide-a'].map((n) => frame.indexOf(n));
+    expect(order[0]).toBeLessThan(order[1]);
+    expect(order[1]).toBeLessThan(order[2]);
+    expect(frame).toMatch(/› to review\s+Early\s+45\.0%\s+5\.0%/);
+    await press(ui, 'o');
+    const byArrival = await waitFor(ui.lastFrame, /sorted by arrival/);
+    expect(byArrival.indexOf('slide-a')).toBeLessThan(byArrival.indexOf('slide-b'));
+    ui.unmount();
   });
 
-  it('says clearly when there is no model', async () => {
+  it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
+    const { ui, store } = await setup();
+    await press(ui, '\r'); // open slide-b
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    expect(ui.lastFrame()).toMatch(/Predicted Early/);
+    await press(ui, '\r'); // confirm Early
+    await waitFor(ui.lastFrame, /confirmed Early/);
+    let data = await store.read();
+    expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Early', action: 'confirm', technician: 'alice', modelId });
+    // slide-b left the to-review list: the same position is now slide-c; correct it to Pre with a note.
+    await waitFor(ui.lastFrame, /slide-c\.png/);
+    await press(ui, 'n');
+    await press(ui, 'pale nucleus');
+    await press(ui, '\r');
+    await press(ui, '3');
+    await waitFor(ui.lastFrame, /corrected to Pre/);
+    data = await store.read();
+    expect(currentLabel(data, sha(2))).toMatchObject({ label: 'Pre', action: 'correct', predicted: 'Pro', note: 'pale nucleus' });
+    // Back to the labelled list and undo the correction there.
+    await press(ui, 'g');
+    await press(ui, 'f');
+    await waitFor(ui.lastFrame, /Queue — labelled/);
+    await press(ui, 'j');
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /slide-c\.png/);
+    await press(ui, 'u');
+    await waitFor(ui.lastFrame, /undone: label now none/);
+    data = await store.read();
+    expect(currentLabel(data, sha(2))).toBeNull();
+    expect(data.decisions[sha(2)].map((d) => d.action)).toEqual(['correct', 'undo']);
+    ui.unmount();
+  });
+
+  it('lists every key of the keymap on ?', async () => {
+    const { ui } = await setup();
+    await press(ui, '?');
+    const frame = await waitFor(ui.lastFrame, /Keys \(\? closes\)/);
+    for (const k of KEYMAP) expect(frame).toContain(k.description);
+    await press(ui, '?');
+    await waitFor(ui.lastFrame, /Queue — to review/);
+    ui.unmount();
+  });
+
+  it('says what is missing on the retrain and benchmarks screens', async () => {
+    const { ui } = await setup();
+    await press(ui, 'R');
+    expect(await waitFor(ui.lastFrame, /Retrain/)).toMatch(/not built\s+yet/);
+    await press(ui, 'B');
+    expect(await waitFor(ui.lastFrame, /Benchmarks/)).toMatch(/not built\s+yet/);
+    ui.unmount();
+  });
+});
+
+describe('empty incoming folder', () => {
+  it('says which folder it watches and offers the samples', async () => {
     const cwd = await tempDir();
-    const config = loadConfig({ cwd, overrides: { model: `${cwd}/missing-model`, backend: 'wasm' } });
+    const config = loadConfig({ cwd, overrides: { model: path.join(cwd, 'no-model'), backend: 'wasm' } });
+    const store = await SlideStore.open(config.store, config.journal);
     const client = new EngineClient();
     clients.push(client);
-    const { lastFrame, unmount } = render(
+    const ui = render(
       <EngineProvider config={config} client={client}>
-        <App config={config} technician="bob" />
+        <StoreProvider config={config} store={store} watch={false}>
+          <App config={config} technician="bob" />
+        </StoreProvider>
       </EngineProvider>,
     );
-    expect(await waitFor(lastFrame, /No model could be loaded/)).toMatch(/manifest\.json: missing/);
-    unmount();
+    const frame = await waitFor(ui.lastFrame, /No model could be loaded/);
+    expect(frame).toContain('press c to copy in the bundled samples');
+    expect(frame).toContain(path.basename(config.incoming));
+    ui.unmount();
   });
 });

@@ -9,7 +9,7 @@ import { Low, type Adapter } from 'lowdb';
 import { ensureDir, writeDurable } from './files.js';
 import { acquireLock } from './lock.js';
 import { appendJournal, readJournal, type JournalEntry, type JournalInput } from './journal.js';
-import { currentLabel, emptyStore, upgrade, type Decision, type StoreData } from './schema.js';
+import { currentLabel, emptyStore, upgrade, type Decision, type Lease, type StoreData } from './schema.js';
 
 /** lowdb adapter: validated and migrated on read, durable on write. */
 class DurableJsonAdapter implements Adapter<StoreData> {
@@ -132,9 +132,7 @@ export class SlideStore {
    */
   async lease(sha256: string, ttlMs = 5 * 60_000): Promise<boolean> {
     return this.update((data) => {
-      const held = data.leases[sha256];
-      const mine = held && held.pid === process.pid && held.host === os.hostname();
-      if (held && !mine && held.expiresAt > Date.now()) return false;
+      if (heldByOther(data.leases[sha256])) return false;
       data.leases[sha256] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: Date.now() + ttlMs };
       return true;
     });
@@ -152,10 +150,7 @@ export class SlideStore {
     return this.update((data) => {
       const now = Date.now();
       for (const sha of order) {
-        if (!data.slides[sha] || currentLabel(data, sha)) continue;
-        const held = data.leases[sha];
-        const mine = held && held.pid === process.pid && held.host === os.hostname();
-        if (held && !mine && held.expiresAt > now) continue;
+        if (!data.slides[sha] || currentLabel(data, sha) || heldByOther(data.leases[sha])) continue;
         data.leases[sha] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: now + ttlMs };
         return sha;
       }
@@ -187,6 +182,19 @@ export class SlideStore {
       applyEntry(data, entry);
       return entry;
     });
+  }
+}
+
+/** A live lease of another instance: not expired, and on this host its process still runs. */
+function heldByOther(lease: Lease | undefined): boolean {
+  if (!lease || lease.expiresAt <= Date.now()) return false;
+  if (lease.host !== os.hostname()) return true;
+  if (lease.pid === process.pid) return false;
+  try {
+    process.kill(lease.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -1,0 +1,102 @@
+// Classifies new slides in the background: each slide's image goes to the engine worker, which
+// returns the probabilities with Grad-CAM and CAM; the overlays are written beside the store and the
+// prediction is recorded. One slide at a time, so the UI and the technician's own requests stay quick.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { EngineClient } from '../engine/client.js';
+import { overlay, writePng } from '../engine/explain/render.js';
+import type { Heatmap } from '../engine/explain/types.js';
+import { argmax } from '../engine/metrics.js';
+import type { ModelInfo } from '../engine/protocol.js';
+import { decodeRgb, readImageFile, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
+import type { SlideStore } from '../store/store.js';
+
+/** Side of the overlay images kept for the terminal: far more than a terminal can show. */
+const OVERLAY_SIDE = 256;
+
+export interface PredictorEvents {
+  predicted: [sha256: string];
+  error: [sha256: string, message: string];
+  idle: [];
+}
+
+export function explanationDir(config: Config): string {
+  return path.join(path.dirname(config.store), 'explanations');
+}
+
+/** Reads a slide and prepares both the model input and a display-size copy. */
+export async function loadSlide(config: Config, relPath: string, model: ModelInfo): Promise<{ input: Float32Array; shown: RgbImage }> {
+  const read = await readImageFile(path.join(config.incoming, relPath), config.images);
+  const rgb = await decodeRgb(read, config.images);
+  const input = await toModelInput(rgb, model.inputSize, model.resize);
+  const shown = { width: OVERLAY_SIDE, height: OVERLAY_SIDE, data: await resizeRgb(rgb, OVERLAY_SIDE, model.resize) };
+  return { input, shown };
+}
+
+/** Writes the original and one overlay per heatmap; returns method → file (relative to the store folder). */
+export async function writeOverlays(config: Config, sha256: string, model: ModelInfo, shown: RgbImage, heatmaps: Heatmap[]): Promise<Record<string, string>> {
+  const dir = explanationDir(config);
+  await fs.mkdir(dir, { recursive: true });
+  const stem = `${sha256.slice(0, 16)}.${model.id.split('@')[1] ?? 'model'}`;
+  const files: Record<string, string> = {};
+  const original = path.join(dir, `${stem}.image.png`);
+  await writePng(original, shown.data, shown.width, shown.height);
+  files.image = path.relative(path.dirname(config.store), original);
+  for (const h of heatmaps) {
+    const file = path.join(dir, `${stem}.${h.method}.png`);
+    await writePng(file, await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height);
+    files[h.method] = path.relative(path.dirname(config.store), file);
+  }
+  return files;
+}
+
+export class Predictor extends EventEmitter<PredictorEvents> {
+  private running = false;
+  private stopped = false;
+  private readonly failed = new Set<string>();
+
+  constructor(
+    private readonly config: Config,
+    private readonly engine: EngineClient,
+    private readonly store: SlideStore,
+    private readonly model: ModelInfo,
+  ) {
+    super();
+  }
+
+  /** Looks for slides without a prediction from this model and works through them. */
+  async kick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        const data = await this.store.read();
+        const next = Object.values(data.slides).find((s) => !this.failed.has(s.sha256) && !(data.predictions[s.sha256] ?? []).some((p) => p.modelId === this.model.id));
+        if (!next) break;
+        try {
+          const { input, shown } = await loadSlide(this.config, next.path, this.model);
+          const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'] });
+          const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
+          const probabilities = Object.fromEntries(this.model.classes.map((c, i) => [c, Number(result.probabilities[i].toFixed(6))]));
+          await this.store.update((d) => {
+            (d.predictions[next.sha256] ??= []).push({ modelId: this.model.id, label: this.model.classes[argmax(result.probabilities)], probabilities, at: new Date().toISOString(), explanations });
+          });
+          this.emit('predicted', next.sha256);
+        } catch (err) {
+          this.failed.add(next.sha256);
+          this.emit('error', next.sha256, (err as Error).message);
+        }
+      }
+      this.emit('idle');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

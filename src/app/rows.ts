@@ -1,0 +1,51 @@
+// The queue's rows, derived from the store: one per slide, with its prediction, confidence and margin.
+import { currentLabel, type StoreData } from '../store/schema.js';
+
+export interface SlideRow {
+  sha256: string;
+  path: string;
+  addedAt: string;
+  state: 'to review' | 'labelled';
+  predicted: string | null;
+  probabilities: Record<string, number> | null;
+  confidence: number | null;
+  /** Top probability minus the second: small means uncertain. */
+  margin: number | null;
+  label: string | null;
+  modelId: string | null;
+}
+
+export type SortMode = 'uncertainty' | 'arrival';
+export type StateFilter = 'all' | 'to review' | 'labelled' | 'rejected';
+
+export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
+  return Object.values(data.slides).map((slide) => {
+    const predictions = data.predictions[slide.sha256] ?? [];
+    const p = predictions.findLast((x) => x.modelId === modelId) ?? predictions.at(-1) ?? null;
+    const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
+    const decision = currentLabel(data, slide.sha256);
+    return {
+      sha256: slide.sha256,
+      path: slide.path,
+      addedAt: slide.addedAt,
+      state: decision ? 'labelled' : 'to review',
+      predicted: p?.label ?? null,
+      probabilities: p?.probabilities ?? null,
+      confidence: probs ? probs[0] : null,
+      margin: probs ? probs[0] - (probs[1] ?? 0) : null,
+      label: decision?.label ?? null,
+      modelId: p?.modelId ?? null,
+    };
+  });
+}
+
+export function sortRows(rows: SlideRow[], mode: SortMode): SlideRow[] {
+  const byArrival = (a: SlideRow, b: SlideRow) => (a.addedAt < b.addedAt ? -1 : a.addedAt > b.addedAt ? 1 : a.path < b.path ? -1 : 1);
+  if (mode === 'arrival') return [...rows].sort(byArrival);
+  // Uncertain first; slides still waiting for a prediction after the predicted ones.
+  return [...rows].sort((a, b) => (a.margin ?? 2) - (b.margin ?? 2) || byArrival(a, b));
+}
+
+export function filterRows(rows: SlideRow[], state: StateFilter, label: string | null): SlideRow[] {
+  return rows.filter((r) => (state === 'all' || state === 'rejected' || r.state === state) && (label === null || r.predicted === label));
+}

@@ -1,0 +1,94 @@
+// One slide: the image and its explanation maps, the per-class probabilities, and the decision keys.
+import React from 'react';
+import path from 'node:path';
+import { Box, Text } from 'ink';
+import { TextInput } from '@inkjs/ui';
+import type { SlideRow } from '../app/rows.js';
+import type { Decision, Prediction } from '../store/schema.js';
+import type { TriageState } from '../state/triage.js';
+import { ProbabilityBars } from '../components/ProbabilityBars.js';
+import { TerminalImage } from '../components/TerminalImage.js';
+import { KeyHints } from '../components/KeyHints.js';
+
+export const MAP_ORDER = ['image', 'gradcam', 'cam', 'lime', 'ig'] as const;
+const MAP_TITLES: Record<string, string> = { image: 'image', gradcam: 'Grad-CAM', cam: 'CAM', lime: 'LIME', ig: 'Integrated Gradients' };
+
+export interface ExplainJob {
+  sha256: string;
+  done: number;
+  total: number;
+  method: string;
+}
+
+export function SlideScreen(props: {
+  row: SlideRow;
+  index: number;
+  count: number;
+  classes: string[];
+  prediction: Prediction | null;
+  decisions: Decision[];
+  storeDir: string;
+  state: TriageState;
+  width: number;
+  height: number;
+  job: ExplainJob | null;
+  onNoteChange(text: string): void;
+}) {
+  const { row, prediction, state, classes } = props;
+  const maps = MAP_ORDER.filter((m) => prediction?.explanations[m]);
+  const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);
+  // Leave room for the text column (≥ 38 columns) and the status lines.
+  const imageRows = Math.max(6, props.height - 9);
+  const side = state.layout === 'enlarged' || maps.length <= 1;
+  const available = Math.max(20, props.width - 42);
+  const mapWidth = side ? Math.min(available, imageRows * 2) : Math.max(10, Math.floor(available / Math.max(1, maps.length)) - 1);
+  const shown = side ? [maps[state.enlarged % Math.max(1, maps.length)] ?? 'image'] : maps;
+  const last = props.decisions.at(-1);
+  return (
+    <Box flexDirection="column" paddingX={1}>
+      <Text bold wrap="truncate-end">
+        Slide {props.index + 1}/{props.count} — {row.path.replace(/\n/g, '⏎')} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
+      </Text>
+      <Box>
+        <Box flexDirection="row">
+          {shown.map((m) => (
+            <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={MAP_TITLES[m]} />
+          ))}
+        </Box>
+        <Box flexDirection="column" marginLeft={1} width={40}>
+          {prediction ? (
+            <>
+              <Text>
+                Predicted <Text bold>{prediction.label}</Text> by {prediction.modelId}
+              </Text>
+              <ProbabilityBars classes={classes} probabilities={prediction.probabilities} predicted={prediction.label} width={14} />
+              <Text wrap="truncate-end">margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — uncertain: look closely' : ''}</Text>
+            </>
+          ) : (
+            <Text color="yellow">Waiting for a prediction…</Text>
+          )}
+          <Text> </Text>
+          <Text>
+            Label: <Text bold>{row.label ?? 'none yet'}</Text>
+            {last ? <Text dimColor> ({last.action} by {last.technician}, {last.at.slice(0, 16).replace('T', ' ')})</Text> : null}
+          </Text>
+          {props.job && props.job.sha256 === row.sha256 ? (
+            <Text>
+              explaining: {props.job.method} {Math.round((props.job.done / props.job.total) * 100)}% <Text dimColor>(Esc cancels)</Text>
+            </Text>
+          ) : null}
+          {state.noteMode ? (
+            <Box>
+              <Text>Note: </Text>
+              <TextInput defaultValue={state.note} placeholder="type, then Enter" onChange={props.onNoteChange} />
+            </Box>
+          ) : state.note ? (
+            <Text wrap="truncate-end">Note: {state.note}</Text>
+          ) : null}
+          {state.message ? <Text color="green">{state.message}</Text> : null}
+        </Box>
+      </Box>
+      <KeyHints context={state.noteMode ? 'note' : 'slide'} only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'layout', 'back']} />
+    </Box>
+  );
+}

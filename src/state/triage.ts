@@ -1,0 +1,91 @@
+// The app's view state in one reducer: which screen, which slide, sorting, filters, layout, note.
+import { useReducer } from 'react';
+import type { SortMode, StateFilter } from '../app/rows.js';
+
+export type Screen = 'queue' | 'slide' | 'help' | 'retrain' | 'benchmarks';
+
+export interface TriageState {
+  screen: Screen;
+  /** The screen help returns to. */
+  previous: Screen;
+  selected: number;
+  sort: SortMode;
+  stateFilter: StateFilter;
+  labelFilter: string | null;
+  layout: 'side-by-side' | 'enlarged';
+  enlarged: number;
+  noteMode: boolean;
+  note: string;
+  message: string | null;
+}
+
+export type TriageAction =
+  | { type: 'go'; screen: Screen }
+  | { type: 'toggle-help' }
+  | { type: 'move'; by: number; count: number }
+  | { type: 'select'; index: number }
+  | { type: 'sort' }
+  | { type: 'filter-state' }
+  | { type: 'filter-label'; labels: string[] }
+  | { type: 'layout' }
+  | { type: 'next-map'; count: number }
+  | { type: 'note-start' }
+  | { type: 'note-change'; text: string }
+  | { type: 'note-end'; keep: boolean }
+  | { type: 'note-used' }
+  | { type: 'message'; text: string | null };
+
+export const initialTriage: TriageState = {
+  screen: 'queue',
+  previous: 'queue',
+  selected: 0,
+  sort: 'uncertainty',
+  stateFilter: 'to review',
+  labelFilter: null,
+  layout: 'side-by-side',
+  enlarged: 0,
+  noteMode: false,
+  note: '',
+  message: null,
+};
+
+const STATE_FILTERS: StateFilter[] = ['to review', 'labelled', 'rejected', 'all'];
+
+export function triageReducer(s: TriageState, a: TriageAction): TriageState {
+  switch (a.type) {
+    case 'go':
+      return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null };
+    case 'toggle-help':
+      return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen };
+    case 'move':
+      return { ...s, selected: a.count ? Math.min(a.count - 1, Math.max(0, s.selected + a.by)) : 0 };
+    case 'select':
+      return { ...s, selected: Math.max(0, a.index) };
+    case 'sort':
+      return { ...s, sort: s.sort === 'uncertainty' ? 'arrival' : 'uncertainty', selected: 0 };
+    case 'filter-state':
+      return { ...s, stateFilter: STATE_FILTERS[(STATE_FILTERS.indexOf(s.stateFilter) + 1) % STATE_FILTERS.length], selected: 0 };
+    case 'filter-label': {
+      const options = [null, ...a.labels];
+      return { ...s, labelFilter: options[(options.indexOf(s.labelFilter) + 1) % options.length], selected: 0 };
+    }
+    case 'layout':
+      return { ...s, layout: s.layout === 'side-by-side' ? 'enlarged' : 'side-by-side' };
+    case 'next-map':
+      return { ...s, enlarged: a.count ? (s.enlarged + 1) % a.count : 0, layout: 'enlarged' };
+    case 'note-start':
+      return { ...s, noteMode: true };
+    case 'note-change':
+      return { ...s, note: a.text };
+    case 'note-end':
+      return { ...s, noteMode: false, note: a.keep ? s.note : '', message: a.keep && s.note ? 'note kept for the next decision' : null };
+    case 'note-used':
+      return { ...s, note: '' };
+    case 'message':
+      return { ...s, message: a.text };
+  }
+}
+
+export function useTriage() {
+  return useReducer(triageReducer, initialTriage);
+}
