@@ -55,3 +55,10 @@ describe('drawing heatmaps', () => {
     await expect(run(process.execPath, [BIN, 'explain', FIXTURES, '--methods', 'gradcam,shap', '--out', out])).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('terminal images', () => {
+  it("rewrites 256-colour escapes as 24-bit ones that Ink's layout measures right", async () => {
+    const { toTrueColour } = await import('../src/components/TerminalImage.js');
+    expect(toTrueColour('\u001b[48;5;16m\u001b[38;5;231m▄\u001b[38;5;244m▄')).toBe('\u001b[48;2;0;0;0m\u001b[38;2;255;255;255m▄\u001b[38;2;128;128;128m▄');
+  });
+});

@@ -24,12 +24,15 @@ function xterm256(n: number): [number, number, number] {
   return [g, g, g];
 }
 
+const ESC = '\u001b';
+const PALETTE_ESCAPE = new RegExp(`${ESC}\\[(38|48);5;(\\d+)m`, 'g');
+
 /**
  * Ink's layout mis-measures 256-colour escapes (38;5;n / 48;5;n) and breaks the lines beside an image;
  * it handles 24-bit ones. So the image's palette escapes are rewritten as the same colours in 24 bits.
  */
 export function toTrueColour(art: string): string {
-  return art.replace(/\x1b\[(38|48);5;(\d+)m/g, (_, kind: string, n: string) => `\x1b[${kind};2;${xterm256(Number(n)).join(';')}m`);
+  return art.replace(PALETTE_ESCAPE, (_, kind: string, n: string) => `${ESC}[${kind};2;${xterm256(Number(n)).join(';')}m`);
 }
 
 export function TerminalImage({ file, width, height, caption }: { file: string | null; width: number; height: number; caption: string }) {
