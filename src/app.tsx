@@ -197,7 +197,12 @@ export function App({ config, technician }: { config: Config; technician: string
           onNoteChange={(text) => dispatch({ type: 'note-change', text })}
         />
       )}
-      {state.screen === 'slide' && !row && <Text>All slides in this list are done. Press g for the queue.</Text>}
+      {state.screen === 'slide' && !row && (
+        <Box flexDirection="column" paddingX={1}>
+          {state.message ? <Text color="green">{state.message}</Text> : null}
+          <Text>All slides in this list are done. Press g for the queue.</Text>
+        </Box>
+      )}
       {state.screen === 'help' && <HelpScreen />}
       {state.screen === 'retrain' && <RetrainScreen />}
       {state.screen === 'benchmarks' && <BenchmarksScreen />}

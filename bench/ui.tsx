@@ -1,0 +1,102 @@
+// `npm run bench:ui`: milliseconds from a key press to the next frame Ink writes, while the engine
+// worker classifies a batch of images. Median and p95 over many presses; the goal is under 50 ms.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import React from 'react';
+import { render } from 'ink';
+import { App } from '../src/app.js';
+import { EngineProvider } from '../src/contexts/EngineContext.js';
+import { StoreProvider } from '../src/contexts/StoreContext.js';
+import { EngineClient } from '../src/engine/client.js';
+import { loadConfig } from '../src/config.js';
+import { SlideStore } from '../src/store/store.js';
+import { loadBundle } from '../src/engine/bundle.js';
+import * as tf from '@tensorflow/tfjs';
+
+/** A terminal-like stdout that records when each frame is written. */
+class FrameClock extends EventEmitter {
+  columns = 100;
+  rows = 30;
+  isTTY = true;
+  writes: number[] = [];
+  write(_chunk: string) {
+    this.writes.push(performance.now());
+    return true;
+  }
+}
+
+/** A stdin that Ink accepts as a TTY in raw mode. */
+class KeyStdin extends EventEmitter {
+  isTTY = true;
+  private queue: string[] = [];
+  setRawMode() {}
+  setEncoding() {}
+  ref() {}
+  unref() {}
+  resume() {}
+  pause() {}
+  read() {
+    return this.queue.shift() ?? null;
+  }
+  press(s: string) {
+    this.queue.push(s);
+    this.emit('readable');
+    this.emit('data', s);
+  }
+}
+
+const percentile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+async function main() {
+  tf.env().set('PROD', true);
+  const cwd = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-bench-ui-'));
+  const modelDir = process.argv[2] ?? path.resolve('models/default');
+  const config = loadConfig({ cwd, overrides: { model: modelDir } });
+  const { manifest } = await loadBundle(modelDir);
+  const store = await SlideStore.open(config.store, config.journal);
+  // 200 slides with predictions, so the queue has something to move through.
+  await store.update((d) => {
+    for (let i = 0; i < 200; i++) {
+      const sha = i.toString(16).padStart(64, '0');
+      const p = Object.fromEntries(manifest.spec.classes.map((c, k) => [c, k === i % manifest.spec.classes.length ? 0.6 : 0.4 / (manifest.spec.classes.length - 1)]));
+      d.slides[sha] = { sha256: sha, path: `slide-${i}.png`, width: 100, height: 100, addedAt: new Date(1e12 + i).toISOString() };
+      d.predictions[sha] = [{ modelId: manifest.id, label: manifest.spec.classes[i % manifest.spec.classes.length], probabilities: p, at: '', explanations: {} }];
+    }
+  });
+  const client = new EngineClient();
+  const stdout = new FrameClock();
+  const stdin = new KeyStdin();
+  const app = render(
+    <EngineProvider config={config} client={client}>
+      <StoreProvider config={config} store={store} watch={false}>
+        <App config={config} technician="bench" />
+      </StoreProvider>
+    </EngineProvider>,
+    { stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false },
+  );
+  await new Promise((r) => setTimeout(r, 8000)); // engine up, model loaded
+  // Keep the engine busy: a long classification in the worker while keys are pressed.
+  const size = manifest.spec.inputSize;
+  const busy = client.start('classify', { inputs: Array.from({ length: 400 }, () => new Float32Array(size * size * 3).fill(0.5)), batch: 8 });
+  const latencies: number[] = [];
+  for (let i = 0; i < 120; i++) {
+    const before = stdout.writes.length;
+    const t0 = performance.now();
+    stdin.press(i % 2 ? 'k' : 'j');
+    while (stdout.writes.length === before && performance.now() - t0 < 2000) await new Promise((r) => setImmediate(r));
+    latencies.push((stdout.writes[before] ?? performance.now()) - t0);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+  busy.cancel();
+  await busy.result.catch(() => undefined);
+  app.unmount();
+  await client.close();
+  const median = percentile(latencies, 0.5);
+  const p95 = percentile(latencies, 0.95);
+  process.stdout.write(`key press → next frame, ${latencies.length} presses while the engine classifies (${manifest.id}, ${size} px):\n`);
+  process.stdout.write(`median ${median.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms (goal: under 50 ms)\n`);
+}
+
+await main();
