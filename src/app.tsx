@@ -214,13 +214,13 @@ export function App({ config, technician }: { config: Config; technician: string
 }
 
 export async function runApp(config: Config): Promise<number> {
-  const identity = currentIdentity();
+  const identity = currentIdentity(config.technicianName);
   const store = await SlideStore.open(config.store, config.journal, identity);
   const client = new EngineClient();
   const instance = render(
     <EngineProvider config={config} client={client}>
       <StoreProvider config={config} store={store}>
-        <App config={config} technician={identity.technician} />
+        <App config={config} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
       </StoreProvider>
     </EngineProvider>,
   );

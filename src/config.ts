@@ -13,6 +13,8 @@ export const configSchema = z
     store: z.string().min(1),
     journal: z.string().min(1),
     model: z.string().min(1),
+    /** A display name shown beside the operating-system user; the journal always records the OS user. */
+    technicianName: z.string().min(1).nullable(),
     backend: z.enum(BACKENDS),
     /** Worker threads for runtimes that can use them; 0 = let the runtime decide. */
     threads: z.number().int().min(0).max(256),

@@ -55,7 +55,7 @@ export function TerminalImage({ file, width, height, caption }: { file: string |
   const error = drawn?.request === request ? drawn.error : null;
   return (
     <Box flexDirection="column" width={width + 1}>
-      {art ? <Text>{art}</Text> : <Text dimColor>{error ? `(cannot draw: ${error})` : file ? (colourAvailable() ? '…' : '(no colour: image not drawn)') : '(not computed yet)'}</Text>}
+      {art ? <Text wrap="truncate">{art}</Text> : <Text dimColor>{error ? `(cannot draw: ${error})` : file ? (colourAvailable() ? '…' : '(no colour: image not drawn)') : '(not computed yet)'}</Text>}
       <Text wrap="truncate-end">{caption}</Text>
     </Box>
   );

@@ -5,12 +5,12 @@ import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { verifyJournal } from '../store/journal.js';
 import { currentLabel } from '../store/schema.js';
-import { SlideStore } from '../store/store.js';
+import { currentIdentity, SlideStore } from '../store/store.js';
 import { summarise } from '../store/summary.js';
 import type { Output } from './output.js';
 
 async function openStore(config: Config): Promise<SlideStore> {
-  return SlideStore.open(config.store, config.journal);
+  return SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
 }
 
 /** Reads every file in the incoming folder once (what the app's watcher does at start) and exits. */

@@ -2,12 +2,12 @@
 import React from 'react';
 import path from 'node:path';
 import { Box, Text } from 'ink';
-import { TextInput } from '@inkjs/ui';
+import { ProgressBar, TextInput } from '@inkjs/ui';
 import type { SlideRow } from '../app/rows.js';
 import type { Decision, Prediction } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
-import { TerminalImage } from '../components/TerminalImage.js';
+import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
 
 export const MAP_ORDER = ['image', 'gradcam', 'cam', 'lime', 'ig'] as const;
@@ -39,10 +39,13 @@ export function SlideScreen(props: {
   const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);
   // Leave room for the text column (≥ 38 columns) and the status lines.
   const imageRows = Math.max(6, props.height - 9);
-  const side = state.layout === 'enlarged' || maps.length <= 1;
   const available = Math.max(20, props.width - 42);
-  const mapWidth = side ? Math.min(available, imageRows * 2) : Math.max(10, Math.floor(available / Math.max(1, maps.length)) - 1);
+  // Side by side only while every map gets at least 12 columns; otherwise one map, Tab for the next.
+  const fits = Math.floor(available / 13) >= maps.length;
+  const side = state.layout === 'enlarged' || maps.length <= 1 || !fits;
+  const mapWidth = side ? Math.min(available, imageRows * 2) : Math.floor(available / Math.max(1, maps.length)) - 1;
   const shown = side ? [maps[state.enlarged % Math.max(1, maps.length)] ?? 'image'] : maps;
+  const colour = colourAvailable();
   const last = props.decisions.at(-1);
   return (
     <Box flexDirection="column" paddingX={1}>
@@ -50,11 +53,22 @@ export function SlideScreen(props: {
         Slide {props.index + 1}/{props.count} — {row.path.replace(/\n/g, '⏎')} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
       </Text>
       <Box>
-        <Box flexDirection="row">
-          {shown.map((m) => (
-            <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={MAP_TITLES[m]} />
-          ))}
-        </Box>
+        {colour ? (
+          <Box flexDirection="row">
+            {shown.map((m) => (
+              <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={`${MAP_TITLES[m]}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`} />
+            ))}
+          </Box>
+        ) : (
+          <Box flexDirection="column" width={Math.max(20, props.width - 44)}>
+            <Text>Maps are not drawn without colour. As PNG files:</Text>
+            {maps.map((m) => (
+              <Text key={m} wrap="truncate-middle">
+                {MAP_TITLES[m]}: {fileOf(m)}
+              </Text>
+            ))}
+          </Box>
+        )}
         <Box flexDirection="column" marginLeft={1} width={40}>
           {prediction ? (
             <>
@@ -73,9 +87,12 @@ export function SlideScreen(props: {
             {last ? <Text dimColor> ({last.action} by {last.technician}, {last.at.slice(0, 16).replace('T', ' ')})</Text> : null}
           </Text>
           {props.job && props.job.sha256 === row.sha256 ? (
-            <Text>
-              explaining: {props.job.method} {Math.round((props.job.done / props.job.total) * 100)}% <Text dimColor>(Esc cancels)</Text>
-            </Text>
+            <Box flexDirection="column">
+              <Text>
+                explaining: {props.job.method} {Math.round((props.job.done / props.job.total) * 100)}% <Text dimColor>(Esc cancels)</Text>
+              </Text>
+              <ProgressBar value={Math.round((props.job.done / props.job.total) * 100)} />
+            </Box>
           ) : null}
           {state.noteMode ? (
             <Box>
