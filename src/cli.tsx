@@ -16,6 +16,7 @@ Usage:
         [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
+  slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
@@ -46,6 +47,7 @@ const COMMON = {
   format: { type: 'string' },
   methods: { type: 'string' },
   masks: { type: 'string' },
+  classes: { type: 'string' },
   limit: { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
@@ -127,6 +129,12 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError((err as Error).message);
       }
       return runXaiEval(config, { dataDir: values.data, masksDir: values.masks ?? null, limit: positiveInt(values.limit, '--limit', 20), methods, json: !!values.json }, out);
+    }
+    case 'import-weights': {
+      if (rest.length !== 1 || !values.variant || !values.out) throw new UsageError('import-weights needs one FILE.h5, --variant b0…b7 and --out DIR');
+      const { runImportWeights } = await import('./headless/import-weights.js');
+      const classes = (values.classes ?? 'Benign,Early,Pre,Pro').split(',').map((c) => c.trim()).filter(Boolean);
+      return runImportWeights(config, { file: rest[0], variant: values.variant, outDir: path.resolve(values.out), imgSize: values['img-size'] ? positiveInt(values['img-size'], '--img-size', 224) : undefined, classes }, out);
     }
     case 'scan': {
       const { runScan } = await import('./headless/store-commands.js');
