@@ -1,7 +1,7 @@
 // The interactive app: Ink on the terminal, the engine in its worker thread, the store and watcher
 // behind contexts. This file routes keys to actions; each screen only draws.
 import path from 'node:path';
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import React, { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Box, render, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Config } from './config.js';
 import { EngineClient, type CallHandle } from './engine/client.js';
@@ -21,9 +21,17 @@ import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen } from './screens/BenchmarksScreen.js';
 import { StatusBar } from './components/StatusBar.js';
 
-/** Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C. */
+/**
+ * Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C.
+ * The handler is read through a ref updated in a layout effect: Ink re-registers a changed handler in a
+ * passive effect, which can run after a key already arrived for the new screen.
+ */
 function Keys({ onKey }: { onKey: (input: string, key: InkKey) => void }) {
-  useInput((input, key) => onKey(input, key));
+  const handler = useRef(onKey);
+  useLayoutEffect(() => {
+    handler.current = onKey;
+  });
+  useInput((input, key) => handler.current(input, key));
   return null;
 }
 

@@ -9,6 +9,7 @@ import type { EngineClient } from '../engine/client.js';
 import { overlay, writePng } from '../engine/explain/render.js';
 import type { Heatmap } from '../engine/explain/types.js';
 import { argmax } from '../engine/metrics.js';
+import { probabilityRecord } from '../engine/models/head.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { decodeRgb, readImageFile, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
 import type { SlideStore } from '../store/store.js';
@@ -80,7 +81,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
           const { input, shown } = await loadSlide(this.config, next.path, this.model);
           const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'] });
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
-          const probabilities = Object.fromEntries(this.model.classes.map((c, i) => [c, Number(result.probabilities[i].toFixed(6))]));
+          const probabilities = probabilityRecord(this.model.classes, result.probabilities);
           await this.store.update((d) => {
             (d.predictions[next.sha256] ??= []).push({ modelId: this.model.id, label: this.model.classes[argmax(result.probabilities)], probabilities, at: new Date().toISOString(), explanations });
           });

@@ -65,12 +65,10 @@ export function rocAuc(scores: number[], positive: boolean[]): number {
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
-/** Points of the ROC curve (false-positive rate, true-positive rate), tied scores taken together. */
-export function rocCurve(scores: number[], positive: boolean[]): Array<[number, number]> {
+/** Counts (true positives, false positives) at each distinct score, highest first; tied scores are one threshold. */
+function thresholdCounts(scores: number[], positive: boolean[]): Array<[number, number]> {
   const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a]);
-  const P = positive.filter(Boolean).length;
-  const N = positive.length - P;
-  const points: Array<[number, number]> = [[0, 0]];
+  const counts: Array<[number, number]> = [];
   let tp = 0;
   let fp = 0;
   for (let i = 0; i < order.length; ) {
@@ -80,10 +78,17 @@ export function rocCurve(scores: number[], positive: boolean[]): Array<[number, 
       if (positive[order[t]]) tp++;
       else fp++;
     }
-    points.push([N ? fp / N : 0, P ? tp / P : 0]);
+    counts.push([tp, fp]);
     i = j + 1;
   }
-  return points;
+  return counts;
+}
+
+/** Points of the ROC curve (false-positive rate, true-positive rate), tied scores taken together. */
+export function rocCurve(scores: number[], positive: boolean[]): Array<[number, number]> {
+  const P = positive.filter(Boolean).length;
+  const N = positive.length - P;
+  return [[0, 0], ...thresholdCounts(scores, positive).map(([tp, fp]): [number, number] => [N ? fp / N : 0, P ? tp / P : 0])];
 }
 
 /**
@@ -91,24 +96,14 @@ export function rocCurve(scores: number[], positive: boolean[]): Array<[number, 
  * (scikit-learn's average_precision_score). NaN without positives.
  */
 export function averagePrecision(scores: number[], positive: boolean[]): number {
-  const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a]);
   const P = positive.filter(Boolean).length;
   if (P === 0) return NaN;
-  let tp = 0;
-  let fp = 0;
   let prevRecall = 0;
   let ap = 0;
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
-    for (let t = i; t <= j; t++) {
-      if (positive[order[t]]) tp++;
-      else fp++;
-    }
+  for (const [tp, fp] of thresholdCounts(scores, positive)) {
     const recall = tp / P;
     ap += (recall - prevRecall) * (tp / (tp + fp));
     prevRecall = recall;
-    i = j + 1;
   }
   return ap;
 }

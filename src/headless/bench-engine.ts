@@ -2,9 +2,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { EngineClient } from '../engine/client.js';
-import { describeBackend } from '../engine/tfjs/backend.js';
 import type { Output } from './output.js';
+import { withEngine } from './with-engine.js';
 
 export interface BenchCase {
   variant: string;
@@ -26,10 +25,7 @@ export function median(xs: number[]): number {
 }
 
 export async function runBenchEngine(config: Config, cases: BenchCase[], outFile: string, out: Output): Promise<number> {
-  const engine = new EngineClient();
-  try {
-    const backend = await engine.call('init', { backend: config.backend, threads: config.threads });
-    out.info(describeBackend(backend));
+  return withEngine(config, out, 'bench', async (engine, backend) => {
     const rows = [];
     for (const c of cases) {
       out.info(`timing EfficientNet-${c.variant.toUpperCase()} @${c.size} px, batch ${c.batch}, ${c.runs} runs…`);
@@ -57,10 +53,5 @@ export async function runBenchEngine(config: Config, cases: BenchCase[], outFile
     await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), runtime: `tfjs-${backend.backend}`, node: process.version, rows }, null, 2) + '\n');
     out.info(`written ${outFile}`);
     return 0;
-  } catch (err) {
-    out.error(`bench failed: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await engine.close();
-  }
+  });
 }

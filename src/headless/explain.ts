@@ -3,13 +3,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Config } from '../config.js';
-import { EngineClient } from '../engine/client.js';
 import { METHOD_NAMES } from '../engine/explain/index.js';
 import { overlay, writePng } from '../engine/explain/render.js';
-import { describeBackend } from '../engine/tfjs/backend.js';
 import { decodeRgb, ImageRejected, readImageFile, toModelInput } from '../ingest/image.js';
 import { expandPaths } from './files.js';
 import type { Output } from './output.js';
+import { withEngine } from './with-engine.js';
+import { probabilityRecord } from '../engine/models/head.js';
 
 /** Longest side of the written overlays: enough to see a cell, small enough to open anywhere. */
 const OVERLAY_SIDE = 512;
@@ -22,9 +22,7 @@ export function parseMethods(raw: string | undefined, fallback: string[]): strin
 }
 
 export async function runExplain(config: Config, files: string[], methods: string[], outDir: string, out: Output): Promise<number> {
-  const engine = new EngineClient();
-  try {
-    out.info(describeBackend(await engine.call('init', { backend: config.backend, threads: config.threads })));
+  return withEngine(config, out, 'explain', async (engine) => {
     const model = await engine.call('load', { modelDir: config.model }).catch((err: Error) => {
       out.error(`cannot load the model: ${err.message}`);
       return null;
@@ -61,17 +59,12 @@ export async function runExplain(config: Config, files: string[], methods: strin
         file,
         model: model.id,
         label: model.classes[result.target],
-        probabilities: Object.fromEntries(model.classes.map((c, i) => [c, Number(result.probabilities[i].toFixed(6))])),
+        probabilities: probabilityRecord(model.classes, result.probabilities),
         explanations: result.heatmaps.map((h) => ({ method: h.method, png: written[h.method], ms: Math.round(h.ms), params: h.params, diagnostics: h.diagnostics })),
       };
       await fs.writeFile(path.join(outDir, `${stem}.json`), JSON.stringify(summary, null, 2) + '\n');
       out.stdout(`${file}\t${summary.label}\t${result.heatmaps.map((h) => `${h.method} ${Math.round(h.ms)} ms`).join(', ')}`);
     }
     return 0;
-  } catch (err) {
-    out.error(`explain failed: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await engine.close();
-  }
+  });
 }

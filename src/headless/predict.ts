@@ -1,12 +1,13 @@
 // `slidetriage predict`: one result line per image, one error line per rejected file.
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { EngineClient } from '../engine/client.js';
 import type { ModelInfo } from '../engine/protocol.js';
-import { describeBackend } from '../engine/tfjs/backend.js';
 import { ImageRejected, prepareImage, type PreparedImage } from '../ingest/image.js';
 import { expandPaths } from './files.js';
 import type { Output } from './output.js';
+import { withEngine } from './with-engine.js';
+import { probabilityRecord } from '../engine/models/head.js';
+import { argmax } from '../engine/metrics.js';
 
 export type PredictFormat = 'text' | 'json' | 'csv';
 
@@ -70,10 +71,7 @@ class Printer {
 
 /** Runs a prediction over files and folders. Returns the exit code: 0 done (rejections included), 1 failed. */
 export async function runPredict(config: Config, opts: PredictOptions, out: Output): Promise<number> {
-  const engine = new EngineClient();
-  try {
-    const backend = await engine.call('init', { backend: config.backend, threads: config.threads });
-    out.info(describeBackend(backend));
+  return withEngine(config, out, 'predict', async (engine) => {
     let model: ModelInfo;
     try {
       model = await engine.call('load', { modelDir: config.model });
@@ -115,23 +113,16 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
           continue;
         }
         const p = result!.probabilities[k++];
-        let best = 0;
-        for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
         printer.result({
           path: d.image.path,
           sha256: d.image.sha256,
-          label: model.classes[best],
-          probabilities: Object.fromEntries(model.classes.map((c, i) => [c, Number(p[i].toFixed(6))])),
+          label: model.classes[argmax(p)],
+          probabilities: probabilityRecord(model.classes, p),
           model: model.id,
           ms: Number((d.ms + result!.ms / good.length).toFixed(1)),
         });
       }
     }
     return 0;
-  } catch (err) {
-    out.error(`predict failed: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await engine.close();
-  }
+  });
 }

@@ -1,10 +1,9 @@
 // `slidetriage xai-eval`: the explanation quality table.
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { EngineClient } from '../engine/client.js';
 import type { XaiEvalResult } from '../engine/explain/evaluate.js';
-import { describeBackend } from '../engine/tfjs/backend.js';
 import type { Output } from './output.js';
+import { withEngine } from './with-engine.js';
 
 const f = (x: number | null, digits = 3) => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 
@@ -26,9 +25,7 @@ export interface XaiEvalOptions {
 }
 
 export async function runXaiEval(config: Config, o: XaiEvalOptions, out: Output): Promise<number> {
-  const engine = new EngineClient();
-  try {
-    out.info(describeBackend(await engine.call('init', { backend: config.backend, threads: config.threads })));
+  return withEngine(config, out, 'xai-eval', async (engine) => {
     const model = await engine.call('load', { modelDir: config.model });
     out.info(`model ${model.id}`);
     const result = await engine.call(
@@ -49,10 +46,5 @@ export async function runXaiEval(config: Config, o: XaiEvalOptions, out: Output)
     if (o.json) out.stdout(JSON.stringify(result));
     else for (const line of xaiTable(result)) out.stdout(line);
     return 0;
-  } catch (err) {
-    out.error(`xai-eval failed: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await engine.close();
-  }
+  });
 }

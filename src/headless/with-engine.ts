@@ -1,0 +1,19 @@
+// Every headless command that needs the engine: start the worker, report the backend, always close.
+import type { Config } from '../config.js';
+import { EngineClient } from '../engine/client.js';
+import { describeBackend, type BackendReport } from '../engine/tfjs/backend.js';
+import type { Output } from './output.js';
+
+export async function withEngine(config: Config, out: Output, what: string, fn: (engine: EngineClient, backend: BackendReport) => Promise<number>): Promise<number> {
+  const engine = new EngineClient();
+  try {
+    const backend = await engine.call('init', { backend: config.backend, threads: config.threads });
+    out.info(describeBackend(backend));
+    return await fn(engine, backend);
+  } catch (err) {
+    out.error(`${what} failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await engine.close();
+  }
+}
