@@ -21,6 +21,8 @@ Usage:
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
   slidetriage audit verify                            check the audit journal's hash chain
+  slidetriage bench --data DIR --models effnet-b0,vgg19,resnet50,inceptionresnetv2,densenet121,alexnet
+        [--img-size N] [--epochs E] [--limit N] [--out DIR]   the paper's model comparison
   slidetriage bench-engine [--quick] [--out FILE]     forward-pass timings (npm run bench:engine)
 
 Options for every command:
@@ -48,6 +50,7 @@ const COMMON = {
   methods: { type: 'string' },
   masks: { type: 'string' },
   classes: { type: 'string' },
+  models: { type: 'string' },
   limit: { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
@@ -153,6 +156,32 @@ async function main(argv: string[]): Promise<number> {
       if (rest[0] !== 'verify') throw new UsageError('audit has one subcommand: audit verify');
       const { runAuditVerify } = await import('./headless/store-commands.js');
       return runAuditVerify(config, out);
+    }
+    case 'bench': {
+      if (!values.data) throw new UsageError('bench needs --data DIR (class folders)');
+      const { runBench } = await import('./headless/bench.js');
+      const { parseModelName } = await import('./engine/models/architectures.js');
+      const models = (values.models ?? 'effnet-b0,vgg19,resnet50,inceptionresnetv2,densenet121,alexnet').split(',').map((m) => m.trim()).filter(Boolean);
+      try {
+        models.forEach(parseModelName);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      return runBench(
+        config,
+        {
+          dataDir: path.resolve(values.data),
+          models,
+          imgSize: positiveInt(values['img-size'], '--img-size', 128),
+          epochs: positiveInt(values.epochs, '--epochs', 10),
+          batch: positiveInt(values.batch, '--batch', 32),
+          limit: values.limit ? positiveInt(values.limit, '--limit', 1) : null,
+          outDir: path.resolve(values.out ?? 'bench-results/models'),
+          seed: 42,
+          negativeClass: values['negative-class'] ?? null,
+        },
+        out,
+      );
     }
     case 'bench-engine': {
       const { runBenchEngine, DEFAULT_CASES } = await import('./headless/bench-engine.js');

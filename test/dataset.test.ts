@@ -28,20 +28,27 @@ describe('training data and splits', () => {
   });
 
   it('keeps blocks of neighbouring numbers on one side, with the asked fractions per class', () => {
-    const data = fakeData([100, 60]);
+    const data = fakeData([200, 120]);
     const split = makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 1, blockSize: 10 });
     const side = new Map<string, string>();
     for (const part of ['train', 'val', 'test'] as const) for (const f of split[part]) side.set(f, part);
-    expect(side.size).toBe(160);
+    expect(side.size).toBe(320);
     for (const s of data.samples) {
       const n = fileNumber(s.file)!;
       const blockMate = data.samples.find((t) => t.label === s.label && Math.floor((fileNumber(t.file)! - 1) / 10) === Math.floor((n - 1) / 10))!;
       expect(side.get(s.file)).toBe(side.get(blockMate.file));
     }
-    expect(split.test.filter((f) => f.startsWith('c0/'))).toHaveLength(20);
-    expect(split.val.filter((f) => f.startsWith('c1/'))).toHaveLength(20); // 12 wanted, blocks of 10 → 20
+    expect(split.test.filter((f) => f.startsWith('c0/'))).toHaveLength(40);
+    expect(split.val.filter((f) => f.startsWith('c1/'))).toHaveLength(30); // 24 wanted, blocks of 10 → 30
     expect(makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 1, blockSize: 10 })).toEqual(split);
     expect(makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 2, blockSize: 10 }).val).not.toEqual(split.val);
+  });
+
+  it('makes blocks smaller for a small class, so that it still splits three ways', () => {
+    const split = makeSplit(fakeData([10, 10]), { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 1, blockSize: 20 });
+    expect(split.train.length).toBeGreaterThan(0);
+    expect(split.val.length).toBe(4);
+    expect(split.test.length).toBe(4);
   });
 
   it('stratified split takes single files', () => {

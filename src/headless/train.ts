@@ -12,6 +12,7 @@ import type { Output } from './output.js';
 /** Flags of `train` beyond the shared ones (--out, --batch and --json are shared). */
 export const TRAIN_FLAGS = {
   data: { type: 'string' },
+  architecture: { type: 'string' },
   name: { type: 'string' },
   variant: { type: 'string' },
   'img-size': { type: 'string' },
@@ -38,7 +39,7 @@ export const TRAIN_FLAGS = {
   'max-steps': { type: 'string' },
 } as const;
 
-type Flags = Partial<Record<keyof typeof TRAIN_FLAGS | 'out' | 'batch', string | boolean>>;
+type Flags = Partial<Record<keyof typeof TRAIN_FLAGS | 'out' | 'batch' | 'limit', string | boolean>>;
 
 const num = (v: string | boolean | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 
@@ -65,6 +66,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     dataDir: path.resolve(String(flags.data)),
     outDir: path.resolve(String(flags.out)),
     name: (flags.name as string) ?? d.name,
+    architecture: (flags.architecture as string) ?? d.architecture,
     variant: (flags.variant as string) ?? d.variant,
     imgSize: num(flags['img-size'], d.imgSize),
     epochs: num(flags.epochs, d.epochs),

@@ -1,7 +1,6 @@
 // A classifier split at its last feature map (`top_activation`): the backbone up to it, and the head
 // from it to the class scores before the softmax or sigmoid (the logits Grad-CAM differentiates).
 import * as tf from '@tensorflow/tfjs';
-import { FEATURE_LAYER } from '../models/spec.js';
 
 /** Head layers in the order the paper's head applies them; absent ones are skipped. */
 const HEAD_LAYERS = ['head_pool', 'head_bn', 'head_dense', 'head_dropout'];
@@ -30,10 +29,15 @@ export function logits(model: tf.LayersModel, hidden: tf.Tensor): tf.Tensor2D {
   return z.shape[1] === 1 ? (tf.concat([tf.neg(z), z], 1) as tf.Tensor2D) : z;
 }
 
+/** The last feature map: whatever feeds the head's pooling (top_activation in EfficientNet). */
+export function featureTensor(model: tf.LayersModel): tf.SymbolicTensor {
+  const pool = layerOrNull(model, 'head_pool');
+  if (!pool) throw new Error('the model has no "head_pool" layer: its last feature map cannot be found');
+  return pool.input as tf.SymbolicTensor;
+}
+
 export function splitAtFeatures(model: tf.LayersModel): SplitModel {
-  const featureLayer = layerOrNull(model, FEATURE_LAYER);
-  if (!featureLayer) throw new Error(`the model has no "${FEATURE_LAYER}" layer to explain from`);
-  const features = tf.model({ inputs: model.inputs, outputs: featureLayer.output as tf.SymbolicTensor });
+  const features = tf.model({ inputs: model.inputs, outputs: featureTensor(model) });
   const head = HEAD_LAYERS.map((n) => layerOrNull(model, n)).filter((l): l is tf.layers.Layer => !!l);
   const scores = (a: tf.Tensor) =>
     tf.tidy(() => {

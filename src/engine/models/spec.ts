@@ -1,13 +1,15 @@
 // What a model is, as stored in a bundle manifest: enough to rebuild the exact graph.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { efficientNetBackbone, VARIANT_NAMES, VARIANTS, type Variant } from './efficientnet.js';
+import { efficientNetBackbone, VARIANTS, type Variant } from './efficientnet.js';
+import { ARCHITECTURES, backbone } from './architectures.js';
 import { classificationHead, headSchema, PAPER_HEAD, type HeadSpec } from './head.js';
 
 export const modelSpecSchema = z
   .object({
-    architecture: z.literal('efficientnet'),
-    variant: z.enum(VARIANT_NAMES as [Variant, ...Variant[]]),
+    architecture: z.enum(ARCHITECTURES),
+    /** EfficientNet's b0…b7; for the baselines, the architecture's own name. */
+    variant: z.string().min(1),
     inputSize: z.number().int().min(32).max(1024),
     preprocessing: z.enum(['imagenet', 'none']),
     classes: z.array(z.string().min(1)).min(2),
@@ -18,8 +20,8 @@ export type ModelSpec = z.infer<typeof modelSpecSchema>;
 
 export function defaultSpec(variant: Variant, classes: string[], overrides: Partial<Omit<ModelSpec, 'head'>> & { head?: Partial<HeadSpec> } = {}): ModelSpec {
   return {
-    architecture: 'efficientnet',
-    variant,
+    architecture: overrides.architecture ?? 'efficientnet',
+    variant: overrides.variant ?? variant,
     inputSize: overrides.inputSize ?? VARIANTS[variant].resolution,
     preprocessing: overrides.preprocessing ?? 'imagenet',
     classes,
@@ -31,9 +33,9 @@ export const FEATURE_LAYER = 'top_activation';
 
 /** Builds an untrained (randomly initialised) classifier from its spec. */
 export function buildModel(spec: ModelSpec, seed?: number): tf.LayersModel {
-  const backbone = efficientNetBackbone({ variant: spec.variant, inputSize: spec.inputSize, preprocessing: spec.preprocessing, seed });
-  const output = classificationHead(backbone.features, spec.classes.length, spec.head, seed);
-  return tf.model({ inputs: backbone.input, outputs: output, name: `efficientnet_${spec.variant}` });
+  const { input, features } = backbone({ ...spec, seed });
+  const output = classificationHead(features, spec.classes.length, spec.head, seed);
+  return tf.model({ inputs: input, outputs: output, name: `${spec.architecture}_${spec.variant}` });
 }
 
 /** The backbone alone (Keras's include_top=False), for parameter counts and feature extraction. */

@@ -97,7 +97,9 @@ export function makeSplit(data: ClassFolders, opts: SplitOptions): Split {
     files.sort((a, b) => (fileNumber(a) ?? Infinity) - (fileNumber(b) ?? Infinity) || (a < b ? -1 : 1));
     const units: string[][] = [];
     if (opts.method === 'blocks') {
-      for (let i = 0; i < files.length; i += opts.blockSize) units.push(files.slice(i, i + opts.blockSize));
+      // At least ten blocks per class, so that a small class can still be split three ways.
+      const size = Math.min(opts.blockSize, Math.max(1, Math.floor(files.length / 10)));
+      for (let i = 0; i < files.length; i += size) units.push(files.slice(i, i + size));
     } else {
       for (const f of files) units.push([f]);
     }

@@ -1,6 +1,7 @@
 // What `slidetriage train` takes, checked once at the edge and passed to the engine worker as is.
 import { z } from 'zod';
 import { VARIANT_NAMES, type Variant } from '../models/efficientnet.js';
+import { ARCHITECTURES } from '../models/architectures.js';
 import { headSchema, PAPER_HEAD } from '../models/head.js';
 
 export const trainOptionsSchema = z
@@ -8,7 +9,11 @@ export const trainOptionsSchema = z
     dataDir: z.string().min(1),
     outDir: z.string().min(1),
     name: z.string().min(1),
+    architecture: z.enum(ARCHITECTURES),
+    /** EfficientNet variant (ignored by the other architectures). */
     variant: z.enum(VARIANT_NAMES as [Variant, ...Variant[]]),
+    /** Use only the first N files (by number) of each class: small benchmark runs. */
+    limitPerClass: z.number().int().positive().nullable(),
     imgSize: z.number().int().min(32).max(1024),
     epochs: z.number().int().min(1).max(1000),
     batch: z.number().int().min(1).max(1024),
@@ -44,7 +49,9 @@ export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
   name: 'slidetriage',
+  architecture: 'efficientnet',
   variant: 'b0',
+  limitPerClass: null,
   imgSize: 224,
   epochs: 30,
   batch: 32,

@@ -12,7 +12,7 @@ import { CancelledError } from '../protocol.js';
 import { Adamax } from './adamax.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
-import { classWeights, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
+import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
 import type { TrainOptions, TrainProgress } from './options.js';
 
@@ -26,6 +26,15 @@ export interface Evaluation {
   metrics: Metrics;
   /** The same images averaged over the eight flips and rotations. */
   tta: Metrics;
+  /** Forward-pass time of the plain evaluation: the whole part, and per image. */
+  msTotal: number;
+  msPerImage: number;
+}
+
+/** What the model said on a held-out part, for curves drawn later (predictions.json beside the bundle). */
+export interface PartPredictions {
+  labels: number[];
+  probabilities: number[][];
 }
 
 export interface TrainResult {
@@ -36,10 +45,12 @@ export interface TrainResult {
   test: Evaluation | null;
   history: EpochRecord[];
   seconds: number;
+  parameters: number;
+  predictions: { val: PartPredictions | null; test: PartPredictions | null };
 }
 
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
-  return { dataDir: path.resolve(o.dataDir), classes, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing };
+  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing };
 }
 
 /** Copies weights layer by layer where name and shapes agree (a different head or class list is skipped). */
@@ -65,6 +76,17 @@ export function copyMatchingWeights(from: tf.LayersModel, to: tf.LayersModel): {
     // getWeights() hands out the live variables, not copies: nothing to dispose here.
   }
   return { copied, skipped };
+}
+
+/** The first n files of each class by file number: a smaller data set with the same block structure. */
+function limitPerClass(data: ClassFolders, n: number): ClassFolders {
+  const samples = data.classes.flatMap((_, label) =>
+    data.samples
+      .filter((s) => s.label === label)
+      .sort((a, b) => (fileNumber(a.file) ?? Infinity) - (fileNumber(b.file) ?? Infinity) || (a.file < b.file ? -1 : 1))
+      .slice(0, n),
+  );
+  return { ...data, samples };
 }
 
 /** Packs images idx into one float batch, augmented with `random` when given. */
@@ -93,7 +115,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   const say = (message: string, extra: Partial<TrainProgress> = {}) =>
     hooks.progress({ phase: 'loading', epoch: 0, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: o.lr, message, ...extra });
 
-  const data: ClassFolders = await scanClassFolders(o.dataDir, o.extensions);
+  const scanned: ClassFolders = await scanClassFolders(o.dataDir, o.extensions);
+  const data: ClassFolders = o.limitPerClass ? limitPerClass(scanned, o.limitPerClass) : scanned;
   const classes = data.classes;
   const labelOf = new Map(data.samples.map((s) => [s.file, s.label]));
   const negativeClass = o.negativeClass && classes.includes(o.negativeClass) ? o.negativeClass : null;
@@ -123,7 +146,13 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   const labels = files.map((f) => labelOf.get(f)!);
   const weightsPerClass = classWeights(trainIdx.map((i) => labels[i]), classes.length);
 
-  const spec: ModelSpec = defaultSpec(o.variant, classes, { inputSize: o.imgSize, preprocessing: o.preprocessing, head: o.head });
+  const spec: ModelSpec = defaultSpec(o.variant, classes, {
+    architecture: o.architecture,
+    variant: o.architecture === 'efficientnet' ? o.variant : o.architecture,
+    inputSize: o.imgSize,
+    preprocessing: o.preprocessing,
+    head: o.head,
+  });
   const model = buildModel(spec, o.seed);
   let initNote: Record<string, unknown> | null = null;
   if (o.init) {
@@ -352,17 +381,25 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   // The best weights, evaluated on what they were not trained on.
   if (best) writeWeights(model, best, tf);
   await snapshot();
-  const evaluate = async (idx: number[]): Promise<Evaluation | null> => {
+  const predictions: TrainResult['predictions'] = { val: null, test: null };
+  const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
     if (!idx.length) return null;
     const truth = idx.map((i) => labels[i]);
+    const t0 = performance.now();
+    const probs = await predictProbs(idx, false);
+    const msTotal = performance.now() - t0;
+    predictions[part] = { labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
     return {
-      metrics: computeMetrics(await predictProbs(idx, false), truth, classes, negativeClass ?? undefined),
+      metrics: computeMetrics(probs, truth, classes, negativeClass ?? undefined),
       tta: computeMetrics(await predictProbs(idx, true), truth, classes, negativeClass ?? undefined),
+      msTotal,
+      msPerImage: msTotal / idx.length,
     };
   };
   hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'evaluating the best weights on the held-out parts' });
-  const val = await evaluate(valIdx);
-  const test = await evaluate(testIdx);
+  const val = await evaluate(valIdx, 'val');
+  const test = await evaluate(testIdx, 'test');
+  const parameters = model.countParams();
   const seconds = (state.elapsedMs + (Date.now() - sessionStart)) / 1000;
   const manifest = await saveBundle(model, o.outDir, {
     name: o.name,
@@ -387,8 +424,9 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     metrics: { val, test, headline: test ? 'test' : 'val' },
   });
   await fs.writeFile(path.join(o.outDir, 'training-curves.json'), JSON.stringify(state.history, null, 1));
+  await fs.writeFile(path.join(o.outDir, 'predictions.json'), JSON.stringify(predictions));
   await fs.rm(ckptDir, { recursive: true, force: true });
   model.dispose();
   optimizer.dispose();
-  return { outDir: o.outDir, manifest, stoppedBy, val, test, history: state.history, seconds };
+  return { outDir: o.outDir, manifest, stoppedBy, val, test, history: state.history, seconds, parameters, predictions };
 }

@@ -1,0 +1,162 @@
+// `slidetriage bench`: the paper's comparison — every model trained and tested the same way (split,
+// preprocessing, head, protocol), one table as Markdown, CSV and JSON, ROC curves and confusion matrices
+// as SVG and PNG. Resumable per model: a finished model is read back, an interrupted one resumes.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Config } from '../config.js';
+import { confusionSvg, rocSvg, type Curve } from '../engine/bench/charts.js';
+import { rocCurve } from '../engine/metrics.js';
+import { DISPLAY_NAMES, parseModelName } from '../engine/models/architectures.js';
+import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
+import type { PartPredictions } from '../engine/train/trainer.js';
+import type { Output } from './output.js';
+import { withEngine } from './with-engine.js';
+
+export interface BenchOptions {
+  dataDir: string;
+  models: string[];
+  imgSize: number;
+  epochs: number;
+  batch: number;
+  limit: number | null;
+  outDir: string;
+  seed: number;
+  negativeClass: string | null;
+}
+
+export interface BenchRow {
+  model: string;
+  name: string;
+  parameters: number;
+  trainSeconds: number;
+  epochs: number;
+  n: number;
+  accuracy: number;
+  precision: number;
+  recall: number;
+  f1: number;
+  /** Binary malignant-vs-negative AUC when a negative class is given, else the macro one-vs-rest AUC. */
+  auc: number;
+  mAP: number;
+  msPerImage: number;
+  msTestPart: number;
+  classes: string[];
+  confusion: number[][];
+  roc: Array<[number, number]>;
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : 'n/a');
+
+export function benchTable(rows: BenchRow[]): string[] {
+  return [
+    '| model | accuracy % | precision % | recall % | F1 % | ROC AUC % | mAP % | parameters | training s | ms / image | ms test part |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${pct(r.accuracy)} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.f1)} | ${pct(r.auc)} | ${pct(r.mAP)} | ${r.parameters.toLocaleString('en')} | ${Math.round(r.trainSeconds)} | ${r.msPerImage.toFixed(1)} | ${Math.round(r.msTestPart)} |`),
+  ];
+}
+
+function rocOf(p: PartPredictions, classes: string[], negative: string | null): Array<[number, number]> {
+  const neg = negative ? classes.indexOf(negative) : -1;
+  const pos = neg >= 0 ? -1 : classes.length === 2 ? 1 : 0;
+  const scores = p.probabilities.map((row) => (neg >= 0 ? 1 - row[neg] : row[pos]));
+  const positive = p.labels.map((y) => (neg >= 0 ? y !== neg : y === pos));
+  return rocCurve(scores, positive);
+}
+
+async function exists(file: string): Promise<boolean> {
+  return !!(await fs.stat(file).catch(() => null));
+}
+
+async function writeSvgPng(base: string, svg: string): Promise<void> {
+  await fs.writeFile(`${base}.svg`, svg);
+  await sharp(Buffer.from(svg)).png().toFile(`${base}.png`);
+}
+
+export async function runBench(config: Config, o: BenchOptions, out: Output): Promise<number> {
+  const parsed = o.models.map((m) => ({ name: m, ...parseModelName(m) }));
+  return withEngine(config, out, 'bench', async (engine, backend) => {
+    await fs.mkdir(o.outDir, { recursive: true });
+    const rows: BenchRow[] = [];
+    for (const m of parsed) {
+      const dir = path.join(o.outDir, m.name);
+      const resultFile = path.join(dir, 'bench-result.json');
+      if (await exists(resultFile)) {
+        out.info(`${m.name}: already done, read from ${resultFile}`);
+        rows.push(JSON.parse(await fs.readFile(resultFile, 'utf8')) as BenchRow);
+        continue;
+      }
+      const resume = await exists(path.join(dir, 'checkpoint', 'LATEST'));
+      const options: TrainOptions = {
+        ...TRAIN_DEFAULTS,
+        architecture: m.architecture,
+        variant: (m.architecture === 'efficientnet' ? m.variant : 'b0') as TrainOptions['variant'],
+        name: `bench-${m.name}`,
+        dataDir: o.dataDir,
+        outDir: dir,
+        imgSize: o.imgSize,
+        epochs: o.epochs,
+        batch: o.batch,
+        microBatch: Math.min(8, o.batch),
+        limitPerClass: o.limit,
+        valSplit: 0.15,
+        testSplit: 0.2,
+        seed: o.seed,
+        negativeClass: o.negativeClass,
+        resume,
+        extensions: config.images.extensions,
+        maxPixels: config.images.maxPixels,
+        resize: config.images.resize,
+        command: `slidetriage bench (${m.name})`,
+        backend: backend.backend,
+      };
+      let last = 0;
+      out.info(`${m.name}: training${resume ? ' (resuming)' : ''}…`);
+      const r = await engine.call('train', options, (p) => {
+        const tp = p.data as TrainProgress;
+        if (tp.phase !== 'training' || Date.now() - last > 30_000) {
+          last = Date.now();
+          out.info(`${m.name}: ${tp.phase} epoch ${tp.epoch}/${tp.epochs} step ${tp.step}/${tp.steps} ${tp.message}`);
+        }
+      });
+      const test = r.test ?? r.val;
+      const preds = r.predictions.test ?? r.predictions.val;
+      if (!test || !preds) throw new Error(`${m.name}: no held-out part to evaluate`);
+      const classes = test.metrics.classes;
+      const row: BenchRow = {
+        model: m.name,
+        name: m.architecture === 'efficientnet' ? `EfficientNet-${m.variant.toUpperCase()}` : DISPLAY_NAMES[m.architecture],
+        parameters: r.parameters,
+        trainSeconds: r.seconds,
+        epochs: r.history.length,
+        n: test.metrics.n,
+        accuracy: test.metrics.accuracy,
+        precision: test.metrics.macro.precision,
+        recall: test.metrics.macro.recall,
+        f1: test.metrics.macro.f1,
+        auc: test.metrics.binary?.auc ?? test.metrics.macro.auc,
+        mAP: test.metrics.mAP,
+        msPerImage: test.msPerImage,
+        msTestPart: test.msTotal,
+        classes,
+        confusion: test.metrics.confusion,
+        roc: rocOf(preds, classes, o.negativeClass),
+      };
+      await fs.writeFile(resultFile, JSON.stringify(row, null, 1));
+      rows.push(row);
+    }
+    const table = benchTable(rows);
+    const header = `Held-out test part (never used for training or early stopping), ${o.imgSize} px, up to ${o.epochs} epochs, ${backend.backend}, ${o.limit ? `first ${o.limit} images per class` : 'all images'} of ${o.dataDir}`;
+    await fs.writeFile(path.join(o.outDir, 'table.md'), [header, '', ...table, ''].join('\n'));
+    const csvHead = 'model,accuracy,precision,recall,f1,roc_auc,map,parameters,train_seconds,ms_per_image,ms_test_part,n';
+    await fs.writeFile(path.join(o.outDir, 'table.csv'), [csvHead, ...rows.map((r) => [r.name, r.accuracy, r.precision, r.recall, r.f1, r.auc, r.mAP, r.parameters, r.trainSeconds.toFixed(1), r.msPerImage.toFixed(2), r.msTestPart.toFixed(1), r.n].join(','))].join('\n') + '\n');
+    await fs.writeFile(path.join(o.outDir, 'results.json'), JSON.stringify({ header, rows }, null, 1));
+    const curves: Curve[] = rows.map((r) => ({ label: `${r.name} (AUC ${pct(r.auc)}%)`, points: r.roc }));
+    await writeSvgPng(path.join(o.outDir, 'roc'), rocSvg(o.negativeClass ? `ROC, malignant vs ${o.negativeClass}` : 'ROC', curves));
+    for (const r of rows) await writeSvgPng(path.join(o.outDir, `confusion-${r.model}`), confusionSvg(`${r.name}: confusion on the test part`, r.classes, r.confusion));
+    out.stdout(header);
+    for (const line of table) out.stdout(line);
+    out.info(`written ${o.outDir}/table.md, table.csv, results.json, roc.svg/png, confusion-*.svg/png`);
+    return 0;
+  });
+}
