@@ -49,6 +49,9 @@ export interface TrainResult {
   predictions: { val: PartPredictions | null; test: PartPredictions | null };
 }
 
+/** Values of fingerprint keys added after the first checkpoints were written. */
+const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null };
+
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
   return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing };
 }
@@ -186,7 +189,9 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   if (o.resume) {
     const snap = await loadCheckpoint(ckptDir, model.weights.map((w) => tf.util.sizeFromShape(w.shape as number[])), trainable.map((v) => v.size));
     if (!snap) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
-    const mismatch = Object.keys(state.fingerprint).filter((k) => JSON.stringify(state.fingerprint[k]) !== JSON.stringify(snap.state.fingerprint[k]));
+    // Checkpoints from before a key existed carry no value for it: they match when ours is its default.
+    const stored = { ...FINGERPRINT_DEFAULTS, ...snap.state.fingerprint };
+    const mismatch = Object.keys(state.fingerprint).filter((k) => JSON.stringify(state.fingerprint[k]) !== JSON.stringify(stored[k]));
     if (mismatch.length) throw new Error(`--resume: the checkpoint in ${ckptDir} was made with other ${mismatch.join(', ')}`);
     writeWeights(model, snap.weights, tf);
     optimizer.setState(trainable, snap.optimizer);
