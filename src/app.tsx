@@ -213,7 +213,7 @@ export function App({ config, technician }: { config: Config; technician: string
       )}
       {state.screen === 'help' && <HelpScreen />}
       {state.screen === 'retrain' && <RetrainScreen />}
-      {state.screen === 'benchmarks' && <BenchmarksScreen />}
+      {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
       <StatusBar technician={technician} />

@@ -176,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
           epochs: positiveInt(values.epochs, '--epochs', 10),
           batch: positiveInt(values.batch, '--batch', 32),
           limit: values.limit ? positiveInt(values.limit, '--limit', 1) : null,
-          outDir: path.resolve(values.out ?? 'bench-results/models'),
+          outDir: values.out ? path.resolve(values.out) : config.benchResults,
           seed: 42,
           negativeClass: values['negative-class'] ?? null,
         },

@@ -13,6 +13,8 @@ export const configSchema = z
     store: z.string().min(1),
     journal: z.string().min(1),
     model: z.string().min(1),
+    /** Where `slidetriage bench` writes its tables and the Benchmarks screen reads them. */
+    benchResults: z.string().min(1),
     /** A display name shown beside the operating-system user; the journal always records the OS user. */
     technicianName: z.string().min(1).nullable(),
     backend: z.enum(BACKENDS),
@@ -158,6 +160,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     incoming: resolveFrom(cfg.incoming),
     store: resolveFrom(cfg.store),
     journal: resolveFrom(cfg.journal),
+    benchResults: resolveFrom(cfg.benchResults),
     model: resolveFrom(cfg.model, cfg.model === './models/default'),
   };
 }

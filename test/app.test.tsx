@@ -139,7 +139,7 @@ describe('the triage app', () => {
     await press(ui, 'R');
     expect(await waitFor(ui.lastFrame, /Retrain/)).toMatch(/not built\s+yet/);
     await press(ui, 'B');
-    expect(await waitFor(ui.lastFrame, /Benchmarks/)).toMatch(/not built\s+yet/);
+    expect(await waitFor(ui.lastFrame, /Benchmarks/)).toMatch(/No benchmark run yet/);
     ui.unmount();
   });
 });
@@ -161,6 +161,37 @@ describe('empty incoming folder', () => {
     const frame = await waitFor(ui.lastFrame, /No model could be loaded/);
     expect(frame).toContain('press c to copy in the bundled samples');
     expect(frame).toContain(path.basename(config.incoming));
+    ui.unmount();
+  });
+});
+
+describe('benchmarks screen', () => {
+  it('shows the latest table, the ROC curves in characters and a confusion matrix', async () => {
+    const cwd = await tempDir();
+    const { default: fs } = await import('node:fs/promises');
+    const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm' } });
+    await fs.mkdir(config.benchResults, { recursive: true });
+    const row = (model: string, name: string, auc: number) => ({
+      model, name, parameters: 1000, trainSeconds: 10, epochs: 1, n: 4, accuracy: 0.75, precision: 0.7, recall: 0.72, f1: 0.71, auc, mAP: 0.8, msPerImage: 3, msTestPart: 12,
+      classes: ['all', 'hem'], confusion: [[2, 0], [1, 1]], roc: [[0, 0], [0, 0.5], [0.5, 1], [1, 1]],
+    });
+    await fs.writeFile(path.join(config.benchResults, 'results.json'), JSON.stringify({ header: 'test header', rows: [row('alexnet', 'AlexNet', 0.875), row('effnet-b0', 'EfficientNet-B0', 0.9)] }));
+    const store = await SlideStore.open(config.store, config.journal);
+    const client = new EngineClient();
+    clients.push(client);
+    const ui = render(
+      <EngineProvider config={config} client={client}>
+        <StoreProvider config={config} store={store} watch={false}>
+          <App config={config} technician="carol" />
+        </StoreProvider>
+      </EngineProvider>,
+    );
+    await waitFor(ui.lastFrame, /Queue/);
+    await press(ui, 'B');
+    const frame = await waitFor(ui.lastFrame, /\| AlexNet \| 75\.00/);
+    expect(frame).toMatch(/\| EfficientNet-B0 \|/);
+    expect(frame).toMatch(/A AlexNet AUC 87\.5%/);
+    expect(frame).toMatch(/AlexNet: confusion/);
     ui.unmount();
   });
 });
