@@ -39,6 +39,19 @@ async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_00
 
 const sha = (i: number) => i.toString(16).padStart(64, 'a');
 
+/** The app with its providers, on a fresh engine worker (closed after the file). */
+function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string) {
+  const client = new EngineClient();
+  clients.push(client);
+  return render(
+    <EngineProvider config={config} client={client}>
+      <StoreProvider config={config} store={store} watch={false}>
+        <App config={config} technician={technician} />
+      </StoreProvider>
+    </EngineProvider>,
+  );
+}
+
 /** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c). */
 async function setup() {
   const cwd = await tempDir();
@@ -58,15 +71,7 @@ async function setup() {
       d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {} }];
     });
   });
-  const client = new EngineClient();
-  clients.push(client);
-  const ui = render(
-    <EngineProvider config={config} client={client}>
-      <StoreProvider config={config} store={store} watch={false}>
-        <App config={config} technician="alice" />
-      </StoreProvider>
-    </EngineProvider>,
-  );
+  const ui = mount(config, store, 'alice');
   await waitFor(ui.lastFrame, /3 slide\(s\)/);
   await waitFor(ui.lastFrame, new RegExp(`model|${modelId.slice(0, 10)}`));
   return { ui, store, config };
@@ -149,15 +154,7 @@ describe('empty incoming folder', () => {
     const cwd = await tempDir();
     const config = loadConfig({ cwd, overrides: { model: path.join(cwd, 'no-model'), backend: 'wasm' } });
     const store = await SlideStore.open(config.store, config.journal);
-    const client = new EngineClient();
-    clients.push(client);
-    const ui = render(
-      <EngineProvider config={config} client={client}>
-        <StoreProvider config={config} store={store} watch={false}>
-          <App config={config} technician="bob" />
-        </StoreProvider>
-      </EngineProvider>,
-    );
+    const ui = mount(config, store, 'bob');
     const frame = await waitFor(ui.lastFrame, /No model could be loaded/);
     expect(frame).toContain('press c to copy in the bundled samples');
     expect(frame).toContain(path.basename(config.incoming));
@@ -177,15 +174,7 @@ describe('benchmarks screen', () => {
     });
     await fs.writeFile(path.join(config.benchResults, 'results.json'), JSON.stringify({ header: 'test header', rows: [row('alexnet', 'AlexNet', 0.875), row('effnet-b0', 'EfficientNet-B0', 0.9)] }));
     const store = await SlideStore.open(config.store, config.journal);
-    const client = new EngineClient();
-    clients.push(client);
-    const ui = render(
-      <EngineProvider config={config} client={client}>
-        <StoreProvider config={config} store={store} watch={false}>
-          <App config={config} technician="carol" />
-        </StoreProvider>
-      </EngineProvider>,
-    );
+    const ui = mount(config, store, 'carol');
     await waitFor(ui.lastFrame, /Queue/);
     await press(ui, 'B');
     const frame = await waitFor(ui.lastFrame, /\| AlexNet \| 75\.00/);

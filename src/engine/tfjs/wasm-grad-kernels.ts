@@ -68,6 +68,11 @@ interface ConvAttrs {
   dataFormat?: 'NHWC' | 'NCHW';
 }
 
+function depthwiseInfo(inputShape: number[], filterShape: number[], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  type Shape4 = [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo(inputShape as Shape4, filterShape as Shape4, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
+}
+
 function checkFormat(name: string, attrs: ConvAttrs): void {
   if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error(`${name} on wasm supports NHWC only, got ${attrs.dataFormat}`);
 }
@@ -147,15 +152,7 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
   checkFormat('DepthwiseConv2dNativeBackpropFilter', a);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-  );
+  const info = depthwiseInfo(x.shape, a.filterShape, a);
   const [kh, kw, cin, mul] = a.filterShape;
   const [batch, h, w] = x.shape;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
@@ -234,15 +231,7 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
   checkFormat('DepthwiseConv2dNativeBackpropInput', a);
-  const info = tf.backend_util.computeConv2DInfo(
-    a.inputShape,
-    filter.shape as [number, number, number, number],
-    a.strides,
-    a.dilations ?? 1,
-    a.pad,
-    a.dimRoundingMode,
-    true,
-  );
+  const info = depthwiseInfo(a.inputShape, filter.shape, a);
   const [kh, kw, cin, mul] = filter.shape;
   const [b, h, w] = a.inputShape;
   return withScope(backend as unknown as Backend, (s) => {
