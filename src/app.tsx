@@ -46,7 +46,7 @@ export function App({ config, technician }: { config: Config; technician: string
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
-  const classes = engine.model?.classes ?? [];
+  const classes = engine.model?.classes ?? config.classes;
 
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);

@@ -17,6 +17,8 @@ export const configSchema = z
     benchResults: z.string().min(1),
     /** A display name shown beside the operating-system user; the journal always records the OS user. */
     technicianName: z.string().min(1).nullable(),
+    /** Classes the number keys set when no model is loaded (a model brings its own). */
+    classes: z.array(z.string().min(1)).min(2).max(9),
     backend: z.enum(BACKENDS),
     /** Worker threads for runtimes that can use them; 0 = let the runtime decide. */
     threads: z.number().int().min(0).max(256),

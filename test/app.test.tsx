@@ -158,6 +158,16 @@ describe('empty incoming folder', () => {
     const frame = await waitFor(ui.lastFrame, /No model could be loaded/);
     expect(frame).toContain('press c to copy in the bundled samples');
     expect(frame).toContain(path.basename(config.incoming));
+    // Without a model a slide can still be labelled by hand with the configured classes.
+    await store.update((d) => {
+      d.slides[sha(9)] = { sha256: sha(9), path: 'by-hand.png', width: 64, height: 64, addedAt: new Date().toISOString() };
+    });
+    await waitFor(ui.lastFrame, /by-hand\.png/, 10_000);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Waiting for a prediction/);
+    await press(ui, '4');
+    await waitFor(ui.lastFrame, /corrected to Pro/);
+    expect(currentLabel(await store.read(), sha(9))).toMatchObject({ label: 'Pro', predicted: null, modelId: null });
     ui.unmount();
   });
 });
