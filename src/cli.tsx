@@ -203,7 +203,9 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`error: ${(err as Error).stack ?? err}\n`);
+    // A clear sentence for the user; the stack only when asked for (SLIDETRIAGE_DEBUG=1).
+    const e = err as Error;
+    process.stderr.write(`error: ${process.env.SLIDETRIAGE_DEBUG ? (e.stack ?? e) : (e.message ?? e)}\n`);
     process.exitCode = 1;
   },
 );
