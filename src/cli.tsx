@@ -12,8 +12,10 @@ Usage:
   slidetriage [--incoming DIR] [--model DIR]          open the triage app (default folder ./incoming)
   slidetriage predict <files or folders…> [--model DIR] [--json | --csv] [--batch N]
   slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
-        [--lr 0.001] [--patience N] [--val-split 0.25] [--test-split 0] [--split blocks|stratified|file:PATH]
-        [--seed N] [--resume] [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--float16] [--json]
+        [--micro-batch 8] [--lr 0.001] [--lr-schedule constant|plateau] [--patience N] [--val-split 0.25]
+        [--test-split 0] [--split blocks|stratified|file:PATH] [--block-size 20] [--seed N] [--resume]
+        [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
+        [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16] [--json]
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]
