@@ -92,9 +92,19 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     }
   }
 
+  /**
+   * The store's file entries, re-read at most every half second: with 1,000 files arriving at once,
+   * reading the whole store once per file would cost more than the files themselves.
+   */
+  private known: { at: number; files: Promise<Record<string, FileEntry>> } | null = null;
+  private knownFiles(): Promise<Record<string, FileEntry>> {
+    if (!this.known || Date.now() - this.known.at > 500) this.known = { at: Date.now(), files: this.store.read().then((d) => d.files) };
+    return this.known.files;
+  }
+
   private async examine(file: string): Promise<void> {
     try {
-      const known = (await this.store.read()).files[path.relative(this.root, file)];
+      const known = (await this.knownFiles())[path.relative(this.root, file)];
       const outcome = await examineFile(this.root, file, this.limits, known);
       if (outcome.kind === 'retry') this.retryLater(file);
       if (outcome.kind !== 'examined') return;

@@ -214,10 +214,13 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       const part = idx.slice(s, s + chunk);
       const views = tta ? [0, 1, 2, 3, 4, 5, 6, 7] : [0];
       const sum = new Float32Array(part.length * classes.length);
+      const batch = makeBatch(cache, part, null, () => 0);
       for (const t of views) {
-        const batch = makeBatch(cache, part, null, () => 0);
-        const x = new Float32Array(batch.length);
-        part.forEach((_, k) => dihedral(batch.subarray(k * cache.stride, (k + 1) * cache.stride), x, k * cache.stride, cache.size, t));
+        let x = batch;
+        if (t !== 0) {
+          x = new Float32Array(batch.length);
+          part.forEach((_, k) => dihedral(batch.subarray(k * cache.stride, (k + 1) * cache.stride), x, k * cache.stride, cache.size, t));
+        }
         const out = tf.tidy(() => model.predict(tf.tensor4d(x, [part.length, o.imgSize, o.imgSize, 3])) as tf.Tensor);
         const raw = (await out.data()) as Float32Array;
         out.dispose();
