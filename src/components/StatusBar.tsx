@@ -3,11 +3,18 @@ import { Box, Text } from 'ink';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 
+/** The model's held-out accuracy from its manifest, so that nobody mistakes a weak model for a good one. */
+function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
+  const m = metrics as { headline?: 'test' | 'val'; test?: { metrics?: { accuracy?: number } }; val?: { metrics?: { accuracy?: number } } } | null;
+  const acc = m?.headline ? m[m.headline]?.metrics?.accuracy : undefined;
+  return acc === undefined ? ' (no held-out figures)' : ` (${m!.headline} acc ${(acc * 100).toFixed(1)}%)`;
+}
+
 export function StatusBar({ technician }: { technician: string }) {
   const engine = useEngine();
   const { summary, watcher, predicting } = useStore();
   const backend = engine.backend ? engine.backend.backend : '…';
-  const model = engine.model ? engine.model.id : engine.status === 'starting' ? 'loading…' : 'none';
+  const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
   return (
     <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1}>
       <Text wrap="truncate-end">
