@@ -27,6 +27,14 @@ describe("the paper's baselines, with Keras's include_top=False parameter counts
   it('InceptionResNetV2 54,336,736', () => expect(count('inceptionresnetv2')).toBe(54_336_736));
   it('AlexNet, single stream without LRN: 3,747,200 in its five convolutions', () => expect(count('alexnet')).toBe(3_747_200));
 
+  it("InceptionResNetV2's scale-free batch norm trains (tfjs-layers would read a gamma it does not have)", () => {
+    const { input, features } = backbone({ architecture: 'inceptionresnetv2', variant: 'inceptionresnetv2', inputSize: 80, preprocessing: 'none' });
+    const m = tf.model({ inputs: input, outputs: features });
+    const y = tf.tidy(() => (m.apply(tf.ones([1, 80, 80, 3]), { training: true }) as tf.Tensor).shape);
+    expect(y).toEqual([1, 1, 1, 1536]);
+    m.dispose();
+  });
+
   it('reads model names', () => {
     expect(parseModelName('effnet-b0')).toEqual({ architecture: 'efficientnet', variant: 'b0' });
     expect(parseModelName('EfficientNet-B7')).toEqual({ architecture: 'efficientnet', variant: 'b7' });

@@ -12,8 +12,26 @@ export function conv(x: ST, filters: number, kernel: number | [number, number], 
   );
 }
 
+/**
+ * tfjs-layers' BatchNormalization reads its gamma in training even when `scale: false` (it has none)
+ * and throws. Keras's InceptionResNetV2 uses scale-free batch norm, so for those layers a constant
+ * gamma of ones stands in, read only by the training path: no weight is added, counts stay Keras's.
+ */
+export function scaleFreeBatchNorm(args: { name: string; epsilon: number }): tf.layers.Layer {
+  const layer = tf.layers.batchNormalization({ axis: -1, epsilon: args.epsilon, scale: false, name: args.name });
+  const build = layer.build.bind(layer);
+  layer.build = (shape: tf.Shape | tf.Shape[]) => {
+    build(shape);
+    const channels = (shape as number[])[(shape as number[]).length - 1];
+    const ones = tf.keep(tf.ones([channels]));
+    (layer as unknown as { gamma: { read(): tf.Tensor } }).gamma = { read: () => ones };
+  };
+  return layer;
+}
+
 export function bn(x: ST, name: string, opts: { epsilon?: number; scale?: boolean } = {}): ST {
-  return apply(tf.layers.batchNormalization({ axis: -1, epsilon: opts.epsilon ?? 1.001e-5, scale: opts.scale ?? true, name }), x);
+  if (opts.scale === false) return apply(scaleFreeBatchNorm({ name, epsilon: opts.epsilon ?? 1.001e-5 }), x);
+  return apply(tf.layers.batchNormalization({ axis: -1, epsilon: opts.epsilon ?? 1.001e-5, name }), x);
 }
 
 export const relu = (x: ST, name: string): ST => apply(tf.layers.activation({ activation: 'relu', name }), x);

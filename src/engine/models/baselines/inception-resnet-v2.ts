@@ -2,7 +2,7 @@
 // builds it. Unnamed Keras layers get Keras's automatic names (conv2d_N, batch_normalization_N,
 // activation_N) in creation order, so that weight files load by name here too.
 import * as tf from '@tensorflow/tfjs';
-import { apply, avgPool, concat, maxPool, relu, type ST } from './common.js';
+import { apply, avgPool, concat, maxPool, relu, scaleFreeBatchNorm, type ST } from './common.js';
 
 /** Keras's CustomScaleLayer: inputs[0] + inputs[1] · scale. */
 export class ScaleSum extends tf.layers.Layer {
@@ -39,7 +39,7 @@ export function inceptionResNetV2(input: ST): ST {
   const convBn = (x: ST, filters: number, kernel: number | [number, number], o: { strides?: number; padding?: 'same' | 'valid'; activation?: 'relu' | null; useBias?: boolean; name?: string } = {}): ST => {
     const useBias = o.useBias ?? false;
     let y = apply(tf.layers.conv2d({ filters, kernelSize: kernel, strides: o.strides ?? 1, padding: o.padding ?? 'same', useBias, kernelInitializer: 'heNormal', name: o.name ?? names.next('conv2d') }), x);
-    if (!useBias) y = apply(tf.layers.batchNormalization({ axis: -1, scale: false, epsilon: 1e-3, name: o.name ? `${o.name}_bn` : names.next('batch_normalization') }), y);
+    if (!useBias) y = apply(scaleFreeBatchNorm({ epsilon: 1e-3, name: o.name ? `${o.name}_bn` : names.next('batch_normalization') }), y);
     if ((o.activation ?? 'relu') === 'relu') y = relu(y, o.name ? `${o.name}_ac` : names.next('activation'));
     return y;
   };
