@@ -86,6 +86,15 @@ export function App({ config, technician }: { config: Config; technician: string
     [row, prediction, store, state.note, state.stateFilter, refresh, dispatch, rows.length],
   );
 
+  const undo = useCallback(
+    async (sha256: string) => {
+      const entry = await store.undo(sha256);
+      await refresh();
+      dispatch({ type: 'message', text: entry ? `undone: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
+    },
+    [store, refresh, dispatch],
+  );
+
   const explainMore = useCallback(async () => {
     if (!row || !engine.client || !engine.model || job) return;
     const model = engine.model;
@@ -149,12 +158,7 @@ export function App({ config, technician }: { config: Config; technician: string
       case 'confirm':
         return prediction ? void decide(prediction.label).catch(onError) : dispatch({ type: 'message', text: 'no prediction to confirm yet: press a number key to set the class' });
       case 'undo':
-        return row
-          ? void store
-              .undo(row.sha256)
-              .then((e) => (refresh(), dispatch({ type: 'message', text: e ? `undone: label now ${e.label ?? 'none'}` : 'nothing to undo' })))
-              .catch(onError)
-          : undefined;
+        return row ? void undo(row.sha256).catch(onError) : undefined;
       case 'skip':
       case 'next':
         cancelJob();
