@@ -32,6 +32,30 @@ function relativeError(a: Float32Array, b: Float32Array): number {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
+type Shape4 = [number, number, number, number];
+
+/**
+ * Gradients of sum(op(x, filter) · dy) with respect to x and to the filter, on wasm and on cpu, from the
+ * same pseudo-random inputs (seeds from `seed`): they must agree to a relative error below 1e-4.
+ */
+async function expectGradsMatchCpu(xShape: Shape4, wShape: Shape4, seed: number, op: (x: tf.Tensor4D, f: tf.Tensor4D) => tf.Tensor4D): Promise<void> {
+  const grads = (which: 0 | 1) => () =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(values(tf.util.sizeFromShape(xShape), seed), xShape);
+      const filter = tf.tensor4d(values(tf.util.sizeFromShape(wShape), seed + 1), wShape);
+      const y = op(x, filter);
+      const dy = tf.tensor(values(y.size, seed + 2), y.shape);
+      const [gx, gf] = tf.grads((a: tf.Tensor, f: tf.Tensor) => op(a as tf.Tensor4D, f as tf.Tensor4D).mul(dy).sum())([x, filter]);
+      return which === 0 ? gx : gf;
+    });
+  for (const which of [0, 1] as const) {
+    const expected = await onBackend('cpu', grads(which));
+    const actual = await onBackend('wasm', grads(which));
+    expect(actual.length).toBe(expected.length);
+    expect(relativeError(actual, expected)).toBeLessThan(1e-4);
+  }
+}
+
 type Pad = 'same' | 'valid';
 interface Case {
   x: [number, number, number, number];
@@ -65,41 +89,12 @@ describe('wasm gradient kernels match the cpu backend', () => {
 
   it.each(conv2dCases)('Conv2DBackpropFilter and Conv2DBackpropInput %o', async (c) => {
     const w = [c.k, c.k, c.x[3], c.cout!] as [number, number, number, number];
-    const grads = (which: 0 | 1) => () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 1), c.x);
-        const filter = tf.tensor4d(values(tf.util.sizeFromShape(w), 2), w);
-        const y = tf.conv2d(x, filter, c.stride, c.pad);
-        const dy = tf.tensor(values(y.size, 3), y.shape);
-        const [gx, gf] = tf.grads((a: tf.Tensor, f: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, f as tf.Tensor4D, c.stride, c.pad).mul(dy).sum())([x, filter]);
-        return which === 0 ? gx : gf;
-      });
-    for (const which of [0, 1] as const) {
-      const expected = await onBackend('cpu', grads(which));
-      const actual = await onBackend('wasm', grads(which));
-      expect(actual.length).toBe(expected.length);
-      expect(relativeError(actual, expected)).toBeLessThan(1e-4);
-    }
+    await expectGradsMatchCpu(c.x, w, 1, (a, f) => tf.conv2d(a, f, c.stride, c.pad));
   });
 
   it.each(depthwiseCases)('DepthwiseConv2dNative backprop (input and filter) %o', async (c) => {
     const w = [c.k, c.k, c.x[3], c.mul!] as [number, number, number, number];
-    const d = c.dilation ?? 1;
-    const grads = (which: 0 | 1) => () =>
-      tf.tidy(() => {
-        const x = tf.tensor4d(values(tf.util.sizeFromShape(c.x), 4), c.x);
-        const filter = tf.tensor4d(values(tf.util.sizeFromShape(w), 5), w);
-        const y = tf.depthwiseConv2d(x, filter, c.stride, c.pad, 'NHWC', d);
-        const dy = tf.tensor(values(y.size, 6), y.shape);
-        const [gx, gf] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad, 'NHWC', d).mul(dy).sum())([x, filter]);
-        return which === 0 ? gx : gf;
-      });
-    for (const which of [0, 1] as const) {
-      const expected = await onBackend('cpu', grads(which));
-      const actual = await onBackend('wasm', grads(which));
-      expect(actual.length).toBe(expected.length);
-      expect(relativeError(actual, expected)).toBeLessThan(1e-4);
-    }
+    await expectGradsMatchCpu(c.x, w, 4, (a, f) => tf.depthwiseConv2d(a, f, c.stride, c.pad, 'NHWC', c.dilation ?? 1));
   });
 
   it('frees every intermediate tensor', async () => {
