@@ -6,6 +6,10 @@ import { z } from 'zod';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
+export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
+export type RuntimeChoice = (typeof RUNTIMES)[number];
+export const ONNX_PROVIDERS = ['auto', 'cpu', 'cuda'] as const;
+export type OnnxProviderChoice = (typeof ONNX_PROVIDERS)[number];
 
 export const configSchema = z
   .object({
@@ -22,6 +26,14 @@ export const configSchema = z
     backend: z.enum(BACKENDS),
     /** Worker threads for runtimes that can use them; 0 = let the runtime decide. */
     threads: z.number().int().min(0).max(256),
+    /**
+     * Forward passes (classification, LIME samples, feature maps): 'onnx' = ONNX Runtime on the bundle's
+     * exported graph, 'tfjs' = TensorFlow.js; 'auto' takes ONNX Runtime when it loads. Gradients and
+     * training always run on TensorFlow.js.
+     */
+    runtime: z.enum(RUNTIMES),
+    /** ONNX Runtime's execution provider; 'auto' takes CUDA when its provider library is installed. */
+    onnxProvider: z.enum(ONNX_PROVIDERS),
     images: z
       .object({
         extensions: z.array(z.string().regex(/^[a-z0-9]+$/, 'lower-case extension without a dot')).min(1),

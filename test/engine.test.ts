@@ -36,7 +36,7 @@ afterAll(async () => {
 
 describe('engine worker', () => {
   it('reports the backend it runs on and loads a bundle', async () => {
-    const report = await engine.call('init', { backend: 'wasm', threads: 0 });
+    const report = await engine.call('init', { backend: 'wasm', threads: 0, runtime: 'tfjs' });
     expect(report.backend).toBe('wasm');
     expect(report.addedKernels.sort()).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
     const info = await engine.call('load', { modelDir: bundleDir });

@@ -21,7 +21,7 @@ export function EngineProvider({ config, client, children }: { config: Config; c
     let live = true;
     (async () => {
       try {
-        const backend = await client.call('init', { backend: config.backend, threads: config.threads });
+        const backend = await client.call('init', { backend: config.backend, threads: config.threads, runtime: config.runtime, onnxProvider: config.onnxProvider });
         if (live) setState((s) => ({ ...s, backend }));
         try {
           const model = await client.call('load', { modelDir: config.model });

@@ -1,6 +1,6 @@
 // The typed message API between callers (UI, headless commands) and the engine worker.
 // Every request carries an id; the worker answers with progress events and then one result or error.
-import type { BackendChoice } from '../config.js';
+import type { BackendChoice, OnnxProviderChoice, RuntimeChoice } from '../config.js';
 import type { BackendReport } from './tfjs/backend.js';
 import type { TrainOptions } from './train/options.js';
 import type { TrainResult } from './train/trainer.js';
@@ -54,7 +54,8 @@ export interface MemoryReport {
 
 /** Request name → [payload, result]. */
 export interface EngineCalls {
-  init: [{ backend: BackendChoice; threads: number }, BackendReport];
+  /** runtime: who runs forward passes ('auto' when omitted: ONNX Runtime when it loads). */
+  init: [{ backend: BackendChoice; threads: number; runtime?: RuntimeChoice; onnxProvider?: OnnxProviderChoice }, BackendReport];
   load: [{ modelDir: string }, ModelInfo];
   /** inputs: size × size × 3 floats in [0,1] per image; batch: images per forward pass. */
   classify: [{ inputs: Float32Array[]; batch: number }, ClassifyResult];
@@ -66,7 +67,8 @@ export interface EngineCalls {
   xaiEval: [XaiEvalRequest, XaiEvalResult];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */
   train: [TrainOptions, TrainResult];
-  benchForward: [{ variant: string; size: number; batch: number; runs: number }, { msPerRun: number[]; flops: number; parameters: number }];
+  /** tfjs: TensorFlow.js; onnx: our ONNX Runtime path (export + OrtModel); onnx-bare: session.run alone on the same graph. */
+  benchForward: [{ variant: string; size: number; batch: number; runs: number; runtime?: 'tfjs' | 'onnx' | 'onnx-bare' }, { msPerRun: number[]; flops: number; parameters: number; exportMs?: number }];
 }
 
 export type CallName = keyof EngineCalls;

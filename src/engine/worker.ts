@@ -13,6 +13,9 @@ import { methodByName } from './explain/index.js';
 import { explain } from './explain/types.js';
 import { argmax } from './metrics.js';
 import { evaluateExplanations } from './explain/evaluate.js';
+import { ForwardRunner } from './forward.js';
+import { exportToOnnx } from './onnx/export.js';
+import { benchOnnx } from './onnx/bench.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -21,6 +24,7 @@ const send = (msg: FromWorker) => port.postMessage(msg);
 const cancelled = new Set<number>();
 let backend: BackendReport | null = null;
 let runtime: TfjsRuntime | null = null;
+const forward = new ForwardRunner((message) => send({ kind: 'log', level: 'warn', message }));
 
 interface CallContext {
   id: number;
@@ -37,14 +41,18 @@ function requireRuntime(): TfjsRuntime {
 }
 
 const handlers: Handlers = {
-  async init({ backend: choice, threads }) {
+  async init({ backend: choice, threads, runtime: runtimeChoice, onnxProvider }) {
     backend = await resolveBackend(choice, threads);
     runtime ??= new TfjsRuntime(`tfjs-${backend.backend}`);
+    forward.configure({ runtime: runtimeChoice ?? 'auto', provider: onnxProvider ?? 'auto', threads });
     return backend;
   },
 
   async load({ modelDir }) {
-    return requireRuntime().load(modelDir);
+    const rt = requireRuntime();
+    const info = await rt.load(modelDir);
+    const name = await forward.attach(rt.loaded!);
+    return { ...info, runtime: name ?? info.runtime };
   },
 
   async classify({ inputs, batch }, ctx) {
@@ -64,7 +72,7 @@ const handlers: Handlers = {
         offset += a.length;
       }
       const t0 = performance.now();
-      const out = await rt.classify(packed, chunk.length);
+      const out = forward.active ? await forward.probabilities(packed, chunk.length) : await rt.classify(packed, chunk.length);
       ms += performance.now() - t0;
       for (let i = 0; i < chunk.length; i++) probabilities.push(out.slice(i * classes, (i + 1) * classes));
       ctx.progress({ done: Math.min(start + batch, inputs.length), total: inputs.length });
@@ -86,14 +94,15 @@ const handlers: Handlers = {
     if (!loaded) throw new Error('no model loaded');
     const { model, manifest } = loaded;
     const size = manifest.spec.inputSize;
-    const probabilities = await rt.classify(image, 1);
+    const probabilities = forward.active ? await forward.probabilities(image, 1) : await rt.classify(image, 1);
     const cls = target ?? argmax(probabilities);
+    const fast = forward.explainHelpers(image);
     const heatmaps = [];
     for (const [i, name] of methods.entries()) {
       await ctx.checkpoint();
       const method = methodByName(name);
       heatmaps.push(
-        await explain(method, { model, classes: manifest.spec.classes, image, size, target: cls }, options?.[name] ?? {}, {
+        await explain(method, { model, classes: manifest.spec.classes, image, size, target: cls, ...fast }, options?.[name] ?? {}, {
           progress: (done, total) => ctx.progress({ done: i + done / total, total: methods.length, message: name }),
           checkpoint: ctx.checkpoint,
         }),
@@ -109,7 +118,7 @@ const handlers: Handlers = {
     return evaluateExplanations(loaded, request, {
       progress: (done, total, message) => ctx.progress({ done, total, message }),
       checkpoint: ctx.checkpoint,
-    });
+    }, (image) => forward.explainHelpers(image));
   },
 
   async train(options, ctx) {
@@ -120,19 +129,35 @@ const handlers: Handlers = {
     });
   },
 
-  async benchForward({ variant, size, batch, runs }, ctx) {
+  async benchForward({ variant, size, batch, runs, runtime: which = 'tfjs' }, ctx) {
     if (!backend) throw new Error('call init first');
     if (!isVariant(variant)) throw new Error(`unknown variant ${variant}`);
     const model = buildModel(defaultSpec(variant, ['a', 'b', 'c', 'd'], { inputSize: size }), 1);
+    const flops = forwardFlops(model);
+    const parameters = model.countParams();
+    const input = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7);
     try {
-      const input = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7);
-      const once = async () => {
+      let once: () => Promise<number>;
+      let exportMs: number | undefined;
+      let release = async () => {};
+      if (which === 'tfjs') {
+        once = async () => {
+          const t0 = performance.now();
+          const out = model.predict(input) as tf.Tensor;
+          await out.data();
+          out.dispose();
+          return performance.now() - t0;
+        };
+      } else {
         const t0 = performance.now();
-        const out = model.predict(input) as tf.Tensor;
-        await out.data();
-        out.dispose();
-        return performance.now() - t0;
-      };
+        const { bytes } = exportToOnnx(model);
+        exportMs = performance.now() - t0;
+        const data = (await input.data()) as Float32Array;
+        model.dispose();
+        const bench = await benchOnnx(bytes, data, batch, size, which === 'onnx-bare', forward.sessionSettings());
+        once = bench.once;
+        release = bench.release;
+      }
       await once(); // warm-up: kernels compiled, buffers allocated
       const msPerRun: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -140,10 +165,11 @@ const handlers: Handlers = {
         msPerRun.push(await once());
         ctx.progress({ done: i + 1, total: runs });
       }
-      input.dispose();
-      return { msPerRun, flops: forwardFlops(model), parameters: model.countParams() };
+      await release();
+      return { msPerRun, flops, parameters, exportMs };
     } finally {
-      model.dispose();
+      input.dispose();
+      if (which === 'tfjs') model.dispose();
     }
   },
 };

@@ -24,33 +24,43 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-export async function runBenchEngine(config: Config, cases: BenchCase[], outFile: string, out: Output): Promise<number> {
+export const RUNTIMES = ['tfjs', 'onnx', 'onnx-bare'] as const;
+type BenchRuntime = (typeof RUNTIMES)[number];
+
+export async function runBenchEngine(config: Config, cases: BenchCase[], outFile: string, out: Output, runtimes: readonly BenchRuntime[] = RUNTIMES): Promise<number> {
   return withEngine(config, out, 'bench', async (engine, backend) => {
     const rows = [];
     for (const c of cases) {
-      out.info(`timing EfficientNet-${c.variant.toUpperCase()} @${c.size} px, batch ${c.batch}, ${c.runs} runs…`);
-      const r = await engine.call('benchForward', c);
-      const msRun = median(r.msPerRun);
-      const msImage = msRun / c.batch;
-      rows.push({
+      const row: Record<string, unknown> & { ms: Partial<Record<BenchRuntime, number>> } = {
         model: `EfficientNet-${c.variant.toUpperCase()}`,
         size: c.size,
         batch: c.batch,
         runs: c.runs,
-        msPerImage: Number(msImage.toFixed(1)),
-        msPerBatchMedian: Number(msRun.toFixed(1)),
-        gflopsPerImage: Number((r.flops / 1e9).toFixed(3)),
-        gflopPerSecond: Number(((r.flops * c.batch) / (msRun / 1000) / 1e9).toFixed(2)),
-        parameters: r.parameters,
-        runsMs: r.msPerRun.map((x) => Number(x.toFixed(1))),
-      });
+        ms: {},
+      };
+      for (const runtime of runtimes) {
+        out.info(`timing EfficientNet-${c.variant.toUpperCase()} @${c.size} px, batch ${c.batch}, ${c.runs} runs on ${runtime}…`);
+        const r = await engine.call('benchForward', { ...c, runtime });
+        const msRun = median(r.msPerRun);
+        row.ms[runtime] = Number((msRun / c.batch).toFixed(1));
+        row.gflopsPerImage = Number((r.flops / 1e9).toFixed(3));
+        row.parameters = r.parameters;
+        row[`${runtime}RunsMs`] = r.msPerRun.map((x) => Number(x.toFixed(1)));
+        if (r.exportMs !== undefined) row.exportMs = Number(r.exportMs.toFixed(0));
+      }
+      rows.push(row);
     }
-    const header = '| model | input | batch | ms / image (median) | GFLOP / image | GFLOP/s | runs |';
-    const table = [header, '|---|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.model} | ${r.size} | ${r.batch} | ${r.msPerImage} | ${r.gflopsPerImage} | ${r.gflopPerSecond} | ${r.runs} |`)];
-    out.stdout(`runtime tfjs-${backend.backend}, ${process.platform}/${process.arch}, node ${process.version}`);
+    const cell = (v: number | undefined) => (v === undefined ? '–' : String(v));
+    const ratio = (a: number | undefined, b: number | undefined, digits = 1) => (a && b ? (a / b).toFixed(digits) : '–');
+    const table = [
+      '| model | input | batch | tfjs ms / image | ONNX Runtime ms / image | ORT bare ms / image | ORT vs tfjs | ours vs bare | GFLOP / image |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows.map((r) => `| ${r.model} | ${r.size} | ${r.batch} | ${cell(r.ms.tfjs)} | ${cell(r.ms.onnx)} | ${cell(r.ms['onnx-bare'])} | ${ratio(r.ms.tfjs, r.ms.onnx)}× | ${ratio(r.ms.onnx, r.ms['onnx-bare'], 2)} | ${r.gflopsPerImage} |`),
+    ];
+    out.stdout(`tfjs-${backend.backend} (one thread) against onnxruntime-node (${config.threads || 'all'} threads), ${process.platform}/${process.arch}, node ${process.version}`);
     for (const line of table) out.stdout(line);
     await fs.mkdir(path.dirname(outFile), { recursive: true });
-    await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), runtime: `tfjs-${backend.backend}`, node: process.version, rows }, null, 2) + '\n');
+    await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), backend: `tfjs-${backend.backend}`, threads: config.threads, node: process.version, rows }, null, 2) + '\n');
     out.info(`written ${outFile}`);
     return 0;
   });

@@ -20,6 +20,7 @@ export const TRAIN_FLAGS = {
   'micro-batch': { type: 'string' },
   lr: { type: 'string' },
   'lr-schedule': { type: 'string' },
+  'bn-momentum': { type: 'string' },
   patience: { type: 'string' },
   'val-split': { type: 'string' },
   'test-split': { type: 'string' },
@@ -74,6 +75,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     microBatch: num(flags['micro-batch'], Math.min(d.microBatch, num(flags.batch, d.batch))),
     lr: num(flags.lr, d.lr),
     lrSchedule: (flags['lr-schedule'] as string) ?? d.lrSchedule,
+    bnMomentum: num(flags['bn-momentum'], d.bnMomentum),
     patience: num(flags.patience, d.patience),
     valSplit: num(flags['val-split'], d.valSplit),
     testSplit: num(flags['test-split'], d.testSplit),
@@ -136,7 +138,7 @@ export async function runTrain(config: Config, options: TrainOptions, json: bool
   const tty = !json && process.stderr.isTTY;
   let lastLineAt = 0;
   try {
-    const backend = await engine.call('init', { backend: config.backend, threads: config.threads });
+    const backend = await engine.call('init', { backend: config.backend, threads: config.threads, runtime: config.runtime, onnxProvider: config.onnxProvider });
     out.info(describeBackend(backend));
     options = { ...options, backend: backend.backend };
     const handle = engine.start('train', options, (p) => {

@@ -7,7 +7,7 @@ import type { Output } from './output.js';
 export async function withEngine(config: Config, out: Output, what: string, fn: (engine: EngineClient, backend: BackendReport) => Promise<number>): Promise<number> {
   const engine = new EngineClient();
   try {
-    const backend = await engine.call('init', { backend: config.backend, threads: config.threads });
+    const backend = await engine.call('init', { backend: config.backend, threads: config.threads, runtime: config.runtime, onnxProvider: config.onnxProvider });
     out.info(describeBackend(backend));
     return await fn(engine, backend);
   } catch (err) {

@@ -21,11 +21,12 @@ import { upsample, type ExplanationMethod } from './types.js';
 export const cam: ExplanationMethod<Record<string, never>> = {
   name: 'cam',
   defaults: {},
-  async compute({ model, image, size, target }) {
+  async compute({ model, image, size, target, featureMap }) {
     const split = splitAtFeatures(model);
     const exact = isGapLinearHead(model);
+    const fast = await featureMap?.();
     const map = tf.tidy(() => {
-      const a = split.features.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor4D;
+      const a = fast ? tf.tensor4d(fast.data, fast.dims as [number, number, number, number]) : (split.features.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor4D);
       const k = a.shape[3];
       let w: tf.Tensor;
       if (exact) {

@@ -12,7 +12,7 @@ import { readSplit, rng, scanClassFolders, shuffle } from '../train/dataset.js';
 import { methodByName } from './index.js';
 import { deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
 import { layersFromTop, randomiseLayers, spearman } from './sanity.js';
-import { explain, normalise, type ExplanationMethod } from './types.js';
+import { explain, normalise, type ExplainInput, type ExplanationMethod } from './types.js';
 
 export interface XaiEvalRequest {
   dataDir: string;
@@ -79,7 +79,13 @@ async function loadMask(file: string, size: number, maxPixels: number): Promise<
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-export async function evaluateExplanations(bundle: LoadedBundle, req: XaiEvalRequest, hooks: { progress(done: number, total: number, message: string): void; checkpoint(): Promise<void> }): Promise<XaiEvalResult> {
+export async function evaluateExplanations(
+  bundle: LoadedBundle,
+  req: XaiEvalRequest,
+  hooks: { progress(done: number, total: number, message: string): void; checkpoint(): Promise<void> },
+  /** Faster forward passes for the loaded model (not for its randomised copies). */
+  fast: (image: Float32Array) => Pick<ExplainInput, 'forward' | 'featureMap'> = () => ({}),
+): Promise<XaiEvalResult> {
   const { model, manifest } = bundle;
   const size = manifest.spec.inputSize;
   const classes = manifest.spec.classes;
@@ -116,7 +122,7 @@ export async function evaluateExplanations(bundle: LoadedBundle, req: XaiEvalReq
       }
     }
     for (const method of methods) {
-      const h = await explain(method, { model, classes, image, size, target }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
+      const h = await explain(method, { model, classes, image, size, target, ...fast(image) }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
       const a = acc.get(method.name)!;
       a.ms.push(h.ms);
       a.del.push(await deletionAuc(model, classes.length, target, image, h.values, size));

@@ -83,7 +83,8 @@ export function weightedRidge(x: Uint8Array[], y: number[], w: number[], feature
 export const lime: ExplanationMethod<LimeOptions> = {
   name: 'lime',
   defaults: { samples: 300, segments: 50, compactness: 10, kernelWidth: 0.25, seed: 42, batch: 16 },
-  async compute({ model, classes, image, size, target }, o, hooks) {
+  async compute(input, o, hooks) {
+    const { model, classes, image, size, target } = input;
     const pixels = size * size;
     const { labels, count } = slic(image, size, size, o.segments, o.compactness);
     // Each superpixel's mean colour: what a switched-off superpixel shows.
@@ -114,10 +115,15 @@ export const lime: ExplanationMethod<LimeOptions> = {
           for (let c = 0; c < 3; c++) batch[(k * pixels + p) * 3 + c] = row[s] ? image[p * 3 + c] : mean[s * 3 + c];
         }
       });
-      const out = tf.tidy(() => model.predict(tf.tensor4d(batch, [rows.length, size, size, 3])) as tf.Tensor);
-      const raw = (await out.data()) as Float32Array;
-      out.dispose();
-      for (const p of toClassProbabilities(raw, rows.length, classes.length)) scores.push(p[target]);
+      if (input.forward) {
+        const probs = await input.forward(batch, rows.length);
+        for (let k = 0; k < rows.length; k++) scores.push(probs[k * classes.length + target]);
+      } else {
+        const out = tf.tidy(() => model.predict(tf.tensor4d(batch, [rows.length, size, size, 3])) as tf.Tensor);
+        const raw = (await out.data()) as Float32Array;
+        out.dispose();
+        for (const p of toClassProbabilities(raw, rows.length, classes.length)) scores.push(p[target]);
+      }
       hooks.progress?.(Math.min(start + o.batch, o.samples), o.samples);
     }
     // Cosine distance of each sample to the all-on sample, through the exponential kernel.

@@ -11,6 +11,10 @@ export interface ExplainInput {
   size: number;
   /** Index of the class to explain. */
   target: number;
+  /** A faster forward pass when the engine has one (ONNX Runtime): probabilities of n packed images. */
+  forward?: (batch: Float32Array, n: number) => Promise<Float32Array>;
+  /** The image's `top_activation` map (NHWC, batch 1) from the faster runtime. */
+  featureMap?: () => Promise<{ data: Float32Array; dims: number[] }>;
 }
 
 export interface ExplainHooks {

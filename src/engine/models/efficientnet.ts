@@ -102,7 +102,11 @@ export function efficientNetBackbone(opts: BackboneOptions): Backbone {
   const size = opts.inputSize ?? scaling.resolution;
   const dropConnect = opts.dropConnectRate ?? DROP_CONNECT_RATE;
   const filters = (f: number) => roundFilters(f, scaling.width);
-  const kernelInitializer = tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal', seed: opts.seed });
+  // One initializer per layer: a single seeded initializer would give every layer of the same shape the
+  // same weights (tfjs restarts the generator from the seed on each call).
+  let layerSeed = opts.seed ?? 0;
+  const kernelInitializer = (): ReturnType<typeof tf.initializers.varianceScaling> =>
+    tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'truncatedNormal', seed: opts.seed === undefined ? undefined : layerSeed++ });
 
   const input = tf.input({ shape: [size, size, 3], name: 'input_layer' });
   let x: tf.SymbolicTensor = input;
@@ -110,7 +114,7 @@ export function efficientNetBackbone(opts: BackboneOptions): Backbone {
     x = new Normalization({ name: 'normalization' }).apply(x) as tf.SymbolicTensor;
   }
   x = tf.layers.zeroPadding2d({ padding: [correctPad(size, 3), correctPad(size, 3)], name: 'stem_conv_pad' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: filters(32), kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer, name: 'stem_conv' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: filters(32), kernelSize: 3, strides: 2, padding: 'valid', useBias: false, kernelInitializer: kernelInitializer(), name: 'stem_conv' }).apply(x) as tf.SymbolicTensor;
   x = batchNorm('stem_bn', x);
   x = tf.layers.activation({ activation: 'swish', name: 'stem_activation' }).apply(x) as tf.SymbolicTensor;
 
@@ -130,7 +134,7 @@ export function efficientNetBackbone(opts: BackboneOptions): Backbone {
     }
   });
 
-  x = tf.layers.conv2d({ filters: filters(1280), kernelSize: 1, padding: 'same', useBias: false, kernelInitializer, name: 'top_conv' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: filters(1280), kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: kernelInitializer(), name: 'top_conv' }).apply(x) as tf.SymbolicTensor;
   x = batchNorm('top_bn', x);
   const features = tf.layers.activation({ activation: 'swish', name: 'top_activation' }).apply(x) as tf.SymbolicTensor;
   return { input, features, scaling };
@@ -147,12 +151,12 @@ function mbConvBlock(
   args: BlockArgs,
   dropRate: number,
   name: string,
-  kernelInitializer: ReturnType<typeof tf.initializers.varianceScaling>,
+  kernelInitializer: () => ReturnType<typeof tf.initializers.varianceScaling>,
 ): tf.SymbolicTensor {
   const filters = args.filtersIn * args.expandRatio;
   let x = inputs;
   if (args.expandRatio !== 1) {
-    x = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer, name: `${name}expand_conv` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: kernelInitializer(), name: `${name}expand_conv` }).apply(x) as tf.SymbolicTensor;
     x = batchNorm(`${name}expand_bn`, x);
     x = tf.layers.activation({ activation: 'swish', name: `${name}expand_activation` }).apply(x) as tf.SymbolicTensor;
   }
@@ -162,7 +166,7 @@ function mbConvBlock(
     x = tf.layers.zeroPadding2d({ padding: [correctPad(side, args.kernelSize), correctPad(side, args.kernelSize)], name: `${name}dwconv_pad` }).apply(x) as tf.SymbolicTensor;
     padding = 'valid';
   }
-  x = tf.layers.depthwiseConv2d({ kernelSize: args.kernelSize, strides: args.strides, padding, useBias: false, depthwiseInitializer: kernelInitializer, name: `${name}dwconv` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.depthwiseConv2d({ kernelSize: args.kernelSize, strides: args.strides, padding, useBias: false, depthwiseInitializer: kernelInitializer(), name: `${name}dwconv` }).apply(x) as tf.SymbolicTensor;
   x = batchNorm(`${name}bn`, x);
   x = tf.layers.activation({ activation: 'swish', name: `${name}activation` }).apply(x) as tf.SymbolicTensor;
 
@@ -170,11 +174,11 @@ function mbConvBlock(
     const filtersSe = Math.max(1, Math.trunc(args.filtersIn * args.seRatio));
     let se = tf.layers.globalAveragePooling2d({ name: `${name}se_squeeze` }).apply(x) as tf.SymbolicTensor;
     se = tf.layers.reshape({ targetShape: [1, 1, filters], name: `${name}se_reshape` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer, name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer, name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer: kernelInitializer(), name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer: kernelInitializer(), name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
     x = tf.layers.multiply({ name: `${name}se_excite` }).apply([x, se]) as tf.SymbolicTensor;
   }
-  x = tf.layers.conv2d({ filters: args.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer, name: `${name}project_conv` }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: args.filtersOut, kernelSize: 1, padding: 'same', useBias: false, kernelInitializer: kernelInitializer(), name: `${name}project_conv` }).apply(x) as tf.SymbolicTensor;
   x = batchNorm(`${name}project_bn`, x);
   if (args.idSkip && args.strides === 1 && args.filtersIn === args.filtersOut) {
     if (dropRate > 0) {

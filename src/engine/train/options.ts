@@ -20,7 +20,14 @@ export const trainOptionsSchema = z
     /** Images per forward/backward pass; gradients are accumulated up to `batch` (memory bound on wasm). */
     microBatch: z.number().int().min(1).max(1024),
     lr: z.number().positive().max(1),
-    lrSchedule: z.enum(['constant', 'plateau']),
+    /** constant; plateau halves it every 2 epochs without a better val loss; cosine decays it per step to 0 at the last epoch. */
+    lrSchedule: z.enum(['constant', 'plateau', 'cosine']),
+    /**
+     * Batch-norm moving-average momentum while training. Keras's 0.99 suits fine-tuning pretrained
+     * weights; from scratch the moving statistics then trail the weights for epochs and the
+     * validation figures (and early stopping) read a model that does not exist yet — 0.9 follows them.
+     */
+    bnMomentum: z.number().min(0).max(0.9999),
     patience: z.number().int().min(1),
     valSplit: z.number().min(0).max(0.9),
     testSplit: z.number().min(0).max(0.9),
@@ -58,6 +65,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   microBatch: 8,
   lr: 0.001,
   lrSchedule: 'constant',
+  bnMomentum: 0.99,
   patience: 5,
   valSplit: 0.25,
   testSplit: 0,

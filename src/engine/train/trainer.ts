@@ -50,10 +50,17 @@ export interface TrainResult {
 }
 
 /** Values of fingerprint keys added after the first checkpoints were written. */
-const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null };
+const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null, bnMomentum: 0.99 };
 
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
-  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing };
+  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing, bnMomentum: o.bnMomentum };
+}
+
+/** Sets the moving-average momentum of every batch-norm layer (a training setting, not a weight). */
+export function setBatchNormMomentum(model: tf.LayersModel, momentum: number): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'BatchNormalization') (layer as unknown as { momentum: number }).momentum = momentum;
+  }
 }
 
 /** Copies weights layer by layer where name and shapes agree (a different head or class list is skipped). */
@@ -157,6 +164,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     head: o.head,
   });
   const model = buildModel(spec, o.seed);
+  setBatchNormMomentum(model, o.bnMomentum);
   let initNote: Record<string, unknown> | null = null;
   if (o.init) {
     const from = await loadBundle(o.init);
@@ -251,6 +259,10 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
           throw new CancelledError();
         }
         const t0 = performance.now();
+        if (o.lrSchedule === 'cosine') {
+          const done = (state.epoch * stepsPerEpoch + state.step) / (o.epochs * stepsPerEpoch);
+          optimizer.learningRate = (o.lr * (1 + Math.cos(Math.PI * done))) / 2;
+        }
         const batchIdx = order.slice(state.step * o.batch, (state.step + 1) * o.batch);
         const random = rng(o.seed * 104729 + state.epoch * 10007 + state.step);
         // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the

@@ -1,0 +1,68 @@
+// Forward passes on ONNX Runtime: the exported graph of a bundle, CPU with the configured threads, or
+// CUDA when its provider is installed. TensorFlow.js keeps the gradients and training.
+import * as ort from 'onnxruntime-node';
+import { ONNX_FEATURES, ONNX_INPUT, ONNX_OUTPUT } from './export.js';
+
+export type OrtProvider = 'cpu' | 'cuda';
+
+export interface OrtSessionOptions {
+  /** Intra-op threads; 0 lets ONNX Runtime choose (one per core). */
+  threads: number;
+  provider: OrtProvider;
+}
+
+export interface OrtOutputs {
+  probabilities: Float32Array;
+  /** NHWC feature map of `top_activation`, when asked for and exported. */
+  features?: { data: Float32Array; dims: number[] };
+}
+
+export class OrtModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputSize: number,
+    readonly provider: OrtProvider,
+  ) {}
+
+  static async create(model: Uint8Array | string, inputSize: number, opts: OrtSessionOptions): Promise<OrtModel> {
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: opts.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      graphOptimizationLevel: 'all',
+      ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads } : {}),
+      interOpNumThreads: 1,
+    };
+    const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    return new OrtModel(session, inputSize, opts.provider);
+  }
+
+  get hasFeatures(): boolean {
+    return this.session.outputNames.includes(ONNX_FEATURES);
+  }
+
+  /** n images, NHWC floats in [0,1]; features only when `withFeatures` (they cost a copy). */
+  async run(batch: Float32Array, n: number, withFeatures = false): Promise<OrtOutputs> {
+    const s = this.inputSize;
+    if (batch.length !== n * s * s * 3) throw new Error(`expected ${n} × ${s}×${s}×3 inputs, got ${batch.length} values`);
+    const input = new ort.Tensor('float32', batch, [n, s, s, 3]);
+    const fetches = withFeatures && this.hasFeatures ? [ONNX_OUTPUT, ONNX_FEATURES] : [ONNX_OUTPUT];
+    const result = await this.session.run({ [ONNX_INPUT]: input }, fetches);
+    const probs = result[ONNX_OUTPUT];
+    const out: OrtOutputs = { probabilities: new Float32Array(probs.data as Float32Array) };
+    if (fetches.length > 1) {
+      const f = result[ONNX_FEATURES];
+      out.features = { data: new Float32Array(f.data as Float32Array), dims: f.dims.map(Number) };
+    }
+    for (const t of Object.values(result)) t.dispose();
+    input.dispose();
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Whether ONNX Runtime's CUDA provider is installed next to the CPU one. */
+export function cudaAvailable(): boolean {
+  return ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled !== false);
+}

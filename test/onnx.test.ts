@@ -1,0 +1,174 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveBackend } from '../src/engine/tfjs/backend.js';
+import { buildModel, defaultSpec, type ModelSpec } from '../src/engine/models/spec.js';
+import { setBatchNormMomentum } from '../src/engine/train/trainer.js';
+import { exportToOnnx, ExportError } from '../src/engine/onnx/export.js';
+import { OrtModel } from '../src/engine/onnx/ort-runtime.js';
+import { decodeModel } from '../src/engine/onnx/proto.js';
+import { onnxForBundle, ONNX_FILE } from '../src/engine/onnx/cache.js';
+import { loadBundle } from '../src/engine/bundle.js';
+import { EngineClient } from '../src/engine/client.js';
+import { makeBundle, tempDir } from './helpers.js';
+
+/** Relative L2 error of a against b. */
+function relError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+function pattern(n: number, size: number): Float32Array {
+  return new Float32Array(n * size * size * 3).map((_, i) => (Math.sin(i * 0.013) + 1) / 2);
+}
+
+/**
+ * A model with random weights whose batch-norm statistics are those of real activations (a fresh
+ * model has mean 0 and variance 1 everywhere, which would make folding trivially right), and with
+ * random scales and shifts.
+ */
+function calibratedModel(spec: ModelSpec): tf.LayersModel {
+  const model = buildModel(spec, 3);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    layer.setWeights(layer.getWeights().map((w, i) => (/gamma|beta/.test(layer.weights[i].name) ? tf.randomUniform(w.shape, 0.5, 1.5, 'float32', i + 1) : w)));
+  }
+  setBatchNormMomentum(model, 0);
+  tf.tidy(() => model.apply(tf.randomUniform([4, spec.inputSize, spec.inputSize, 3], 0, 1, 'float32', 5), { training: true }));
+  return model;
+}
+
+async function parity(spec: ModelSpec): Promise<{ probs: number; features: number | null; folded: number }> {
+  const model = calibratedModel(spec);
+  try {
+    const exported = exportToOnnx(model);
+    const ort = await OrtModel.create(exported.bytes, spec.inputSize, { threads: 1, provider: 'cpu' });
+    const x = pattern(2, spec.inputSize);
+    const got = await ort.run(x, 2, true);
+    await ort.dispose();
+    const hasFeatures = model.layers.some((l) => l.name === 'top_activation');
+    const probe = tf.model({ inputs: model.inputs, outputs: hasFeatures ? [model.outputs[0], model.getLayer('top_activation').output as tf.SymbolicTensor] : model.outputs });
+    const outs = tf.tidy(() => {
+      const o = probe.predict(tf.tensor4d(x, [2, spec.inputSize, spec.inputSize, 3]));
+      return (Array.isArray(o) ? o : [o]).map((t) => t.dataSync() as Float32Array);
+    });
+    return { probs: relError(got.probabilities, outs[0]), features: hasFeatures ? relError(got.features!.data, outs[1]) : null, folded: exported.foldedBatchNorms };
+  } finally {
+    model.dispose();
+  }
+}
+
+beforeAll(async () => {
+  await resolveBackend('wasm');
+});
+
+describe('ONNX export', () => {
+  it('EfficientNet-B0 at 224 px: probabilities and top_activation agree with TensorFlow.js within 1e-4', async () => {
+    const r = await parity(defaultSpec('b0', ['Benign', 'Early', 'Pre', 'Pro'], { inputSize: 224 }));
+    expect(r.probs).toBeLessThan(1e-4);
+    expect(r.features).toBeLessThan(1e-4);
+    expect(r.folded).toBe(49); // every backbone batch norm follows a linear convolution
+  });
+
+  it('a small custom variant (B1 at 96 px, GAP + linear head, one sigmoid unit) agrees too', async () => {
+    const r = await parity(defaultSpec('b1', ['hem', 'all'], { inputSize: 96, head: { pooling: 'avg', batchNorm: false, denseUnits: 0, dropout: 0 } }));
+    expect(r.probs).toBeLessThan(1e-4);
+    expect(r.features).toBeLessThan(1e-4);
+  });
+
+  it.each([
+    ['resnet50', 64],
+    ['alexnet', 96],
+    ['densenet121', 64],
+  ])('the %s baseline exports and agrees', async (architecture, size) => {
+    const r = await parity(defaultSpec('b0', ['a', 'b', 'c'], { architecture: architecture as ModelSpec['architecture'], variant: architecture, inputSize: size }));
+    expect(r.probs).toBeLessThan(1e-4);
+  });
+
+  it('writes a file ONNX Runtime accepts, with the outputs named and the exporter recorded', async () => {
+    const model = buildModel(defaultSpec('b0', ['a', 'b'], { inputSize: 32 }), 1);
+    const { bytes, outputs } = exportToOnnx(model, { metadata: { bundle: 'x@1' } });
+    model.dispose();
+    const decoded = decodeModel(bytes);
+    expect(outputs).toEqual(['probabilities', 'features']);
+    expect(decoded.graph.output.map((o) => o.name)).toEqual(['probabilities', 'features']);
+    expect(decoded.graph.input.map((o) => o.name)).toEqual(['input']);
+    expect(decoded.metadata_props).toContainEqual({ key: 'bundle', value: 'x@1' });
+    expect(decoded.graph.node.some((n) => n.op_type === 'BatchNormalization')).toBe(false);
+  });
+
+  it('names the layer it cannot convert', () => {
+    const input = tf.input({ shape: [8, 8, 3] });
+    const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'elu', name: 'odd_conv' }).apply(input) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(conv) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    expect(() => exportToOnnx(model)).toThrow(ExportError);
+    expect(() => exportToOnnx(model)).toThrow(/odd_conv.*elu/);
+    model.dispose();
+  });
+});
+
+describe('the bundle keeps its ONNX file', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await tempDir();
+    await makeBundle(dir, { size: 32 });
+  });
+
+  it('exports once, reuses the file, and exports again when the weights change or the file is damaged', async () => {
+    let bundle = await loadBundle(dir);
+    expect((await onnxForBundle(bundle)).source).toBe('exported');
+    expect((await onnxForBundle(bundle)).source).toBe('cache');
+    bundle.model.dispose();
+
+    await fs.writeFile(path.join(dir, ONNX_FILE), 'damaged');
+    bundle = await loadBundle(dir);
+    expect((await onnxForBundle(bundle)).source).toBe('exported');
+    bundle.model.dispose();
+
+    // New weights in the same folder (as a retrain writes them).
+    const spec = bundle.manifest.spec;
+    const other = buildModel(spec, 99);
+    const { saveBundle } = await import('../src/engine/bundle.js');
+    await saveBundle(other, dir, { name: 'test-untrained', spec, training: {} });
+    other.dispose();
+    bundle = await loadBundle(dir);
+    expect((await onnxForBundle(bundle)).source).toBe('exported');
+    bundle.model.dispose();
+  });
+});
+
+describe('the engine on ONNX Runtime', () => {
+  let dir: string;
+  const engines: EngineClient[] = [];
+  afterAll(async () => {
+    await Promise.all(engines.map((e) => e.close()));
+  });
+
+  it('classifies with ONNX Runtime and gives what TensorFlow.js gives', async () => {
+    dir = await tempDir();
+    await makeBundle(dir, { size: 64 });
+    const onnx = new EngineClient();
+    const tfjs = new EngineClient();
+    engines.push(onnx, tfjs);
+    await onnx.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
+    await tfjs.call('init', { backend: 'wasm', threads: 1, runtime: 'tfjs' });
+    expect((await onnx.call('load', { modelDir: dir })).runtime).toBe('onnxruntime-cpu');
+    expect((await tfjs.call('load', { modelDir: dir })).runtime).toBe('tfjs-wasm');
+    const inputs = [pattern(1, 64), pattern(1, 64).map((v) => 1 - v)];
+    const a = await onnx.call('classify', { inputs, batch: 2 });
+    const b = await tfjs.call('classify', { inputs, batch: 2 });
+    for (let i = 0; i < 2; i++) expect(relError(a.probabilities[i], b.probabilities[i])).toBeLessThan(1e-4);
+    // Grad-CAM takes the feature map from ONNX Runtime and the head's gradient from tfjs: same map.
+    const ea = await onnx.call('explain', { image: inputs[0], methods: ['gradcam', 'cam'] });
+    const eb = await tfjs.call('explain', { image: inputs[0], methods: ['gradcam', 'cam'] });
+    for (let m = 0; m < 2; m++) expect(relError(ea.heatmaps[m].values, eb.heatmaps[m].values)).toBeLessThan(1e-3);
+  });
+});
