@@ -40,7 +40,9 @@ function calibratedModel(spec: ModelSpec): tf.LayersModel {
     layer.setWeights(layer.getWeights().map((w, i) => (/gamma|beta/.test(layer.weights[i].name) ? tf.randomUniform(w.shape, 0.5, 1.5, 'float32', i + 1) : w)));
   }
   setBatchNormMomentum(model, 0);
-  tf.tidy(() => model.apply(tf.randomUniform([4, spec.inputSize, spec.inputSize, 3], 0, 1, 'float32', 5), { training: true }));
+  tf.tidy(() => {
+    model.apply(tf.randomUniform([4, spec.inputSize, spec.inputSize, 3], 0, 1, 'float32', 5), { training: true });
+  });
   return model;
 }
 
@@ -115,6 +117,44 @@ describe('ONNX export', () => {
   });
 });
 
+describe('the input-gradient graph', () => {
+  async function gradientParity(spec: ModelSpec, target: number): Promise<number> {
+    const model = calibratedModel(spec);
+    try {
+      const { bytes, outputs } = exportToOnnx(model, { gradient: true });
+      expect(outputs).toEqual(['probabilities', 'input_grad', 'logits']);
+      const ort = await OrtModel.create(bytes, spec.inputSize, { threads: 1, provider: 'cpu' });
+      const n = 2;
+      const units = model.outputs[0].shape[1] as number;
+      const seed = new Float32Array(n * units);
+      for (let i = 0; i < n; i++) seed[i * units + (units === 1 ? 0 : target)] = units === 1 ? (target === 1 ? 1 : -1) : 1;
+      const x = pattern(n, spec.inputSize);
+      const { inputGrad } = await ort.runGradient(x, n, seed);
+      await ort.dispose();
+      const { splitAtFeatures } = await import('../src/engine/explain/head.js');
+      const split = splitAtFeatures(model);
+      const expected = tf.tidy(() => tf.grad((t: tf.Tensor) => split.imageScores(t).slice([0, target], [-1, 1]).sum())(tf.tensor4d(x, [n, spec.inputSize, spec.inputSize, 3])).dataSync() as Float32Array);
+      return relError(inputGrad, expected);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  it('EfficientNet-B0 (GAP + linear head): ∂logit/∂input agrees with TensorFlow.js', async () => {
+    expect(await gradientParity(defaultSpec('b0', ['a', 'b', 'c', 'd'], { inputSize: 160, head: { pooling: 'avg', batchNorm: false, denseUnits: 0, dropout: 0 } }), 2)).toBeLessThan(1e-3);
+  });
+
+  it('the paper head (max pooling, batch norm, dense, one sigmoid unit) agrees too', async () => {
+    expect(await gradientParity(defaultSpec('b0', ['hem', 'all'], { inputSize: 96 }), 0)).toBeLessThan(1e-3);
+  });
+
+  it('a network without a gradient rule is refused, and the engine falls back to TensorFlow.js', () => {
+    const model = buildModel(defaultSpec('b0', ['a', 'b'], { architecture: 'alexnet', variant: 'alexnet', inputSize: 96 }), 1);
+    expect(() => exportToOnnx(model, { gradient: true })).toThrow(/no gradient/);
+    model.dispose();
+  });
+});
+
 describe('the bundle keeps its ONNX file', () => {
   let dir: string;
   beforeAll(async () => {
@@ -170,5 +210,16 @@ describe('the engine on ONNX Runtime', () => {
     const ea = await onnx.call('explain', { image: inputs[0], methods: ['gradcam', 'cam'] });
     const eb = await tfjs.call('explain', { image: inputs[0], methods: ['gradcam', 'cam'] });
     for (let m = 0; m < 2; m++) expect(relError(ea.heatmaps[m].values, eb.heatmaps[m].values)).toBeLessThan(1e-3);
+  });
+
+  it('Integrated Gradients on the gradient graph gives the TensorFlow.js map and a small completeness gap', async () => {
+    const [onnx, tfjs] = engines;
+    const image = pattern(1, 64);
+    const options = { ig: { steps: 64 } };
+    const a = await onnx.call('explain', { image, methods: ['ig'], target: 1, options });
+    const b = await tfjs.call('explain', { image, methods: ['ig'], target: 1, options });
+    expect(relError(a.heatmaps[0].values, b.heatmaps[0].values)).toBeLessThan(1e-2);
+    expect(a.heatmaps[0].diagnostics.completenessGap).toBeLessThan(0.05);
+    expect(a.heatmaps[0].diagnostics.scoreDifference).toBeCloseTo(b.heatmaps[0].diagnostics.scoreDifference, 3);
   });
 });

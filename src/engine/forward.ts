@@ -17,6 +17,10 @@ export class ForwardRunner {
   private settings: Settings = { runtime: 'auto', provider: 'auto', threads: 0 };
   private ort: OrtModel | null = null;
   private classes = 0;
+  private bundle: LoadedBundle | null = null;
+  private provider: OrtProvider = 'cpu';
+  /** The input-gradient graph: made on first use; null after it could not be (tfjs does IG then). */
+  private grad: Promise<OrtModel | null> | null = null;
 
   constructor(private readonly warn: (message: string) => void) {}
 
@@ -35,10 +39,11 @@ export class ForwardRunner {
 
   /** Prepares ONNX Runtime for a newly loaded bundle; returns the runtime's name, or null for tfjs. */
   async attach(bundle: LoadedBundle): Promise<string | null> {
-    await this.ort?.dispose();
-    this.ort = null;
+    await this.dispose();
     if (this.settings.runtime === 'tfjs') return null;
     const provider: OrtProvider = this.settings.provider === 'auto' ? (cudaAvailable() ? 'cuda' : 'cpu') : this.settings.provider;
+    this.bundle = bundle;
+    this.provider = provider;
     try {
       const onnx = await onnxForBundle(bundle);
       if (onnx.warning) this.warn(onnx.warning);
@@ -61,11 +66,29 @@ export class ForwardRunner {
     return flat;
   }
 
-  /** The fast paths the explanation methods take when they are given (LIME's samples, feature maps). */
-  explainHelpers(image: Float32Array): Pick<ExplainInput, 'forward' | 'featureMap'> {
+  private gradientModel(): Promise<OrtModel | null> {
+    const bundle = this.bundle;
+    if (!bundle) return Promise.resolve(null);
+    this.grad ??= (async () => {
+      try {
+        const onnx = await onnxForBundle(bundle, 'gradient');
+        if (onnx.warning) this.warn(onnx.warning);
+        return await OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, { threads: this.settings.threads, provider: this.provider });
+      } catch (err) {
+        this.warn(`Integrated Gradients runs on TensorFlow.js: ${(err as Error).message.split('\n')[0]}`);
+        return null;
+      }
+    })();
+    return this.grad;
+  }
+
+  /** The fast paths the explanation methods take when they are given (LIME's samples, feature maps, IG). */
+  async explainHelpers(image: Float32Array, withGradients = true): Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>> {
     const ort = this.ort;
     if (!ort) return {};
+    const grad = withGradients ? await this.gradientModel() : null;
     return {
+      inputGradients: grad ? gradientsOn(grad, this.bundle!.model.outputs[0].shape[1] as number) : undefined,
       forward: (batch, n) => this.probabilities(batch, n),
       featureMap: ort.hasFeatures
         ? async () => {
@@ -79,5 +102,24 @@ export class ForwardRunner {
   async dispose(): Promise<void> {
     await this.ort?.dispose();
     this.ort = null;
+    const grad = await this.grad;
+    await grad?.dispose();
+    this.grad = null;
+    this.bundle = null;
   }
+}
+
+/**
+ * ∂(class score)/∂input of n packed images on a gradient graph, and the class scores: the logit of the
+ * target class, or ±z for a single sigmoid unit (as explain/head.ts scores classes).
+ */
+export function gradientsOn(model: OrtModel, units: number): NonNullable<ExplainInput['inputGradients']> {
+  return async (batch, n, target) => {
+    const seed = new Float32Array(n * units);
+    for (let i = 0; i < n; i++) seed[i * units + (units === 1 ? 0 : target)] = units === 1 ? (target === 1 ? 1 : -1) : 1;
+    const { inputGrad, logits } = await model.runGradient(batch, n, seed);
+    const scores = new Float32Array(n);
+    for (let i = 0; i < n; i++) scores[i] = units === 1 ? (target === 1 ? logits[i] : -logits[i]) : logits[i * units + target];
+    return { grads: inputGrad, scores };
+  };
 }

@@ -13,7 +13,8 @@ import { methodByName } from './explain/index.js';
 import { explain } from './explain/types.js';
 import { argmax } from './metrics.js';
 import { evaluateExplanations } from './explain/evaluate.js';
-import { ForwardRunner } from './forward.js';
+import { ForwardRunner, gradientsOn } from './forward.js';
+import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
 
@@ -96,7 +97,7 @@ const handlers: Handlers = {
     const size = manifest.spec.inputSize;
     const probabilities = forward.active ? await forward.probabilities(image, 1) : await rt.classify(image, 1);
     const cls = target ?? argmax(probabilities);
-    const fast = forward.explainHelpers(image);
+    const fast = await forward.explainHelpers(image, methods.includes('ig'));
     const heatmaps = [];
     for (const [i, name] of methods.entries()) {
       await ctx.checkpoint();
@@ -118,7 +119,7 @@ const handlers: Handlers = {
     return evaluateExplanations(loaded, request, {
       progress: (done, total, message) => ctx.progress({ done, total, message }),
       checkpoint: ctx.checkpoint,
-    }, (image) => forward.explainHelpers(image));
+    }, (image) => forward.explainHelpers(image, request.methods.includes('ig')));
   },
 
   async train(options, ctx) {
@@ -127,6 +128,29 @@ const handlers: Handlers = {
       progress: (p) => ctx.progress({ done: p.step, total: p.steps, message: p.message, data: p }),
       checkpoint: ctx.checkpoint,
     });
+  },
+
+  async benchIg({ variant, size, steps, runtime: which }) {
+    if (!backend) throw new Error('call init first');
+    if (!isVariant(variant)) throw new Error(`unknown variant ${variant}`);
+    const classes = ['a', 'b', 'c', 'd'];
+    const model = buildModel(defaultSpec(variant, classes, { inputSize: size }), 1);
+    let ortModel: OrtModel | null = null;
+    try {
+      const image = new Float32Array(size * size * 3).map((_, i) => (Math.sin(i * 0.01) + 1) / 2);
+      const run = async () => {
+        const t0 = performance.now();
+        if (which === 'onnx' && !ortModel) ortModel = await OrtModel.create(exportToOnnx(model, { gradient: true }).bytes, size, forward.sessionSettings());
+        const h = await explain(methodByName('ig'), { model, classes, image, size, target: 1, inputGradients: ortModel ? gradientsOn(ortModel, classes.length) : undefined }, { steps });
+        return { ms: performance.now() - t0, gap: h.diagnostics.completenessGap };
+      };
+      const first = await run();
+      const next = await run();
+      return { firstMs: first.ms, nextMs: next.ms, completenessGap: next.gap };
+    } finally {
+      model.dispose();
+      await (ortModel as OrtModel | null)?.dispose();
+    }
   },
 
   async benchForward({ variant, size, batch, runs, runtime: which = 'tfjs' }, ctx) {

@@ -27,7 +27,7 @@ export function median(xs: number[]): number {
 export const RUNTIMES = ['tfjs', 'onnx', 'onnx-bare'] as const;
 type BenchRuntime = (typeof RUNTIMES)[number];
 
-export async function runBenchEngine(config: Config, cases: BenchCase[], outFile: string, out: Output, runtimes: readonly BenchRuntime[] = RUNTIMES): Promise<number> {
+export async function runBenchEngine(config: Config, cases: BenchCase[], outFile: string, out: Output, runtimes: readonly BenchRuntime[] = RUNTIMES, withIg = true): Promise<number> {
   return withEngine(config, out, 'bench', async (engine, backend) => {
     const rows = [];
     for (const c of cases) {
@@ -57,10 +57,24 @@ export async function runBenchEngine(config: Config, cases: BenchCase[], outFile
       '|---|---|---|---|---|---|---|---|---|',
       ...rows.map((r) => `| ${r.model} | ${r.size} | ${r.batch} | ${cell(r.ms.tfjs)} | ${cell(r.ms.onnx)} | ${cell(r.ms['onnx-bare'])} | ${ratio(r.ms.tfjs, r.ms.onnx)}× | ${ratio(r.ms.onnx, r.ms['onnx-bare'], 2)} | ${r.gflopsPerImage} |`),
     ];
+    const ig: Array<Record<string, unknown>> = [];
+    if (withIg) {
+      for (const runtime of ['onnx', 'tfjs'] as const) {
+        out.info(`timing Integrated Gradients (32 steps) on EfficientNet-B0 @224 px on ${runtime}…`);
+        const r = await engine.call('benchIg', { variant: 'b0', size: 224, steps: 32, runtime });
+        ig.push({ runtime, firstMs: Math.round(r.firstMs), nextMs: Math.round(r.nextMs), completenessGap: Number(r.completenessGap.toFixed(4)) });
+      }
+    }
     out.stdout(`tfjs-${backend.backend} (one thread) against onnxruntime-node (${config.threads || 'all'} threads), ${process.platform}/${process.arch}, node ${process.version}`);
     for (const line of table) out.stdout(line);
+    if (ig.length) {
+      out.stdout('');
+      out.stdout('| Integrated Gradients, 32 steps, EfficientNet-B0 @224 | first call ms (export, session, warm-up) | next call ms | completeness gap |');
+      out.stdout('|---|---|---|---|');
+      for (const r of ig) out.stdout(`| ${r.runtime === 'onnx' ? 'ONNX Runtime (gradient graph)' : 'TensorFlow.js'} | ${r.firstMs} | ${r.nextMs} | ${r.completenessGap} |`);
+    }
     await fs.mkdir(path.dirname(outFile), { recursive: true });
-    await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), backend: `tfjs-${backend.backend}`, threads: config.threads, node: process.version, rows }, null, 2) + '\n');
+    await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), backend: `tfjs-${backend.backend}`, threads: config.threads, node: process.version, rows, integratedGradients: ig }, null, 2) + '\n');
     out.info(`written ${outFile}`);
     return 0;
   });

@@ -84,7 +84,7 @@ export async function evaluateExplanations(
   req: XaiEvalRequest,
   hooks: { progress(done: number, total: number, message: string): void; checkpoint(): Promise<void> },
   /** Faster forward passes for the loaded model (not for its randomised copies). */
-  fast: (image: Float32Array) => Pick<ExplainInput, 'forward' | 'featureMap'> = () => ({}),
+  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>> = async () => ({}),
 ): Promise<XaiEvalResult> {
   const { model, manifest } = bundle;
   const size = manifest.spec.inputSize;
@@ -122,7 +122,7 @@ export async function evaluateExplanations(
       }
     }
     for (const method of methods) {
-      const h = await explain(method, { model, classes, image, size, target, ...fast(image) }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
+      const h = await explain(method, { model, classes, image, size, target, ...(await fast(image)) }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
       const a = acc.get(method.name)!;
       a.ms.push(h.ms);
       a.del.push(await deletionAuc(model, classes.length, target, image, h.values, size));

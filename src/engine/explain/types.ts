@@ -15,6 +15,8 @@ export interface ExplainInput {
   forward?: (batch: Float32Array, n: number) => Promise<Float32Array>;
   /** The image's `top_activation` map (NHWC, batch 1) from the faster runtime. */
   featureMap?: () => Promise<{ data: Float32Array; dims: number[] }>;
+  /** ∂(class score)/∂input of n packed images and their class scores (logits), from the faster runtime. */
+  inputGradients?: (batch: Float32Array, n: number, target: number) => Promise<{ grads: Float32Array; scores: Float32Array }>;
 }
 
 export interface ExplainHooks {

@@ -7,7 +7,10 @@ import type { LoadedBundle } from '../bundle.js';
 import { EXPORTER_VERSION, exportToOnnx } from './export.js';
 
 export const ONNX_FILE = 'model.onnx';
-export const ONNX_STAMP = 'model.onnx.json';
+export const ONNX_GRAD_FILE = 'model.grad.onnx';
+/** The graph kinds a bundle caches: forward (probabilities + feature map) and input gradient (IG). */
+export type GraphKind = 'forward' | 'gradient';
+const FILES: Record<GraphKind, string> = { forward: ONNX_FILE, gradient: ONNX_GRAD_FILE };
 
 export interface OnnxForBundle {
   /** The cached file, or null when the folder could not be written. */
@@ -25,17 +28,17 @@ export function bundleKey(bundle: LoadedBundle): string {
   return createHash('sha256').update(JSON.stringify({ files, exporter: EXPORTER_VERSION })).digest('hex');
 }
 
-export async function onnxForBundle(bundle: LoadedBundle): Promise<OnnxForBundle> {
+export async function onnxForBundle(bundle: LoadedBundle, kind: GraphKind = 'forward'): Promise<OnnxForBundle> {
   const t0 = performance.now();
-  const file = path.join(bundle.dir, ONNX_FILE);
-  const stampFile = path.join(bundle.dir, ONNX_STAMP);
+  const file = path.join(bundle.dir, FILES[kind]);
+  const stampFile = `${file}.json`;
   const key = bundleKey(bundle);
   const stamp = await fs.readFile(stampFile, 'utf8').then((s) => JSON.parse(s) as { key?: string; sha256?: string }).catch(() => null);
   if (stamp?.key === key) {
     const bytes = await fs.readFile(file).catch(() => null);
     if (bytes && createHash('sha256').update(bytes).digest('hex') === stamp.sha256) return { file, bytes: null, source: 'cache', ms: performance.now() - t0 };
   }
-  const { bytes } = exportToOnnx(bundle.model, { metadata: { bundle: bundle.manifest.id } });
+  const { bytes } = exportToOnnx(bundle.model, { gradient: kind === 'gradient', metadata: { bundle: bundle.manifest.id, graph: kind } });
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
     const tmp = `${file}.${process.pid}.tmp`;

@@ -13,12 +13,22 @@ export const EXPORTER_VERSION = 1;
 export const ONNX_INPUT = 'input';
 export const ONNX_OUTPUT = 'probabilities';
 export const ONNX_FEATURES = 'features';
+/** Gradient graph: the seed ∂score/∂logits in, the logits and ∂score/∂input out. */
+export const ONNX_LOGITS = 'logits';
+export const ONNX_LOGITS_GRAD = 'logits_grad';
+export const ONNX_INPUT_GRAD = 'input_grad';
 
 export interface ExportOptions {
   /** Layer whose output becomes the second output (CAM, Grad-CAM); none when absent from the model. */
   featureLayer?: string;
   foldBatchNorm?: boolean;
   metadata?: Record<string, string>;
+  /**
+   * Also emit the backward pass to the input: the graph takes `logits_grad` ([batch, units], the
+   * gradient of the score with respect to the output layer's pre-activation) and returns `logits` and
+   * `input_grad` (NHWC) instead of the feature map. Integrated Gradients runs on it.
+   */
+  gradient?: boolean;
 }
 
 export interface ExportResult {
@@ -53,6 +63,27 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
   }
   const skip = new Set<tf.layers.Layer>();
   let folded = 0;
+  const wantGrad = opts.gradient ?? false;
+  const outputTensor = model.outputs[0] as tf.SymbolicTensor;
+  let logitsName: string | null = null;
+  let unitsOut = 0;
+
+  // Backward pass, built after the forward one: one closure per layer, run in reverse order, each
+  // turning the gradient of its output into gradients of its inputs (summed where a tensor fans out).
+  const back: Array<{ outId: number; run(gy: string): void }> = [];
+  const grads = new Map<number, string[]>();
+  const addGrad = (t: tf.SymbolicTensor, name: string) => grads.set(t.id, [...(grads.get(t.id) ?? []), name]);
+  const gradOf = (id: number, base: string): string | null => {
+    const parts = grads.get(id);
+    if (!parts?.length) return null;
+    const total = parts.length === 1 ? parts[0] : g.op('Sum', parts, `${base}_grad_sum`);
+    grads.set(id, [total]);
+    return total;
+  };
+  const noGrad = (layer: tf.layers.Layer) => () => {
+    throw new ExportError(`layer ${layer.name} (${layer.getClassName()}) has no gradient in the ONNX exporter`);
+  };
+  const constant = (base: string, v: number) => g.floats(base, Float32Array.of(v), []);
 
   const get = (t: tf.SymbolicTensor): Value => {
     const v = values.get(t.id);
@@ -62,6 +93,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
   /** Applies pending zero padding (for consumers that cannot take it as pads). */
   const materialize = (v: Value, base: string): Value => {
     if (!v.pad) return v;
+    if (wantGrad) throw new ExportError(`${base}: no gradient through zero padding that is not a convolution's`);
     const [t, b, l, r] = v.pad;
     const pads = g.int64s(`${base}_pads`, [0, 0, t, l, 0, 0, b, r]);
     return { name: g.op('Pad', [v.name, pads], `${base}_pad`, { mode: { string: 'constant' } }), layout: v.layout, shape: v.shape };
@@ -71,7 +103,12 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
     if (skip.has(layer)) continue;
     const cls = layer.getClassName();
     const cfg = layer.getConfig() as Cfg;
-    const ins = inputsOf(layer).map(get);
+    const inTensors = inputsOf(layer);
+    const ins = inTensors.map(get);
+    const outId = (layer.output as tf.SymbolicTensor).id;
+    const grad = (run: (gy: string) => void) => {
+      if (wantGrad) back.push({ outId, run });
+    };
     const outShape = (layer.outputShape as number[]).slice(1) as number[];
     const name = layer.name;
     let out: Value;
@@ -88,14 +125,18 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         const c = mean.length;
         const inv = Float32Array.from(variance, (v) => 1 / Math.sqrt(Math.max(v, 1e-7)));
         const shift = Float32Array.from(mean, (m, i) => -m * inv[i]);
-        const mul = g.op('Mul', [ins[0].name, g.floats(`${name}_scale`, inv, [1, c, 1, 1])], `${name}_mul`);
+        const scale = g.floats(`${name}_scale`, inv, [1, c, 1, 1]);
+        const mul = g.op('Mul', [ins[0].name, scale], `${name}_mul`);
         out = { name: g.op('Add', [mul, g.floats(`${name}_shift`, shift, [1, c, 1, 1])], name), layout: 'nchw', shape: outShape };
+        grad((gy) => addGrad(inTensors[0], g.op('Mul', [gy, scale], `${name}_grad`)));
         break;
       }
       case 'ZeroPadding2D': {
         const [[t, b], [l, r]] = cfg.padding as [[number, number], [number, number]];
         const prev = ins[0].pad ?? [0, 0, 0, 0];
         out = { ...ins[0], shape: outShape, pad: [prev[0] + t, prev[1] + b, prev[2] + l, prev[3] + r] };
+        // The convolution that takes the padding as pads crops its gradient to the unpadded tensor.
+        grad((gy) => addGrad(inTensors[0], gy));
         break;
       }
       case 'Conv2D':
@@ -123,7 +164,8 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
           folded++;
         }
         const pads = convPads(x, cfg.padding as string, [kh, kw], [sh, sw], [dh, dw]);
-        const conv = g.op('Conv', [x.name, g.floats(`${name}_W`, w, depthwise ? [cout, 1, kh, kw] : [cout, cin, kh, kw]), g.floats(`${name}_B`, bias, [cout])], `${name}_conv`, {
+        const wName = g.floats(`${name}_W`, w, depthwise ? [cout, 1, kh, kw] : [cout, cin, kh, kw]);
+        const conv = g.op('Conv', [x.name, wName, g.floats(`${name}_B`, bias, [cout])], `${name}_conv`, {
           kernel_shape: { ints: [kh, kw] },
           strides: { ints: [sh, sw] },
           dilations: { ints: [dh, dw] },
@@ -131,7 +173,44 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
           group: { int: depthwise ? cin : 1 },
         });
         const shape = (result.shape as number[]).slice(1);
-        values.set(result.id, { name: activate(g, conv, activation, name, 'nchw'), layout: 'nchw', shape });
+        const post = activate(g, conv, activation, name, 'nchw');
+        values.set(result.id, { name: post, layout: 'nchw', shape });
+        if (wantGrad) {
+          if (depthwise && multiplier !== 1) throw new ExportError(`${name}: no gradient for a depth multiplier of ${multiplier}`);
+          // ∂/∂x of a convolution is the transposed convolution with the same weights; output_padding
+          // restores the input size that striding rounded away, pads crop the zero padding.
+          const inH = x.shape[0] - (x.pad?.[0] ?? 0) - (x.pad?.[1] ?? 0);
+          const inW = x.shape[1] - (x.pad?.[2] ?? 0) - (x.pad?.[3] ?? 0);
+          const outPad = [inH - (sh * (shape[0] - 1) + (kh - 1) * dh + 1 - pads[0] - pads[2]), inW - (sw * (shape[1] - 1) + (kw - 1) * dw + 1 - pads[1] - pads[3])];
+          if (outPad.some((p, i) => p < 0 || p >= [sh, sw][i])) throw new ExportError(`${name}: no transposed convolution gives back ${inH}×${inW}`);
+          const unitStride = sh === 1 && sw === 1 && dh === 1 && dw === 1 && pads[0] < kh && pads[2] < kh && pads[1] < kw && pads[3] < kw;
+          back.push({
+            outId: result.id,
+            run: (gy) => {
+              const gPre = activationGrad(g, gy, conv, post, activation, name);
+              if (unitStride) {
+                // With stride 1 the transposed convolution is a plain one with the kernel flipped (and, for
+                // a full convolution, its in/out channels swapped), which ONNX Runtime runs much faster.
+                const flipped = depthwise ? flipKernel(w, cout, 1, kh, kw, false) : flipKernel(w, cout, cin, kh, kw, true);
+                const wFlip = g.floats(`${name}_W_flipped`, flipped, depthwise ? [cout, 1, kh, kw] : [cin, cout, kh, kw]);
+                addGrad(inTensors[0], g.op('Conv', [gPre, wFlip], `${name}_grad`, {
+                  kernel_shape: { ints: [kh, kw] },
+                  pads: { ints: [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]] },
+                  group: { int: depthwise ? cin : 1 },
+                }));
+                return;
+              }
+              addGrad(inTensors[0], g.op('ConvTranspose', [gPre, wName], `${name}_grad`, {
+                kernel_shape: { ints: [kh, kw] },
+                strides: { ints: [sh, sw] },
+                dilations: { ints: [dh, dw] },
+                pads: { ints: pads },
+                output_padding: { ints: outPad },
+                group: { int: depthwise ? cin : 1 },
+              }));
+            },
+          });
+        }
         continue;
       }
       case 'BatchNormalization': {
@@ -141,21 +220,40 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         const scale = Float32Array.from(bn.gamma, (gm, i) => gm / Math.sqrt(bn.variance[i] + bn.epsilon));
         const shift = Float32Array.from(bn.beta, (bt, i) => bt - bn.mean[i] * scale[i]);
         const dims = x.layout === 'flat' ? [1, c] : [1, c, 1, 1];
-        const mul = g.op('Mul', [x.name, g.floats(`${name}_scale`, scale, dims)], `${name}_mul`);
+        const scaleName = g.floats(`${name}_scale`, scale, dims);
+        const mul = g.op('Mul', [x.name, scaleName], `${name}_mul`);
         out = { name: g.op('Add', [mul, g.floats(`${name}_shift`, shift, dims)], name), layout: x.layout, shape: outShape };
+        grad((gy) => addGrad(inTensors[0], g.op('Mul', [gy, scaleName], `${name}_grad`)));
         break;
       }
       case 'Activation':
       case 'ReLU': {
         const x = materialize(ins[0], name);
-        out = { name: activate(g, x.name, cls === 'ReLU' ? 'relu' : (cfg.activation as string), name, x.layout), layout: x.layout, shape: outShape };
+        const act = cls === 'ReLU' ? 'relu' : (cfg.activation as string);
+        const post = activate(g, x.name, act, name, x.layout);
+        out = { name: post, layout: x.layout, shape: outShape };
+        grad((gy) => addGrad(inTensors[0], activationGrad(g, gy, x.name, post, act, name)));
         break;
       }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D': {
         const x = materialize(ins[0], name);
-        const pooled = g.op(cls === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name], `${name}_pool`);
+        const avg = cls === 'GlobalAveragePooling2D';
+        const pooled = g.op(avg ? 'GlobalAveragePool' : 'GlobalMaxPool', [x.name], `${name}_pool`);
         out = { name: g.op('Flatten', [pooled], name, { axis: { int: 1 } }), layout: 'flat', shape: outShape };
+        grad((gy) => {
+          const [h, w, c] = x.shape;
+          const g4 = g.op('Reshape', [gy, g.int64s(`${name}_grad_shape`, [-1, c, 1, 1])], `${name}_grad4`);
+          if (avg) {
+            // Every position gets 1/(h·w) of the gradient.
+            const scaled = g.op('Mul', [g4, constant(`${name}_grad_scale`, 1 / (h * w))], `${name}_grad_scaled`);
+            addGrad(inTensors[0], g.op('Expand', [scaled, g.op('Shape', [x.name], `${name}_shape`)], `${name}_grad`));
+          } else {
+            // The maximum's position(s) get the gradient.
+            const mask = g.op('Cast', [g.op('Equal', [x.name, pooled], `${name}_argmax`)], `${name}_mask`, { to: { int: 1 } });
+            addGrad(inTensors[0], g.op('Mul', [mask, g4], `${name}_grad`));
+          }
+        });
         break;
       }
       case 'MaxPooling2D':
@@ -169,6 +267,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         const pads = convPads(src, cfg.padding as string, [ph, pw], [sh, sw], [1, 1]);
         const attrs = { kernel_shape: { ints: [ph, pw] }, strides: { ints: [sh, sw] }, pads: { ints: pads } };
         out = { name: g.op(max ? 'MaxPool' : 'AveragePool', [src.name], name, max ? attrs : { ...attrs, count_include_pad: { int: 0 } }), layout: 'nchw', shape: outShape };
+        grad(noGrad(layer));
         break;
       }
       case 'Reshape': {
@@ -177,7 +276,9 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         if (target.length === 3 && target[0] === 1 && target[1] === 1) {
           // [N, C] → [N, 1, 1, C] in NHWC is [N, C, 1, 1] in NCHW: the same bytes.
           out = { name: g.op('Reshape', [x.name, g.int64s(`${name}_shape`, [-1, target[2], 1, 1])], name), layout: 'nchw', shape: outShape };
+          grad((gy) => addGrad(inTensors[0], g.op('Reshape', [gy, g.int64s(`${name}_grad_shape`, [-1, target[2]])], `${name}_grad`)));
         } else {
+          grad(noGrad(layer));
           const nhwc = x.layout === 'nchw' ? g.op('Transpose', [x.name], `${name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } }) : x.name;
           const reshaped = g.op('Reshape', [nhwc, g.int64s(`${name}_shape`, [-1, ...target])], target.length === 3 ? `${name}_reshape` : name);
           if (target.length === 3) out = { name: g.op('Transpose', [reshaped], name, { perm: { ints: [0, 3, 1, 2] } }), layout: 'nchw', shape: outShape };
@@ -190,6 +291,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         const x = materialize(ins[0], name);
         const nhwc = x.layout === 'nchw' ? g.op('Transpose', [x.name], `${name}_nhwc`, { perm: { ints: [0, 2, 3, 1] } }) : x.name;
         out = { name: g.op('Flatten', [nhwc], name, { axis: { int: 1 } }), layout: 'flat', shape: outShape };
+        grad(noGrad(layer));
         break;
       }
       case 'Multiply':
@@ -199,6 +301,13 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         let acc = xs[0].name;
         for (let i = 1; i < xs.length; i++) acc = g.op(cls === 'Add' ? 'Add' : 'Mul', [acc, xs[i].name], i === xs.length - 1 ? name : `${name}_${i}`);
         out = { name: acc, layout: xs[0].layout, shape: outShape };
+        grad((gy) => {
+          if (cls === 'Multiply' && xs.length !== 2) throw new ExportError(`${name}: no gradient for a product of ${xs.length} tensors`);
+          xs.forEach((x, i) => {
+            const local = cls === 'Add' ? gy : g.op('Mul', [gy, xs[1 - i].name], `${name}_grad${i}_full`);
+            addGrad(inTensors[i], reduceTo(g, local, x, outShape, `${name}_grad${i}`));
+          });
+        });
         break;
       }
       case 'CustomScaleLayer': {
@@ -206,6 +315,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         sameLayout(xs, name);
         const scaled = g.op('Mul', [xs[1].name, g.floats(`${name}_scale`, Float32Array.of(cfg.scale as number), [])], `${name}_scaled`);
         out = { name: g.op('Add', [xs[0].name, scaled], name), layout: xs[0].layout, shape: outShape };
+        grad(noGrad(layer));
         break;
       }
       case 'Concatenate': {
@@ -215,6 +325,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
         const rank = xs[0].shape.length;
         if (axis !== -1 && axis !== rank) throw new ExportError(`${name}: concatenation on axis ${axis} is not supported`);
         out = { name: g.op('Concat', xs.map((v) => v.name), name, { axis: { int: 1 } }), layout: xs[0].layout, shape: outShape };
+        grad(noGrad(layer));
         break;
       }
       case 'Dropout':
@@ -222,16 +333,30 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
       case 'GaussianNoise':
       case 'GaussianDropout':
         out = ins[0];
+        grad((gy) => addGrad(inTensors[0], gy));
         break;
       case 'Dense': {
         const x = materialize(ins[0], name);
         if (x.layout !== 'flat') throw new ExportError(`${name}: Dense on a feature map is not supported`);
         const units = cfg.units as number;
         const kernel = weight(layer, 'kernel');
-        const inputs = [x.name, g.floats(`${name}_W`, kernel, [x.shape[0], units])];
+        const wName = g.floats(`${name}_W`, kernel, [x.shape[0], units]);
+        const inputs = [x.name, wName];
         if (cfg.useBias as boolean) inputs.push(g.floats(`${name}_B`, weight(layer, 'bias'), [units]));
         const gemm = g.op('Gemm', inputs, `${name}_gemm`);
-        out = { name: activate(g, gemm, cfg.activation as string, name, 'flat'), layout: 'flat', shape: outShape };
+        const act = cfg.activation as string;
+        const post = activate(g, gemm, act, name, 'flat');
+        out = { name: post, layout: 'flat', shape: outShape };
+        const isOutput = outId === outputTensor.id;
+        if (isOutput) {
+          logitsName = gemm;
+          unitsOut = units;
+        }
+        grad((gy) => {
+          // The output layer's seed is given as ∂score/∂logits: its activation is not differentiated.
+          const gPre = isOutput ? ONNX_LOGITS_GRAD : activationGrad(g, gy, gemm, post, act, name);
+          addGrad(inTensors[0], g.op('Gemm', [gPre, wName], `${name}_grad`, { transB: { int: 1 } }));
+        });
         break;
       }
       default:
@@ -245,8 +370,24 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
   if (!main || main.layout !== 'flat') throw new ExportError('the model output is not a [batch, classes] tensor');
   g.output(main.name, ONNX_OUTPUT, ['batch', main.shape[0]]);
   outputs.push(ONNX_OUTPUT);
+  if (wantGrad) {
+    if (!logitsName) throw new ExportError('the output layer is not a Dense layer: no logits to differentiate');
+    g.input(ONNX_LOGITS_GRAD, ['batch', unitsOut]);
+    // The seed enters at the output layer's pre-activation, whatever gradient reaches its output.
+    addGrad(outputTensor, ONNX_LOGITS_GRAD);
+    for (const step of back.reverse()) {
+      const gy = gradOf(step.outId, `t${step.outId}`);
+      if (gy) step.run(gy);
+    }
+    const inputLayer = model.layers.find((l) => l.getClassName() === 'InputLayer')!;
+    const gIn = gradOf((inputLayer.output as tf.SymbolicTensor).id, 'input');
+    if (!gIn) throw new ExportError('the input gets no gradient');
+    g.output(g.op('Transpose', [gIn], 'input_grad_nhwc', { perm: { ints: [0, 2, 3, 1] } }), ONNX_INPUT_GRAD, ['batch', ...(inputLayer.outputShape as number[]).slice(1)]);
+    g.output(logitsName, ONNX_LOGITS, ['batch', unitsOut]);
+    outputs.push(ONNX_INPUT_GRAD, ONNX_LOGITS);
+  }
   const featureName = opts.featureLayer ?? FEATURE_LAYER;
-  const featureLayer = model.layers.find((l) => l.name === featureName);
+  const featureLayer = wantGrad ? undefined : model.layers.find((l) => l.name === featureName);
   if (featureLayer) {
     const f = values.get((featureLayer.output as tf.SymbolicTensor).id);
     if (!f || f.layout !== 'nchw') throw new ExportError(`${featureName} is not a feature map`);
@@ -366,4 +507,53 @@ function activate(g: GraphBuilder, x: string, activation: string, name: string, 
     default:
       throw new ExportError(`${name}: activation '${activation}' has no ONNX conversion`);
   }
+}
+
+/** OIHW kernel rotated by 180°; with `swap`, in and out channels exchanged too ([o, i] → [i, o]). */
+function flipKernel(w: Float32Array, o: number, i: number, kh: number, kw: number, swap: boolean): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
+    const src = ((a * i + b) * kh + y) * kw + x;
+    const dst = swap ? ((b * o + a) * kh + (kh - 1 - y)) * kw + (kw - 1 - x) : ((a * i + b) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
+    out[dst] = w[src];
+  }
+  return out;
+}
+
+/** ∂y/∂x · gy for y = activation(x), from x (`pre`) and y (`post`). */
+function activationGrad(g: GraphBuilder, gy: string, pre: string, post: string, activation: string, name: string): string {
+  const one = () => g.floats(`${name}_one`, Float32Array.of(1), []);
+  switch (activation) {
+    case 'linear':
+      return gy;
+    case 'relu':
+      return g.op('Mul', [gy, g.op('Sign', [post], `${name}_relu_mask`)], `${name}_act_grad`);
+    case 'sigmoid':
+      return g.op('Mul', [gy, g.op('Mul', [post, g.op('Sub', [one(), post], `${name}_1m`)], `${name}_dsig`)], `${name}_act_grad`);
+    case 'tanh':
+      return g.op('Mul', [gy, g.op('Sub', [one(), g.op('Mul', [post, post], `${name}_sq`)], `${name}_dtanh`)], `${name}_act_grad`);
+    case 'swish': {
+      // d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x)))
+      const s = g.op('Sigmoid', [pre], `${name}_grad_sigmoid`);
+      const inner = g.op('Add', [one(), g.op('Mul', [pre, g.op('Sub', [one(), s], `${name}_1ms`)], `${name}_x1ms`)], `${name}_inner`);
+      return g.op('Mul', [gy, g.op('Mul', [s, inner], `${name}_dswish`)], `${name}_act_grad`);
+    }
+    default:
+      throw new ExportError(`${name}: no gradient for activation '${activation}'`);
+  }
+}
+
+/** Sums a broadcast gradient back to the shape of an input (tfjs shapes without batch, [h, w, c] or [c]). */
+function reduceTo(g: GraphBuilder, grad: string, x: Value, outShape: number[], name: string): string {
+  const axes: number[] = [];
+  if (x.layout === 'nchw') {
+    // tfjs axis 0, 1, 2 (h, w, c) is ONNX axis 2, 3, 1.
+    [2, 3, 1].forEach((onnxAxis, i) => {
+      if (x.shape[i] === 1 && outShape[i] !== 1) axes.push(onnxAxis);
+    });
+  } else if (x.shape[0] === 1 && outShape[0] !== 1) {
+    axes.push(1);
+  }
+  if (!axes.length) return grad;
+  return g.op('ReduceSum', [grad, g.int64s(`${name}_axes`, axes.sort())], name, { keepdims: { int: 1 } });
 }

@@ -1,7 +1,7 @@
 // Forward passes on ONNX Runtime: the exported graph of a bundle, CPU with the configured threads, or
 // CUDA when its provider is installed. TensorFlow.js keeps the gradients and training.
 import * as ort from 'onnxruntime-node';
-import { ONNX_FEATURES, ONNX_INPUT, ONNX_OUTPUT } from './export.js';
+import { ONNX_FEATURES, ONNX_INPUT, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT } from './export.js';
 
 export type OrtProvider = 'cpu' | 'cuda';
 
@@ -54,6 +54,23 @@ export class OrtModel {
     }
     for (const t of Object.values(result)) t.dispose();
     input.dispose();
+    return out;
+  }
+
+  /**
+   * On a gradient graph: ∂score/∂input (NHWC) of n images, the score being seed · logits per image
+   * (seed: n × units), and the logits themselves.
+   */
+  async runGradient(batch: Float32Array, n: number, seed: Float32Array): Promise<{ inputGrad: Float32Array; logits: Float32Array }> {
+    const s = this.inputSize;
+    const units = seed.length / n;
+    const feeds = {
+      [ONNX_INPUT]: new ort.Tensor('float32', batch, [n, s, s, 3]),
+      [ONNX_LOGITS_GRAD]: new ort.Tensor('float32', seed, [n, units]),
+    };
+    const result = await this.session.run(feeds, [ONNX_INPUT_GRAD, ONNX_LOGITS]);
+    const out = { inputGrad: new Float32Array(result[ONNX_INPUT_GRAD].data as Float32Array), logits: new Float32Array(result[ONNX_LOGITS].data as Float32Array) };
+    for (const t of [...Object.values(result), ...Object.values(feeds)]) t.dispose();
     return out;
   }
 
