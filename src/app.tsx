@@ -17,6 +17,7 @@ import { copySamples } from './app/samples.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
 import { HelpScreen } from './screens/HelpScreen.js';
+import { useRetrain } from './app/retrain.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen } from './screens/BenchmarksScreen.js';
 import { StatusBar } from './components/StatusBar.js';
@@ -35,7 +36,7 @@ function Keys({ onKey }: { onKey: (input: string, key: InkKey) => void }) {
   return null;
 }
 
-export function App({ config, technician }: { config: Config; technician: string }) {
+export function App({ config, technician, defaultModel }: { config: Config; technician: string; defaultModel?: string }) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
   const { stdout } = useStdout();
@@ -47,6 +48,7 @@ export function App({ config, technician }: { config: Config; technician: string
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
   const classes = engine.model?.classes ?? config.classes;
+  const retrain = useRetrain(config, defaultModel ?? config.model, technician);
 
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
@@ -177,6 +179,20 @@ export function App({ config, technician }: { config: Config; technician: string
         return dispatch({ type: 'go', screen: 'queue' });
       case 'note':
         return dispatch({ type: 'note-start' });
+      case 'retrain-start':
+        return void retrain.start();
+      case 'retrain-mode':
+        return retrain.dispatch({ type: 'mode' });
+      case 'version-up':
+        return retrain.dispatch({ type: 'move', by: -1 });
+      case 'version-down':
+        return retrain.dispatch({ type: 'move', by: 1 });
+      case 'promote':
+        return retrain.ask();
+      case 'promote-yes':
+        return void retrain.promote();
+      case 'retrain-cancel':
+        return retrain.state.job || retrain.state.confirm ? retrain.cancel() : dispatch({ type: 'go', screen: 'queue' });
       case 'save-note':
         return dispatch({ type: 'note-end', keep: true });
       case 'cancel-note':
@@ -184,7 +200,7 @@ export function App({ config, technician }: { config: Config; technician: string
     }
   };
 
-  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : 'global';
+  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : state.screen === 'retrain' ? 'retrain' : 'global';
   const onKey = (input: string, key: InkKey) => run(actionFor(context, input, key), input);
 
   return (
@@ -216,7 +232,7 @@ export function App({ config, technician }: { config: Config; technician: string
         </Box>
       )}
       {state.screen === 'help' && <HelpScreen />}
-      {state.screen === 'retrain' && <RetrainScreen />}
+      {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
@@ -225,14 +241,14 @@ export function App({ config, technician }: { config: Config; technician: string
   );
 }
 
-export async function runApp(config: Config): Promise<number> {
+export async function runApp(config: Config, defaultModel = config.model): Promise<number> {
   const identity = currentIdentity(config.technicianName);
   const store = await SlideStore.open(config.store, config.journal, identity);
   const client = new EngineClient();
   const instance = render(
     <EngineProvider config={config} client={client}>
       <StoreProvider config={config} store={store}>
-        <App config={config} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
+        <App config={config} defaultModel={defaultModel} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
       </StoreProvider>
     </EngineProvider>,
   );

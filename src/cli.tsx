@@ -5,6 +5,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, mergeConfig, overridesFromPairs, type Config } from './config.js';
 import { processOutput } from './headless/output.js';
 import { TRAIN_FLAGS } from './headless/train.js';
+import { currentModelDir } from './engine/version-pointer.js';
 
 const USAGE = `slidetriage — triage of blood-smear images for Acute Lymphoblastic Leukaemia
 
@@ -26,6 +27,9 @@ Usage:
   slidetriage bench --data DIR --models effnet-b0,vgg19,resnet50,inceptionresnetv2,densenet121,alexnet
         [--img-size N] [--epochs E] [--limit N] [--out DIR]   the paper's model comparison
   slidetriage bench-engine [--quick] [--out FILE]     forward-pass timings (npm run bench:engine)
+  slidetriage retrain [--mode head|full] [--base DIR] [--classes a,b] [--epochs N] [--held-out 0.25] [--json]
+        a new model version from the store's confirmed labels, compared with the current model
+  slidetriage models [list | promote VERSION | rollback VERSION]   model versions and the current one
 
 Options for every command:
   --config FILE        a JSON configuration file (default ./slidetriage.json when present)
@@ -54,6 +58,9 @@ const COMMON = {
   classes: { type: 'string' },
   models: { type: 'string' },
   limit: { type: 'string' },
+  mode: { type: 'string' },
+  base: { type: 'string' },
+  'held-out': { type: 'string' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -89,12 +96,15 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = positionals;
-  const config = configFrom(values);
+  let config = configFrom(values);
+  // A promoted model version replaces the default unless --model names a bundle.
+  const defaultModel = config.model;
+  if (!values.model) config = { ...config, model: await currentModelDir(config.versions, config.model) };
   const out = processOutput(values.quiet);
   switch (command) {
     case undefined: {
       const { runApp } = await import('./app.js');
-      return runApp(config);
+      return runApp(config, defaultModel);
     }
     case 'predict': {
       if (!rest.length) throw new UsageError('predict needs at least one file or folder');
@@ -189,6 +199,30 @@ async function main(argv: string[]): Promise<number> {
       const { runBenchEngine, DEFAULT_CASES } = await import('./headless/bench-engine.js');
       const cases = values.quick ? DEFAULT_CASES.filter((c) => c.variant === 'b0').map((c) => ({ ...c, runs: 3 })) : DEFAULT_CASES;
       return runBenchEngine(config, cases, path.resolve(values.out ?? 'bench-results/engine.json'), out);
+    }
+    case 'retrain': {
+      const mode = values.mode ?? 'head';
+      if (mode !== 'head' && mode !== 'full') throw new UsageError(`--mode must be head or full, got "${mode}"`);
+      const heldOut = values['held-out'] === undefined ? 0.25 : Number(values['held-out']);
+      if (!(heldOut >= 0 && heldOut < 1)) throw new UsageError(`--held-out must be a fraction from 0 to below 1, got "${values['held-out']}"`);
+      const { runRetrain } = await import('./headless/retrain.js');
+      return runRetrain(
+        config,
+        {
+          mode,
+          baseDataDir: values.base ? path.resolve(values.base) : null,
+          classes: values.classes ? values.classes.split(',').map((c) => c.trim()).filter(Boolean) : null,
+          epochs: values.epochs === undefined ? null : positiveInt(values.epochs, '--epochs', 1),
+          heldOutFraction: heldOut,
+          seed: values.seed === undefined ? 42 : Number(values.seed),
+          json: !!values.json,
+        },
+        out,
+      );
+    }
+    case 'models': {
+      const { runModels } = await import('./headless/retrain.js');
+      return runModels(config, defaultModel, rest, out);
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

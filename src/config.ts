@@ -17,6 +17,8 @@ export const configSchema = z
     store: z.string().min(1),
     journal: z.string().min(1),
     model: z.string().min(1),
+    /** Retrained model versions and `current.json`, the promoted one (when absent, `model` is current). */
+    versions: z.string().min(1),
     /** Where `slidetriage bench` writes its tables and the Benchmarks screen reads them. */
     benchResults: z.string().min(1),
     /** A display name shown beside the operating-system user; the journal always records the OS user. */
@@ -175,6 +177,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     store: resolveFrom(cfg.store),
     journal: resolveFrom(cfg.journal),
     benchResults: resolveFrom(cfg.benchResults),
+    versions: resolveFrom(cfg.versions),
     model: resolveFrom(cfg.model, cfg.model === './models/default'),
   };
 }

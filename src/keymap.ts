@@ -1,5 +1,5 @@
 // Every key the app answers to, in one table: the help screen and the footer hints are generated from it.
-export type Context = 'global' | 'queue' | 'slide' | 'note';
+export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain';
 
 export interface KeyBinding {
   /** What the user presses, as shown in the help. */
@@ -51,6 +51,14 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'v', action: 'layout', context: 'slide', description: 'maps side by side, or one enlarged', match: char('v') },
   { label: 'Tab', action: 'next-map', context: 'slide', description: 'enlarge the next map', match: (_, k) => k.tab },
   { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
+
+  { label: 'r', action: 'retrain-start', context: 'retrain', description: 'retrain from the confirmed labels (a new version; the current model stays)', match: char('r') },
+  { label: 'm', action: 'retrain-mode', context: 'retrain', description: 'mode: head only on cached features (fast) or every layer', match: char('m') },
+  { label: '↑ k', action: 'version-up', context: 'retrain', description: 'previous model version', match: (i, k) => k.upArrow || i === 'k' },
+  { label: '↓ j', action: 'version-down', context: 'retrain', description: 'next model version', match: (i, k) => k.downArrow || i === 'j' },
+  { label: 'p', action: 'promote', context: 'retrain', description: 'make the selected version current (asks to confirm with y)', match: char('p') },
+  { label: 'y', action: 'promote-yes', context: 'retrain', description: 'yes: promote or roll back to the selected version', match: char('y') },
+  { label: 'Esc', action: 'retrain-cancel', context: 'retrain', description: 'cancel the running retraining, or the promotion question', match: (_, k) => k.escape },
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
   { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },

@@ -13,6 +13,7 @@ import { probabilityRecord } from '../engine/models/head.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { decodeRgb, readImageFile, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
 import type { SlideStore } from '../store/store.js';
+import { currentLabel } from '../store/schema.js';
 
 /** Side of the overlay images kept for the terminal: far more than a terminal can show. */
 const OVERLAY_SIDE = 256;
@@ -75,7 +76,13 @@ export class Predictor extends EventEmitter<PredictorEvents> {
       for (;;) {
         if (this.stopped) return;
         const data = await this.store.read();
-        const next = Object.values(data.slides).find((s) => !this.failed.has(s.sha256) && !(data.predictions[s.sha256] ?? []).some((p) => p.modelId === this.model.id));
+        // After a model change only the unconfirmed slides are re-scored; labelled ones keep the
+        // prediction their decision was made on.
+        const next = Object.values(data.slides).find((s) => {
+          const predictions = data.predictions[s.sha256] ?? [];
+          if (this.failed.has(s.sha256) || predictions.some((p) => p.modelId === this.model.id)) return false;
+          return !(predictions.length && currentLabel(data, s.sha256));
+        });
         if (!next) break;
         try {
           const { input, shown } = await loadSlide(this.config, next.path, this.model);

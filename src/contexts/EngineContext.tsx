@@ -1,5 +1,5 @@
 // Screens reach the engine through this context only, never by starting workers themselves.
-import React, { createContext, useContext, useEffect, useState } from 'react';
+import React, { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import type { Config } from '../config.js';
 import { EngineClient } from '../engine/client.js';
 import type { ModelInfo } from '../engine/protocol.js';
@@ -11,12 +11,22 @@ export interface EngineState {
   model: ModelInfo | null;
   status: 'starting' | 'ready' | 'no-model' | 'failed';
   error: string | null;
+  /** Loads another bundle (a promoted or rolled-back version); the predictor then re-scores. */
+  reload(modelDir: string): Promise<ModelInfo>;
 }
 
 const EngineContext = createContext<EngineState | null>(null);
 
 export function EngineProvider({ config, client, children }: { config: Config; client: EngineClient; children: React.ReactNode }) {
-  const [state, setState] = useState<EngineState>({ client, backend: null, model: null, status: 'starting', error: null });
+  const [state, setState] = useState<Omit<EngineState, 'reload'>>({ client, backend: null, model: null, status: 'starting', error: null });
+  const reload = useCallback(
+    async (modelDir: string) => {
+      const model = await client.call('load', { modelDir });
+      setState((s) => ({ ...s, model, status: 'ready', error: null }));
+      return model;
+    },
+    [client],
+  );
   useEffect(() => {
     let live = true;
     (async () => {
@@ -37,7 +47,8 @@ export function EngineProvider({ config, client, children }: { config: Config; c
       live = false;
     };
   }, [client, config]);
-  return <EngineContext.Provider value={state}>{children}</EngineContext.Provider>;
+  const value = useMemo(() => ({ ...state, reload }), [state, reload]);
+  return <EngineContext.Provider value={value}>{children}</EngineContext.Provider>;
 }
 
 export function useEngine(): EngineState {

@@ -57,6 +57,18 @@ export class ForwardRunner {
     }
   }
 
+  /** A separate ONNX Runtime session for another bundle's forward graph (retraining's features); null under runtime 'tfjs' or when it cannot be made. */
+  async ortFor(bundle: LoadedBundle): Promise<OrtModel | null> {
+    if (this.settings.runtime === 'tfjs') return null;
+    try {
+      const onnx = await onnxForBundle(bundle);
+      return await OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, this.sessionSettings());
+    } catch (err) {
+      this.warn(`features come from TensorFlow.js: ${(err as Error).message.split('\n')[0]}`);
+      return null;
+    }
+  }
+
   /** Per-class probabilities of n packed images, row-major. */
   async probabilities(batch: Float32Array, n: number): Promise<Float32Array> {
     const { probabilities } = await this.ort!.run(batch, n);

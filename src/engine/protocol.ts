@@ -6,6 +6,7 @@ import type { TrainOptions } from './train/options.js';
 import type { TrainResult } from './train/trainer.js';
 import type { Heatmap } from './explain/types.js';
 import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
+import type { RetrainRequest, RetrainResult } from './retrain/types.js';
 
 export interface ExplainRequest {
   /** size × size × 3 floats in [0,1], at the loaded model's input size. */
@@ -65,6 +66,8 @@ export interface EngineCalls {
   explain: [ExplainRequest, ExplainResult];
   /** Measures the explanation methods on a data folder with the loaded model. */
   xaiEval: [XaiEvalRequest, XaiEvalResult];
+  /** A new model version from technician labels (head-only or full); progress per step. */
+  retrain: [RetrainRequest, RetrainResult];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */
   train: [TrainOptions, TrainResult];
   /** Times Integrated Gradients on an untrained EfficientNet: the first call (graph export, session, warm-up) and the next. */

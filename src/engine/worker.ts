@@ -14,6 +14,7 @@ import { explain } from './explain/types.js';
 import { argmax } from './metrics.js';
 import { evaluateExplanations } from './explain/evaluate.js';
 import { ForwardRunner, gradientsOn } from './forward.js';
+import { retrain } from './retrain/retrain.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
@@ -120,6 +121,15 @@ const handlers: Handlers = {
       progress: (done, total, message) => ctx.progress({ done, total, message }),
       checkpoint: ctx.checkpoint,
     }, (image) => forward.explainHelpers(image, request.methods.includes('ig')));
+  },
+
+  async retrain(request, ctx) {
+    if (!backend) throw new Error('call init first');
+    return retrain(request, {
+      progress: (done, total, message) => ctx.progress({ done, total, message }),
+      checkpoint: ctx.checkpoint,
+      ort: (bundle) => forward.ortFor(bundle),
+    });
   },
 
   async train(options, ctx) {

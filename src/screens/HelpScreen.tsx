@@ -3,10 +3,10 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { KEYMAP, type Context } from '../keymap.js';
 
-const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', note: 'Writing a note' };
+const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', note: 'Writing a note', retrain: 'Retrain and model versions' };
 
 export function HelpScreen() {
-  const contexts: Context[] = ['global', 'queue', 'slide', 'note'];
+  const contexts: Context[] = ['global', 'queue', 'slide', 'note', 'retrain'];
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold>Keys (? closes)</Text>

@@ -1,17 +1,81 @@
 import React from 'react';
 import { Box, Text } from 'ink';
+import type { Metrics } from '../engine/metrics.js';
+import type { RetrainState } from '../state/retrain.js';
 import { useStore } from '../contexts/StoreContext.js';
+import { KeyHints } from '../components/KeyHints.js';
 
-/** Retraining from the technicians' labels is its own issue; until it lands this says what exists. */
-export function RetrainScreen() {
+const BLOCKS = '▁▂▃▄▅▆▇█';
+
+/** The loss curve as one line of block characters. */
+export function sparkline(values: number[], width = 40): string {
+  const v = values.slice(-width);
+  if (!v.length) return '';
+  const lo = Math.min(...v);
+  const hi = Math.max(...v);
+  return v.map((x) => BLOCKS[hi > lo ? Math.round(((x - lo) / (hi - lo)) * 7) : 0]).join('');
+}
+
+const pct = (m: Metrics | null | undefined) => (m ? `${(m.accuracy * 100).toFixed(1)}%` : '–');
+
+export function RetrainScreen({ state, modelId }: { state: RetrainState; modelId: string | null }) {
   const { summary } = useStore();
+  const r = state.result;
   return (
     <Box flexDirection="column" paddingX={1}>
-      <Text bold>Retrain</Text>
-      <Text>{summary.labelled} confirmed label(s) in the store: {Object.entries(summary.byLabel).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'}.</Text>
-      <Text color="yellow">Retraining from this screen is not built yet (model versions, comparison, promote and rollback).</Text>
-      <Text>Until then: `slidetriage export --format folders --out DIR`, then `slidetriage train --data DIR --out BUNDLE --init models/default`.</Text>
-      <Text dimColor>g queue · ? keys · q quit</Text>
+      <Text bold>Retrain from the confirmed labels</Text>
+      <Text>
+        {summary.labelled} confirmed label(s): {Object.entries(summary.byLabel).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'} · current model {modelId ?? 'none'}
+      </Text>
+      <Text>
+        mode <Text bold>{state.mode === 'head' ? 'head only (cached backbone features, fast)' : 'every layer (slow)'}</Text> · a quarter of each class is held out to compare the models
+      </Text>
+      {state.job && (
+        <Box flexDirection="column">
+          <Text color="cyan">
+            {state.job.message} ({Math.round((100 * state.job.done) / Math.max(1, state.job.total))}%) · Esc cancels
+          </Text>
+          {state.curve.length ? <Text>loss {sparkline(state.curve)} {state.curve.at(-1)!.toFixed(4)}</Text> : null}
+        </Box>
+      )}
+      {r && !state.job && (
+        <Box flexDirection="column" marginTop={1}>
+          <Text bold>
+            {r.id}: {r.trainedOn} training images, {r.seconds.toFixed(0)} s {state.curve.length ? `· loss ${sparkline(state.curve)}` : ''}
+          </Text>
+          <Text>{'yardstick'.padEnd(28)}{'images'.padStart(7)}{'current'.padStart(10)}{'new'.padStart(10)}</Text>
+          {[
+            ['held-out confirmed labels', r.heldOut],
+            ['base test part', r.base],
+          ].map(([name, c]) => {
+            const cmp = c as typeof r.heldOut;
+            return (
+              <Text key={name as string}>
+                {(name as string).padEnd(28)}
+                {String(cmp.n).padStart(7)}
+                {pct(cmp.current).padStart(10)}
+                {pct(cmp.candidate).padStart(10)} <Text dimColor>{cmp.note ?? ''}</Text>
+              </Text>
+            );
+          })}
+        </Box>
+      )}
+      <Box flexDirection="column" marginTop={1}>
+        <Text bold>Model versions</Text>
+        {state.versions.map((v, i) => (
+          <Text key={v.dir} inverse={i === state.selected}>
+            {v.current ? '* ' : '  '}
+            {v.id.padEnd(38)} {v.kind.padEnd(8)} {v.kind === 'default' ? '' : `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`}
+          </Text>
+        ))}
+      </Box>
+      {state.confirm && (
+        <Text color="yellow" bold>
+          Make {state.confirm.id} the current model? y = yes, Esc = no
+        </Text>
+      )}
+      {state.message && <Text color="green">{state.message}</Text>}
+      <KeyHints context="retrain" />
     </Box>
   );
 }

@@ -1,0 +1,58 @@
+// Backbone features for head-only retraining: the pooled `top_activation` of each image in the 8
+// symmetries of the square (a smear has no up), computed once, from ONNX Runtime when it is there.
+import * as tf from '@tensorflow/tfjs';
+import type { LoadedBundle } from '../bundle.js';
+import { dihedral } from '../train/augment.js';
+import { splitAtFeatures } from '../explain/head.js';
+import type { OrtModel } from '../onnx/ort-runtime.js';
+
+export const VIEWS = 8;
+
+/** Pools an NHWC map [n, h, w, k] to [n, k] as the head's pooling layer does. */
+export function poolFeatures(map: Float32Array, n: number, h: number, w: number, k: number, pooling: 'avg' | 'max'): Float32Array {
+  const out = new Float32Array(n * k).fill(pooling === 'max' ? -Infinity : 0);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < h * w; p++) {
+      const base = (i * h * w + p) * k;
+      for (let c = 0; c < k; c++) {
+        const v = map[base + c];
+        if (pooling === 'max') out[i * k + c] = Math.max(out[i * k + c], v);
+        else out[i * k + c] += v / (h * w);
+      }
+    }
+  }
+  return out;
+}
+
+/** [images × views, k] features; row i·8 + t is view t of image i (t = 0 is the image as is). */
+export async function extractFeatures(bundle: LoadedBundle, ort: OrtModel | null, images: Float32Array[], views: number, onProgress: (done: number, total: number) => Promise<void>): Promise<{ features: Float32Array; k: number }> {
+  const size = bundle.manifest.spec.inputSize;
+  const pooling = bundle.manifest.spec.head.pooling;
+  const stride = size * size * 3;
+  const split = ort ? null : splitAtFeatures(bundle.model);
+  const chunks: Float32Array[] = [];
+  let k = 0;
+  for (let i = 0; i < images.length; i++) {
+    const batch = new Float32Array(views * stride);
+    for (let t = 0; t < views; t++) dihedral(images[i], batch, t * stride, size, t);
+    let map: Float32Array;
+    let dims: number[];
+    if (ort) {
+      const out = await ort.run(batch, views, true);
+      if (!out.features) throw new Error('the ONNX graph has no feature output');
+      map = out.features.data;
+      dims = out.features.dims;
+    } else {
+      const t = tf.tidy(() => split!.features.predict(tf.tensor4d(batch, [views, size, size, 3])) as tf.Tensor);
+      map = (await t.data()) as Float32Array;
+      dims = t.shape;
+      t.dispose();
+    }
+    k = dims[3];
+    chunks.push(poolFeatures(map, views, dims[1], dims[2], k, pooling));
+    await onProgress(i + 1, images.length);
+  }
+  const features = new Float32Array(images.length * views * k);
+  chunks.forEach((c, i) => features.set(c, i * views * k));
+  return { features, k };
+}

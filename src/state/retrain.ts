@@ -1,0 +1,58 @@
+// The Retrain screen's state: mode, selected version, the running job, its curve and result, and the
+// promotion question.
+import { useReducer } from 'react';
+import type { RetrainResult } from '../engine/retrain/types.js';
+import type { VersionInfo } from '../engine/versions.js';
+
+export interface RetrainState {
+  mode: 'head' | 'full';
+  versions: VersionInfo[];
+  selected: number;
+  job: { done: number; total: number; message: string } | null;
+  /** Loss per epoch of the running or last run. */
+  curve: number[];
+  result: RetrainResult | null;
+  /** The version waiting for `y`. */
+  confirm: VersionInfo | null;
+  message: string | null;
+}
+
+export type RetrainAction =
+  | { type: 'versions'; versions: VersionInfo[] }
+  | { type: 'mode' }
+  | { type: 'move'; by: number }
+  | { type: 'started' }
+  | { type: 'progress'; done: number; total: number; message: string; loss?: number }
+  | { type: 'finished'; result: RetrainResult }
+  | { type: 'stopped'; message: string }
+  | { type: 'ask'; version: VersionInfo }
+  | { type: 'answered'; message: string };
+
+export const initialRetrainState: RetrainState = { mode: 'head', versions: [], selected: 0, job: null, curve: [], result: null, confirm: null, message: null };
+
+export function retrainReducer(s: RetrainState, a: RetrainAction): RetrainState {
+  switch (a.type) {
+    case 'versions':
+      return { ...s, versions: a.versions, selected: Math.min(s.selected, Math.max(0, a.versions.length - 1)) };
+    case 'mode':
+      return s.job ? s : { ...s, mode: s.mode === 'head' ? 'full' : 'head' };
+    case 'move':
+      return { ...s, selected: Math.max(0, Math.min(s.versions.length - 1, s.selected + a.by)), confirm: null };
+    case 'started':
+      return { ...s, job: { done: 0, total: 1, message: 'starting' }, curve: [], result: null, message: null };
+    case 'progress':
+      return { ...s, job: { done: a.done, total: a.total, message: a.message }, curve: a.loss === undefined ? s.curve : [...s.curve, a.loss] };
+    case 'finished':
+      return { ...s, job: null, result: a.result, selected: 1, message: `new version ${a.result.id}: compare below, then p and y to promote it` };
+    case 'stopped':
+      return { ...s, job: null, message: a.message };
+    case 'ask':
+      return { ...s, confirm: a.version, message: null };
+    case 'answered':
+      return { ...s, confirm: null, message: a.message };
+  }
+}
+
+export function useRetrainState() {
+  return useReducer(retrainReducer, initialRetrainState);
+}

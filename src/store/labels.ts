@@ -1,0 +1,33 @@
+// The confirmed labels of the store as training material, and a stratified, seeded held-out part.
+import path from 'node:path';
+import type { RetrainLabel } from '../engine/retrain/types.js';
+import { rng, shuffle } from '../engine/train/dataset.js';
+import { currentLabel, type StoreData } from './schema.js';
+
+/** Every slide whose current decision carries a label, oldest decision first. */
+export function confirmedLabels(data: StoreData, incomingDir: string): RetrainLabel[] {
+  return Object.values(data.slides)
+    .map((slide) => ({ slide, d: currentLabel(data, slide.sha256) }))
+    .filter((r): r is { slide: (typeof r)['slide']; d: NonNullable<(typeof r)['d']> } => r.d !== null && r.d.label !== null)
+    .map(({ slide, d }) => ({ file: path.join(incomingDir, slide.path), label: d.label!, sha256: slide.sha256, decidedAt: d.at, technician: d.technician }))
+    .sort((a, b) => a.decidedAt.localeCompare(b.decidedAt) || a.sha256.localeCompare(b.sha256));
+}
+
+/**
+ * Holds out about `fraction` of each class (at least one image of every class that has two or more),
+ * chosen with `seed`, so that a new version is judged on labels it did not train on.
+ */
+export function holdOut(labels: RetrainLabel[], fraction: number, seed: number): { train: RetrainLabel[]; heldOut: RetrainLabel[] } {
+  const random = rng(seed);
+  const train: RetrainLabel[] = [];
+  const heldOut: RetrainLabel[] = [];
+  const byClass = new Map<string, RetrainLabel[]>();
+  for (const l of labels) byClass.set(l.label, [...(byClass.get(l.label) ?? []), l]);
+  for (const [, items] of [...byClass.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    const order = shuffle(items, random);
+    const n = fraction > 0 && items.length >= 2 ? Math.max(1, Math.round(items.length * fraction)) : 0;
+    heldOut.push(...order.slice(0, n));
+    train.push(...order.slice(n));
+  }
+  return { train, heldOut };
+}

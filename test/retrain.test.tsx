@@ -1,0 +1,148 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import React from 'react';
+import { render } from 'ink-testing-library';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { App } from '../src/app.js';
+import { EngineProvider } from '../src/contexts/EngineContext.js';
+import { StoreProvider } from '../src/contexts/StoreContext.js';
+import { EngineClient } from '../src/engine/client.js';
+import { loadConfig } from '../src/config.js';
+import { SlideStore } from '../src/store/store.js';
+import { holdOut, confirmedLabels } from '../src/store/labels.js';
+import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
+import { currentModelDir } from '../src/engine/version-pointer.js';
+import { loadBundle } from '../src/engine/bundle.js';
+import { buildRetrainRequest } from '../src/headless/retrain.js';
+import type { RetrainLabel } from '../src/engine/retrain/types.js';
+import { FIXTURES, makeBundle, tempDir } from './helpers.js';
+
+const clients: EngineClient[] = [];
+let modelDir: string;
+
+beforeAll(async () => {
+  tf.env().set('PROD', true);
+  await tf.setBackend('cpu');
+  modelDir = await tempDir();
+  await makeBundle(modelDir, { size: 32, classes: ['Benign', 'Early', 'Pre', 'Pro'] });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+});
+
+const label = (i: number, cls: string): RetrainLabel => ({ file: `/x/${cls}${i}.png`, label: cls, sha256: `${cls}${i}`, decidedAt: `2026-11-28T10:00:0${i}Z`, technician: 't' });
+
+describe('held-out labels', () => {
+  it('holds out about a quarter of every class with two or more labels, the same way for the same seed', () => {
+    const labels = [...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => label(i, 'Benign')), ...[0, 1, 2, 3].map((i) => label(i, 'Pro')), label(0, 'Pre')];
+    const a = holdOut(labels, 0.25, 1);
+    expect(a.heldOut.filter((l) => l.label === 'Benign')).toHaveLength(2);
+    expect(a.heldOut.filter((l) => l.label === 'Pro')).toHaveLength(1);
+    expect(a.train.filter((l) => l.label === 'Pre')).toHaveLength(1); // a single label always trains
+    expect(a.train.length + a.heldOut.length).toBe(labels.length);
+    expect(holdOut(labels, 0.25, 1)).toEqual(a);
+    expect(holdOut(labels, 0.25, 2).heldOut.map((l) => l.sha256)).not.toEqual(a.heldOut.map((l) => l.sha256));
+  });
+});
+
+/** A store with six labelled fixture images (three Benign, three Pro) in its incoming folder. */
+async function labelledSetup() {
+  const cwd = await tempDir();
+  const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime: 'onnx' } });
+  await fs.mkdir(config.incoming, { recursive: true });
+  const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
+  const picks = [...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']), ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro'])];
+  for (const [i, [dir, f]] of picks.entries()) {
+    await fs.copyFile(path.join(FIXTURES, 'cnmc', dir, f), path.join(config.incoming, f));
+    const sha = String(i).padStart(64, 'b');
+    await store.update((d) => {
+      d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: `2026-11-28T10:0${i}:00.000Z` };
+      d.files[f] = { path: f, state: 'queued', sha256: sha, duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
+    });
+  }
+  for (const [i, pick] of picks.entries()) {
+    await store.decide({ sha256: String(i).padStart(64, 'b'), action: 'correct', label: pick[2], note: '', modelId: null, predicted: null, probabilities: null });
+  }
+  return { config, store, cwd };
+}
+
+describe('retraining from the store', () => {
+  it('makes a new version from the confirmed labels, compares it with the current model, and can be promoted and rolled back', async () => {
+    const { config, store } = await labelledSetup();
+    const engine = new EngineClient();
+    clients.push(engine);
+    await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
+    const data = await store.read();
+    expect(confirmedLabels(data, config.incoming)).toHaveLength(6);
+    const req = buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
+    expect(req.train).toHaveLength(4);
+    expect(req.heldOut).toHaveLength(2);
+    const result = await engine.call('retrain', req);
+    expect(result.heldOut.n).toBe(2);
+    expect(result.heldOut.current).not.toBeNull();
+    expect(result.heldOut.candidate).not.toBeNull();
+    expect(result.curve).toHaveLength(5);
+    const bundle = await loadBundle(result.outDir);
+    const provenance = bundle.manifest.training?.retrain as { labels: Array<{ sha256: string }>; heldOut: unknown[]; mode: string };
+    expect(provenance.mode).toBe('head');
+    expect(provenance.labels.map((l) => l.sha256).sort()).toEqual(req.train.map((l) => l.sha256).sort());
+    // The backbone is the current model's, the head changed.
+    const current = await loadBundle(modelDir);
+    const w = (b: typeof bundle, layer: string) => b.model.getLayer(layer).getWeights()[0].dataSync();
+    expect(Array.from(w(bundle, 'stem_conv'))).toEqual(Array.from(w(current, 'stem_conv')));
+    expect(Array.from(w(bundle, 'predictions'))).not.toEqual(Array.from(w(current, 'predictions')));
+    bundle.model.dispose();
+    current.model.dispose();
+
+    const versions = await listVersions(config.versions, modelDir);
+    expect(versions.map((v) => v.kind)).toEqual(['default', 'head']);
+    expect(versions[0].current).toBe(true);
+    await setCurrent(config.versions, findVersion(versions, path.basename(result.outDir)), 'promote', 'alice');
+    expect(await currentModelDir(config.versions, modelDir)).toBe(path.resolve(result.outDir));
+    await setCurrent(config.versions, findVersion(await listVersions(config.versions, modelDir), 'default'), 'rollback', 'alice');
+    expect(await currentModelDir(config.versions, modelDir)).toBe(path.resolve(modelDir));
+    expect((await readPointer(config.versions))!.history.map((h) => h.action)).toEqual(['promote', 'rollback']);
+  });
+
+  it('refuses labels outside the model classes unless the new classes are named', async () => {
+    const { config, store } = await labelledSetup();
+    const data = await store.read();
+    expect(() => buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).toThrow(/--classes/);
+  });
+
+  it('the Retrain screen: r retrains, p asks, y promotes, and the model in use changes', async () => {
+    const { config, store } = await labelledSetup();
+    const client = new EngineClient();
+    clients.push(client);
+    const ui = render(
+      <EngineProvider config={config} client={client}>
+        <StoreProvider config={config} store={store} watch={false}>
+          <App config={config} technician="alice" defaultModel={modelDir} />
+        </StoreProvider>
+      </EngineProvider>,
+    );
+    const waitFor = async (text: RegExp, ms = 60_000) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (text.test(ui.lastFrame() ?? '')) return ui.lastFrame()!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${text}; last frame:\n${ui.lastFrame()}`);
+    };
+    await waitFor(/test-untrained@/);
+    ui.stdin.write('R');
+    await waitFor(/Retrain from the confirmed labels/);
+    await waitFor(/6 confirmed label/);
+    ui.stdin.write('r');
+    const done = await waitFor(/new version slidetriage-retrained@/);
+    expect(done).toMatch(/held-out confirmed labels\s+2/);
+    ui.stdin.write('p');
+    await waitFor(/Make slidetriage-retrained@\S+ the current model\?/);
+    ui.stdin.write('y');
+    await waitFor(/promoted slidetriage-retrained@/);
+    expect((await readPointer(config.versions))!.history).toHaveLength(1);
+    await waitFor(/\* slidetriage-retrained@/);
+    ui.unmount();
+  });
+});
