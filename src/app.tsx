@@ -18,6 +18,7 @@ import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
 import { HelpScreen } from './screens/HelpScreen.js';
 import { useRetrain } from './app/retrain.js';
+import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen } from './screens/BenchmarksScreen.js';
 import { StatusBar } from './components/StatusBar.js';
@@ -49,6 +50,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const height = stdout.rows || 24;
   const classes = engine.model?.classes ?? config.classes;
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
+  const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
 
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
@@ -179,6 +181,8 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         return dispatch({ type: 'go', screen: 'queue' });
       case 'note':
         return dispatch({ type: 'note-start' });
+      case 'evaluate-versions':
+        return void versionEvaluation.run();
       case 'retrain-start':
         return void retrain.start();
       case 'retrain-mode':
@@ -200,7 +204,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     }
   };
 
-  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : state.screen === 'retrain' ? 'retrain' : 'global';
+  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : state.screen === 'retrain' ? 'retrain' : state.screen === 'benchmarks' ? 'benchmarks' : 'global';
   const onKey = (input: string, key: InkKey) => run(actionFor(context, input, key), input);
 
   return (
@@ -233,7 +237,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       )}
       {state.screen === 'help' && <HelpScreen />}
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
-      {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} />}
+      {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} versions={versionEvaluation.table} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
       <StatusBar technician={technician} />

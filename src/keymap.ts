@@ -1,5 +1,5 @@
 // Every key the app answers to, in one table: the help screen and the footer hints are generated from it.
-export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain';
+export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain' | 'benchmarks';
 
 export interface KeyBinding {
   /** What the user presses, as shown in the help. */
@@ -59,6 +59,8 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'p', action: 'promote', context: 'retrain', description: 'make the selected version current (asks to confirm with y)', match: char('p') },
   { label: 'y', action: 'promote-yes', context: 'retrain', description: 'yes: promote or roll back to the selected version', match: char('y') },
   { label: 'Esc', action: 'retrain-cancel', context: 'retrain', description: 'cancel the running retraining, or the promotion question', match: (_, k) => k.escape },
+
+  { label: 'e', action: 'evaluate-versions', context: 'benchmarks', description: 'score every saved model version on the confirmed labels', match: char('e') },
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
   { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },

@@ -139,10 +139,12 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
-  it('says what is missing on the retrain and benchmarks screens', async () => {
+  it('the retrain screen says there is nothing to train on yet; the benchmarks screen that no run exists', async () => {
     const { ui } = await setup();
     await press(ui, 'R');
-    expect(await waitFor(ui.lastFrame, /Retrain/)).toMatch(/not built\s+yet/);
+    expect(await waitFor(ui.lastFrame, /Retrain/)).toMatch(/0 confirmed label\(s\): none yet/);
+    await press(ui, 'r');
+    expect(await waitFor(ui.lastFrame, /retraining failed/)).toMatch(/no confirmed labels yet/);
     await press(ui, 'B');
     expect(await waitFor(ui.lastFrame, /Benchmarks/)).toMatch(/No benchmark run yet/);
     ui.unmount();

@@ -143,6 +143,13 @@ describe('retraining from the store', () => {
     await waitFor(/promoted slidetriage-retrained@/);
     expect((await readPointer(config.versions))!.history).toHaveLength(1);
     await waitFor(/\* slidetriage-retrained@/);
+    // The Benchmarks screen scores every version on the confirmed labels.
+    ui.stdin.write('B');
+    await waitFor(/press e to score/);
+    ui.stdin.write('e');
+    const scored = await waitFor(/2 version\(s\) scored/);
+    expect(scored).toMatch(/\| \* slidetriage-retrained@\S+ \| head \| 6 \|/);
+    expect(scored).toMatch(/\| test-untrained@\S+ \| default \| 6 \|/);
     ui.unmount();
   });
 });

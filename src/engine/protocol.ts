@@ -7,6 +7,7 @@ import type { TrainResult } from './train/trainer.js';
 import type { Heatmap } from './explain/types.js';
 import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 import type { RetrainRequest, RetrainResult } from './retrain/types.js';
+import type { VersionEvaluation, VersionEvaluationRequest } from './retrain/evaluate-versions.js';
 
 export interface ExplainRequest {
   /** size × size × 3 floats in [0,1], at the loaded model's input size. */
@@ -66,6 +67,8 @@ export interface EngineCalls {
   explain: [ExplainRequest, ExplainResult];
   /** Measures the explanation methods on a data folder with the loaded model. */
   xaiEval: [XaiEvalRequest, XaiEvalResult];
+  /** Scores a saved model version on confirmed labels. */
+  evaluateVersion: [VersionEvaluationRequest, VersionEvaluation];
   /** A new model version from technician labels (head-only or full); progress per step. */
   retrain: [RetrainRequest, RetrainResult];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */

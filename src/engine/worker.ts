@@ -15,6 +15,7 @@ import { argmax } from './metrics.js';
 import { evaluateExplanations } from './explain/evaluate.js';
 import { ForwardRunner, gradientsOn } from './forward.js';
 import { retrain } from './retrain/retrain.js';
+import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
@@ -121,6 +122,11 @@ const handlers: Handlers = {
       progress: (done, total, message) => ctx.progress({ done, total, message }),
       checkpoint: ctx.checkpoint,
     }, (image) => forward.explainHelpers(image, request.methods.includes('ig')));
+  },
+
+  async evaluateVersion(request, ctx) {
+    if (!backend) throw new Error('call init first');
+    return evaluateVersion(request, { checkpoint: ctx.checkpoint, ort: (bundle) => forward.ortFor(bundle) });
   },
 
   async retrain(request, ctx) {

@@ -6,6 +6,7 @@ import { CancelledError } from '../engine/protocol.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Metrics } from '../engine/metrics.js';
 import type { Comparison, RetrainRequest, RetrainResult } from '../engine/retrain/types.js';
+import type { VersionEvaluation } from '../engine/retrain/evaluate-versions.js';
 import { findVersion, listVersions, newVersionDir, setCurrent, type VersionInfo } from '../engine/versions.js';
 import { confirmedLabels, holdOut } from '../store/labels.js';
 import { currentIdentity, SlideStore } from '../store/store.js';
@@ -103,8 +104,9 @@ export async function runModels(config: Config, defaultModel: string, args: stri
     for (const v of versions) out.stdout(versionLine(v));
     return 0;
   }
+  if (action === 'evaluate') return runEvaluateVersions(config, versions, out);
   if (action !== 'promote' && action !== 'rollback') {
-    out.error(`models: unknown action "${action}" (list, promote ID, rollback ID)`);
+    out.error(`models: unknown action "${action}" (list, evaluate, promote ID, rollback ID)`);
     return 2;
   }
   if (!key) {
@@ -126,4 +128,38 @@ export async function runModels(config: Config, defaultModel: string, args: stri
   await setCurrent(config.versions, target, action, who.displayName ? `${who.displayName} (${who.technician})` : who.technician);
   out.stdout(`${action === 'promote' ? 'promoted' : 'rolled back to'} ${target.id} (${target.dir}); the app re-scores the unconfirmed slides when it next loads the model`);
   return 0;
+}
+
+export function evaluationLines(rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }>): string[] {
+  const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)}%`);
+  return [
+    '| version | kind | labels scored | accuracy | macro F1 | AUC | skipped |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map(({ version: v, result: r, error }) =>
+      r ? `| ${v.current ? '* ' : ''}${v.id} | ${v.kind} | ${r.n} | ${f(r.metrics?.accuracy)} | ${f(r.metrics?.macro.f1)} | ${f(r.metrics ? (r.metrics.binary?.auc ?? r.metrics.macro.auc) : undefined)} | ${r.skipped} |` : `| ${v.id} | ${v.kind} | – | – | – | – | ${error ?? ''} |`,
+    ),
+  ];
+}
+
+/** Every saved version scored on the store's confirmed labels (labels a version may have trained on count too: see the held-out figures of retrain.json for unseen ones). */
+export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], data: StoreData) {
+  const items = confirmedLabels(data, config.incoming).map((l) => ({ file: l.file, label: l.label }));
+  const rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }> = [];
+  for (const version of versions) {
+    try {
+      rows.push({ version, result: await engine.call('evaluateVersion', { modelDir: version.dir, items, extensions: config.images.extensions, maxPixels: config.images.maxPixels }) });
+    } catch (err) {
+      rows.push({ version, result: null, error: (err as Error).message });
+    }
+  }
+  return rows;
+}
+
+async function runEvaluateVersions(config: Config, versions: VersionInfo[], out: Output): Promise<number> {
+  return withEngine(config, out, 'models evaluate', async (engine) => {
+    const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
+    const rows = await evaluateVersions(engine, config, versions, await store.read());
+    for (const l of evaluationLines(rows)) out.stdout(l);
+    return 0;
+  });
 }

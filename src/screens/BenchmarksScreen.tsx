@@ -7,8 +7,10 @@ import { Box, Text } from 'ink';
 import { useEngine } from '../contexts/EngineContext.js';
 import { AsciiRoc } from '../components/AsciiRoc.js';
 import { benchTable, type BenchRow } from '../headless/bench.js';
+import { KeyHints } from '../components/KeyHints.js';
+import type { VersionTable } from '../app/version-evaluation.js';
 
-export function BenchmarksScreen({ resultsDir, selected = 0 }: { resultsDir: string; selected?: number }) {
+export function BenchmarksScreen({ resultsDir, selected = 0, versions }: { resultsDir: string; selected?: number; versions?: VersionTable }) {
   const file = path.join(resultsDir, 'results.json');
   const { model } = useEngine();
   const [results, setResults] = useState<{ header: string; rows: BenchRow[] } | null | 'none'>(null);
@@ -63,8 +65,16 @@ export function BenchmarksScreen({ resultsDir, selected = 0 }: { resultsDir: str
           </Box>
         </>
       )}
-      <Text color="yellow">Evaluating saved model versions on the confirmed labels comes with retraining.</Text>
-      <Text dimColor>g queue · ? keys · q quit</Text>
+      <Box flexDirection="column" marginTop={1}>
+        <Text bold>Model versions on the confirmed labels</Text>
+        {versions?.message ? <Text color={versions.running ? 'cyan' : 'green'}>{versions.message}</Text> : <Text dimColor>press e to score every saved version on the labels in the store</Text>}
+        {versions?.lines.map((l, i) => (
+          <Text key={i} wrap="truncate-end">
+            {l}
+          </Text>
+        ))}
+      </Box>
+      <KeyHints context="benchmarks" />
     </Box>
   );
 }

@@ -3,10 +3,10 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { KEYMAP, type Context } from '../keymap.js';
 
-const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', note: 'Writing a note', retrain: 'Retrain and model versions' };
+const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', note: 'Writing a note', retrain: 'Retrain and model versions', benchmarks: 'Benchmarks' };
 
 export function HelpScreen() {
-  const contexts: Context[] = ['global', 'queue', 'slide', 'note', 'retrain'];
+  const contexts: Context[] = ['global', 'queue', 'slide', 'note', 'retrain', 'benchmarks'];
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold>Keys (? closes)</Text>
