@@ -22,3 +22,14 @@ export async function makeBundle(dir: string, opts: { variant?: Variant; size?: 
     model.dispose();
   }
 }
+
+/** Relative L2 error of a against b. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / Math.max(den, 1e-30));
+}

@@ -11,18 +11,9 @@ import { decodeModel } from '../src/engine/onnx/proto.js';
 import { onnxForBundle, ONNX_FILE } from '../src/engine/onnx/cache.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import { EngineClient } from '../src/engine/client.js';
-import { makeBundle, tempDir } from './helpers.js';
+import { makeBundle, relativeError, tempDir } from './helpers.js';
 
-/** Relative L2 error of a against b. */
-function relError(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
+const relError = relativeError;
 
 function pattern(n: number, size: number): Float32Array {
   return new Float32Array(n * size * size * 3).map((_, i) => (Math.sin(i * 0.013) + 1) / 2);

@@ -16,7 +16,7 @@ import { currentModelDir } from '../src/engine/version-pointer.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import { buildRetrainRequest } from '../src/headless/retrain.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
-import { FIXTURES, makeBundle, tempDir } from './helpers.js';
+import { FIXTURES, makeBundle, relativeError, tempDir } from './helpers.js';
 
 const clients: EngineClient[] = [];
 let modelDir: string;
@@ -66,6 +66,31 @@ async function labelledSetup() {
   }
   return { config, store, cwd };
 }
+
+describe('head-only retraining pieces', () => {
+  it('features from ONNX Runtime and from TensorFlow.js agree, and the rebuilt head reproduces the model from them', async () => {
+    const { extractFeatures } = await import('../src/engine/retrain/features.js');
+    const { headModel } = await import('../src/engine/retrain/head-only.js');
+    const { OrtModel } = await import('../src/engine/onnx/ort-runtime.js');
+    const { exportToOnnx } = await import('../src/engine/onnx/export.js');
+    const bundle = await loadBundle(modelDir);
+    const image = new Float32Array(32 * 32 * 3).map((_, i) => (Math.sin(i * 0.1) + 1) / 2);
+    const viaTfjs = await extractFeatures(bundle, null, [image], 8, async () => {});
+    const ort = await OrtModel.create(exportToOnnx(bundle.model).bytes, 32, { threads: 1, provider: 'cpu' });
+    const viaOrt = await extractFeatures(bundle, ort, [image], 8, async () => {});
+    await ort.dispose();
+    expect(viaOrt.k).toBe(1280);
+    expect(relativeError(viaOrt.features, viaTfjs.features)).toBeLessThan(1e-4);
+    // View 0 is the image itself: the paper head (max pool, batch norm, dense, dropout, softmax) on its
+    // features gives the model's own probabilities.
+    const head = headModel(bundle, viaTfjs.k, bundle.manifest.spec.classes, 1);
+    const fromFeatures = tf.tidy(() => (head.predict(tf.tensor2d(viaTfjs.features.slice(0, viaTfjs.k), [1, viaTfjs.k])) as tf.Tensor).dataSync());
+    const direct = tf.tidy(() => (bundle.model.predict(tf.tensor4d(image, [1, 32, 32, 3])) as tf.Tensor).dataSync());
+    expect(relativeError(fromFeatures, direct)).toBeLessThan(1e-5);
+    head.dispose();
+    bundle.model.dispose();
+  });
+});
 
 describe('retraining from the store', () => {
   it('makes a new version from the confirmed labels, compares it with the current model, and can be promoted and rolled back', async () => {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
+import { relativeError } from './helpers.js';
 
 /** Deterministic pseudo-random values, so both backends see the same inputs. */
 function values(n: number, seed: number): Float32Array {
@@ -22,15 +23,6 @@ async function onBackend(name: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<Flo
   return data;
 }
 
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / Math.max(den, 1e-30));
-}
 
 type Shape4 = [number, number, number, number];
 
