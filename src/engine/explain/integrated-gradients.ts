@@ -29,7 +29,7 @@ export const integratedGradients: ExplanationMethod<IgOptions> = {
   defaults: { steps: 32, baseline: 'black', batch: 8 },
   async compute({ model, image, size, target, inputGradients }, { steps, baseline, batch }, hooks) {
     const base = baselineOf(baseline, image, size);
-    if (inputGradients) return onGradientGraph(inputGradients, image, base, target, steps, hooks);
+    if (inputGradients) return onGradientGraph(inputGradients, image, base, target, steps, hooks, size);
     const split = splitAtFeatures(model);
     const x = tf.tensor4d(image, [1, size, size, 3]);
     const x0 = tf.tensor4d(base, [1, size, size, 3]);
@@ -77,10 +77,14 @@ async function onGradientGraph(
   target: number,
   steps: number,
   hooks: ExplainHooks,
+  size: number,
 ): Promise<{ map: Float32Array; diagnostics: Record<string, number> }> {
   const len = image.length;
   const points = steps + 1;
-  const chunk = Math.ceil(points / Math.ceil(points / 12));
+  // A backward pass keeps every activation: at most 12 points at 224 px, fewer for larger inputs (one
+  // B7 point at 600 px holds about 1.7 GB).
+  const most = Math.max(1, Math.min(12, Math.floor((12 * 224 * 224) / (size * size))));
+  const chunk = Math.ceil(points / Math.ceil(points / most));
   const total = new Float64Array(len);
   let f0 = 0;
   let f1 = 0;
