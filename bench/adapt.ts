@@ -46,7 +46,7 @@ try {
   if (negative < 0) throw new Error(`${model.id} has no Benign class to map hem onto`);
   // Before: the model's own malignant-vs-benign call on every image.
   const inputs = await Promise.all(all.map(async (i) => (await prepareImage(i.file, config.images, model.inputSize, model.resize)).input));
-  const { probabilities } = await engine.call('classify', { inputs, batch: 8 });
+  const { probabilities } = await engine.call('classify', { inputs, batch: 8, tta: config.predict.tta });
   const saysAll = probabilities.map((p) => p[negative] < 0.5);
   const correctBefore = all.map((item, i) => saysAll[i] === (item.label === 'all'));
   process.stderr.write(`model ${model.id}: ${pct(mean(correctBefore.map(Number)))} of the ${all.length} images right before retraining\n`);

@@ -44,7 +44,8 @@ export const configSchema = z
         resize: z.enum(['stretch', 'letterbox']),
       })
       .strict(),
-    predict: z.object({ batch: z.number().int().min(1).max(512) }).strict(),
+    /** tta: probabilities averaged over the 8 symmetries of the square (8 forward passes a slide). */
+    predict: z.object({ batch: z.number().int().min(1).max(512), tta: z.boolean() }).strict(),
     explain: z
       .object({
         methods: z.array(z.enum(['gradcam', 'cam', 'lime', 'ig'])),

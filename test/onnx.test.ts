@@ -203,6 +203,22 @@ describe('the engine on ONNX Runtime', () => {
     for (let m = 0; m < 2; m++) expect(relError(ea.heatmaps[m].values, eb.heatmaps[m].values)).toBeLessThan(1e-3);
   });
 
+  it('test-time augmentation: the mean of the 8 symmetries of the square', async () => {
+    const [onnx] = engines;
+    const { dihedral } = await import('../src/engine/train/augment.js');
+    const image = pattern(1, 64).map((v, i) => (i % 7 === 0 ? 1 - v : v));
+    const views = Array.from({ length: 8 }, (_, t) => {
+      const v = new Float32Array(image.length);
+      dihedral(image, v, 0, 64, t);
+      return v;
+    });
+    const each = await onnx.call('classify', { inputs: views, batch: 8 });
+    const mean = each.probabilities[0].map((_, c) => each.probabilities.reduce((a, p) => a + p[c], 0) / 8);
+    const tta = await onnx.call('classify', { inputs: [image, image], batch: 2, tta: true });
+    expect(relError(tta.probabilities[0], mean)).toBeLessThan(1e-5);
+    expect(relError(tta.probabilities[1], mean)).toBeLessThan(1e-5);
+  });
+
   it('Integrated Gradients on the gradient graph gives the TensorFlow.js map and a small completeness gap', async () => {
     const [onnx, tfjs] = engines;
     const image = pattern(1, 64);

@@ -86,7 +86,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
         if (!next) break;
         try {
           const { input, shown } = await loadSlide(this.config, next.path, this.model);
-          const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'] });
+          const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'], tta: this.config.predict.tta });
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
           const probabilities = probabilityRecord(this.model.classes, result.probabilities);
           await this.store.update((d) => {

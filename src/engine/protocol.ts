@@ -16,6 +16,8 @@ export interface ExplainRequest {
   /** Class index to explain; the predicted class when omitted. */
   target?: number;
   options?: Record<string, Record<string, unknown>>;
+  /** Probabilities as the mean over the 8 symmetries of the square. */
+  tta?: boolean;
 }
 
 export interface ExplainResult {
@@ -60,7 +62,7 @@ export interface EngineCalls {
   init: [{ backend: BackendChoice; threads: number; runtime?: RuntimeChoice; onnxProvider?: OnnxProviderChoice }, BackendReport];
   load: [{ modelDir: string }, ModelInfo];
   /** inputs: size × size × 3 floats in [0,1] per image; batch: images per forward pass. */
-  classify: [{ inputs: Float32Array[]; batch: number }, ClassifyResult];
+  classify: [{ inputs: Float32Array[]; batch: number; tta?: boolean }, ClassifyResult];
   memory: [Record<string, never>, MemoryReport];
   /** Builds an untrained EfficientNet and times forward passes (bench:engine). */
   /** Explains one image with the loaded model; progress per method and step. */

@@ -15,6 +15,7 @@ import { argmax } from './metrics.js';
 import { evaluateExplanations } from './explain/evaluate.js';
 import { ForwardRunner, gradientsOn } from './forward.js';
 import { retrain } from './retrain/retrain.js';
+import { dihedral } from './train/augment.js';
 import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
@@ -43,6 +44,25 @@ function requireRuntime(): TfjsRuntime {
   return runtime;
 }
 
+/**
+ * Probabilities of n packed images; with `tta`, the mean over the 8 symmetries of the square (a smear has
+ * no up), as the held-out figures of `train` report them beside the single view.
+ */
+async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number, size: number, classes: number, tta: boolean): Promise<Float32Array> {
+  const run = (x: Float32Array, m: number) => (forward.active ? forward.probabilities(x, m) : rt.classify(x, m));
+  if (!tta) return run(packed, n);
+  const stride = size * size * 3;
+  const views = new Float32Array(n * 8 * stride);
+  for (let i = 0; i < n; i++) {
+    const one = packed.subarray(i * stride, (i + 1) * stride);
+    for (let t = 0; t < 8; t++) dihedral(one, views, (i * 8 + t) * stride, size, t);
+  }
+  const out = await run(views, n * 8);
+  const mean = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) for (let t = 0; t < 8; t++) for (let c = 0; c < classes; c++) mean[i * classes + c] += out[(i * 8 + t) * classes + c] / 8;
+  return mean;
+}
+
 const handlers: Handlers = {
   async init({ backend: choice, threads, runtime: runtimeChoice, onnxProvider }) {
     backend = await resolveBackend(choice, threads);
@@ -58,7 +78,7 @@ const handlers: Handlers = {
     return { ...info, runtime: name ?? info.runtime };
   },
 
-  async classify({ inputs, batch }, ctx) {
+  async classify({ inputs, batch, tta }, ctx) {
     const rt = requireRuntime();
     const info = rt.loaded;
     if (!info) throw new Error('no model loaded');
@@ -75,7 +95,7 @@ const handlers: Handlers = {
         offset += a.length;
       }
       const t0 = performance.now();
-      const out = forward.active ? await forward.probabilities(packed, chunk.length) : await rt.classify(packed, chunk.length);
+      const out = await probabilitiesOf(rt, packed, chunk.length, info.manifest.spec.inputSize, classes, tta ?? false);
       ms += performance.now() - t0;
       for (let i = 0; i < chunk.length; i++) probabilities.push(out.slice(i * classes, (i + 1) * classes));
       ctx.progress({ done: Math.min(start + batch, inputs.length), total: inputs.length });
@@ -91,13 +111,13 @@ const handlers: Handlers = {
     return { tensors: m.numTensors, tensorBytes: m.numBytes, heapUsed: p.heapUsed, rss: p.rss, wasmHeap };
   },
 
-  async explain({ image, methods, target, options }, ctx) {
+  async explain({ image, methods, target, options, tta }, ctx) {
     const rt = requireRuntime();
     const loaded = rt.loaded;
     if (!loaded) throw new Error('no model loaded');
     const { model, manifest } = loaded;
     const size = manifest.spec.inputSize;
-    const probabilities = forward.active ? await forward.probabilities(image, 1) : await rt.classify(image, 1);
+    const probabilities = await probabilitiesOf(rt, image, 1, size, manifest.spec.classes.length, tta ?? false);
     const cls = target ?? argmax(probabilities);
     const fast = await forward.explainHelpers(image, methods.includes('ig'));
     const heatmaps = [];

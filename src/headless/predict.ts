@@ -105,7 +105,7 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
       const decoded = await next;
       next = start + opts.batch < files.length ? decodeBatch(start + opts.batch) : null;
       const good = decoded.filter((d): d is { image: PreparedImage; ms: number } => 'image' in d);
-      const result = good.length ? await engine.call('classify', { inputs: good.map((g) => g.image.input), batch: opts.batch }) : null;
+      const result = good.length ? await engine.call('classify', { inputs: good.map((g) => g.image.input), batch: opts.batch, tta: config.predict.tta }) : null;
       let k = 0;
       for (const d of decoded) {
         if (!('image' in d)) {
