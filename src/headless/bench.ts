@@ -101,6 +101,9 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
         limitPerClass: o.limit,
         valSplit: 0.15,
         testSplit: 0.2,
+        // From scratch, as the default model: moving statistics that keep up, and a cosine schedule.
+        bnMomentum: 0.9,
+        lrSchedule: 'cosine',
         seed: o.seed,
         negativeClass: o.negativeClass,
         resume,
