@@ -223,3 +223,16 @@ describe('explanation quality measures', () => {
     expect(areaUnder([1, 1, 0])).toBeCloseTo(0.75);
   });
 });
+
+describe('the scale-mark corner', () => {
+  it('covers the bottom-right 15% × 10% of the image: a map there has all its mass in it, a uniform map 1.5%', async () => {
+    const { cornerMask, relevanceMass } = await import('../src/engine/explain/quality.js');
+    const size = 100;
+    const corner = cornerMask(size);
+    expect(corner.reduce((a, b) => a + b, 0)).toBe(150);
+    expect(corner[99 * size + 99]).toBe(1);
+    expect(corner[0]).toBe(0);
+    expect(relevanceMass(new Float32Array(size * size).fill(1), corner)).toBeCloseTo(0.015, 6);
+    expect(relevanceMass(Float32Array.from(corner), corner)).toBe(1);
+  });
+});

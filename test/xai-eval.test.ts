@@ -28,6 +28,8 @@ describe('slidetriage xai-eval', () => {
       expect(r.deletionAuc).toBeGreaterThanOrEqual(0);
       expect(r.insertionAuc).toBeLessThanOrEqual(1);
       expect(r.relevanceMass).toBeGreaterThanOrEqual(0);
+      expect(r.cornerMass).toBeGreaterThanOrEqual(0);
+      expect(r.cornerMass).toBeLessThanOrEqual(1);
       expect(r.ms).toBeGreaterThan(0);
     }
     expect(result.rows[0].randomisationSpearman).not.toBeNull();

@@ -78,11 +78,11 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
     } catch (err) {
       out.error(`cannot load the model: ${(err as Error).message}`);
       if (path.resolve(config.model).endsWith(path.join('models', 'default'))) {
-        out.error('no default model is installed yet: pass --model DIR with a bundle made by `slidetriage train`.');
+        out.error('the shipped default model is missing or damaged in this checkout (git checkout models/default restores it); or pass --model DIR.');
       }
       return 1;
     }
-    out.info(`model ${model.id} (${model.variant}, ${model.inputSize} px, classes ${model.classes.join(', ')})`);
+    out.info(`model ${model.id} (${model.variant}, ${model.inputSize} px, classes ${model.classes.join(', ')}) on ${model.runtime}${config.predict.tta ? ', 8-view test-time augmentation' : ''}`);
     const printer = new Printer(out, opts.format, model.classes);
     const { files, missing } = await expandPaths(opts.paths);
     for (const m of missing) printer.reject({ path: m.path, error: { code: 'missing', message: m.reason } });

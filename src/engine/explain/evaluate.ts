@@ -10,7 +10,7 @@ import { argmax } from '../metrics.js';
 import { toClassProbabilities } from '../models/head.js';
 import { readSplit, rng, scanClassFolders, shuffle } from '../train/dataset.js';
 import { methodByName } from './index.js';
-import { deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
+import { cornerMask, deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
 import { layersFromTop, randomiseLayers, spearman } from './sanity.js';
 import { explain, normalise, type ExplainInput, type ExplanationMethod } from './types.js';
 
@@ -35,6 +35,8 @@ export interface XaiRow {
   pointingGame: number | null;
   relevanceMass: number | null;
   randomisationSpearman: number | null;
+  /** Share of the relevance in the scale-mark corner (the box is 1.5% of the image). */
+  cornerMass: number;
   ms: number;
 }
 
@@ -102,8 +104,9 @@ export async function evaluateExplanations(
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
   const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed)];
-  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], ms: [] as number[] }]));
+  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], corner: [] as number[], ms: [] as number[] }]));
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
+  const corner = cornerMask(size);
   const total = chosen.length;
   for (const [i, file] of chosen.entries()) {
     await hooks.checkpoint();
@@ -125,6 +128,7 @@ export async function evaluateExplanations(
       const h = await explain(method, { model, classes, image, size, target, ...(await fast(image)) }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
       const a = acc.get(method.name)!;
       a.ms.push(h.ms);
+      a.corner.push(relevanceMass(h.values, corner));
       a.del.push(await deletionAuc(model, classes.length, target, image, h.values, size));
       a.ins.push(await insertionAuc(model, classes.length, target, image, h.values, size));
       if (mask) {
@@ -152,6 +156,7 @@ export async function evaluateExplanations(
       pointingGame: a.hit.length ? mean(a.hit) : null,
       relevanceMass: a.mass.length ? mean(a.mass) : null,
       randomisationSpearman: a.rho.length ? mean(a.rho) : null,
+      cornerMass: mean(a.corner),
       ms: mean(a.ms),
     };
   });

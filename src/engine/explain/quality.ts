@@ -87,3 +87,13 @@ export function relevanceMass(values: Float32Array, mask: Uint8Array): number {
   });
   return total > 0 ? inside / total : 0;
 }
+
+/**
+ * The box in the bottom-right corner where the Taleqani images carry their scale mark (x ≥ 85%,
+ * y ≥ 90% of the side, 1.5% of the image): a model that learned the mark as a shortcut puts relevance there.
+ */
+export function cornerMask(size: number): Uint8Array {
+  const mask = new Uint8Array(size * size);
+  for (let y = Math.floor(size * 0.9); y < size; y++) for (let x = Math.floor(size * 0.85); x < size; x++) mask[y * size + x] = 1;
+  return mask;
+}
