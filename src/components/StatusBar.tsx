@@ -13,7 +13,9 @@ function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
 export function StatusBar({ technician }: { technician: string }) {
   const engine = useEngine();
   const { summary, watcher, predicting } = useStore();
-  const backend = engine.backend ? engine.backend.backend : '…';
+  // Forward passes on ONNX Runtime when it is in use, gradients and training on the tfjs backend.
+  const tfjs = engine.backend ? engine.backend.backend : '…';
+  const backend = engine.model?.runtime.startsWith('onnxruntime') ? `${engine.model.runtime.replace('onnxruntime-', 'ORT ')} + ${tfjs}` : tfjs;
   const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
   return (
     <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1}>
