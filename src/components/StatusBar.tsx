@@ -5,9 +5,13 @@ import { useStore } from '../contexts/StoreContext.js';
 
 /** The model's held-out accuracy from its manifest, so that nobody mistakes a weak model for a good one. */
 function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
-  const m = metrics as { headline?: 'test' | 'val'; test?: { metrics?: { accuracy?: number } }; val?: { metrics?: { accuracy?: number } } } | null;
-  const acc = m?.headline ? m[m.headline]?.metrics?.accuracy : undefined;
-  return acc === undefined ? ' (no held-out figures)' : ` (${m!.headline} acc ${(acc * 100).toFixed(1)}%)`;
+  type Part = { metrics?: { accuracy?: number }; tta?: { accuracy?: number } };
+  const m = metrics as { headline?: 'test' | 'val'; test?: Part; val?: Part } | null;
+  const part = m?.headline ? m[m.headline] : undefined;
+  const acc = part?.metrics?.accuracy;
+  const tta = part?.tta?.accuracy;
+  if (acc === undefined) return ' (no held-out figures)';
+  return ` (${m!.headline} acc ${(acc * 100).toFixed(1)}%${tta === undefined ? '' : `, 8-view ${(tta * 100).toFixed(1)}%`})`;
 }
 
 export function StatusBar({ technician }: { technician: string }) {
