@@ -108,8 +108,12 @@ describe('the triage app', () => {
     // slide-b left the to-review list: the same position is now slide-c; correct it to Pre with a note.
     await waitFor(ui.lastFrame, /slide-c\.png/);
     await press(ui, 'n');
+    // Type once the note field is on screen (a loaded machine can take longer than one press interval).
+    await waitFor(ui.lastFrame, /Note: /);
     await press(ui, 'pale nucleus');
+    await waitFor(ui.lastFrame, /Note: pale nucleus/);
     await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Enter confirm/); // back from the note field
     await press(ui, '3');
     await waitFor(ui.lastFrame, /corrected to Pre/);
     data = await store.read();
