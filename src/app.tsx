@@ -49,6 +49,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
   const classes = engine.model?.classes ?? config.classes;
+  const noteOpen = useRef(false);
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
 
@@ -180,6 +181,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         if (job) return cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });
       case 'note':
+        noteOpen.current = true;
         return dispatch({ type: 'note-start' });
       case 'evaluate-versions':
         return void versionEvaluation.run();
@@ -198,14 +200,28 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'retrain-cancel':
         return retrain.state.job || retrain.state.confirm ? retrain.cancel() : dispatch({ type: 'go', screen: 'queue' });
       case 'save-note':
+        noteOpen.current = false;
         return dispatch({ type: 'note-end', keep: true });
       case 'cancel-note':
+        noteOpen.current = false;
         return dispatch({ type: 'note-end', keep: false });
     }
   };
 
   const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : state.screen === 'retrain' ? 'retrain' : state.screen === 'benchmarks' ? 'benchmarks' : 'global';
-  const onKey = (input: string, key: InkKey) => run(actionFor(context, input, key), input);
+  const onKey = (input: string, key: InkKey) => {
+    // The note field takes keys from the moment `n` is handled, not from the next render: keys typed
+    // quickly after `n` (or on a loaded machine) go into the note, never to the slide's commands.
+    const ctx: Context = context === 'slide' || context === 'note' ? (noteOpen.current ? 'note' : 'slide') : context;
+    const action = actionFor(ctx, input, key);
+    if (ctx === 'note' && !action) {
+      // Every other key is text for the note.
+      if (key.backspace || key.delete) return dispatch({ type: 'note-type', input: '', backspace: true });
+      if (input && !key.ctrl && !key.meta) return dispatch({ type: 'note-type', input, backspace: false });
+      return;
+    }
+    return run(action, input);
+  };
 
   return (
     <Box flexDirection="column">

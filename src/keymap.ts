@@ -21,6 +21,9 @@ export interface InkKey {
   escape: boolean;
   tab: boolean;
   ctrl: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  meta?: boolean;
 }
 
 const char = (c: string) => (input: string, key: InkKey) => input === c && !key.ctrl;

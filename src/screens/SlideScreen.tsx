@@ -2,7 +2,7 @@
 import React from 'react';
 import path from 'node:path';
 import { Box, Text } from 'ink';
-import { ProgressBar, TextInput } from '@inkjs/ui';
+import { ProgressBar } from '@inkjs/ui';
 import type { SlideRow } from '../app/rows.js';
 import type { Decision, Prediction } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
@@ -97,7 +97,8 @@ export function SlideScreen(props: {
           {state.noteMode ? (
             <Box>
               <Text>Note: </Text>
-              <TextInput defaultValue={state.note} placeholder="type, then Enter" onChange={props.onNoteChange} />
+              {state.note ? <Text>{state.note}</Text> : <Text dimColor>type, then Enter</Text>}
+              <Text inverse> </Text>
             </Box>
           ) : state.note ? (
             <Text wrap="truncate-end">Note: {state.note}</Text>

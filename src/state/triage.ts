@@ -31,6 +31,8 @@ export type TriageAction =
   | { type: 'next-map'; count: number }
   | { type: 'note-start' }
   | { type: 'note-change'; text: string }
+  /** Typed text appended to the note (backspace: the last character removed). */
+  | { type: 'note-type'; input: string; backspace: boolean }
   | { type: 'note-end'; keep: boolean }
   | { type: 'note-used' }
   | { type: 'message'; text: string | null };
@@ -77,6 +79,8 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return { ...s, noteMode: true };
     case 'note-change':
       return { ...s, note: a.text };
+    case 'note-type':
+      return { ...s, note: a.backspace ? s.note.slice(0, -1) : s.note + a.input };
     case 'note-end':
       return { ...s, noteMode: false, note: a.keep ? s.note : '', message: a.keep && s.note ? 'note kept for the next decision' : null };
     case 'note-used':
