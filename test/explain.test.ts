@@ -236,3 +236,25 @@ describe('the scale-mark corner', () => {
     expect(relevanceMass(Float32Array.from(corner), corner)).toBe(1);
   });
 });
+
+describe('randomising layers for the sanity check', () => {
+  it('keeps batch-norm variances positive, so the randomised model still gives numbers', async () => {
+    const { randomiseLayers, layersFromTop } = await import('../src/engine/explain/sanity.js');
+    const { buildModel, defaultSpec } = await import('../src/engine/models/spec.js');
+    const tfjs = await import('@tensorflow/tfjs');
+    const model = buildModel(defaultSpec('b0', ['a', 'b', 'c'], { inputSize: 32 }), 1);
+    // Trained variances spread widely (a fresh model has them all at 1): a draw around their mean can go below 0.
+    for (const layer of layersFromTop(model).slice(0, 8)) {
+      layer.setWeights(layer.getWeights().map((w, i) => (layer.weights[i].name.includes('moving_variance') ? tfjs.tensor(Float32Array.from({ length: w.size }, (_, k) => 0.01 + 3 * ((k * 0.618) % 1) ** 3), w.shape) : w)));
+    }
+    randomiseLayers(layersFromTop(model).slice(0, 8), 3);
+    for (const layer of model.layers) {
+      layer.weights.forEach((w, i) => {
+        if (w.name.includes('moving_variance')) expect(Math.min(...layer.getWeights()[i].dataSync())).toBeGreaterThan(0);
+      });
+    }
+    const out = tfjs.tidy(() => Array.from((model.predict(tfjs.ones([1, 32, 32, 3])) as import('@tensorflow/tfjs').Tensor).dataSync()));
+    expect(out.every(Number.isFinite)).toBe(true);
+    model.dispose();
+  });
+});

@@ -43,15 +43,18 @@ export function randomiseLayers(layers: tf.layers.Layer[], seed: number): void {
   const random = rng(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   for (const layer of layers) {
-    const next = layer.getWeights().map((w) => {
+    const next = layer.getWeights().map((w, wi) => {
       const data = w.dataSync();
+      // A batch norm's moving variance must stay positive: a negative draw makes every output NaN and
+      // every map of the randomised model constant (its rank correlation then reads 0 whatever the method).
+      const variance = /moving_variance/.test(layer.weights[wi]?.name ?? '');
       let mean = 0;
       for (const v of data) mean += v / data.length;
       let sd = 0;
       for (const v of data) sd += (v - mean) ** 2 / data.length;
       sd = Math.sqrt(sd) || 0.05;
       const out = new Float32Array(data.length);
-      for (let i = 0; i < out.length; i++) out[i] = mean + sd * gauss();
+      for (let i = 0; i < out.length; i++) out[i] = variance ? Math.abs(mean + sd * gauss()) + 1e-3 : mean + sd * gauss();
       return tf.tensor(out, w.shape);
     });
     layer.setWeights(next);
