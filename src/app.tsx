@@ -10,7 +10,7 @@ import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Context, type InkKey } from './keymap.js';
-import { useTriage } from './state/triage.js';
+import { keyContext, useTriage } from './state/triage.js';
 import { filterRows, slideRows, sortRows } from './app/rows.js';
 import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
@@ -43,13 +43,12 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const { stdout } = useStdout();
   const engine = useEngine();
   const { store, data, refresh, warnings } = useStore();
-  const [state, dispatch] = useTriage();
+  const [state, dispatch, latest] = useTriage();
   const [job, setJob] = useState<ExplainJob | null>(null);
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
   const classes = engine.model?.classes ?? config.classes;
-  const noteOpen = useRef(false);
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
 
@@ -81,14 +80,15 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     async (label: string) => {
       if (!row) return;
       const action = prediction && prediction.label === label ? 'confirm' : 'correct';
-      await store.decide({ sha256: row.sha256, action, label, note: state.note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+      // The note as of the last key (it may have been typed in the same burst as this key).
+      await store.decide({ sha256: row.sha256, action, label, note: latest.current.note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
       dispatch({ type: 'note-used' });
       await refresh();
       // In the to-review list the labelled slide leaves, so the same index is the next slide.
       if (state.stateFilter !== 'to review') dispatch({ type: 'move', by: 1, count: rows.length });
       dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
     },
-    [row, prediction, store, state.note, state.stateFilter, refresh, dispatch, rows.length],
+    [row, prediction, store, latest, state.stateFilter, refresh, dispatch, rows.length],
   );
 
   const undo = useCallback(
@@ -181,7 +181,6 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         if (job) return cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });
       case 'note':
-        noteOpen.current = true;
         return dispatch({ type: 'note-start' });
       case 'evaluate-versions':
         return void versionEvaluation.run();
@@ -200,19 +199,20 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'retrain-cancel':
         return retrain.state.job || retrain.state.confirm ? retrain.cancel() : dispatch({ type: 'go', screen: 'queue' });
       case 'save-note':
-        noteOpen.current = false;
         return dispatch({ type: 'note-end', keep: true });
       case 'cancel-note':
-        noteOpen.current = false;
         return dispatch({ type: 'note-end', keep: false });
     }
   };
 
-  const context: Context = state.screen === 'slide' ? (state.noteMode ? 'note' : 'slide') : state.screen === 'queue' ? 'queue' : state.screen === 'retrain' ? 'retrain' : state.screen === 'benchmarks' ? 'benchmarks' : 'global';
-  const onKey = (input: string, key: InkKey) => {
-    // The note field takes keys from the moment `n` is handled, not from the next render: keys typed
-    // quickly after `n` (or on a loaded machine) go into the note, never to the slide's commands.
-    const ctx: Context = context === 'slide' || context === 'note' ? (noteOpen.current ? 'note' : 'slide') : context;
+  const onKey = (input: string, key: InkKey): void => {
+    // A burst of keys (a fast typist, a paste, a slow terminal) can arrive as one chunk: one key at a time.
+    if (input.length > 1 && !input.startsWith('\x1b')) {
+      for (const c of input) onKey(c, { ...key, return: c === '\r' || c === '\n', backspace: c === '\x7f' || c === '\b', tab: c === '\t' });
+      return;
+    }
+    // The state as of the last key, not of the last render (see useTriage).
+    const ctx: Context = keyContext(latest.current);
     const action = actionFor(ctx, input, key);
     if (ctx === 'note' && !action) {
       // Every other key is text for the note.
@@ -242,7 +242,6 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           width={width}
           height={height - 2}
           job={job}
-          onNoteChange={(text) => dispatch({ type: 'note-change', text })}
         />
       )}
       {state.screen === 'slide' && !row && (

@@ -143,6 +143,15 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
+  it('a burst of keys in one chunk (open, note, text, save, class) lands as typed, note included', async () => {
+    const { ui, store } = await setup();
+    ui.stdin.write('\rnquick look\r3');
+    await waitFor(ui.lastFrame, /corrected to Pre/);
+    const data = await store.read();
+    expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Pre', action: 'correct', note: 'quick look' });
+    ui.unmount();
+  });
+
   it('the retrain screen says there is nothing to train on yet; the benchmarks screen that no run exists', async () => {
     const { ui } = await setup();
     await press(ui, 'R');

@@ -32,7 +32,6 @@ export function SlideScreen(props: {
   width: number;
   height: number;
   job: ExplainJob | null;
-  onNoteChange(text: string): void;
 }) {
   const { row, prediction, state, classes } = props;
   const maps = MAP_ORDER.filter((m) => prediction?.explanations[m]);

@@ -1,5 +1,5 @@
 // The app's view state in one reducer: which screen, which slide, sorting, filters, layout, note.
-import { useReducer } from 'react';
+import { useCallback, useReducer, useRef } from 'react';
 import type { SortMode, StateFilter } from '../app/rows.js';
 
 export type Screen = 'queue' | 'slide' | 'help' | 'retrain' | 'benchmarks';
@@ -30,7 +30,6 @@ export type TriageAction =
   | { type: 'layout' }
   | { type: 'next-map'; count: number }
   | { type: 'note-start' }
-  | { type: 'note-change'; text: string }
   /** Typed text appended to the note (backspace: the last character removed). */
   | { type: 'note-type'; input: string; backspace: boolean }
   | { type: 'note-end'; keep: boolean }
@@ -77,8 +76,6 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return { ...s, enlarged: a.count ? (s.enlarged + 1) % a.count : 0, layout: 'enlarged' };
     case 'note-start':
       return { ...s, noteMode: true };
-    case 'note-change':
-      return { ...s, note: a.text };
     case 'note-type':
       return { ...s, note: a.backspace ? s.note.slice(0, -1) : s.note + a.input };
     case 'note-end':
@@ -90,6 +87,24 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
   }
 }
 
+/**
+ * The reducer hook, plus the state as of the last dispatch — ahead of the last render. Key handling reads
+ * it, so that keys typed faster than the screen redraws (after `n`, after Enter opens a slide) go where
+ * the previous key took the technician, never to the screen that is being left.
+ */
 export function useTriage() {
-  return useReducer(triageReducer, initialTriage);
+  const [state, dispatch] = useReducer(triageReducer, initialTriage);
+  const latest = useRef(state);
+  const send = useCallback((a: TriageAction) => {
+    latest.current = triageReducer(latest.current, a);
+    dispatch(a);
+  }, []);
+  return [state, send, latest] as const;
+}
+
+/** Which bindings of the keymap apply. */
+export function keyContext(s: TriageState): 'note' | 'slide' | 'queue' | 'retrain' | 'benchmarks' | 'global' {
+  if (s.screen === 'slide') return s.noteMode ? 'note' : 'slide';
+  if (s.screen === 'queue' || s.screen === 'retrain' || s.screen === 'benchmarks') return s.screen;
+  return 'global';
 }
