@@ -2,7 +2,7 @@
 // TensorFlow.js otherwise. Gradients (Grad-CAM's head, IG) and training stay on TensorFlow.js.
 import type { OnnxProviderChoice, RuntimeChoice } from '../config.js';
 import type { LoadedBundle } from './bundle.js';
-import { onnxForBundle } from './onnx/cache.js';
+import { onnxForBundle, type GraphKind } from './onnx/cache.js';
 import { cudaAvailable, OrtModel, type OrtProvider } from './onnx/ort-runtime.js';
 import { toClassProbabilities } from './models/head.js';
 import type { ExplainInput } from './explain/types.js';
@@ -18,7 +18,6 @@ export class ForwardRunner {
   private ort: OrtModel | null = null;
   private classes = 0;
   private bundle: LoadedBundle | null = null;
-  private provider: OrtProvider = 'cpu';
   /** The input-gradient graph: made on first use; null after it could not be (tfjs does IG then). */
   private grad: Promise<OrtModel | null> | null = null;
 
@@ -26,6 +25,13 @@ export class ForwardRunner {
 
   configure(settings: Settings): void {
     this.settings = settings;
+  }
+
+  /** A session on a bundle's cached (or freshly exported) graph. */
+  private async open(bundle: LoadedBundle, kind: GraphKind = 'forward'): Promise<OrtModel> {
+    const onnx = await onnxForBundle(bundle, kind);
+    if (onnx.warning) this.warn(onnx.warning);
+    return OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, this.sessionSettings());
   }
 
   /** Session settings as `attach` would use them (bench:engine). */
@@ -41,13 +47,10 @@ export class ForwardRunner {
   async attach(bundle: LoadedBundle): Promise<string | null> {
     await this.dispose();
     if (this.settings.runtime === 'tfjs') return null;
-    const provider: OrtProvider = this.settings.provider === 'auto' ? (cudaAvailable() ? 'cuda' : 'cpu') : this.settings.provider;
+    const { provider } = this.sessionSettings();
     this.bundle = bundle;
-    this.provider = provider;
     try {
-      const onnx = await onnxForBundle(bundle);
-      if (onnx.warning) this.warn(onnx.warning);
-      this.ort = await OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, { threads: this.settings.threads, provider });
+      this.ort = await this.open(bundle);
       this.classes = bundle.manifest.spec.classes.length;
       return `onnxruntime-${provider}`;
     } catch (err) {
@@ -61,8 +64,7 @@ export class ForwardRunner {
   async ortFor(bundle: LoadedBundle): Promise<OrtModel | null> {
     if (this.settings.runtime === 'tfjs') return null;
     try {
-      const onnx = await onnxForBundle(bundle);
-      return await OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, this.sessionSettings());
+      return await this.open(bundle);
     } catch (err) {
       this.warn(`features come from TensorFlow.js: ${(err as Error).message.split('\n')[0]}`);
       return null;
@@ -83,9 +85,7 @@ export class ForwardRunner {
     if (!bundle) return Promise.resolve(null);
     this.grad ??= (async () => {
       try {
-        const onnx = await onnxForBundle(bundle, 'gradient');
-        if (onnx.warning) this.warn(onnx.warning);
-        return await OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, { threads: this.settings.threads, provider: this.provider });
+        return await this.open(bundle, 'gradient');
       } catch (err) {
         this.warn(`Integrated Gradients runs on TensorFlow.js: ${(err as Error).message.split('\n')[0]}`);
         return null;

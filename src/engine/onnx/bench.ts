@@ -1,7 +1,7 @@
 // Timing of one exported graph: through OrtModel (what the engine does) or session.run alone (bare).
 import * as ort from 'onnxruntime-node';
 import { ONNX_INPUT, ONNX_OUTPUT } from './export.js';
-import { OrtModel, type OrtProvider } from './ort-runtime.js';
+import { OrtModel, sessionOptions, type OrtProvider } from './ort-runtime.js';
 
 export async function benchOnnx(bytes: Uint8Array, input: Float32Array, batch: number, size: number, bare: boolean, s: { threads: number; provider: OrtProvider }): Promise<{ once(): Promise<number>; release(): Promise<void> }> {
   if (!bare) {
@@ -15,12 +15,7 @@ export async function benchOnnx(bytes: Uint8Array, input: Float32Array, batch: n
       release: () => model.dispose(),
     };
   }
-  const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: s.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(s.threads > 0 ? { intraOpNumThreads: s.threads } : {}),
-    interOpNumThreads: 1,
-  });
+  const session = await ort.InferenceSession.create(bytes, sessionOptions(s));
   const tensor = new ort.Tensor('float32', input, [batch, size, size, 3]);
   return {
     once: async () => {

@@ -17,6 +17,16 @@ export interface OrtOutputs {
   features?: { data: Float32Array; dims: number[] };
 }
 
+/** The session options every ONNX Runtime session of the engine uses (bench:engine's bare run too). */
+export function sessionOptions(opts: OrtSessionOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: opts.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+    graphOptimizationLevel: 'all',
+    ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads } : {}),
+    interOpNumThreads: 1,
+  };
+}
+
 export class OrtModel {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -25,12 +35,7 @@ export class OrtModel {
   ) {}
 
   static async create(model: Uint8Array | string, inputSize: number, opts: OrtSessionOptions): Promise<OrtModel> {
-    const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: opts.provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
-      graphOptimizationLevel: 'all',
-      ...(opts.threads > 0 ? { intraOpNumThreads: opts.threads } : {}),
-      interOpNumThreads: 1,
-    };
+    const options = sessionOptions(opts);
     const session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
     return new OrtModel(session, inputSize, opts.provider);
   }
