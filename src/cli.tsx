@@ -229,6 +229,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`slidetriage predict … | head`) is not an error: stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

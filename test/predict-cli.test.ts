@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -76,5 +77,25 @@ describe('slidetriage predict', () => {
     const missing = await cli(['predict', FIXTURES, '--model', path.join(bundle, 'nope')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/manifest\.json: missing/);
+  });
+  it('survives a command line of hundreds of paths (ONNX Runtime crashed on a ~10 KB one)', async () => {
+    // `predict incoming/*.jpg` over a few hundred slides: 400 missing paths of ~50 bytes each and one image.
+    const missing = Array.from({ length: 400 }, (_, i) => path.join('no-such-folder', `slide-${String(i).padStart(4, '0')}-from-the-microscope.jpg`));
+    const image = path.join(FIXTURES, 'cnmc', 'all', 'UID_14_26_2_all.bmp');
+    const { code, stdout, stderr } = await cli(['predict', image, ...missing, '--model', bundle, '--json']);
+    expect(code, stderr).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.filter((r) => r.error?.code === 'missing')).toHaveLength(400);
+    expect(rows.filter((r) => r.label).map((r) => r.path)).toEqual([image]);
+  });
+  it('stops quietly with exit 0 when the reader of its output goes away (predict … | head -1)', async () => {
+    const child = spawn(process.execPath, [BIN, 'predict', path.join(FIXTURES, 'cnmc'), '--model', bundle, '--json', '--batch', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Close our end after the first line, as `head -1` does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 });
