@@ -14,7 +14,7 @@ import { holdOut, confirmedLabels } from '../src/store/labels.js';
 import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
 import { currentModelDir } from '../src/engine/version-pointer.js';
 import { loadBundle } from '../src/engine/bundle.js';
-import { buildRetrainRequest } from '../src/headless/retrain.js';
+import { buildRetrainRequest } from '../src/services/retrain-request.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 import { FIXTURES, makeBundle, relativeError, tempDir } from './helpers.js';
 

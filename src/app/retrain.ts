@@ -7,7 +7,7 @@ import type { RetrainResult } from '../engine/retrain/types.js';
 import { listVersions, setCurrent } from '../engine/versions.js';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
-import { buildRetrainRequest } from '../headless/retrain.js';
+import { buildRetrainRequest } from '../services/retrain-request.js';
 import { useRetrainState } from '../state/retrain.js';
 
 export function useRetrain(config: Config, defaultModel: string, technician: string) {

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { listVersions } from '../engine/versions.js';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
-import { evaluateVersions, evaluationLines } from '../headless/retrain.js';
+import { evaluateVersions, evaluationLines } from '../services/version-scores.js';
 
 export interface VersionTable {
   running: boolean;

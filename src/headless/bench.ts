@@ -12,6 +12,7 @@ import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress } from '../engine
 import type { PartPredictions } from '../engine/train/trainer.js';
 import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
+import { benchTable, pct, type BenchRow } from '../services/bench-table.js';
 
 export interface BenchOptions {
   dataDir: string;
@@ -23,37 +24,6 @@ export interface BenchOptions {
   outDir: string;
   seed: number;
   negativeClass: string | null;
-}
-
-export interface BenchRow {
-  model: string;
-  name: string;
-  parameters: number;
-  trainSeconds: number;
-  epochs: number;
-  n: number;
-  accuracy: number;
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Binary malignant-vs-negative AUC when a negative class is given, else the macro one-vs-rest AUC. */
-  auc: number;
-  mAP: number;
-  msPerImage: number;
-  msTestPart: number;
-  classes: string[];
-  confusion: number[][];
-  roc: Array<[number, number]>;
-}
-
-const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : 'n/a');
-
-export function benchTable(rows: BenchRow[]): string[] {
-  return [
-    '| model | accuracy % | precision % | recall % | F1 % | ROC AUC % | mAP % | parameters | training s | ms / image | ms test part |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${pct(r.accuracy)} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.f1)} | ${pct(r.auc)} | ${pct(r.mAP)} | ${r.parameters.toLocaleString('en')} | ${Math.round(r.trainSeconds)} | ${r.msPerImage.toFixed(1)} | ${Math.round(r.msTestPart)} |`),
-  ];
 }
 
 function rocOf(p: PartPredictions, classes: string[], negative: string | null): Array<[number, number]> {

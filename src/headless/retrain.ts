@@ -5,51 +5,13 @@ import type { Config } from '../config.js';
 import { CancelledError } from '../engine/protocol.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Metrics } from '../engine/metrics.js';
-import type { Comparison, RetrainRequest, RetrainResult } from '../engine/retrain/types.js';
-import type { VersionEvaluation } from '../engine/retrain/evaluate-versions.js';
-import { findVersion, listVersions, newVersionDir, setCurrent, type VersionInfo } from '../engine/versions.js';
-import { confirmedLabels, holdOut } from '../store/labels.js';
+import type { Comparison, RetrainResult } from '../engine/retrain/types.js';
+import { findVersion, listVersions, setCurrent, type VersionInfo } from '../engine/versions.js';
+import { buildRetrainRequest, type RetrainOptions } from '../services/retrain-request.js';
+import { evaluateVersions, evaluationLines } from '../services/version-scores.js';
 import { currentIdentity, SlideStore } from '../store/store.js';
-import type { StoreData } from '../store/schema.js';
 import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
-
-export interface RetrainCliOptions {
-  mode: 'head' | 'full';
-  baseDataDir: string | null;
-  classes: string[] | null;
-  epochs: number | null;
-  heldOutFraction: number;
-  seed: number;
-  json: boolean;
-}
-
-/** Builds the request: the store's labels, split into training and held-out parts. */
-export function buildRetrainRequest(config: Config, data: StoreData, modelDir: string, modelClasses: string[], o: Omit<RetrainCliOptions, 'json'>): RetrainRequest {
-  const labels = confirmedLabels(data, config.incoming);
-  if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');
-  const present = [...new Set(labels.map((l) => l.label))];
-  const classes = o.classes ?? (present.every((l) => modelClasses.includes(l)) ? modelClasses : null);
-  if (!classes) throw new Error(`the labels (${present.join(', ')}) are not all classes of the model (${modelClasses.join(', ')}): name the new model's classes with --classes`);
-  const { train, heldOut } = holdOut(labels, o.heldOutFraction, o.seed);
-  return {
-    modelDir,
-    outDir: newVersionDir(config.versions),
-    name: 'slidetriage-retrained',
-    mode: o.mode,
-    train,
-    heldOut,
-    classes,
-    baseDataDir: o.baseDataDir,
-    epochs: o.epochs ?? (o.mode === 'head' ? 60 : 5),
-    batch: 32,
-    lr: 0.001,
-    seed: o.seed,
-    extensions: config.images.extensions,
-    maxPixels: config.images.maxPixels,
-    resize: config.images.resize,
-  };
-}
 
 const pct = (m: Metrics | null | undefined) => (m ? `${(m.accuracy * 100).toFixed(1)}%` : '–');
 const auc = (m: Metrics | null | undefined) => (m ? (m.binary ? m.binary.auc : m.macro.auc).toFixed(4) : '–');
@@ -59,7 +21,7 @@ export function comparisonLines(result: Pick<RetrainResult, 'heldOut' | 'base'>)
   return ['| yardstick | images | current accuracy | new accuracy | current AUC | new AUC | note |', '|---|---|---|---|---|---|---|', row('held-out confirmed labels', result.heldOut), row('base test part', result.base)];
 }
 
-export async function runRetrain(config: Config, o: RetrainCliOptions, out: Output): Promise<number> {
+export async function runRetrain(config: Config, o: RetrainOptions & { json: boolean }, out: Output): Promise<number> {
   return withEngine(config, out, 'retrain', async (engine: EngineClient) => {
     const model = await engine.call('load', { modelDir: config.model });
     const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
@@ -128,31 +90,6 @@ export async function runModels(config: Config, defaultModel: string, args: stri
   await setCurrent(config.versions, target, action, who.displayName ? `${who.displayName} (${who.technician})` : who.technician);
   out.stdout(`${action === 'promote' ? 'promoted' : 'rolled back to'} ${target.id} (${target.dir}); the app re-scores the unconfirmed slides when it next loads the model`);
   return 0;
-}
-
-export function evaluationLines(rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }>): string[] {
-  const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)}%`);
-  return [
-    '| version | kind | labels scored | accuracy | macro F1 | AUC | skipped |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map(({ version: v, result: r, error }) =>
-      r ? `| ${v.current ? '* ' : ''}${v.id} | ${v.kind} | ${r.n} | ${f(r.metrics?.accuracy)} | ${f(r.metrics?.macro.f1)} | ${f(r.metrics ? (r.metrics.binary?.auc ?? r.metrics.macro.auc) : undefined)} | ${r.skipped} |` : `| ${v.id} | ${v.kind} | – | – | – | – | ${error ?? ''} |`,
-    ),
-  ];
-}
-
-/** Every saved version scored on the store's confirmed labels (labels a version may have trained on count too: see the held-out figures of retrain.json for unseen ones). */
-export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], data: StoreData) {
-  const items = confirmedLabels(data, config.incoming).map((l) => ({ file: l.file, label: l.label }));
-  const rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }> = [];
-  for (const version of versions) {
-    try {
-      rows.push({ version, result: await engine.call('evaluateVersion', { modelDir: version.dir, items, extensions: config.images.extensions, maxPixels: config.images.maxPixels }) });
-    } catch (err) {
-      rows.push({ version, result: null, error: (err as Error).message });
-    }
-  }
-  return rows;
 }
 
 async function runEvaluateVersions(config: Config, versions: VersionInfo[], out: Output): Promise<number> {

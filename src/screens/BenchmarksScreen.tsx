@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Box, Text } from 'ink';
 import { useEngine } from '../contexts/EngineContext.js';
 import { AsciiRoc } from '../components/AsciiRoc.js';
-import { benchTable, type BenchRow } from '../headless/bench.js';
+import { benchTable, type BenchRow } from '../services/bench-table.js';
 import { KeyHints } from '../components/KeyHints.js';
 import type { VersionTable } from '../app/version-evaluation.js';
 

@@ -1,0 +1,43 @@
+// The retraining request built from the store's confirmed labels: the same for `slidetriage retrain` and
+// the Retrain screen.
+import type { Config } from '../config.js';
+import type { RetrainRequest } from '../engine/retrain/types.js';
+import { newVersionDir } from '../engine/versions.js';
+import { confirmedLabels, holdOut } from '../store/labels.js';
+import type { StoreData } from '../store/schema.js';
+
+export interface RetrainOptions {
+  mode: 'head' | 'full';
+  baseDataDir: string | null;
+  classes: string[] | null;
+  epochs: number | null;
+  heldOutFraction: number;
+  seed: number;
+}
+
+/** Builds the request: the store's labels, split into training and held-out parts. */
+export function buildRetrainRequest(config: Config, data: StoreData, modelDir: string, modelClasses: string[], o: RetrainOptions): RetrainRequest {
+  const labels = confirmedLabels(data, config.incoming);
+  if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');
+  const present = [...new Set(labels.map((l) => l.label))];
+  const classes = o.classes ?? (present.every((l) => modelClasses.includes(l)) ? modelClasses : null);
+  if (!classes) throw new Error(`the labels (${present.join(', ')}) are not all classes of the model (${modelClasses.join(', ')}): name the new model's classes with --classes`);
+  const { train, heldOut } = holdOut(labels, o.heldOutFraction, o.seed);
+  return {
+    modelDir,
+    outDir: newVersionDir(config.versions),
+    name: 'slidetriage-retrained',
+    mode: o.mode,
+    train,
+    heldOut,
+    classes,
+    baseDataDir: o.baseDataDir,
+    epochs: o.epochs ?? (o.mode === 'head' ? 60 : 5),
+    batch: 32,
+    lr: 0.001,
+    seed: o.seed,
+    extensions: config.images.extensions,
+    maxPixels: config.images.maxPixels,
+    resize: config.images.resize,
+  };
+}
