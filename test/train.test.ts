@@ -93,4 +93,15 @@ describe('training', () => {
     expect((r.manifest.training as { init: { layersNew: string[] } }).init.layersNew).toEqual([]);
     expect(r.manifest.spec.inputSize).toBe(48);
   });
+
+  it('data-parallel: a second thread computes every other micro-batch and the run completes', async () => {
+    const out = await tempDir();
+    const seen: TrainProgress[] = [];
+    // batch 4 of micro-batches of 2: one for this thread, one for the gradient worker.
+    await expect(engine.call('train', options(out, { workers: 2, maxSteps: 2 }), (p) => seen.push(p.data as TrainProgress))).rejects.toBeInstanceOf(CancelledError);
+    expect(seen.some((p) => p.message === 'data-parallel on 2 threads')).toBe(true);
+    const steps = seen.filter((p) => p.phase === 'training');
+    expect(steps.map((p) => p.step)).toEqual([1, 2]);
+    expect(steps.every((p) => Number.isFinite(p.loss))).toBe(true);
+  });
 });

@@ -14,6 +14,8 @@ import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
 import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
+import { GradientWorker } from './gradient-workers.js';
+import { accumulate, microBatchGradients, trainingGraph, type MicroBatch } from './micro-batch.js';
 import type { TrainOptions, TrainProgress } from './options.js';
 
 export interface TrainHooks {
@@ -173,11 +175,21 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     initNote = { bundle: path.resolve(o.init), id: from.manifest.id, layersCopied: copied, layersNew: skipped };
     say(`initialised ${copied} layers from ${from.manifest.id}${skipped.length ? `; new: ${skipped.join(', ')}` : ''}`);
   }
-  const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const hasActivityL1 = o.head.denseUnits > 0 && o.head.l1 > 0;
-  const trainModel = hasActivityL1 ? tf.model({ inputs: model.inputs, outputs: [model.outputs[0], model.getLayer('head_dense').output as tf.SymbolicTensor] }) : model;
+  const graph = trainingGraph(model, o.head, classes.length);
+  const trainable = graph.trainable;
   const optimizer = new Adamax(o.lr);
-  const binary = classes.length === 2;
+  const helpers: GradientWorker[] = [];
+  if (o.workers > 1) {
+    const lanes = Math.min(o.workers, Math.ceil(o.batch / o.microBatch));
+    if (lanes < o.workers) say(`--workers ${o.workers}: a batch of ${o.batch} has only ${lanes} micro-batch(es) of ${o.microBatch}; using ${lanes} worker(s)`);
+    try {
+      helpers.push(...(await Promise.all(Array.from({ length: lanes - 1 }, () => GradientWorker.start(tf.getBackend(), spec, o.seed)))));
+    } catch (err) {
+      await Promise.all(helpers.map((h) => h.close()));
+      throw err;
+    }
+    say(`data-parallel on ${helpers.length + 1} threads`);
+  }
 
   let state: TrainState = {
     version: 1,
@@ -272,46 +284,29 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
         const grads: Array<tf.Tensor | null> = trainable.map(() => null);
         let lossSum = 0;
         let correct = 0;
+        // Micro-batch k runs on worker k mod (helpers + 1); 0 is this thread. Helpers start first and
+        // work while this thread computes its own share.
+        const micro: MicroBatch[] = [];
         for (let m = 0; m < batchIdx.length; m += o.microBatch) {
-          const micro = batchIdx.slice(m, m + o.microBatch);
-          const share = micro.length / batchIdx.length;
-          const size = o.imgSize;
-          const xs = tf.tensor4d(x.subarray(m * cache.stride, (m + micro.length) * cache.stride), [micro.length, size, size, 3]);
-          const y = micro.map((i) => labels[i]);
-          const w = tf.tensor1d(y.map((c) => weightsPerClass[c]));
-          let hits: tf.Tensor | null = null;
-          const { value, grads: g } = tf.variableGrads(() => {
-            const outs = trainModel.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
-            const probs = Array.isArray(outs) ? outs[0] : outs;
-            let ce: tf.Tensor;
-            if (binary) {
-              const p = tf.clipByValue(tf.squeeze(probs, [1]), 1e-7, 1 - 1e-7);
-              const t = tf.tensor1d(y, 'float32');
-              ce = tf.neg(tf.add(tf.mul(t, tf.log(p)), tf.mul(tf.sub(1, t), tf.log(tf.sub(1, p)))));
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.greater(p, 0.5), tf.cast(t, 'bool')), 'float32')));
-            } else {
-              const onehot = tf.oneHot(tf.tensor1d(y, 'int32'), classes.length);
-              ce = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.clipByValue(probs, 1e-7, 1))), -1));
-              hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), tf.tensor1d(y, 'int32')), 'float32')));
-            }
-            let loss = tf.mean(tf.mul(ce, w));
-            for (const r of model.calculateLosses()) loss = tf.add(loss, r);
-            if (hasActivityL1) loss = tf.add(loss, tf.mul(o.head.l1 / micro.length, tf.sum(tf.abs((outs as tf.Tensor[])[1]))));
-            return tf.mul(loss, share) as tf.Scalar;
-          }, trainable);
-          lossSum += (await value.data())[0];
-          correct += (await hits!.data())[0];
-          tf.dispose([value, hits!, xs, w]);
-          trainable.forEach((v, i) => {
-            const gi = g[v.name];
-            if (!gi) return;
-            const prev = grads[i];
-            grads[i] = prev ? tf.add(prev, gi) : gi;
-            if (prev) {
-              prev.dispose();
-              gi.dispose();
-            }
-          });
+          const part = batchIdx.slice(m, m + o.microBatch);
+          const y = part.map((i) => labels[i]);
+          micro.push({ x: x.subarray(m * cache.stride, (m + part.length) * cache.stride), size: o.imgSize, labels: y, weights: y.map((c) => weightsPerClass[c]), share: part.length / batchIdx.length });
+        }
+        const lanes = helpers.length + 1;
+        const weightsNow = helpers.length && micro.length > 1 ? trainable.map((v) => (v.dataSync() as Float32Array).slice()) : null;
+        const remote = micro.flatMap((mb, k) =>
+          k % lanes === 0 ? [] : [helpers[(k % lanes) - 1].compute({ ...mb, x: mb.x.slice() }, o.seed * 15485863 + state.epoch * 7727 + state.step + 1000003 * k, k < lanes ? weightsNow : null)],
+        );
+        for (let k = 0; k < micro.length; k += lanes) {
+          const r = await microBatchGradients(graph, micro[k]);
+          lossSum += r.loss;
+          correct += r.hits;
+          accumulate(grads, r.grads);
+        }
+        for (const r of await Promise.all(remote)) {
+          lossSum += r.loss;
+          correct += r.hits;
+          accumulate(grads, r.grads.map((g, i) => (g ? tf.tensor(g, trainable[i].shape) : null)));
         }
         optimizer.apply(trainable, grads);
         tf.dispose(grads.filter((t): t is tf.Tensor => !!t));
@@ -392,6 +387,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     if (err instanceof CancelledError) await snapshot();
     throw err;
   } finally {
+    await Promise.all(helpers.map((h) => h.close()));
     if (!state.done) {
       model.dispose();
       optimizer.dispose();
