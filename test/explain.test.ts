@@ -5,7 +5,7 @@ import { cam } from '../src/engine/explain/cam.js';
 import { gradCam } from '../src/engine/explain/gradcam.js';
 import { integratedGradients } from '../src/engine/explain/integrated-gradients.js';
 import { lime, weightedRidge } from '../src/engine/explain/lime.js';
-import { layersFromTop, randomiseLayers, spearman } from '../src/engine/explain/sanity.js';
+import { layersFromTop, randomisationCorrelation, randomiseLayers, spearman } from '../src/engine/explain/sanity.js';
 import { slic } from '../src/engine/explain/slic.js';
 import { explain, type Heatmap } from '../src/engine/explain/types.js';
 import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
@@ -195,6 +195,10 @@ describe('building blocks', () => {
     expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1);
     expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1);
     expect(spearman([1, 1, 2], [1, 1, 2])).toBeCloseTo(1);
+    // A constant (empty) map has no ranking: left out, not scored as a perfect 0.
+    expect(randomisationCorrelation([0.2, 0.5, 0.9], [0, 0, 0])).toBeNull();
+    expect(randomisationCorrelation([1, 1, 1], [0.1, 0.3, 0.2])).toBeNull();
+    expect(randomisationCorrelation([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1);
   });
 });
 

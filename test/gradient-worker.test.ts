@@ -38,7 +38,7 @@ describe('gradient worker (data-parallel training)', () => {
     local.grads.forEach((g, i) => {
       const a = g!.dataSync();
       const b = remote.grads[i]!;
-      const scale = a.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+      const scale = Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
       for (let k = 0; k < a.length; k++) worst = Math.max(worst, Math.abs(a[k] - b[k]) / scale);
     });
     expect(worst).toBeLessThan(1e-4);

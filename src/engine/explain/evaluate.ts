@@ -11,8 +11,8 @@ import { toClassProbabilities } from '../models/head.js';
 import { readSplit, rng, scanClassFolders, shuffle } from '../train/dataset.js';
 import { methodByName } from './index.js';
 import { cornerMask, deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
-import { layersFromTop, randomiseLayers, spearman } from './sanity.js';
-import { explain, normalise, type ExplainInput, type ExplanationMethod } from './types.js';
+import { layersFromTop, randomisationCorrelation, randomiseLayers } from './sanity.js';
+import { explain, type ExplainInput, type ExplanationMethod } from './types.js';
 
 export interface XaiEvalRequest {
   dataDir: string;
@@ -35,6 +35,8 @@ export interface XaiRow {
   pointingGame: number | null;
   relevanceMass: number | null;
   randomisationSpearman: number | null;
+  /** Randomisation checks left out of the mean because a map was constant (no ranking to compare). */
+  randomisationConstant: number;
   /** Share of the relevance in the scale-mark corner (the box is 1.5% of the image). */
   cornerMass: number;
   ms: number;
@@ -104,7 +106,7 @@ export async function evaluateExplanations(
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
   const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed)];
-  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], corner: [] as number[], ms: [] as number[] }]));
+  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]));
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);
   const total = chosen.length;
@@ -141,7 +143,9 @@ export async function evaluateExplanations(
         randomiseLayers(layersFromTop(copy.model).slice(0, 8), req.seed + i);
         const r = await explain(method, { model: copy.model, classes, image, size, target }, req.options[method.name] ?? {});
         copy.model.dispose();
-        a.rho.push(spearman(normalise(h.values), r.values));
+        const rho = randomisationCorrelation(h.values, r.values);
+        if (rho === null) a.constant++;
+        else a.rho.push(rho);
       }
     }
   }
@@ -156,6 +160,7 @@ export async function evaluateExplanations(
       pointingGame: a.hit.length ? mean(a.hit) : null,
       relevanceMass: a.mass.length ? mean(a.mass) : null,
       randomisationSpearman: a.rho.length ? mean(a.rho) : null,
+      randomisationConstant: a.constant,
       cornerMass: mean(a.corner),
       ms: mean(a.ms),
     };

@@ -33,6 +33,15 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return da && db ? num / Math.sqrt(da * db) : 0;
 }
 
+/**
+ * Rank correlation between a map and the map of the randomised model; null when either is constant
+ * (an empty map has no ranking: counting it as 0 would read as a perfect pass of the check).
+ */
+export function randomisationCorrelation(original: ArrayLike<number>, randomised: ArrayLike<number>): number | null {
+  const constant = (v: ArrayLike<number>) => Array.prototype.every.call(v, (x: number) => x === v[0]);
+  return constant(original) || constant(randomised) ? null : spearman(original, randomised);
+}
+
 /** Layers with weights, from the output backwards: the cascade order. */
 export function layersFromTop(model: tf.LayersModel): tf.layers.Layer[] {
   return model.layers.filter((l) => l.trainableWeights.length > 0).reverse();
