@@ -63,7 +63,11 @@ describe('training data and splits', () => {
     const dir = await tempDir();
     const file = path.join(dir, 'split.json');
     await fs.writeFile(file, JSON.stringify({ train: ['c0/img-001.jpg', 'c1/img-001.jpg'], val: ['c0/img-002.jpg'] }));
-    expect((await readSplit(file, data)).val).toEqual(['c0/img-002.jpg']);
+    expect(await readSplit(file, data)).toMatchObject({ method: `file:${file}`, val: ['c0/img-002.jpg'] });
+    // A split this program wrote (as a resumed run reads it back) keeps how it was made.
+    const made = makeSplit(data, { method: 'blocks', valFraction: 0.34, testFraction: 0, seed: 42, blockSize: 2 });
+    await fs.writeFile(file, JSON.stringify(made));
+    expect(await readSplit(file, data)).toEqual(made);
     await fs.writeFile(file, JSON.stringify({ train: ['c0/img-009.jpg'], val: [] }));
     await expect(readSplit(file, data)).rejects.toThrow(/not in/);
     await fs.writeFile(file, JSON.stringify({ train: ['c0/img-001.jpg'], val: ['c0/img-001.jpg'] }));

@@ -138,7 +138,8 @@ export async function readSplit(file: string, data: ClassFolders): Promise<Split
   const unknown = all.filter((f) => !known.has(f));
   if (unknown.length) throw new Error(`split file ${file} names ${unknown.length} file(s) not in ${data.root}, e.g. ${unknown[0]}`);
   if (new Set(all).size !== all.length) throw new Error(`split file ${file} lists a file in more than one part`);
-  return { method: `file:${file}`, seed: 0, train: parsed.data.train, val: parsed.data.val, test: parsed.data.test ?? [] };
+  // A split this program wrote keeps its method and seed (a resumed run must not forget how it was made).
+  return { method: parsed.data.method ?? `file:${file}`, seed: parsed.data.seed ?? 0, train: parsed.data.train, val: parsed.data.val, test: parsed.data.test ?? [] };
 }
 
 /** Balanced class weights from the training part: n / (k · n_c), as scikit-learn's 'balanced'. */
