@@ -9,8 +9,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const ARGS_FILE_ENV = 'SLIDETRIAGE_ARGS_FILE';
-/** Set in the child (and kept): a relayed process never relays again, whatever its arguments. */
-export const RELAYED_ENV = 'SLIDETRIAGE_RELAYED';
 /** Bytes of command line above which the arguments travel by file (ORT was seen to crash at ~10 KB). */
 export const MAX_COMMAND_LINE_BYTES = 2048;
 
@@ -19,7 +17,7 @@ export function commandLineBytes(argv) {
 }
 
 /** In the child: puts the arguments from the file back into process.argv and removes the file. */
-export function takeRelayedArguments() {
+function takeRelayedArguments() {
   const file = process.env[ARGS_FILE_ENV];
   if (!file) return false;
   delete process.env[ARGS_FILE_ENV];
@@ -31,16 +29,17 @@ export function takeRelayedArguments() {
 
 /**
  * When this process's command line is too long, runs the same entry point again with the arguments
- * in a file and resolves to the child's exit code; otherwise resolves to null (run here).
+ * in a file and resolves to the child's exit code; otherwise (the child included: it takes its
+ * arguments back and never relays again) resolves to null: run here.
  */
 export function relayLongCommandLine(entry, maxBytes = MAX_COMMAND_LINE_BYTES) {
-  if (process.env[RELAYED_ENV]) return Promise.resolve(null);
+  if (takeRelayedArguments()) return Promise.resolve(null);
   const args = process.argv.slice(2);
   if (commandLineBytes([...process.execArgv, ...process.argv]) <= maxBytes) return Promise.resolve(null);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slidetriage-args-'));
   const file = path.join(dir, 'args.json');
   fs.writeFileSync(file, JSON.stringify(args), { mode: 0o600 });
-  const child = spawn(process.execPath, [...process.execArgv, entry], { stdio: 'inherit', env: { ...process.env, [ARGS_FILE_ENV]: file, [RELAYED_ENV]: '1' } });
+  const child = spawn(process.execPath, [...process.execArgv, entry], { stdio: 'inherit', env: { ...process.env, [ARGS_FILE_ENV]: file } });
   // Ctrl-C reaches the child from the terminal itself (same process group): the parent only waits.
   const ignore = () => {};
   const forward = (signal) => child.kill(signal);

@@ -2,9 +2,9 @@
 // Entry shim: runs the TypeScript sources through tsx so that a clone works without a build step.
 import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
-import { relayLongCommandLine, takeRelayedArguments } from './long-command-line.js';
+import { relayLongCommandLine } from './long-command-line.js';
 
-const relayedExitCode = takeRelayedArguments() ? null : await relayLongCommandLine(fileURLToPath(import.meta.url));
+const relayedExitCode = await relayLongCommandLine(fileURLToPath(import.meta.url));
 if (relayedExitCode === null) {
   register();
   await import('../src/cli.tsx');
