@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { buildModel, defaultSpec, type ModelSpec } from '../src/engine/models/spec.js';
-import { setBatchNormMomentum } from '../src/engine/train/trainer.js';
+import { setBatchNormMomentum } from '../src/engine/train/batch-norm.js';
 import { exportToOnnx, ExportError } from '../src/engine/onnx/export.js';
 import { OrtModel } from '../src/engine/onnx/ort-runtime.js';
 import { decodeModel } from '../src/engine/onnx/proto.js';

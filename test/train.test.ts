@@ -104,4 +104,38 @@ describe('training', () => {
     expect(steps.map((p) => p.step)).toEqual([1, 2]);
     expect(steps.every((p) => Number.isFinite(p.loss))).toBe(true);
   });
+
+  it('frozen batch norm: statistics re-estimated once, then held while the rest trains; the learning rate warms up', async () => {
+    const out = await tempDir();
+    const seen: TrainProgress[] = [];
+    const o = options(out, { batchNorm: 'frozen', recalibrateBatches: 2, warmupSteps: 3, lr: 0.002 });
+    await expect(engine.call('train', { ...o, maxSteps: 2 }, (p) => seen.push(p.data as TrainProgress))).rejects.toBeInstanceOf(CancelledError);
+    // 16 training images: the whole part in one batch of 16 (fewer than the 2 asked for).
+    expect(seen.some((p) => p.message === 'batch-norm statistics re-estimated on 1 batch(es) of 16 training images')).toBe(true);
+    const steps = seen.filter((p) => p.phase === 'training');
+    expect(steps.map((p) => p.learningRate)).toEqual([0.002 / 4, (2 * 0.002) / 4]);
+
+    const mid = (await fs.readFile(path.join(out, 'checkpoint', 'LATEST'), 'utf8')).trim();
+    const midWeights = new Float32Array((await fs.readFile(path.join(out, 'checkpoint', mid, 'weights.bin'))).buffer.slice(0));
+    await engine.call('train', { ...o, resume: true });
+    const { model } = await loadBundle(out);
+    // Where each weight sits in the checkpoint (readWeights order is model.weights order).
+    const offsets = new Map<string, [number, number]>();
+    let at = 0;
+    for (const w of model.weights) {
+      const n = w.shape.reduce<number>((a, b) => a * (b ?? 1), 1);
+      offsets.set(w.name, [at, at + n]);
+      at += n;
+    }
+    expect(at).toBe(midWeights.length);
+    const slice = (name: string) => Array.from(midWeights.subarray(...offsets.get(name)!));
+    const final = (layer: string, k: number) => Array.from(model.getLayer(layer).getWeights()[k].dataSync());
+    const bn = model.getLayer('stem_bn').weights.map((w) => w.name);
+    // Moving mean: re-estimated (no longer the initial zeros), then unchanged by the steps after the checkpoint.
+    expect(final('stem_bn', 2).some((v) => Math.abs(v) > 1e-3)).toBe(true);
+    final('stem_bn', 2).forEach((v, i) => expect(v).toBeCloseTo(slice(bn[2])[i], 6));
+    // Scale trained on: it moved after the checkpoint.
+    expect(final('stem_bn', 0).some((v, i) => Math.abs(v - slice(bn[0])[i]) > 1e-6)).toBe(true);
+    model.dispose();
+  });
 });

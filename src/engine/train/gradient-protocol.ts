@@ -3,7 +3,8 @@ import type { ModelSpec } from '../models/spec.js';
 import type { MicroBatch } from './micro-batch.js';
 
 export type ToGradientWorker =
-  | { kind: 'init'; backend: string; spec: ModelSpec; seed: number }
+  /** weights: every model weight (readWeights order) when batch norm is frozen; its statistics are used. */
+  | { kind: 'init'; backend: string; spec: ModelSpec; seed: number; weights: Float32Array[] | null }
   /** weights: the trainable variables in order, sent once per step before its first micro-batch. */
   | { kind: 'compute'; id: number; batch: MicroBatch; randomSeed: number; weights: Float32Array[] | null };
 

@@ -1,11 +1,14 @@
 // A gradient worker of data-parallel training: its own TensorFlow.js (tfjs-wasm runs one thread per
 // instance in Node), a copy of the model, and micro-batch gradients on request. Weights come from the
-// training loop every step; the worker's batch-norm moving averages are never read.
+// training loop every step; the worker's batch-norm moving averages are never read, except when batch
+// norm is frozen: then they come once with the model and stay.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { buildModel } from '../models/spec.js';
 import { resolveBackend } from '../tfjs/backend.js';
 import type { BackendChoice } from '../../config.js';
+import { freezeBatchNorm } from './batch-norm.js';
+import { writeWeights } from './checkpoint.js';
 import { rng } from './dataset.js';
 import { microBatchGradients, trainingGraph, type TrainingGraph } from './micro-batch.js';
 import type { FromGradientWorker, ToGradientWorker } from './gradient-protocol.js';
@@ -22,7 +25,12 @@ port.on('message', (msg: ToGradientWorker) => {
 async function handle(msg: ToGradientWorker): Promise<void> {
   if (msg.kind === 'init') {
     await resolveBackend(msg.backend as BackendChoice);
-    graph = trainingGraph(buildModel(msg.spec, msg.seed), msg.spec.head, msg.spec.classes.length);
+    const model = buildModel(msg.spec, msg.seed);
+    if (msg.weights) {
+      writeWeights(model, msg.weights, tf);
+      freezeBatchNorm(model);
+    }
+    graph = trainingGraph(model, msg.spec.head, msg.spec.classes.length);
     send({ kind: 'ready', variables: graph.trainable.length });
     return;
   }

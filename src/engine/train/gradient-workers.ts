@@ -41,8 +41,8 @@ export class GradientWorker {
     this.pending.clear();
   }
 
-  /** Starts a worker with a model of `spec` on `backend`; resolves when it is ready. */
-  static start(backend: string, spec: ModelSpec, seed: number): Promise<GradientWorker> {
+  /** Starts a worker with a model of `spec` on `backend`; resolves when it is ready. `frozenBatchNorm`: every weight of a model whose batch norm is frozen. */
+  static start(backend: string, spec: ModelSpec, seed: number, frozenBatchNorm: Float32Array[] | null = null): Promise<GradientWorker> {
     const w = new GradientWorker();
     return new Promise((resolve, reject) => {
       const onMessage = (msg: FromGradientWorker) => {
@@ -53,7 +53,7 @@ export class GradientWorker {
       };
       w.worker.on('message', onMessage);
       w.worker.once('error', reject);
-      w.post({ kind: 'init', backend, spec, seed });
+      w.post({ kind: 'init', backend, spec, seed, weights: frozenBatchNorm });
     });
   }
 

@@ -27,12 +27,21 @@ export const trainOptionsSchema = z
     lr: z.number().positive().max(1),
     /** constant; plateau halves it every 2 epochs without a better val loss; cosine decays it per step to 0 at the last epoch. */
     lrSchedule: z.enum(['constant', 'plateau', 'cosine']),
+    /** Steps over which the learning rate climbs linearly to `lr` (0: none). */
+    warmupSteps: z.number().int().min(0),
     /**
      * Batch-norm moving-average momentum while training. Keras's 0.99 suits fine-tuning pretrained
      * weights; from scratch the moving statistics then trail the weights for epochs and the
      * validation figures (and early stopping) read a model that does not exist yet — 0.9 follows them.
      */
     bnMomentum: z.number().min(0).max(0.9999),
+    /**
+     * batch: batch norm uses each micro-batch's statistics while training (the usual). frozen: it uses
+     * its moving statistics, re-estimated first on `recalibrateBatches` batches of training images —
+     * for fine-tuning at a resolution where only micro-batches of 4–8 fit in memory.
+     */
+    batchNorm: z.enum(['batch', 'frozen']),
+    recalibrateBatches: z.number().int().min(0),
     patience: z.number().int().min(1),
     valSplit: z.number().min(0).max(0.9),
     testSplit: z.number().min(0).max(0.9),
@@ -71,7 +80,10 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   workers: 1,
   lr: 0.001,
   lrSchedule: 'constant',
+  warmupSteps: 0,
   bnMomentum: 0.99,
+  batchNorm: 'batch',
+  recalibrateBatches: 50,
   patience: 5,
   valSplit: 0.25,
   testSplit: 0,

@@ -10,6 +10,7 @@ import { buildModel, defaultSpec, type ModelSpec } from '../models/spec.js';
 import { toClassProbabilities } from '../models/head.js';
 import { CancelledError } from '../protocol.js';
 import { Adamax } from './adamax.js';
+import { freezeBatchNorm, recalibrateBatchNorm, setBatchNormMomentum } from './batch-norm.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
 import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
@@ -52,17 +53,10 @@ export interface TrainResult {
 }
 
 /** Values of fingerprint keys added after the first checkpoints were written. */
-const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null, bnMomentum: 0.99 };
+const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null, bnMomentum: 0.99, batchNorm: 'batch' };
 
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
-  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing, bnMomentum: o.bnMomentum };
-}
-
-/** Sets the moving-average momentum of every batch-norm layer (a training setting, not a weight). */
-export function setBatchNormMomentum(model: tf.LayersModel, momentum: number): void {
-  for (const layer of model.layers) {
-    if (layer.getClassName() === 'BatchNormalization') (layer as unknown as { momentum: number }).momentum = momentum;
-  }
+  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing, bnMomentum: o.bnMomentum, batchNorm: o.batchNorm };
 }
 
 /** Copies weights layer by layer where name and shapes agree (a different head or class list is skipped). */
@@ -178,19 +172,6 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   const graph = trainingGraph(model, o.head, classes.length);
   const trainable = graph.trainable;
   const optimizer = new Adamax(o.lr);
-  const helpers: GradientWorker[] = [];
-  if (o.workers > 1) {
-    const lanes = Math.min(o.workers, Math.ceil(o.batch / o.microBatch));
-    if (lanes < o.workers) say(`--workers ${o.workers}: a batch of ${o.batch} has only ${lanes} micro-batch(es) of ${o.microBatch}; using ${lanes} worker(s)`);
-    try {
-      helpers.push(...(await Promise.all(Array.from({ length: lanes - 1 }, () => GradientWorker.start(tf.getBackend(), spec, o.seed)))));
-    } catch (err) {
-      await Promise.all(helpers.map((h) => h.close()));
-      throw err;
-    }
-    say(`data-parallel on ${helpers.length + 1} threads`);
-  }
-
   let state: TrainState = {
     version: 1,
     fingerprint: fingerprint(o, classes),
@@ -219,6 +200,42 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     state = snap.state;
     optimizer.learningRate = state.learningRate;
     say(`resumed at epoch ${state.epoch + 1}, step ${state.step + 1}`);
+  }
+
+  // Frozen batch norm: statistics re-estimated at this resolution on a fresh run (a resumed one has
+  // them in its checkpoint), then held for the whole run, here and in the gradient workers.
+  if (o.batchNorm === 'frozen') {
+    if (!o.resume && o.recalibrateBatches > 0) {
+      const order = shuffle(trainIdx, rng(o.seed * 31337));
+      const chunk = Math.max(o.microBatch, 16);
+      const count = Math.min(o.recalibrateBatches, Math.ceil(order.length / chunk));
+      const random = rng(o.seed * 7);
+      async function* batches() {
+        for (let b = 0; b < count; b++) {
+          await hooks.checkpoint();
+          say(`re-estimating batch-norm statistics at ${o.imgSize} px: batch ${b + 1}/${count}`, { step: b + 1, steps: count });
+          const part = order.slice(b * chunk, (b + 1) * chunk);
+          yield tf.tensor4d(makeBatch(cache, part, o.augment, random), [part.length, o.imgSize, o.imgSize, 3]);
+        }
+      }
+      const used = await recalibrateBatchNorm(model, batches());
+      say(`batch-norm statistics re-estimated on ${used} batch(es) of ${chunk} training images`);
+    }
+    freezeBatchNorm(model);
+  }
+  const helpers: GradientWorker[] = [];
+  // With frozen batch norm the workers normalise with these statistics, so they get every weight once.
+  const frozenWeights = o.batchNorm === 'frozen' ? readWeights(model) : null;
+  if (o.workers > 1) {
+    const lanes = Math.min(o.workers, Math.ceil(o.batch / o.microBatch));
+    if (lanes < o.workers) say(`--workers ${o.workers}: a batch of ${o.batch} has only ${lanes} micro-batch(es) of ${o.microBatch}; using ${lanes} worker(s)`);
+    try {
+      helpers.push(...(await Promise.all(Array.from({ length: lanes - 1 }, () => GradientWorker.start(tf.getBackend(), spec, o.seed, frozenWeights)))));
+    } catch (err) {
+      await Promise.all(helpers.map((h) => h.close()));
+      throw err;
+    }
+    say(`data-parallel on ${helpers.length + 1} threads`);
   }
 
   /** Saves the run; `next` overrides the position (a mid-epoch save resumes at the following step). */
@@ -271,10 +288,12 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
           throw new CancelledError();
         }
         const t0 = performance.now();
-        if (o.lrSchedule === 'cosine') {
-          const done = (state.epoch * stepsPerEpoch + state.step) / (o.epochs * stepsPerEpoch);
-          optimizer.learningRate = (o.lr * (1 + Math.cos(Math.PI * done))) / 2;
-        }
+        const stepNo = state.epoch * stepsPerEpoch + state.step;
+        if (o.lrSchedule === 'cosine') optimizer.learningRate = (o.lr * (1 + Math.cos((Math.PI * stepNo) / (o.epochs * stepsPerEpoch)))) / 2;
+        // Warm-up: a fresh Adamax moves every weight by about the learning rate at its first steps, a
+        // shock to a model it fine-tunes (--init); the rate climbs linearly over the first steps instead.
+        if (stepNo < o.warmupSteps) optimizer.learningRate = (o.lr * (stepNo + 1)) / (o.warmupSteps + 1);
+        else if (stepNo === o.warmupSteps && o.warmupSteps > 0 && o.lrSchedule !== 'cosine') optimizer.learningRate = o.lr;
         const batchIdx = order.slice(state.step * o.batch, (state.step + 1) * o.batch);
         const random = rng(o.seed * 104729 + state.epoch * 10007 + state.step);
         // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the
