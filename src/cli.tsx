@@ -17,7 +17,8 @@ Usage:
         [--bn-momentum 0.99] [--batch-norm batch|frozen] [--recalibrate-bn 50] [--patience N] [--val-split 0.25]
         [--test-split 0] [--split blocks|stratified|file:PATH] [--block-size 20] [--seed N] [--resume]
         [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
-        [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16] [--json]
+        [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16]
+        [--eval-runtime auto|onnx|tfjs] [--json]
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]

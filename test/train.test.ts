@@ -138,4 +138,19 @@ describe('training', () => {
     expect(final('stem_bn', 0).some((v, i) => Math.abs(v - slice(bn[0])[i]) > 1e-6)).toBe(true);
     model.dispose();
   });
+
+  it('evaluates on ONNX Runtime when it takes the model, with the figures tfjs gives', async () => {
+    const onnxDir = await tempDir();
+    const tfjsDir = await tempDir();
+    const a = await engine.call('train', options(onnxDir, { evalRuntime: 'onnx' }));
+    const b = await engine.call('train', options(tfjsDir, { evalRuntime: 'tfjs' }));
+    expect(a.val!.runtime).toBe('onnx');
+    expect(b.val!.runtime).toBe('tfjs');
+    // Same seed, same weights: the two runtimes' probabilities agree to float precision.
+    const pa = a.predictions.val!.probabilities.flat();
+    const pb = b.predictions.val!.probabilities.flat();
+    expect(pa.length).toBe(pb.length);
+    pa.forEach((v, i) => expect(Math.abs(v - pb[i])).toBeLessThan(1e-4));
+    expect(a.history[0].valLoss!).toBeCloseTo(b.history[0].valLoss!, 4);
+  });
 });

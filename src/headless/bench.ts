@@ -74,6 +74,8 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
         // From scratch, as the default model: moving statistics that keep up, and a cosine schedule.
         bnMomentum: 0.9,
         lrSchedule: 'cosine',
+        // The ms / image column stays on tfjs-wasm for every architecture, as in the tables measured so far.
+        evalRuntime: 'tfjs',
         seed: o.seed,
         negativeClass: o.negativeClass,
         resume,

@@ -54,6 +54,8 @@ export const trainOptionsSchema = z
     head: headSchema,
     preprocessing: z.enum(['imagenet', 'none']),
     float16: z.boolean(),
+    /** Where validation and the final evaluation run: ONNX Runtime when it takes the model (auto), or tfjs. */
+    evalRuntime: z.enum(['auto', 'onnx', 'tfjs']),
     /** Benign class for the binary malignant-vs-benign figures, when the classes have one. */
     negativeClass: z.string().nullable(),
     checkpointMinutes: z.number().min(0.05),
@@ -96,6 +98,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   head: PAPER_HEAD,
   preprocessing: 'imagenet',
   float16: false,
+  evalRuntime: 'auto',
   negativeClass: null,
   checkpointMinutes: 10,
   maxSteps: null,

@@ -10,6 +10,7 @@ import { buildModel, defaultSpec, type ModelSpec } from '../models/spec.js';
 import { toClassProbabilities } from '../models/head.js';
 import { CancelledError } from '../protocol.js';
 import { Adamax } from './adamax.js';
+import { evalForward, type EvalForward } from './eval-forward.js';
 import { freezeBatchNorm, recalibrateBatchNorm, setBatchNormMomentum } from './batch-norm.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
@@ -32,6 +33,8 @@ export interface Evaluation {
   /** Forward-pass time of the plain evaluation: the whole part, and per image. */
   msTotal: number;
   msPerImage: number;
+  /** Where those forward passes ran. */
+  runtime: EvalForward['runtime'];
 }
 
 /** What the model said on a held-out part, for curves drawn later (predictions.json beside the bundle). */
@@ -243,7 +246,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     await saveCheckpoint(ckptDir, { state: { ...state, ...next, elapsedMs: state.elapsedMs + (Date.now() - sessionStart) }, weights: readWeights(model), best, optimizer: optimizer.getState() });
   };
 
-  const predictProbs = async (idx: number[], tta: boolean): Promise<Float32Array[]> => {
+  const predictProbs = async (idx: number[], tta: boolean, fwd: EvalForward): Promise<Float32Array[]> => {
     const rows: Float32Array[] = [];
     const chunk = 32;
     for (let s = 0; s < idx.length; s += chunk) {
@@ -258,9 +261,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
           x = new Float32Array(batch.length);
           part.forEach((_, k) => dihedral(batch.subarray(k * cache.stride, (k + 1) * cache.stride), x, k * cache.stride, cache.size, t));
         }
-        const out = tf.tidy(() => model.predict(tf.tensor4d(x, [part.length, o.imgSize, o.imgSize, 3])) as tf.Tensor);
-        const raw = (await out.data()) as Float32Array;
-        out.dispose();
+        const raw = await fwd.run(x, part.length);
         toClassProbabilities(raw, part.length, classes.length).forEach((r, k) => r.forEach((v, c) => (sum[k * classes.length + c] += v / views.length)));
       }
       part.forEach((_, k) => rows.push(sum.slice(k * classes.length, (k + 1) * classes.length)));
@@ -364,7 +365,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
       if (valIdx.length) {
-        const probs = await predictProbs(valIdx, false);
+        const fwd = await evalForward(model, o.imgSize, o.evalRuntime, (m) => say(m));
+        const probs = await predictProbs(valIdx, false, fwd).finally(() => fwd.dispose());
         valLoss = lossOf(probs, valIdx);
         valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
       }
@@ -417,23 +419,31 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   if (best) writeWeights(model, best, tf);
   await snapshot();
   const predictions: TrainResult['predictions'] = { val: null, test: null };
+  const fwd = await evalForward(model, o.imgSize, o.evalRuntime, (m) => say(m));
   const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
     if (!idx.length) return null;
     const truth = idx.map((i) => labels[i]);
     const t0 = performance.now();
-    const probs = await predictProbs(idx, false);
+    const probs = await predictProbs(idx, false, fwd);
     const msTotal = performance.now() - t0;
     predictions[part] = { labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
     return {
       metrics: computeMetrics(probs, truth, classes, negativeClass ?? undefined),
-      tta: computeMetrics(await predictProbs(idx, true), truth, classes, negativeClass ?? undefined),
+      tta: computeMetrics(await predictProbs(idx, true, fwd), truth, classes, negativeClass ?? undefined),
       msTotal,
       msPerImage: msTotal / idx.length,
+      runtime: fwd.runtime,
     };
   };
   hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'evaluating the best weights on the held-out parts' });
-  const val = await evaluate(valIdx, 'val');
-  const test = await evaluate(testIdx, 'test');
+  let val: Evaluation | null;
+  let test: Evaluation | null;
+  try {
+    val = await evaluate(valIdx, 'val');
+    test = await evaluate(testIdx, 'test');
+  } finally {
+    await fwd.dispose();
+  }
   const parameters = model.countParams();
   const seconds = (state.elapsedMs + (Date.now() - sessionStart)) / 1000;
   const manifest = await saveBundle(model, o.outDir, {
