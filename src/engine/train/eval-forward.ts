@@ -1,6 +1,6 @@
 // Forward passes of a training run's validation and final evaluation. ONNX Runtime when it takes the
 // model — about 10× faster than tfjs-wasm on the CPU (B0 at 224 px: the final evaluation's 968 images
-// in 9 views take about a minute instead of twelve) — exported afresh each time, since the weights
+// in 9 views take about 2 minutes instead of ~12) — exported afresh each time, since the weights
 // change every epoch; tfjs-wasm otherwise, or when asked for. Training itself stays on tfjs.
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../onnx/export.js';
