@@ -228,7 +228,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   }
   const helpers: GradientWorker[] = [];
   // With frozen batch norm the workers normalise with these statistics, so they get every weight once.
-  const frozenWeights = o.batchNorm === 'frozen' ? readWeights(model) : null;
+  const frozenWeights = o.batchNorm === 'frozen' && o.workers > 1 ? readWeights(model) : null;
   if (o.workers > 1) {
     const lanes = Math.min(o.workers, Math.ceil(o.batch / o.microBatch));
     if (lanes < o.workers) say(`--workers ${o.workers}: a batch of ${o.batch} has only ${lanes} micro-batch(es) of ${o.microBatch}; using ${lanes} worker(s)`);
