@@ -163,6 +163,7 @@ const handlers: Handlers = {
     return train(options, {
       progress: (p) => ctx.progress({ done: p.step, total: p.steps, message: p.message, data: p }),
       checkpoint: ctx.checkpoint,
+      ortSettings: forward.sessionSettings(),
     });
   },
 

@@ -29,7 +29,7 @@ export function freezeBatchNorm(model: tf.LayersModel): number {
 /**
  * Re-estimates the moving statistics as the plain mean of the batch statistics of `batches` (forward
  * passes in training mode, no gradients): momentum k/(k+1) at the k-th batch makes the moving average
- * an exact running mean. Call before freezeBatchNorm. Restores the momentum it found.
+ * an exact running mean. Call before freezeBatchNorm. Disposes each batch; restores the momentum it found.
  */
 export async function recalibrateBatchNorm(model: tf.LayersModel, batches: AsyncIterable<tf.Tensor> | Iterable<tf.Tensor>): Promise<number> {
   const layers = model.layers.filter(isBatchNorm) as BatchNormLayer[];

@@ -4,7 +4,7 @@
 // change every epoch; tfjs-wasm otherwise, or when asked for. Training itself stays on tfjs.
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../onnx/export.js';
-import { OrtModel } from '../onnx/ort-runtime.js';
+import { OrtModel, type OrtSessionOptions } from '../onnx/ort-runtime.js';
 
 export type EvalRuntime = 'auto' | 'onnx' | 'tfjs';
 
@@ -15,11 +15,10 @@ export interface EvalForward {
   dispose(): Promise<void>;
 }
 
-export async function evalForward(model: tf.LayersModel, size: number, runtime: EvalRuntime, warn: (message: string) => void): Promise<EvalForward> {
+export async function evalForward(model: tf.LayersModel, size: number, runtime: EvalRuntime, settings: OrtSessionOptions, warn: (message: string) => void): Promise<EvalForward> {
   if (runtime !== 'tfjs') {
     try {
-      // Threads: one per core; the gradient workers are idle while the loop evaluates.
-      const ort = await OrtModel.create(exportToOnnx(model).bytes, size, { threads: 0, provider: 'cpu' });
+      const ort = await OrtModel.create(exportToOnnx(model).bytes, size, settings);
       return { runtime: 'onnx', run: async (x, n) => (await ort.run(x, n)).probabilities, dispose: () => ort.dispose() };
     } catch (err) {
       if (runtime === 'onnx') throw err;

@@ -11,6 +11,7 @@ import { toClassProbabilities } from '../models/head.js';
 import { CancelledError } from '../protocol.js';
 import { Adamax } from './adamax.js';
 import { evalForward, type EvalForward } from './eval-forward.js';
+import type { OrtSessionOptions } from '../onnx/ort-runtime.js';
 import { freezeBatchNorm, recalibrateBatchNorm, setBatchNormMomentum } from './batch-norm.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
@@ -24,6 +25,8 @@ export interface TrainHooks {
   progress(p: TrainProgress): void;
   /** Lets a cancel request in; throws CancelledError when the run should stop. */
   checkpoint(): Promise<void>;
+  /** ONNX Runtime session settings for validation and evaluation (the engine's configured threads and provider); CPU, one thread per core, when absent. */
+  ortSettings?: OrtSessionOptions;
 }
 
 export interface Evaluation {
@@ -365,7 +368,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
       if (valIdx.length) {
-        const fwd = await evalForward(model, o.imgSize, o.evalRuntime, (m) => say(m));
+        const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
         const probs = await predictProbs(valIdx, false, fwd).finally(() => fwd.dispose());
         valLoss = lossOf(probs, valIdx);
         valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
@@ -419,7 +422,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   if (best) writeWeights(model, best, tf);
   await snapshot();
   const predictions: TrainResult['predictions'] = { val: null, test: null };
-  const fwd = await evalForward(model, o.imgSize, o.evalRuntime, (m) => say(m));
+  const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
   const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
     if (!idx.length) return null;
     const truth = idx.map((i) => labels[i]);
