@@ -153,4 +153,63 @@ describe('training', () => {
     pa.forEach((v, i) => expect(Math.abs(v - pb[i])).toBeLessThan(1e-4));
     expect(a.history[0].valLoss!).toBeCloseTo(b.history[0].valLoss!, 4);
   });
+
+  it('averages the weights from --average-from on: validation and the saved model use the mean', async () => {
+    const out = await tempDir();
+    const o = options(out, { epochs: 3, averageFrom: 1, priorCorrection: false });
+    // Largest difference between two weight lists (4 M values: one expect, not one per value).
+    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let m = 0;
+      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+      return m;
+    };
+    const checkpoint = async (file: string) => {
+      const at = (await fs.readFile(path.join(out, 'checkpoint', 'LATEST'), 'utf8')).trim();
+      return new Float32Array((await fs.readFile(path.join(out, 'checkpoint', at, file))).buffer.slice(0));
+    };
+    // 16 training images in batches of 4: epoch 1 is steps 1-4, epoch 2 steps 5-8.
+    await expect(engine.call('train', { ...o, maxSteps: 4 })).rejects.toBeInstanceOf(CancelledError);
+    const w1 = await checkpoint('weights.bin');
+    expect(maxDiff(await checkpoint('average.bin'), w1)).toBe(0);
+    await expect(engine.call('train', { ...o, resume: true, maxSteps: 8 })).rejects.toBeInstanceOf(CancelledError);
+    const w2 = await checkpoint('weights.bin');
+    const a2 = await checkpoint('average.bin');
+    expect(maxDiff(w2, w1)).toBeGreaterThan(1e-4);
+    expect(maxDiff(a2, w1.map((v, i) => (v + w2[i]) / 2))).toBeLessThan(1e-6);
+    // Once averaging has begun, its first epoch cannot change.
+    await expect(engine.call('train', { ...o, resume: true, averageFrom: 2 })).rejects.toThrow(/resume it with --average-from 1/);
+    // Shortened to 2 epochs: nothing left to train; the best validated mean is saved.
+    const r = await engine.call('train', { ...o, resume: true, epochs: 2 });
+    expect(r.history.map((h) => h.averagedEpochs)).toEqual([1, 2]);
+    expect(r.manifest.training?.average).toEqual({ from: 1, count: 2 });
+    const { model } = await loadBundle(out);
+    const saved = model.weights.flatMap((w) => Array.from(w.read().dataSync()));
+    const expected = r.manifest.training?.bestEpoch === 2 ? a2 : w1;
+    expect(saved.length).toBe(expected.length);
+    expect(maxDiff(saved, expected)).toBeLessThan(1e-6);
+    model.dispose();
+  }, 120_000);
+
+  it('divides the class weights out of the output, and --epochs 0 evaluates an --init model without training', async () => {
+    // An uneven training part: 8 'all', 4 'hem' (class weights 0.75 and 1.5).
+    const splitFile = path.join(await tempDir(), 'split.json');
+    const files = async (c: string) => (await fs.readdir(path.join(FIXTURES, 'cnmc', c))).sort().map((f) => `${c}/${f}`);
+    const [all, hem] = [await files('all'), await files('hem')];
+    await fs.writeFile(splitFile, JSON.stringify({ train: [...all.slice(0, 8), ...hem.slice(0, 4)], val: [...all.slice(8), ...hem.slice(4)] }));
+    const plainDir = await tempDir();
+    const plain = await engine.call('train', options(plainDir, { split: `file:${splitFile}`, priorCorrection: false }));
+    expect(plain.manifest.training?.priorCorrection).toBeNull();
+    const outDir = await tempDir();
+    const r = await engine.call('train', options(outDir, { split: `file:${splitFile}`, epochs: 0, init: plainDir, priorCorrection: true }));
+    expect(r.history).toEqual([]);
+    expect(r.manifest.training?.classWeights).toEqual({ all: 0.75, hem: 1.5 });
+    expect(r.manifest.training?.priorCorrection).toEqual({ all: 0, hem: Math.log(0.75 / 1.5) });
+    const before = plain.predictions.val!.probabilities;
+    const after = r.predictions.val!.probabilities;
+    expect(after.length).toBe(8);
+    after.forEach((row, i) => {
+      const [a, h] = [before[i][0] / 0.75, before[i][1] / 1.5];
+      expect(row[1]).toBeCloseTo(h / (a + h), 4);
+    });
+  }, 120_000);
 });

@@ -25,6 +25,8 @@ export const TRAIN_FLAGS = {
   'bn-momentum': { type: 'string' },
   'batch-norm': { type: 'string' },
   'recalibrate-bn': { type: 'string' },
+  'average-from': { type: 'string' },
+  'prior-correction': { type: 'string' },
   patience: { type: 'string' },
   'val-split': { type: 'string' },
   'test-split': { type: 'string' },
@@ -48,6 +50,12 @@ export const TRAIN_FLAGS = {
 type Flags = Partial<Record<keyof typeof TRAIN_FLAGS | 'out' | 'batch' | 'limit', string | boolean>>;
 
 const num = (v: string | boolean | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
+
+function onOff(name: string, v: string | boolean | undefined, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (v === 'on' || v === 'off') return v === 'on';
+  throw new Error(`${name}: use on or off, not "${String(v)}"`);
+}
 
 /** --augment flips,rot90,jitter=0.1 | none */
 function parseAugment(raw: string | undefined): TrainOptions['augment'] {
@@ -85,6 +93,8 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     bnMomentum: num(flags['bn-momentum'], d.bnMomentum),
     batchNorm: (flags['batch-norm'] as string) ?? d.batchNorm,
     recalibrateBatches: num(flags['recalibrate-bn'], d.recalibrateBatches),
+    averageFrom: num(flags['average-from'], d.averageFrom),
+    priorCorrection: onOff('--prior-correction', flags['prior-correction'], d.priorCorrection),
     patience: num(flags.patience, d.patience),
     valSplit: num(flags['val-split'], d.valSplit),
     testSplit: num(flags['test-split'], d.testSplit),

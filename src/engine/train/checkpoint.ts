@@ -11,6 +11,8 @@ export interface EpochRecord {
   accuracy: number;
   valLoss: number | null;
   valAccuracy: number | null;
+  /** Epochs in the weight average that was validated (absent: the epoch's own weights were). */
+  averagedEpochs?: number;
   learningRate: number;
   seconds: number;
 }
@@ -31,12 +33,16 @@ export interface TrainState {
   /** Running sums of the epoch in progress, so a mid-epoch resume reports the same epoch figures. */
   epochSums: { loss: number; correct: number; seen: number };
   done: boolean;
+  /** Stochastic weight averaging: the first averaged epoch and how many are in the mean (absent in older checkpoints). */
+  average?: { from: number; count: number };
 }
 
 export interface Snapshot {
   state: TrainState;
   weights: Float32Array[];
   best: Float32Array[] | null;
+  /** The running mean of end-of-epoch weights (null until the first averaged epoch). */
+  average: Float32Array[] | null;
   optimizer: AdamaxState;
 }
 
@@ -85,8 +91,9 @@ export async function saveCheckpoint(dir: string, snap: Snapshot): Promise<void>
   await fs.mkdir(target);
   await writeFileSynced(path.join(target, 'weights.bin'), pack(snap.weights));
   if (snap.best) await writeFileSynced(path.join(target, 'best.bin'), pack(snap.best));
+  if (snap.average) await writeFileSynced(path.join(target, 'average.bin'), pack(snap.average));
   await writeFileSynced(path.join(target, 'optimizer.bin'), pack([...snap.optimizer.m, ...snap.optimizer.u]));
-  await writeFileSynced(path.join(target, 'state.json'), JSON.stringify({ ...snap.state, optimizerIterations: snap.optimizer.iterations, hasBest: !!snap.best }, null, 1));
+  await writeFileSynced(path.join(target, 'state.json'), JSON.stringify({ ...snap.state, optimizerIterations: snap.optimizer.iterations, hasBest: !!snap.best, hasAverage: !!snap.average }, null, 1));
   const tmp = path.join(dir, `${LATEST}.${process.pid}.tmp`);
   await writeFileSynced(tmp, seq);
   await fs.rename(tmp, path.join(dir, LATEST));
@@ -98,15 +105,17 @@ export async function loadCheckpoint(dir: string, sizes: number[], trainableSize
   const latest = await fs.readFile(path.join(dir, LATEST), 'utf8').catch(() => null);
   if (!latest) return null;
   const target = path.join(dir, latest.trim());
-  const raw = JSON.parse(await fs.readFile(path.join(target, 'state.json'), 'utf8')) as TrainState & { optimizerIterations: number; hasBest: boolean };
+  const raw = JSON.parse(await fs.readFile(path.join(target, 'state.json'), 'utf8')) as TrainState & { optimizerIterations: number; hasBest: boolean; hasAverage?: boolean };
   const weights = unpack(await fs.readFile(path.join(target, 'weights.bin')), sizes);
   const best = raw.hasBest ? unpack(await fs.readFile(path.join(target, 'best.bin')), sizes) : null;
+  const average = raw.hasAverage ? unpack(await fs.readFile(path.join(target, 'average.bin')), sizes) : null;
   const opt = raw.optimizerIterations > 0 ? unpack(await fs.readFile(path.join(target, 'optimizer.bin')), [...trainableSizes, ...trainableSizes]) : [];
-  const { optimizerIterations, hasBest: _hasBest, ...state } = raw;
+  const { optimizerIterations, hasBest: _hasBest, hasAverage: _hasAverage, ...state } = raw;
   return {
     state,
     weights,
     best,
+    average,
     optimizer: { iterations: optimizerIterations, m: opt.slice(0, trainableSizes.length), u: opt.slice(trainableSizes.length) },
   };
 }

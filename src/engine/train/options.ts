@@ -15,7 +15,8 @@ export const trainOptionsSchema = z
     /** Use only the first N files (by number) of each class: small benchmark runs. */
     limitPerClass: z.number().int().positive().nullable(),
     imgSize: z.number().int().min(32).max(1024),
-    epochs: z.number().int().min(1).max(1000),
+    /** 0 trains nothing: the --init model is corrected, evaluated on the split and saved as a bundle. */
+    epochs: z.number().int().min(0).max(1000),
     batch: z.number().int().min(1).max(1024),
     /** Images per forward/backward pass; gradients are accumulated up to `batch` (memory bound on wasm). */
     microBatch: z.number().int().min(1).max(1024),
@@ -42,6 +43,13 @@ export const trainOptionsSchema = z
      */
     batchNorm: z.enum(['batch', 'frozen']),
     recalibrateBatches: z.number().int().min(0),
+    /**
+     * Stochastic weight averaging: from this epoch on (1-based; 0 = off) the weights at the end of each
+     * epoch join a running mean, and validation, early stopping and the saved model use that mean.
+     */
+    averageFrom: z.number().int().min(0),
+    /** Divide the class weights back out of the output at the end (see prior-correction.ts). */
+    priorCorrection: z.boolean(),
     patience: z.number().int().min(1),
     valSplit: z.number().min(0).max(0.9),
     testSplit: z.number().min(0).max(0.9),
@@ -67,7 +75,8 @@ export const trainOptionsSchema = z
     command: z.string(),
     backend: z.string(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.epochs > 0 || o.init !== null, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
@@ -86,6 +95,8 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   bnMomentum: 0.99,
   batchNorm: 'batch',
   recalibrateBatches: 50,
+  averageFrom: 0,
+  priorCorrection: true,
   patience: 5,
   valSplit: 0.25,
   testSplit: 0,

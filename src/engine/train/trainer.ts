@@ -18,6 +18,8 @@ import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRe
 import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
 import { GradientWorker } from './gradient-workers.js';
+import { applyPriorCorrection } from './prior-correction.js';
+import { runningMean } from './weight-average.js';
 import { accumulate, microBatchGradients, trainingGraph, type MicroBatch } from './micro-batch.js';
 import type { TrainOptions, TrainProgress } from './options.js';
 
@@ -193,6 +195,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     done: false,
   };
   let best: Float32Array[] | null = null;
+  let average: Float32Array[] | null = null;
   if (o.resume) {
     const snap = await loadCheckpoint(ckptDir, model.weights.map((w) => tf.util.sizeFromShape(w.shape as number[])), trainable.map((v) => v.size));
     if (!snap) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
@@ -200,9 +203,15 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     const stored = { ...FINGERPRINT_DEFAULTS, ...snap.state.fingerprint };
     const mismatch = Object.keys(state.fingerprint).filter((k) => JSON.stringify(state.fingerprint[k]) !== JSON.stringify(stored[k]));
     if (mismatch.length) throw new Error(`--resume: the checkpoint in ${ckptDir} was made with other ${mismatch.join(', ')}`);
+    // Averaging does not change the path of the weights, so it may be switched on at a resume, but
+    // only before its first epoch ends; once begun, the mean is of a fixed set of epochs.
+    const averaged = snap.state.average;
+    if (averaged && averaged.count > 0 && averaged.from !== o.averageFrom) throw new Error(`--resume: this run averages the weights from epoch ${averaged.from}; resume it with --average-from ${averaged.from}`);
+    if (o.averageFrom > 0 && !snap.average && snap.state.epoch >= o.averageFrom) throw new Error(`--average-from ${o.averageFrom}: epoch ${o.averageFrom} of this run is already over; use ${snap.state.epoch + 1} or later`);
     writeWeights(model, snap.weights, tf);
     optimizer.setState(trainable, snap.optimizer);
     best = snap.best;
+    average = snap.average;
     state = snap.state;
     optimizer.learningRate = state.learningRate;
     say(`resumed at epoch ${state.epoch + 1}, step ${state.step + 1}`);
@@ -246,7 +255,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
 
   /** Saves the run; `next` overrides the position (a mid-epoch save resumes at the following step). */
   const snapshot = async (next: Partial<TrainState> = {}) => {
-    await saveCheckpoint(ckptDir, { state: { ...state, ...next, elapsedMs: state.elapsedMs + (Date.now() - sessionStart) }, weights: readWeights(model), best, optimizer: optimizer.getState() });
+    await saveCheckpoint(ckptDir, { state: { ...state, ...next, elapsedMs: state.elapsedMs + (Date.now() - sessionStart) }, weights: readWeights(model), best, average, optimizer: optimizer.getState() });
   };
 
   const predictProbs = async (idx: number[], tta: boolean, fwd: EvalForward): Promise<Float32Array[]> => {
@@ -365,13 +374,28 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
 
       // End of epoch: validation, early stopping, learning-rate schedule, checkpoint.
       hooks.progress({ phase: 'evaluating', epoch: state.epoch + 1, epochs: o.epochs, step: stepsPerEpoch, steps: stepsPerEpoch, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'validating' });
+      // With averaging, the mean including this epoch is what gets validated (and may become the best);
+      // it is kept only once validation is through, so a stop in between repeats this epoch's end exactly.
+      const averaging = o.averageFrom > 0 && state.epoch + 1 >= o.averageFrom;
+      const own = averaging ? readWeights(model) : null;
+      const count = (state.average?.count ?? 0) + 1;
+      const mean = own ? runningMean(average, own, count - 1) : null;
       let valLoss: number | null = null;
       let valAccuracy: number | null = null;
-      if (valIdx.length) {
-        const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
-        const probs = await predictProbs(valIdx, false, fwd).finally(() => fwd.dispose());
-        valLoss = lossOf(probs, valIdx);
-        valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
+      if (mean) writeWeights(model, mean, tf);
+      try {
+        if (valIdx.length) {
+          const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
+          const probs = await predictProbs(valIdx, false, fwd).finally(() => fwd.dispose());
+          valLoss = lossOf(probs, valIdx);
+          valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
+        }
+      } finally {
+        if (own) writeWeights(model, own, tf);
+      }
+      if (mean) {
+        average = mean;
+        state.average = { from: o.averageFrom, count };
       }
       state.history.push({
         epoch: state.epoch + 1,
@@ -379,6 +403,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
         accuracy: state.epochSums.correct / Math.max(1, state.epochSums.seen),
         valLoss,
         valAccuracy,
+        ...(mean ? { averagedEpochs: count } : {}),
         learningRate: optimizer.learningRate,
         seconds: (Date.now() - epochStart) / 1000,
       });
@@ -387,7 +412,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
           state.bestValLoss = valLoss;
           state.bestEpoch = state.epoch + 1;
           state.staleEpochs = 0;
-          best = readWeights(model);
+          best = mean ?? readWeights(model);
         } else {
           state.staleEpochs++;
           if (o.lrSchedule === 'plateau' && state.staleEpochs % 2 === 0) optimizer.learningRate /= 2;
@@ -418,9 +443,12 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     }
   }
 
-  // The best weights, evaluated on what they were not trained on.
-  if (best) writeWeights(model, best, tf);
+  // The best weights (without a validation part: the average, when there is one), corrected for the
+  // class weights and evaluated on what they were not trained on.
+  if (best ?? average) writeWeights(model, (best ?? average)!, tf);
   await snapshot();
+  const priorShift = o.priorCorrection ? applyPriorCorrection(model, classes, weightsPerClass) : null;
+  if (priorShift) say(`class weights divided out of the output: logit shift ${Object.entries(priorShift).map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')}`);
   const predictions: TrainResult['predictions'] = { val: null, test: null };
   const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
   const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
@@ -459,6 +487,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       dataDir: path.resolve(o.dataDir),
       split: { method: split.method, seed: split.seed, train: split.train.length, val: split.val.length, test: split.test.length, file: 'split.json' },
       classWeights: Object.fromEntries(classes.map((c, i) => [c, weightsPerClass[i]])),
+      priorCorrection: priorShift,
+      average: state.average ?? null,
       options: { ...o, command: undefined },
       init: initNote,
       backend: o.backend,

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { applyPriorCorrection } from '../src/engine/train/prior-correction.js';
+
+function tinyModel(units: number, activation: 'softmax' | 'sigmoid'): tf.LayersModel {
+  const input = tf.input({ shape: [3] });
+  const out = tf.layers.dense({ units, activation, name: 'predictions', biasInitializer: tf.initializers.randomNormal({ seed: 3 }), kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+const x = tf.tensor2d([[0.3, -1.2, 2], [1, 0.5, -0.7], [-2, 0.1, 0.4]]);
+const rows = (m: tf.LayersModel) => (m.predict(x) as tf.Tensor).arraySync() as number[][];
+
+describe('prior correction', () => {
+  it('softmax: the corrected probabilities are the old ones divided by the class weights, renormalised', () => {
+    const m = tinyModel(3, 'softmax');
+    const before = rows(m);
+    const w = [2, 0.5, 1.25];
+    const shift = applyPriorCorrection(m, ['a', 'b', 'c'], w);
+    expect(shift).toEqual({ a: -Math.log(2), b: -Math.log(0.5), c: -Math.log(1.25) });
+    rows(m).forEach((r, i) => {
+      const q = before[i].map((p, c) => p / w[c]);
+      const z = q.reduce((s, v) => s + v, 0);
+      r.forEach((v, c) => expect(v).toBeCloseTo(q[c] / z, 5));
+    });
+  });
+
+  it('one sigmoid unit: the odds of the second class are divided by w1 / w0', () => {
+    const m = tinyModel(1, 'sigmoid');
+    const before = rows(m).map((r) => r[0]);
+    applyPriorCorrection(m, ['neg', 'pos'], [0.75, 1.5]);
+    rows(m).forEach((r, i) => {
+      const p = before[i];
+      expect(r[0]).toBeCloseTo(p / 1.5 / (p / 1.5 + (1 - p) / 0.75), 5);
+    });
+  });
+
+  it('leaves the model alone when the weights are equal, and a class without training images unshifted', () => {
+    const m = tinyModel(3, 'softmax');
+    const before = rows(m);
+    expect(applyPriorCorrection(m, ['a', 'b', 'c'], [1, 1, 1])).toBeNull();
+    expect(rows(m)).toEqual(before);
+    expect(applyPriorCorrection(m, ['a', 'b', 'c'], [2, 0, 1])).toEqual({ a: -Math.log(2), b: 0, c: 0 });
+    rows(m).forEach((r) => r.forEach((v) => expect(Number.isFinite(v)).toBe(true)));
+  });
+});
