@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { trainHead } from '../src/engine/retrain/head-only.js';
 import { applyPriorCorrection } from '../src/engine/train/prior-correction.js';
 
 function tinyModel(units: number, activation: 'softmax' | 'sigmoid'): tf.LayersModel {
@@ -41,5 +42,16 @@ describe('prior correction', () => {
     expect(rows(m)).toEqual(before);
     expect(applyPriorCorrection(m, ['a', 'b', 'c'], [2, 0, 1])).toEqual({ a: -Math.log(2), b: 0, c: 0 });
     rows(m).forEach((r) => r.forEach((v) => expect(Number.isFinite(v)).toBe(true)));
+  });
+
+  it('head-only retraining ends with the correction for its own class weights', async () => {
+    const m = tinyModel(3, 'softmax');
+    const bias = () => Array.from(m.getLayer('predictions').getWeights()[1].dataSync());
+    const before = bias();
+    // Learning rate 0: the fit leaves the weights alone, so only the correction moves the bias.
+    const labels = [0, 0, 0, 0, 1, 1, 2, 2];
+    await trainHead(m, new Float32Array(labels.length * 3).map((_, i) => Math.sin(i)), 3, labels, 3, { epochs: 1, batch: 4, lr: 0, seed: 1, onEpoch: async () => {} });
+    const w = [8 / 12, 8 / 6, 8 / 6];
+    bias().forEach((b, c) => expect(b).toBeCloseTo(before[c] - Math.log(w[c]), 5));
   });
 });

@@ -6,6 +6,7 @@ import type { LoadedBundle } from '../bundle.js';
 import { outputUnits } from '../models/head.js';
 import { buildModel, type ModelSpec } from '../models/spec.js';
 import { classWeights, rng } from '../train/dataset.js';
+import { applyPriorCorrection } from '../train/prior-correction.js';
 import { copyMatchingWeights } from '../train/trainer.js';
 
 const HEAD_AFTER_POOL = ['head_bn', 'head_dense', 'head_dropout'];
@@ -64,7 +65,10 @@ export interface HeadTrainOptions {
   onEpoch(epoch: number, loss: number, accuracy: number): Promise<void>;
 }
 
-/** Trains the head on features (rows) with labels; returns the per-epoch curve. */
+/**
+ * Trains the head on features (rows) with labels, then divides the class weights back out of its output
+ * (as `train --prior-correction` does); returns the per-epoch curve.
+ */
 export async function trainHead(head: tf.LayersModel, features: Float32Array, k: number, labels: number[], classes: number, o: HeadTrainOptions): Promise<Array<{ epoch: number; loss: number; accuracy: number }>> {
   const binary = classes === 2;
   const n = labels.length;
@@ -94,6 +98,7 @@ export async function trainHead(head: tf.LayersModel, features: Float32Array, k:
     Math.random = savedRandom;
     tf.dispose([x, y]);
   }
+  applyPriorCorrection(head, Array.from({ length: classes }, (_, i) => String(i)), weights);
   return curve;
 }
 
