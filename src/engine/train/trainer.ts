@@ -445,7 +445,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
 
   // The best weights (without a validation part: the average, when there is one), corrected for the
   // class weights and evaluated on what they were not trained on.
-  if (best ?? average) writeWeights(model, (best ?? average)!, tf);
+  const chosen = best ?? average;
+  if (chosen) writeWeights(model, chosen, tf);
   await snapshot();
   const priorShift = o.priorCorrection ? applyPriorCorrection(model, classes, weightsPerClass) : null;
   if (priorShift) say(`class weights divided out of the output: logit shift ${Object.entries(priorShift).map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')}`);
