@@ -12,7 +12,7 @@ export function applyPriorCorrection(model: tf.LayersModel, classes: string[], w
   if (weights.length !== classes.length) throw new Error(`${weights.length} class weights for ${classes.length} classes`);
   if (weights.every((w) => w === weights[0])) return null;
   const layer = model.layers.find((l) => l.name === OUTPUT_LAYER);
-  const bias = layer?.getWeights()[1];
+  const [kernel, bias] = layer?.getWeights() ?? [];
   if (!layer || !bias) throw new Error(`the model has no output layer '${OUTPUT_LAYER}' with a bias to correct`);
   const units = bias.shape[0] as number;
   let shift: number[];
@@ -21,7 +21,6 @@ export function applyPriorCorrection(model: tf.LayersModel, classes: string[], w
   if (units === classes.length) shift = logW.map((l) => 0 - l); // 0 - l: never -0
   else if (units === 1 && classes.length === 2) shift = [0, logW[0] - logW[1]];
   else throw new Error(`the output layer has ${units} units for ${classes.length} classes`);
-  const [kernel] = layer.getWeights();
   const old = bias.dataSync();
   const next = tf.tensor1d(units === 1 ? [old[0] + shift[1]] : Array.from(old, (b, c) => b + shift[c]));
   layer.setWeights([kernel, next]);

@@ -258,6 +258,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     await saveCheckpoint(ckptDir, { state: { ...state, ...next, elapsedMs: state.elapsedMs + (Date.now() - sessionStart) }, weights: readWeights(model), best, average, optimizer: optimizer.getState() });
   };
 
+  /** Forward passes for validation and the final evaluation, on the model's weights as they are now. */
+  const openEval = () => evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, say);
   const predictProbs = async (idx: number[], tta: boolean, fwd: EvalForward): Promise<Float32Array[]> => {
     const rows: Float32Array[] = [];
     const chunk = 32;
@@ -385,7 +387,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       if (mean) writeWeights(model, mean, tf);
       try {
         if (valIdx.length) {
-          const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
+          const fwd = await openEval();
           const probs = await predictProbs(valIdx, false, fwd).finally(() => fwd.dispose());
           valLoss = lossOf(probs, valIdx);
           valAccuracy = computeMetrics(probs, valIdx.map((i) => labels[i]), classes).accuracy;
@@ -451,7 +453,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   const priorShift = o.priorCorrection ? applyPriorCorrection(model, classes, weightsPerClass) : null;
   if (priorShift) say(`class weights divided out of the output: logit shift ${Object.entries(priorShift).map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')}`);
   const predictions: TrainResult['predictions'] = { val: null, test: null };
-  const fwd = await evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, (m) => say(m));
+  const fwd = await openEval();
   const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
     if (!idx.length) return null;
     const truth = idx.map((i) => labels[i]);
