@@ -17,7 +17,7 @@ Usage:
         [--bn-momentum 0.99] [--batch-norm batch|frozen] [--recalibrate-bn 50] [--average-from EPOCH]
         [--prior-correction on|off] [--patience N] [--val-split 0.25]
         [--test-split 0] [--split blocks|stratified|file:PATH] [--block-size 20] [--seed N] [--resume]
-        [--init BUNDLE] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
+        [--init BUNDLE…] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
         [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16]
         [--eval-runtime auto|onnx|tfjs] [--json]
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]

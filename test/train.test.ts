@@ -16,6 +16,14 @@ afterAll(async () => {
   await engine.close();
 });
 
+// Largest difference between two weight lists (4 M values: one expect, not one per value).
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
 function options(outDir: string, over: Partial<TrainOptions> = {}): TrainOptions {
   return {
     ...TRAIN_DEFAULTS,
@@ -88,7 +96,7 @@ describe('training', () => {
     await engine.call('train', options(first, { valSplit: 0, imgSize: 32 }));
     const second = await tempDir();
     const seen: string[] = [];
-    const r = await engine.call('train', options(second, { valSplit: 0, imgSize: 48, init: first }), (p) => seen.push((p.data as TrainProgress).message));
+    const r = await engine.call('train', options(second, { valSplit: 0, imgSize: 48, init: [first] }), (p) => seen.push((p.data as TrainProgress).message));
     expect(seen.some((m) => /initialised \d+ layers from slidetriage@/.test(m))).toBe(true);
     expect((r.manifest.training as { init: { layersNew: string[] } }).init.layersNew).toEqual([]);
     expect(r.manifest.spec.inputSize).toBe(48);
@@ -157,12 +165,6 @@ describe('training', () => {
   it('averages the weights from --average-from on: validation and the saved model use the mean', async () => {
     const out = await tempDir();
     const o = options(out, { epochs: 3, averageFrom: 1, priorCorrection: false });
-    // Largest difference between two weight lists (4 M values: one expect, not one per value).
-    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let m = 0;
-      for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-      return m;
-    };
     const checkpoint = async (file: string) => {
       const at = (await fs.readFile(path.join(out, 'checkpoint', 'LATEST'), 'utf8')).trim();
       return new Float32Array((await fs.readFile(path.join(out, 'checkpoint', at, file))).buffer.slice(0));
@@ -200,7 +202,7 @@ describe('training', () => {
     const plain = await engine.call('train', options(plainDir, { split: `file:${splitFile}`, priorCorrection: false }));
     expect(plain.manifest.training?.priorCorrection).toBeNull();
     const outDir = await tempDir();
-    const r = await engine.call('train', options(outDir, { split: `file:${splitFile}`, epochs: 0, init: plainDir, priorCorrection: true }));
+    const r = await engine.call('train', options(outDir, { split: `file:${splitFile}`, epochs: 0, init: [plainDir], priorCorrection: true }));
     expect(r.history).toEqual([]);
     expect(r.manifest.training?.classWeights).toEqual({ all: 0.75, hem: 1.5 });
     expect(r.manifest.training?.priorCorrection).toEqual({ all: 0, hem: Math.log(0.75 / 1.5) });
@@ -211,5 +213,34 @@ describe('training', () => {
       const [a, h] = [before[i][0] / 0.75, before[i][1] / 1.5];
       expect(row[1]).toBeCloseTo(h / (a + h), 4);
     });
+    // Starting from the corrected bundle: its recorded correction comes out first, so the same split
+    // gives the same model again, not a second correction.
+    const again = await engine.call('train', options(await tempDir(), { split: `file:${splitFile}`, epochs: 0, init: [outDir], priorCorrection: true }));
+    expect((again.manifest.training?.init as { bundles: Array<{ correctionRemoved: unknown }> }).bundles[0].correctionRemoved).toEqual(r.manifest.training?.priorCorrection);
+    expect(maxDiff(again.predictions.val!.probabilities.flat(), after.flat())).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('averages several --init bundles (a model soup) and refuses bundles whose layers differ', async () => {
+    const [a, b] = [await tempDir(), await tempDir()];
+    await engine.call('train', options(a, { valSplit: 0, priorCorrection: false }));
+    await engine.call('train', options(b, { valSplit: 0, priorCorrection: false, seed: 7 }));
+    const soup = await tempDir();
+    const seen: string[] = [];
+    const r = await engine.call('train', options(soup, { valSplit: 0, epochs: 0, init: [a, b], priorCorrection: false }), (p) => seen.push((p.data as TrainProgress).message));
+    expect(seen.some((m) => /initialised \d+ layers from the mean of slidetriage@\w+ \+ slidetriage@\w+/.test(m))).toBe(true);
+    expect((r.manifest.training?.init as { bundles: unknown[] }).bundles).toHaveLength(2);
+    const weightsOf = async (dir: string) => {
+      const { model } = await loadBundle(dir);
+      const values = model.weights.map((w) => Array.from(w.read().dataSync()));
+      model.dispose();
+      return values;
+    };
+    const [wa, wb, ws] = [(await weightsOf(a)).flat(), (await weightsOf(b)).flat(), (await weightsOf(soup)).flat()];
+    expect(maxDiff(wa, wb)).toBeGreaterThan(1e-3); // two different models
+    expect(maxDiff(ws, wa.map((v, k) => (v + wb[k]) / 2))).toBeLessThan(1e-6);
+    // A bundle with another head (a dense layer before the output): its output layer does not match.
+    const other = await tempDir();
+    await engine.call('train', options(other, { valSplit: 0, epochs: 0, init: [a], head: { ...TRAIN_DEFAULTS.head, denseUnits: 8 } }));
+    await expect(engine.call('train', options(await tempDir(), { valSplit: 0, epochs: 0, init: [a, other] }))).rejects.toThrow(/cannot average .* layers match/);
   }, 120_000);
 });

@@ -34,7 +34,7 @@ export const TRAIN_FLAGS = {
   'block-size': { type: 'string' },
   seed: { type: 'string' },
   resume: { type: 'boolean' },
-  init: { type: 'string' },
+  init: { type: 'string', multiple: true },
   augment: { type: 'string' },
   pooling: { type: 'string' },
   dense: { type: 'string' },
@@ -47,7 +47,7 @@ export const TRAIN_FLAGS = {
   'max-steps': { type: 'string' },
 } as const;
 
-type Flags = Partial<Record<keyof typeof TRAIN_FLAGS | 'out' | 'batch' | 'limit', string | boolean>>;
+type Flags = Partial<Record<Exclude<keyof typeof TRAIN_FLAGS, 'init'> | 'out' | 'batch' | 'limit', string | boolean>> & { init?: string[] };
 
 const num = (v: string | boolean | undefined, fallback: number) => (v === undefined ? fallback : Number(v));
 
@@ -102,7 +102,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     blockSize: num(flags['block-size'], d.blockSize),
     seed: num(flags.seed, d.seed),
     resume: !!flags.resume,
-    init: (flags.init as string | undefined) ? path.resolve(String(flags.init)) : null,
+    init: (flags.init ?? []).map((d) => path.resolve(d)),
     augment: parseAugment(flags.augment as string | undefined),
     head: { ...d.head, pooling: (flags.pooling as string) ?? d.head.pooling, denseUnits: num(flags.dense, d.head.denseUnits), dropout: num(flags.dropout, d.head.dropout) },
     preprocessing: (flags.preprocessing as string) ?? d.preprocessing,

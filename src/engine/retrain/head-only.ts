@@ -6,8 +6,8 @@ import type { LoadedBundle } from '../bundle.js';
 import { outputUnits } from '../models/head.js';
 import { buildModel, type ModelSpec } from '../models/spec.js';
 import { classWeights, rng } from '../train/dataset.js';
-import { applyPriorCorrection } from '../train/prior-correction.js';
-import { copyMatchingWeights } from '../train/trainer.js';
+import { applyPriorCorrection, recordedPriorCorrection, removePriorCorrection } from '../train/prior-correction.js';
+import { copyMatchingWeights } from '../train/init-from.js';
 
 const HEAD_AFTER_POOL = ['head_bn', 'head_dense', 'head_dropout'];
 
@@ -54,6 +54,9 @@ export function headModel(bundle: LoadedBundle, k: number, classes: string[], se
   if (sameClasses) copies.push([src, out]);
   const model = tf.model({ inputs: input, outputs: y, name: 'head' });
   for (const [from, to] of copies) to.setWeights(from.getWeights());
+  // The bundle's own correction comes out; trainHead ends with one for the new labels' class weights.
+  const recorded = sameClasses ? recordedPriorCorrection(bundle.manifest.training) : null;
+  if (recorded) removePriorCorrection(model, classes, recorded);
   return model;
 }
 
@@ -67,9 +70,16 @@ export interface HeadTrainOptions {
 
 /**
  * Trains the head on features (rows) with labels, then divides the class weights back out of its output
- * (as `train --prior-correction` does); returns the per-epoch curve.
+ * (as `train --prior-correction` does); returns the per-epoch curve and the correction (per class index).
  */
-export async function trainHead(head: tf.LayersModel, features: Float32Array, k: number, labels: number[], classes: number, o: HeadTrainOptions): Promise<Array<{ epoch: number; loss: number; accuracy: number }>> {
+export async function trainHead(
+  head: tf.LayersModel,
+  features: Float32Array,
+  k: number,
+  labels: number[],
+  classes: number,
+  o: HeadTrainOptions,
+): Promise<{ curve: Array<{ epoch: number; loss: number; accuracy: number }>; priorCorrection: Record<string, number> | null }> {
   const binary = classes === 2;
   const n = labels.length;
   const x = tf.tensor2d(features, [n, k]);
@@ -98,8 +108,8 @@ export async function trainHead(head: tf.LayersModel, features: Float32Array, k:
     Math.random = savedRandom;
     tf.dispose([x, y]);
   }
-  applyPriorCorrection(head, Array.from({ length: classes }, (_, i) => String(i)), weights);
-  return curve;
+  const priorCorrection = applyPriorCorrection(head, Array.from({ length: classes }, (_, i) => String(i)), weights);
+  return { curve, priorCorrection };
 }
 
 /** The full model again: the bundle's backbone with the trained head. */

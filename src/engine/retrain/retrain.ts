@@ -120,6 +120,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
   let candidate: tf.LayersModel;
   let classes = req.classes;
   let curve: RetrainResult['curve'] = [];
+  let headCorrection: Record<string, number> | null = null; // recorded so that a later retraining can take it out
   const provenance = {
     retrain: {
       mode: req.mode,
@@ -156,7 +157,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
       features.set(labelled.features, 0);
       if (baseFeatures) features.set(baseFeatures.features, labelled.features.length);
       const head = headModel(bundle, k, req.classes, req.seed);
-      curve = await trainHead(head, features, k, labels, req.classes.length, {
+      const trained = await trainHead(head, features, k, labels, req.classes.length, {
         epochs: req.epochs,
         batch: req.batch,
         lr: req.lr,
@@ -166,6 +167,9 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
           hooks.progress(epoch, req.epochs, `epoch ${epoch}/${req.epochs}: loss ${loss.toFixed(4)}, accuracy ${accuracy.toFixed(3)}`);
         },
       });
+      curve = trained.curve;
+      const shift = trained.priorCorrection;
+      if (shift) headCorrection = Object.fromEntries(req.classes.map((c, i) => [c, shift[String(i)]]));
       candidate = withHead(bundle, head, spec, req.seed);
       head.dispose();
     } else {
@@ -178,7 +182,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
     const metrics = { heldOut: heldOut.candidate, baseTest: baseCmp.candidate };
     let id: string;
     if (req.mode === 'head') {
-      const manifest = await saveBundle(candidate, req.outDir, { name: req.name, spec, resize: bundle.manifest.preprocessing.resize, float16: bundle.manifest.weightsDtype === 'float16', training: provenance, metrics });
+      const manifest = await saveBundle(candidate, req.outDir, { name: req.name, spec, resize: bundle.manifest.preprocessing.resize, float16: bundle.manifest.weightsDtype === 'float16', training: { ...provenance, priorCorrection: headCorrection }, metrics });
       id = manifest.id;
     } else {
       const saved = await loadBundle(req.outDir);
@@ -220,7 +224,7 @@ async function fineTune(req: RetrainRequest, bundle: LoadedBundle, base: BaseDat
         valSplit: items.length >= 20 ? 0.15 : 0,
         split: 'stratified',
         seed: req.seed,
-        init: req.modelDir,
+        init: [req.modelDir],
         head: spec.head,
         preprocessing: spec.preprocessing,
         float16: bundle.manifest.weightsDtype === 'float16',

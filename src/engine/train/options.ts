@@ -57,7 +57,8 @@ export const trainOptionsSchema = z
     blockSize: z.number().int().min(1),
     seed: z.number().int(),
     resume: z.boolean(),
-    init: z.string().nullable(),
+    /** Bundles to start from; several are averaged (see init-from.ts). */
+    init: z.array(z.string().min(1)),
     augment: z.object({ flips: z.boolean(), rot90: z.boolean(), colorJitter: z.number().min(0).max(0.5) }).strict(),
     head: headSchema,
     preprocessing: z.enum(['imagenet', 'none']),
@@ -76,7 +77,7 @@ export const trainOptionsSchema = z
     backend: z.string(),
   })
   .strict()
-  .refine((o) => o.epochs > 0 || o.init !== null, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] });
+  .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
@@ -104,7 +105,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   blockSize: 20,
   seed: 42,
   resume: false,
-  init: null,
+  init: [],
   augment: { flips: true, rot90: true, colorJitter: 0.1 },
   head: PAPER_HEAD,
   preprocessing: 'imagenet',

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadBundle, saveBundle, type Manifest } from '../bundle.js';
+import { saveBundle, type Manifest } from '../bundle.js';
 import { computeMetrics, type Metrics } from '../metrics.js';
 import { buildModel, defaultSpec, type ModelSpec } from '../models/spec.js';
 import { toClassProbabilities } from '../models/head.js';
@@ -19,6 +19,7 @@ import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, 
 import { loadImages, type CachedImages } from './image-cache.js';
 import { GradientWorker } from './gradient-workers.js';
 import { applyPriorCorrection } from './prior-correction.js';
+import { initFrom, type InitNote } from './init-from.js';
 import { runningMean } from './weight-average.js';
 import { accumulate, microBatchGradients, trainingGraph, type MicroBatch } from './micro-batch.js';
 import type { TrainOptions, TrainProgress } from './options.js';
@@ -65,31 +66,6 @@ const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficient
 
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
   return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing, bnMomentum: o.bnMomentum, batchNorm: o.batchNorm };
-}
-
-/** Copies weights layer by layer where name and shapes agree (a different head or class list is skipped). */
-export function copyMatchingWeights(from: tf.LayersModel, to: tf.LayersModel): { copied: number; skipped: string[] } {
-  let copied = 0;
-  const skipped: string[] = [];
-  for (const layer of to.layers) {
-    const weights = layer.getWeights();
-    if (!weights.length) continue;
-    let source: tf.layers.Layer | null = null;
-    try {
-      source = from.getLayer(layer.name);
-    } catch {
-      source = null;
-    }
-    const values = source?.getWeights() ?? [];
-    if (values.length === weights.length && values.every((v, i) => tf.util.arraysEqual(v.shape, weights[i].shape))) {
-      layer.setWeights(values);
-      copied++;
-    } else {
-      skipped.push(layer.name);
-    }
-    // getWeights() hands out the live variables, not copies: nothing to dispose here.
-  }
-  return { copied, skipped };
 }
 
 /** The first n files of each class by file number: a smaller data set with the same block structure. */
@@ -169,13 +145,11 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   });
   const model = buildModel(spec, o.seed);
   setBatchNormMomentum(model, o.bnMomentum);
-  let initNote: Record<string, unknown> | null = null;
-  if (o.init) {
-    const from = await loadBundle(o.init);
-    const { copied, skipped } = copyMatchingWeights(from.model, model);
-    from.model.dispose();
-    initNote = { bundle: path.resolve(o.init), id: from.manifest.id, layersCopied: copied, layersNew: skipped };
-    say(`initialised ${copied} layers from ${from.manifest.id}${skipped.length ? `; new: ${skipped.join(', ')}` : ''}`);
+  let initNote: InitNote | null = null;
+  if (o.init.length) {
+    initNote = await initFrom(o.init, model);
+    const from = initNote.bundles.map((b) => b.id).join(' + ');
+    say(`initialised ${initNote.layersCopied} layers from ${o.init.length > 1 ? `the mean of ${from}` : from}${initNote.layersNew.length ? `; new: ${initNote.layersNew.join(', ')}` : ''}`);
   }
   const graph = trainingGraph(model, o.head, classes.length);
   const trainable = graph.trainable;
