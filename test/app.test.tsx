@@ -52,8 +52,8 @@ function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technic
   );
 }
 
-/** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c). */
-async function setup() {
+/** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c); `unusual`: those unlike the training images. */
+async function setup(unusual: number[] = []) {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm' } });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
@@ -68,7 +68,8 @@ async function setup() {
       d.slides[sha(i)] = { sha256: sha(i), path: name, width: 100, height: 100, addedAt: `2026-11-28T10:0${i}:00.000Z` };
       d.files[name] = { path: name, state: 'queued', sha256: sha(i), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
       const label = Object.entries(p).sort((x, y) => y[1] - x[1])[0][0];
-      d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {} }];
+      const ood = unusual.includes(i) ? { distance: 0.42, threshold: 0.12, unusual: true } : { distance: 0.05, threshold: 0.12, unusual: false };
+      d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {}, ood }];
     });
   });
   const ui = mount(config, store, 'alice');
@@ -93,6 +94,24 @@ describe('the triage app', () => {
     await press(ui, 'o');
     const byArrival = await waitFor(ui.lastFrame, /sorted by arrival/);
     expect(byArrival.indexOf('slide-a')).toBeLessThan(byArrival.indexOf('slide-b'));
+    ui.unmount();
+  });
+
+  it('puts a slide unlike the training images first, marks it, and says so on the slide', async () => {
+    const { ui } = await setup([0]);
+    const frame = ui.lastFrame()!;
+    // slide-a is the most confident (margin 0.6) but far from the training images: it leads.
+    expect(frame.indexOf('slide-a')).toBeLessThan(frame.indexOf('slide-b'));
+    expect(frame).toMatch(/› to review\s+⚠Benign\s+70\.0%/);
+    expect(frame).toMatch(/⚠ unlike the model's training images/);
+    expect(frame).not.toMatch(/⚠(Early|Pro)/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-a\.png/);
+    const slide = await waitFor(ui.lastFrame, /Predicted Benign/); // once the model is loaded
+    expect(slide.replace(/\s+/g, ' ')).toMatch(/⚠ Unlike the training images \(distance 0\.42, limit 0\.12\)/);
+    await press(ui, ']');
+    await waitFor(ui.lastFrame, /slide-b\.png/);
+    expect(ui.lastFrame()).not.toMatch(/Unlike the training images/);
     ui.unmount();
   });
 

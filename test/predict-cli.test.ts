@@ -4,7 +4,14 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
+import { loadBundle, saveBundle } from '../src/engine/bundle.js';
+import { splitAtFeatures } from '../src/engine/explain/head.js';
+import { fitOod } from '../src/engine/ood/knn.js';
+import { poolFeatures } from '../src/engine/retrain/features.js';
+import { prepareImage } from '../src/ingest/image.js';
+import { loadConfig } from '../src/config.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
@@ -60,10 +67,46 @@ describe('slidetriage predict', () => {
     const { code, stdout } = await cli(['predict', path.join(FIXTURES, 'samples'), path.join(FIXTURES, 'bad/empty.jpg'), '--model', bundle, '--csv']);
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toBe('path,sha256,label,p_Benign,p_Early,p_Pre,p_Pro,model,ms,error');
+    expect(lines[0]).toBe('path,sha256,label,p_Benign,p_Early,p_Pre,p_Pro,model,ms,ood_distance,unusual,error');
     expect(lines).toHaveLength(1 + 5 + 1);
     expect(lines.some((l) => l.includes('"') && l.includes('(tiff).TIF'))).toBe(false);
     expect(lines.at(-1)).toMatch(/empty: the file is empty/);
+  });
+
+  it("flags the images unlike those of the model's out-of-distribution index, and no others", async () => {
+    // An index of the 10 'all' cells (nearest neighbour, a tight threshold): the 'hem' cells are another
+    // set of images, ~2e-3 or more from every 'all' cell in this untrained model's features, the 'all'
+    // cells themselves ~0 (float16 storage and ONNX Runtime against tfjs: < 1e-4).
+    const { model, manifest } = await loadBundle(bundle);
+    const split = splitAtFeatures(model);
+    const config = loadConfig({ cwd: await tempDir() });
+    const features: number[] = [];
+    const allDir = path.join(FIXTURES, 'cnmc', 'all');
+    for (const f of await fs.readdir(allDir)) {
+      const { input } = await prepareImage(path.join(allDir, f), config.images, 32, 'stretch');
+      const map = split.features.predict(tf.tensor4d(input, [1, 32, 32, 3])) as tf.Tensor;
+      features.push(...poolFeatures(map.dataSync() as Float32Array, 1, map.shape[1]!, map.shape[2]!, map.shape[3]!, 'avg'));
+    }
+    const bank = new Float32Array(features);
+    const index = fitOod(bank, bank, bank.length / 10, 1, 0.5);
+    index.meta.threshold = 1e-3;
+    const withIndex = await tempDir();
+    await saveBundle(model, withIndex, { name: 'test-ood', spec: manifest.spec, ood: index });
+    model.dispose();
+    const { code, stdout, stderr } = await cli(['predict', path.join(FIXTURES, 'cnmc'), '--model', withIndex, '--json']);
+    expect(code, stderr).toBe(0);
+    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toHaveLength(20);
+    for (const r of rows) {
+      expect(r.ood.threshold).toBe(0.001);
+      expect(r.ood.unusual).toBe(r.path.includes(`${path.sep}hem${path.sep}`));
+    }
+    // The plain bundle has no index: null, and the text output has no warning.
+    const plain = await cli(['predict', path.join(FIXTURES, 'cnmc', 'hem'), '--model', bundle, '--json']);
+    expect(plain.stdout.trim().split('\n').every((l) => JSON.parse(l).ood === null)).toBe(true);
+    const text = await cli(['predict', path.join(FIXTURES, 'cnmc'), '--model', withIndex]);
+    expect(text.stdout.split('\n').filter((l) => l.includes('UNLIKE THE TRAINING IMAGES')).every((l) => l.includes('_hem.bmp'))).toBe(true);
+    expect(text.stdout.split('\n').filter((l) => l.includes('UNLIKE THE TRAINING IMAGES'))).toHaveLength(10);
   });
 
   it('exits 2 on bad usage and 1 when the model cannot load', async () => {

@@ -220,6 +220,24 @@ describe('training', () => {
     expect(maxDiff(again.predictions.val!.probabilities.flat(), after.flat())).toBeLessThan(1e-5);
   }, 120_000);
 
+  it('with 10 or more validation images, the bundle gets an out-of-distribution index of its training images', async () => {
+    const out = await tempDir();
+    const r = await engine.call('train', options(out, { valSplit: 0.5 }));
+    const meta = r.manifest.ood!;
+    expect(meta).toMatchObject({ method: 'knn-cosine', k: 10, quantile: 0.99, n: 10, dim: 1280, file: 'ood.bin', flagged: { val: { n: 10 } } });
+    expect(meta.flagged.val.unusual).toBeLessThanOrEqual(1); // above the 99th percentile of 10 scores: the largest at most
+    expect(r.manifest.files['ood.bin'].bytes).toBe(10 * 1280 * 2);
+    const { model, ood } = await loadBundle(out);
+    model.dispose();
+    for (let i = 0; i < 10; i++) {
+      const row = ood!.bank.subarray(i * 1280, (i + 1) * 1280);
+      expect(Math.sqrt(row.reduce((s, v) => s + v * v, 0))).toBeCloseTo(1, 3);
+    }
+    // Four validation images (the other runs here) set no threshold: no index.
+    const small = await engine.call('train', options(await tempDir(), { valSplit: 0.2, epochs: 0, init: [out] }));
+    expect(small.manifest.ood).toBeUndefined();
+  }, 120_000);
+
   it('averages several --init bundles (a model soup) and refuses bundles whose layers differ', async () => {
     const [a, b] = [await tempDir(), await tempDir()];
     await engine.call('train', options(a, { valSplit: 0, priorCorrection: false }));

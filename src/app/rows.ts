@@ -13,6 +13,8 @@ export interface SlideRow {
   margin: number | null;
   label: string | null;
   modelId: string | null;
+  /** Far from the model's training images: its confidence means little. */
+  unusual: boolean;
 }
 
 export type SortMode = 'uncertainty' | 'arrival';
@@ -35,6 +37,7 @@ export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
       margin: probs ? probs[0] - (probs[1] ?? 0) : null,
       label: decision?.label ?? null,
       modelId: p?.modelId ?? null,
+      unusual: p?.ood?.unusual ?? false,
     };
   });
 }
@@ -42,8 +45,9 @@ export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
 export function sortRows(rows: SlideRow[], mode: SortMode): SlideRow[] {
   const byArrival = (a: SlideRow, b: SlideRow) => (a.addedAt < b.addedAt ? -1 : a.addedAt > b.addedAt ? 1 : a.path < b.path ? -1 : 1);
   if (mode === 'arrival') return [...rows].sort(byArrival);
-  // Uncertain first; slides still waiting for a prediction after the predicted ones.
-  return [...rows].sort((a, b) => (a.margin ?? 2) - (b.margin ?? 2) || byArrival(a, b));
+  // Slides unlike the training images first (a margin means nothing there), then uncertain first;
+  // slides still waiting for a prediction after the predicted ones.
+  return [...rows].sort((a, b) => Number(b.unusual) - Number(a.unusual) || (a.margin ?? 2) - (b.margin ?? 2) || byArrival(a, b));
 }
 
 export function filterRows(rows: SlideRow[], state: StateFilter, label: string | null): SlideRow[] {

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { modelSpecSchema, type ModelSpec } from './models/spec.js';
 import './models/normalization.js'; // registers the custom layer for deserialisation
+import { OOD_FILE, oodSchema, type OodIndex } from './ood/knn.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';
@@ -29,6 +30,8 @@ export const manifestSchema = z
     /** Held-out metrics, written by `train`. */
     metrics: z.record(z.string(), z.unknown()).nullable(),
     files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().min(0) })),
+    /** The out-of-distribution index (ood/knn.ts), when training had a validation part to set it on. */
+    ood: oodSchema.nullable().optional(),
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -91,6 +94,21 @@ export function toFloat16(values: Float32Array): Uint16Array {
   return out;
 }
 
+/** binary32 from IEEE 754 binary16 (the inverse of toFloat16 where that is exact). */
+export function fromFloat16(halves: Uint16Array): Float32Array {
+  const out = new Float32Array(halves.length);
+  for (let i = 0; i < halves.length; i++) {
+    const h = halves[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >>> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    if (exp === 0) out[i] = sign * mant * 2 ** -24;
+    else if (exp === 0x1f) out[i] = mant ? NaN : sign * Infinity;
+    else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
+  }
+  return out;
+}
+
 export interface SaveOptions {
   name: string;
   spec: ModelSpec;
@@ -98,6 +116,8 @@ export interface SaveOptions {
   float16?: boolean;
   training?: Record<string, unknown> | null;
   metrics?: Record<string, unknown> | null;
+  /** Written as float16 (unit vectors: half precision changes a cosine by < 1e-3). */
+  ood?: OodIndex | null;
 }
 
 /** Writes model.json, weights.bin and manifest.json into dir (created if needed). */
@@ -130,6 +150,9 @@ export async function saveBundle(model: tf.LayersModel, dir: string, opts: SaveO
   const modelBytes = Buffer.from(JSON.stringify(modelJson));
   await writeAtomic(path.join(dir, weightsFile), weightBytes);
   await writeAtomic(path.join(dir, MODEL_FILE), modelBytes);
+  const oodBytes = opts.ood ? new Uint8Array(toFloat16(opts.ood.bank).buffer) : null;
+  if (oodBytes) await writeAtomic(path.join(dir, OOD_FILE), oodBytes);
+  else await fs.rm(path.join(dir, OOD_FILE), { force: true });
   const weightsSha = sha256(weightBytes);
   const manifest: Manifest = {
     format: 'slidetriage-model',
@@ -145,7 +168,9 @@ export async function saveBundle(model: tf.LayersModel, dir: string, opts: SaveO
     files: {
       [MODEL_FILE]: { sha256: sha256(modelBytes), bytes: modelBytes.length },
       [weightsFile]: { sha256: weightsSha, bytes: weightBytes.length },
+      ...(oodBytes ? { [OOD_FILE]: { sha256: sha256(oodBytes), bytes: oodBytes.length } } : {}),
     },
+    ...(opts.ood ? { ood: opts.ood.meta } : {}),
   };
   await writeAtomic(path.join(dir, MANIFEST_FILE), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
   return manifest;
@@ -212,6 +237,8 @@ export interface LoadedBundle {
   dir: string;
   manifest: Manifest;
   model: tf.LayersModel;
+  /** Null for a bundle without one (older bundles, runs without a validation part). */
+  ood: OodIndex | null;
 }
 
 const BYTES_PER: Record<string, number> = { float32: 4, int32: 4, bool: 1, float16: 2, uint16: 2, uint8: 1 };
@@ -225,6 +252,7 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
       throw new BundleError(path.join(dir, name), `corrupt: its size or sha256 differs from the manifest (${bytes.length} bytes, expected ${expected.bytes})`);
     }
   }
+  const ood = await readOod(dir, manifest);
   const modelFile = path.join(dir, MODEL_FILE);
   if (!manifest.files[MODEL_FILE]) throw new BundleError(path.join(dir, MANIFEST_FILE), `does not list ${MODEL_FILE}`);
   let modelJson: tf.io.ModelJSON;
@@ -275,5 +303,15 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     model.dispose();
     throw new BundleError(modelFile, `output has ${units} units but the manifest lists ${classes.length} classes`);
   }
-  return { dir, manifest, model };
+  return { dir, manifest, model, ood };
+}
+
+async function readOod(dir: string, manifest: Manifest): Promise<OodIndex | null> {
+  const meta = manifest.ood;
+  if (!meta) return null;
+  if (!manifest.files[meta.file]) throw new BundleError(path.join(dir, MANIFEST_FILE), `does not list ${meta.file}`);
+  const bytes = await readBytes(dir, meta.file, path.join(dir, MANIFEST_FILE)); // its sha256 was checked above
+  if (bytes.length !== meta.n * meta.dim * 2) throw new BundleError(path.join(dir, meta.file), `holds ${bytes.length} bytes, not ${meta.n} × ${meta.dim} float16 values`);
+  const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+  return { meta, bank: fromFloat16(halves) };
 }

@@ -8,6 +8,7 @@ import type { Heatmap } from './explain/types.js';
 import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 import type { RetrainRequest, RetrainResult } from './retrain/types.js';
 import type { VersionEvaluation, VersionEvaluationRequest } from './retrain/evaluate-versions.js';
+import type { OodCheck } from './ood/knn.js';
 
 export interface ExplainRequest {
   /** size × size × 3 floats in [0,1], at the loaded model's input size. */
@@ -24,6 +25,8 @@ export interface ExplainResult {
   probabilities: Float32Array;
   target: number;
   heatmaps: Heatmap[];
+  /** How far the image is from the training images (null: the model has no index). */
+  ood: OodCheck | null;
 }
 
 export interface ModelInfo {
@@ -45,6 +48,8 @@ export interface ClassifyResult {
   probabilities: Float32Array[];
   /** Wall time of the forward passes in the worker. */
   ms: number;
+  /** Per input, how far it is from the training images (null: the model has no index). */
+  ood: Array<OodCheck | null>;
 }
 
 export interface MemoryReport {

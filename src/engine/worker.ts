@@ -2,7 +2,7 @@
 // never blocks on inference. It answers the calls of protocol.ts; cancellation is checked between batches.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { CancelledError, type CallName, type CallPayload, type CallResult, type FromWorker, type Progress, type ToWorker } from './protocol.js';
+import { CancelledError, type CallName, type ClassifyResult, type CallPayload, type CallResult, type FromWorker, type Progress, type ToWorker } from './protocol.js';
 import { resolveBackend, type BackendReport } from './tfjs/backend.js';
 import { TfjsRuntime } from './tfjs/tfjs-runtime.js';
 import { buildModel, defaultSpec } from './models/spec.js';
@@ -20,6 +20,7 @@ import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
+import { oodOf } from './ood/check.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -29,6 +30,7 @@ const cancelled = new Set<number>();
 let backend: BackendReport | null = null;
 let runtime: TfjsRuntime | null = null;
 const forward = new ForwardRunner((message) => send({ kind: 'log', level: 'warn', message }));
+const ortFeatureMap = (x: Float32Array, n: number) => forward.featureMap(x, n);
 
 interface CallContext {
   id: number;
@@ -84,6 +86,7 @@ const handlers: Handlers = {
     if (!info) throw new Error('no model loaded');
     const classes = info.manifest.spec.classes.length;
     const probabilities: Float32Array[] = [];
+    const ood: ClassifyResult['ood'] = [];
     let ms = 0;
     for (let start = 0; start < inputs.length; start += batch) {
       await ctx.checkpoint();
@@ -98,9 +101,10 @@ const handlers: Handlers = {
       const out = await probabilitiesOf(rt, packed, chunk.length, info.manifest.spec.inputSize, classes, tta ?? false);
       ms += performance.now() - t0;
       for (let i = 0; i < chunk.length; i++) probabilities.push(out.slice(i * classes, (i + 1) * classes));
+      for (const image of chunk) ood.push(await oodOf(info, image, ortFeatureMap));
       ctx.progress({ done: Math.min(start + batch, inputs.length), total: inputs.length });
     }
-    return { probabilities, ms };
+    return { probabilities, ms, ood };
   },
 
   async memory() {
@@ -132,7 +136,7 @@ const handlers: Handlers = {
       );
       ctx.progress({ done: i + 1, total: methods.length, message: name });
     }
-    return { probabilities, target: cls, heatmaps };
+    return { probabilities, target: cls, heatmaps, ood: await oodOf(loaded, image, ortFeatureMap) };
   },
 
   async xaiEval(request, ctx) {

@@ -8,6 +8,7 @@ import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
 import { probabilityRecord } from '../engine/models/head.js';
 import { argmax } from '../engine/metrics.js';
+import type { OodCheck } from '../engine/ood/knn.js';
 
 export type PredictFormat = 'text' | 'json' | 'csv';
 
@@ -24,6 +25,8 @@ export interface PredictRow {
   probabilities: Record<string, number>;
   model: string;
   ms: number;
+  /** Distance from the training images and whether it is past the model's threshold (null: the model has no index). */
+  ood: OodCheck | null;
 }
 
 export interface RejectRow {
@@ -47,17 +50,19 @@ class Printer {
     if (this.format === 'json') return this.out.stdout(JSON.stringify(r));
     if (this.format === 'csv') {
       this.header();
-      return this.out.stdout([r.path, r.sha256, r.label, ...this.classes.map((c) => r.probabilities[c].toFixed(6)), r.model, r.ms.toFixed(1), ''].map(csvField).join(','));
+      const ood = r.ood ? [r.ood.distance.toFixed(4), r.ood.unusual ? 'yes' : 'no'] : ['', ''];
+      return this.out.stdout([r.path, r.sha256, r.label, ...this.classes.map((c) => r.probabilities[c].toFixed(6)), r.model, r.ms.toFixed(1), ...ood, ''].map(csvField).join(','));
     }
     const probs = this.classes.map((c) => `${c} ${r.probabilities[c].toFixed(3)}`).join('  ');
-    this.out.stdout(`${r.path}\t${r.label}\t${probs}\t${r.ms.toFixed(0)} ms`);
+    const warning = r.ood?.unusual ? `\tUNLIKE THE TRAINING IMAGES (distance ${r.ood.distance.toFixed(3)} > ${r.ood.threshold.toFixed(3)}): check by eye` : '';
+    this.out.stdout(`${r.path}\t${r.label}\t${probs}\t${r.ms.toFixed(0)} ms${warning}`);
   }
 
   reject(r: RejectRow) {
     if (this.format === 'json') return this.out.stdout(JSON.stringify(r));
     if (this.format === 'csv') {
       this.header();
-      return this.out.stdout([r.path, '', '', ...this.classes.map(() => ''), '', '', `${r.error.code}: ${r.error.message}`].map(csvField).join(','));
+      return this.out.stdout([r.path, '', '', ...this.classes.map(() => ''), '', '', '', '', `${r.error.code}: ${r.error.message}`].map(csvField).join(','));
     }
     this.out.stdout(`${r.path}\tREJECTED\t${r.error.code}: ${r.error.message}`);
   }
@@ -65,7 +70,7 @@ class Printer {
   private header() {
     if (this.headerDone) return;
     this.headerDone = true;
-    this.out.stdout(['path', 'sha256', 'label', ...this.classes.map((c) => `p_${c}`), 'model', 'ms', 'error'].map(csvField).join(','));
+    this.out.stdout(['path', 'sha256', 'label', ...this.classes.map((c) => `p_${c}`), 'model', 'ms', 'ood_distance', 'unusual', 'error'].map(csvField).join(','));
   }
 }
 
@@ -112,6 +117,7 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
           printer.reject(d);
           continue;
         }
+        const ood = result!.ood[k];
         const p = result!.probabilities[k++];
         printer.result({
           path: d.image.path,
@@ -120,6 +126,7 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
           probabilities: probabilityRecord(model.classes, p),
           model: model.id,
           ms: Number((d.ms + result!.ms / good.length).toFixed(1)),
+          ood: ood && { distance: Number(ood.distance.toFixed(4)), threshold: Number(ood.threshold.toFixed(4)), unusual: ood.unusual },
         });
       }
     }

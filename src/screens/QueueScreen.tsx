@@ -51,10 +51,11 @@ export function QueueScreen({ rows, rejected, state, height, incoming, modelRead
         return (
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}
-            {r.state.padEnd(10)} {(r.predicted ?? '…').padEnd(10)} {pct(r.confidence)} {pct(r.margin)} {(r.label ?? '').padEnd(8)} {r.path.replace(/\n/g, '⏎')}
+            {r.state.padEnd(10)} {(r.unusual ? `⚠${r.predicted ?? ''}` : (r.predicted ?? '…')).padEnd(10)} {pct(r.confidence)} {pct(r.margin)} {(r.label ?? '').padEnd(8)} {r.path.replace(/\n/g, '⏎')}
           </Text>
         );
       })}
+      {rows.some((r) => r.unusual) ? <Text color="red">⚠ unlike the model&apos;s training images: its confidence means little there — check by eye</Text> : null}
       <KeyHints context="queue" only={['up', 'down', 'open', 'sort', 'filter-state', 'filter-label']} />
     </Box>
   );

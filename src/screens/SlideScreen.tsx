@@ -76,6 +76,11 @@ export function SlideScreen(props: {
               </Text>
               <ProbabilityBars classes={classes} probabilities={prediction.probabilities} predicted={prediction.label} width={14} />
               <Text wrap="truncate-end">margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — uncertain: look closely' : ''}</Text>
+              {prediction.ood?.unusual ? (
+                <Text color="red" wrap="wrap">
+                  ⚠ Unlike the training images (distance {prediction.ood.distance.toFixed(2)}, limit {prediction.ood.threshold.toFixed(2)}): the model may be wrong however sure it looks. Check by eye.
+                </Text>
+              ) : null}
             </>
           ) : (
             <Text color="yellow">Waiting for a prediction…</Text>

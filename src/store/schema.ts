@@ -38,6 +38,8 @@ export const predictionSchema = z.object({
   at: z.string(),
   /** Explanation method → heatmap file, relative to the store's folder. */
   explanations: z.record(z.string(), z.string()),
+  /** Distance from the model's training images (absent: older records, or a model without an index). */
+  ood: z.object({ distance: z.number(), threshold: z.number(), unusual: z.boolean() }).nullable().optional(),
 });
 export type Prediction = z.infer<typeof predictionSchema>;
 

@@ -182,7 +182,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
     const metrics = { heldOut: heldOut.candidate, baseTest: baseCmp.candidate };
     let id: string;
     if (req.mode === 'head') {
-      const manifest = await saveBundle(candidate, req.outDir, { name: req.name, spec, resize: bundle.manifest.preprocessing.resize, float16: bundle.manifest.weightsDtype === 'float16', training: { ...provenance, priorCorrection: headCorrection }, metrics });
+      const manifest = await saveBundle(candidate, req.outDir, { name: req.name, spec, resize: bundle.manifest.preprocessing.resize, float16: bundle.manifest.weightsDtype === 'float16', training: { ...provenance, priorCorrection: headCorrection }, metrics, ood: bundle.ood }); // same backbone: same features, same index
       id = manifest.id;
     } else {
       const saved = await loadBundle(req.outDir);

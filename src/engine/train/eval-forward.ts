@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../onnx/export.js';
 import { OrtModel, type OrtSessionOptions } from '../onnx/ort-runtime.js';
+import { splitAtFeatures } from '../explain/head.js';
+import { poolFeatures } from '../retrain/features.js';
 
 export type EvalRuntime = 'auto' | 'onnx' | 'tfjs';
 
@@ -12,14 +14,34 @@ export interface EvalForward {
   runtime: 'onnx' | 'tfjs';
   /** The model's raw output for n NHWC images in [0,1]. */
   run(x: Float32Array, n: number): Promise<Float32Array>;
+  /** The pooled last feature map of n images, [n, dim] row-major (as the head pools it). */
+  pooledFeatures(x: Float32Array, n: number): Promise<{ features: Float32Array; dim: number }>;
   dispose(): Promise<void>;
 }
 
-export async function evalForward(model: tf.LayersModel, size: number, runtime: EvalRuntime, settings: OrtSessionOptions, warn: (message: string) => void): Promise<EvalForward> {
+export async function evalForward(model: tf.LayersModel, size: number, pooling: 'avg' | 'max', runtime: EvalRuntime, settings: OrtSessionOptions, warn: (message: string) => void): Promise<EvalForward> {
+  const pool = (map: Float32Array, dims: number[]) => ({ features: poolFeatures(map, dims[0], dims[1], dims[2], dims[3], pooling), dim: dims[3] });
+  let split: ReturnType<typeof splitAtFeatures> | null = null;
+  const tfjsFeatures = async (x: Float32Array, n: number) => {
+    split ??= splitAtFeatures(model);
+    const features = split.features;
+    const out = tf.tidy(() => features.predict(tf.tensor4d(x, [n, size, size, 3])) as tf.Tensor);
+    const map = (await out.data()) as Float32Array;
+    out.dispose();
+    return pool(map, out.shape);
+  };
   if (runtime !== 'tfjs') {
     try {
       const ort = await OrtModel.create(exportToOnnx(model).bytes, size, settings);
-      return { runtime: 'onnx', run: async (x, n) => (await ort.run(x, n)).probabilities, dispose: () => ort.dispose() };
+      return {
+        runtime: 'onnx',
+        run: async (x, n) => (await ort.run(x, n)).probabilities,
+        pooledFeatures: async (x, n) => {
+          const out = await ort.run(x, n, true);
+          return out.features ? pool(out.features.data, out.features.dims) : tfjsFeatures(x, n);
+        },
+        dispose: () => ort.dispose(),
+      };
     } catch (err) {
       if (runtime === 'onnx') throw err;
       warn(`evaluating on tfjs: ONNX Runtime cannot take this model (${(err as Error).message})`);
@@ -33,6 +55,7 @@ export async function evalForward(model: tf.LayersModel, size: number, runtime: 
       out.dispose();
       return raw;
     },
+    pooledFeatures: tfjsFeatures,
     dispose: async () => {},
   };
 }

@@ -20,6 +20,8 @@ import { loadImages, type CachedImages } from './image-cache.js';
 import { GradientWorker } from './gradient-workers.js';
 import { applyPriorCorrection } from './prior-correction.js';
 import { initFrom, type InitNote } from './init-from.js';
+import { fitOodIndex, OOD_MIN_VAL } from '../ood/fit.js';
+import type { OodIndex } from '../ood/knn.js';
 import { runningMean } from './weight-average.js';
 import { accumulate, microBatchGradients, trainingGraph, type MicroBatch } from './micro-batch.js';
 import type { TrainOptions, TrainProgress } from './options.js';
@@ -233,7 +235,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   };
 
   /** Forward passes for validation and the final evaluation, on the model's weights as they are now. */
-  const openEval = () => evalForward(model, o.imgSize, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, say);
+  const openEval = () => evalForward(model, o.imgSize, o.head.pooling, o.evalRuntime, hooks.ortSettings ?? { threads: 0, provider: 'cpu' }, say);
   const predictProbs = async (idx: number[], tta: boolean, fwd: EvalForward): Promise<Float32Array[]> => {
     const rows: Float32Array[] = [];
     const chunk = 32;
@@ -255,6 +257,21 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       part.forEach((_, k) => rows.push(sum.slice(k * classes.length, (k + 1) * classes.length)));
     }
     return rows;
+  };
+  /** Pooled features of the images as they are (no augmentation), [idx.length, dim]. */
+  const pooledFeatures = async (idx: number[], fwd: EvalForward): Promise<{ features: Float32Array; dim: number }> => {
+    const parts: Float32Array[] = [];
+    let dim = 0;
+    for (let s = 0; s < idx.length; s += 32) {
+      await hooks.checkpoint();
+      const part = idx.slice(s, s + 32);
+      const out = await fwd.pooledFeatures(makeBatch(cache, part, null, () => 0), part.length);
+      parts.push(out.features);
+      dim = out.dim;
+    }
+    const features = new Float32Array(idx.length * dim);
+    parts.reduce((at, p) => (features.set(p, at), at + p.length), 0);
+    return { features, dim };
   };
   const lossOf = (probs: Float32Array[], idx: number[]) =>
     probs.reduce((s, p, k) => s - Math.log(Math.max(1e-7, p[labels[idx[k]]])), 0) / Math.max(1, probs.length);
@@ -446,9 +463,16 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'evaluating the best weights on the held-out parts' });
   let val: Evaluation | null;
   let test: Evaluation | null;
+  let ood: OodIndex | null = null;
   try {
     val = await evaluate(valIdx, 'val');
     test = await evaluate(testIdx, 'test');
+    if (valIdx.length >= OOD_MIN_VAL) {
+      say('out-of-distribution index: features of the training and held-out images');
+      const featuresOf = (idx: number[]) => pooledFeatures(idx, fwd);
+      ood = await fitOodIndex(featuresOf, trainIdx, valIdx, testIdx);
+      say(`out-of-distribution threshold ${ood.meta.threshold.toFixed(4)}: ${Object.entries(ood.meta.flagged).map(([part, f]) => `${f.unusual}/${f.n} ${part}`).join(', ')} flagged`);
+    }
   } finally {
     await fwd.dispose();
   }
@@ -477,6 +501,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
       finished: new Date().toISOString(),
     },
     metrics: { val, test, headline: test ? 'test' : 'val' },
+    ood,
   });
   await fs.writeFile(path.join(o.outDir, 'training-curves.json'), JSON.stringify(state.history, null, 1));
   await fs.writeFile(path.join(o.outDir, 'predictions.json'), JSON.stringify(predictions));
