@@ -224,6 +224,7 @@ describe('training', () => {
     const out = await tempDir();
     const r = await engine.call('train', options(out, { valSplit: 0.5 }));
     const meta = r.manifest.ood!;
+    // k: the 30-th nearest, or the whole bank when it is smaller (10 training images here).
     expect(meta).toMatchObject({ method: 'knn-cosine', k: 10, quantile: 0.99, n: 10, dim: 1280, file: 'ood.bin', flagged: { val: { n: 10 } } });
     expect(meta.flagged.val.unusual).toBeLessThanOrEqual(1); // above the 99th percentile of 10 scores: the largest at most
     expect(r.manifest.files['ood.bin'].bytes).toBe(10 * 1280 * 2);
