@@ -15,7 +15,7 @@ Usage:
   slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
         [--micro-batch 8] [--workers 1] [--lr 0.001] [--lr-schedule constant|plateau|cosine] [--warmup-steps 0]
         [--bn-momentum 0.99] [--batch-norm batch|frozen] [--recalibrate-bn 50] [--average-from EPOCH]
-        [--prior-correction on|off] [--patience N] [--val-split 0.25]
+        [--prior-correction on|off] [--ood on|off] [--patience N] [--val-split 0.25]
         [--test-split 0] [--split blocks|stratified|file:PATH] [--block-size 20] [--seed N] [--resume]
         [--init BUNDLE…] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
         [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16]

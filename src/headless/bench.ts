@@ -76,6 +76,7 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
         lrSchedule: 'cosine',
         // The ms / image column stays on tfjs-wasm for every architecture, as in the tables measured so far.
         evalRuntime: 'tfjs',
+        ood: false, // a benchmark model is compared, never used for triage
         seed: o.seed,
         negativeClass: o.negativeClass,
         resume,

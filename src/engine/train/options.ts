@@ -50,6 +50,8 @@ export const trainOptionsSchema = z
     averageFrom: z.number().int().min(0),
     /** Divide the class weights back out of the output at the end (see prior-correction.ts). */
     priorCorrection: z.boolean(),
+    /** Build the out-of-distribution index at the end (ood/), when the validation part is large enough. */
+    ood: z.boolean(),
     patience: z.number().int().min(1),
     valSplit: z.number().min(0).max(0.9),
     testSplit: z.number().min(0).max(0.9),
@@ -98,6 +100,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   recalibrateBatches: 50,
   averageFrom: 0,
   priorCorrection: true,
+  ood: true,
   patience: 5,
   valSplit: 0.25,
   testSplit: 0,

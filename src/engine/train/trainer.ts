@@ -467,7 +467,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   try {
     val = await evaluate(valIdx, 'val');
     test = await evaluate(testIdx, 'test');
-    if (valIdx.length >= OOD_MIN_VAL) {
+    if (o.ood && valIdx.length >= OOD_MIN_VAL) {
       say('out-of-distribution index: features of the training and held-out images');
       const featuresOf = (idx: number[]) => pooledFeatures(idx, fwd);
       ood = await fitOodIndex(featuresOf, trainIdx, valIdx, testIdx);
