@@ -60,10 +60,12 @@ export async function runExplain(config: Config, files: string[], methods: strin
         model: model.id,
         label: model.classes[result.target],
         probabilities: probabilityRecord(model.classes, result.probabilities),
+        ood: result.ood,
         explanations: result.heatmaps.map((h) => ({ method: h.method, png: written[h.method], ms: Math.round(h.ms), params: h.params, diagnostics: h.diagnostics })),
       };
       await fs.writeFile(path.join(outDir, `${stem}.json`), JSON.stringify(summary, null, 2) + '\n');
-      out.stdout(`${file}\t${summary.label}\t${result.heatmaps.map((h) => `${h.method} ${Math.round(h.ms)} ms`).join(', ')}`);
+      const warning = result.ood?.unusual ? '\tUNLIKE THE TRAINING IMAGES: check by eye' : '';
+      out.stdout(`${file}\t${summary.label}\t${result.heatmaps.map((h) => `${h.method} ${Math.round(h.ms)} ms`).join(', ')}${warning}`);
     }
     return 0;
   });
