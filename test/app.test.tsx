@@ -104,6 +104,7 @@ describe('the triage app', () => {
     expect(frame.indexOf('slide-a')).toBeLessThan(frame.indexOf('slide-b'));
     expect(frame).toMatch(/› to review\s+⚠Benign\s+70\.0%/);
     expect(frame).toMatch(/⚠ unlike the model's training images/);
+    expect(frame).toMatch(/sorted by uncertainty \(⚠ first, then smallest margin first\) — 3 slide/);
     expect(frame).not.toMatch(/⚠(Early|Pro)/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-a\.png/);

@@ -10,7 +10,7 @@ const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixe
 
 export function QueueScreen({ rows, rejected, state, height, incoming, modelReady }: { rows: SlideRow[]; rejected: FileEntry[]; state: TriageState; height: number; incoming: string; modelReady: boolean }) {
   const visible = Math.max(3, height - 6);
-  const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? 'uncertainty (smallest margin first)' : 'arrival'}`;
+  const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? `uncertainty (${rows.some((r) => r.unusual) ? '⚠ first, then ' : ''}smallest margin first)` : 'arrival'}`;
   if (state.stateFilter === 'rejected') {
     return (
       <Box flexDirection="column" paddingX={1}>
