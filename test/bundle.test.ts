@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BundleError, loadBundle, readManifest, toFloat16 } from '../src/engine/bundle.js';
+import { BundleError, loadBundle, readManifest, saveBundle, toFloat16 } from '../src/engine/bundle.js';
+import { fitOod } from '../src/engine/ood/knn.js';
 import { makeBundle, tempDir } from './helpers.js';
 import { createHash } from 'node:crypto';
 
@@ -87,6 +88,31 @@ describe('model bundles', () => {
     bytes[100] ^= 0xff;
     await fs.writeFile(file, bytes);
     await expectBundleError(dir, 'weights.bin', /corrupt/);
+  });
+
+  it('keeps an out-of-distribution index: loads it back, names it when missing, and refuses one of the wrong width', async () => {
+    const src = await tempDir();
+    await makeBundle(src, { size: 32 });
+    const { model, manifest } = await loadBundle(src);
+    const random = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5 + 0.5);
+    const save = async (dim: number) => {
+      const dir = await tempDir();
+      const index = fitOod(random(40 * dim), random(10 * dim).reverse(), dim, 3, 0.9);
+      await saveBundle(model, dir, { name: 'with-index', spec: manifest.spec, ood: index });
+      return { dir, index };
+    };
+    const { dir, index } = await save(1280);
+    const back = await loadBundle(dir);
+    expect(back.ood!.meta).toEqual(index.meta);
+    let worst = 0;
+    index.bank.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - back.ood!.bank[i]))));
+    expect(worst).toBeLessThan(2 ** -11); // float16 of values in [−1, 1]
+    back.model.dispose();
+    await fs.rm(path.join(dir, 'ood.bin'));
+    await expectBundleError(dir, 'ood.bin', /missing/);
+    const narrow = await save(64);
+    await expectBundleError(narrow.dir, 'ood.bin', /holds 64 features per image but the model's last feature map has 1280 channels/);
+    model.dispose();
   });
 
   it('refuses weight paths that leave the bundle folder', async () => {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { modelSpecSchema, type ModelSpec } from './models/spec.js';
 import './models/normalization.js'; // registers the custom layer for deserialisation
 import { OOD_FILE, oodSchema, type OodIndex } from './ood/knn.js';
+import { featureTensor } from './explain/head.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';
@@ -303,7 +304,20 @@ export async function loadBundle(dir: string): Promise<LoadedBundle> {
     model.dispose();
     throw new BundleError(modelFile, `output has ${units} units but the manifest lists ${classes.length} classes`);
   }
+  const featureDim = ood ? featureChannels(model) : null;
+  if (ood && featureDim !== ood.meta.dim) {
+    model.dispose();
+    throw new BundleError(path.join(dir, ood.meta.file), `holds ${ood.meta.dim} features per image but the model's last feature map has ${featureDim ?? 'no known number of'} channels`);
+  }
   return { dir, manifest, model, ood };
+}
+
+function featureChannels(model: tf.LayersModel): number | null {
+  try {
+    return featureTensor(model).shape.at(-1) ?? null;
+  } catch {
+    return null; // no pooling layer to find the feature map by
+  }
 }
 
 async function readOod(dir: string, manifest: Manifest): Promise<OodIndex | null> {
