@@ -14,7 +14,7 @@ import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { exportToOnnx } from '../src/engine/onnx/export.js';
 import { OrtModel } from '../src/engine/onnx/ort-runtime.js';
 import { knnDistance, quantile, unitRows } from '../src/engine/ood/knn.js';
-import { poolFeatures } from '../src/engine/retrain/features.js';
+import { extractFeatures } from '../src/engine/retrain/features.js';
 import { prepareImage } from '../src/ingest/image.js';
 import { rocAuc } from '../src/engine/metrics.js';
 
@@ -33,10 +33,8 @@ async function features(files: string[]): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const file of files) {
     const { input } = await prepareImage(file, limits, spec.inputSize, bundle.manifest.preprocessing.resize);
-    const { features: map } = await ort.run(input, 1, true);
-    if (!map) throw new Error('the exported graph has no feature output');
-    const [, h, w, k] = map.dims;
-    out.push(unitRows(poolFeatures(map.data, 1, h, w, k, spec.head.pooling), k));
+    const { features: row, k } = await extractFeatures(bundle, ort, [input], 1, async () => {});
+    out.push(unitRows(row, k));
   }
   return out;
 }

@@ -53,3 +53,16 @@ export function isGapLinearHead(model: tf.LayersModel): boolean {
   const pool = layerOrNull(model, 'head_pool');
   return !!pool && pool.getClassName() === 'GlobalAveragePooling2D' && !layerOrNull(model, 'head_bn') && !layerOrNull(model, 'head_dense');
 }
+
+const featureModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
+
+/** The last feature map of n packed NHWC images on TensorFlow.js, [n, h, w, k] (the sub-model is made once per model). */
+export async function featureMapOf(model: tf.LayersModel, x: Float32Array, n: number, size: number): Promise<{ data: Float32Array; dims: number[] }> {
+  let features = featureModels.get(model);
+  if (!features) featureModels.set(model, (features = splitAtFeatures(model).features));
+  const backbone = features;
+  const out = tf.tidy(() => backbone.predict(tf.tensor4d(x, [n, size, size, 3])) as tf.Tensor);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return { data, dims: out.shape };
+}

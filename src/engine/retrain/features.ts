@@ -1,9 +1,8 @@
 // Backbone features for head-only retraining: the pooled `top_activation` of each image in the 8
 // symmetries of the square (a smear has no up), computed once, from ONNX Runtime when it is there.
-import * as tf from '@tensorflow/tfjs';
 import type { LoadedBundle } from '../bundle.js';
 import { dihedral } from '../train/augment.js';
-import { splitAtFeatures } from '../explain/head.js';
+import { featureMapOf } from '../explain/head.js';
 import type { OrtModel } from '../onnx/ort-runtime.js';
 
 export const VIEWS = 8;
@@ -29,7 +28,6 @@ export async function extractFeatures(bundle: LoadedBundle, ort: OrtModel | null
   const size = bundle.manifest.spec.inputSize;
   const pooling = bundle.manifest.spec.head.pooling;
   const stride = size * size * 3;
-  const split = ort ? null : splitAtFeatures(bundle.model);
   const chunks: Float32Array[] = [];
   let k = 0;
   for (let i = 0; i < images.length; i++) {
@@ -43,10 +41,7 @@ export async function extractFeatures(bundle: LoadedBundle, ort: OrtModel | null
       map = out.features.data;
       dims = out.features.dims;
     } else {
-      const t = tf.tidy(() => split!.features.predict(tf.tensor4d(batch, [views, size, size, 3])) as tf.Tensor);
-      map = (await t.data()) as Float32Array;
-      dims = t.shape;
-      t.dispose();
+      ({ data: map, dims } = await featureMapOf(bundle.model, batch, views, size));
     }
     k = dims[3];
     chunks.push(poolFeatures(map, views, dims[1], dims[2], k, pooling));

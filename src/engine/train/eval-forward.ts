@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../onnx/export.js';
 import { OrtModel, type OrtSessionOptions } from '../onnx/ort-runtime.js';
-import { splitAtFeatures } from '../explain/head.js';
+import { featureMapOf } from '../explain/head.js';
 import { poolFeatures } from '../retrain/features.js';
 
 export type EvalRuntime = 'auto' | 'onnx' | 'tfjs';
@@ -21,14 +21,9 @@ export interface EvalForward {
 
 export async function evalForward(model: tf.LayersModel, size: number, pooling: 'avg' | 'max', runtime: EvalRuntime, settings: OrtSessionOptions, warn: (message: string) => void): Promise<EvalForward> {
   const pool = (map: Float32Array, dims: number[]) => ({ features: poolFeatures(map, dims[0], dims[1], dims[2], dims[3], pooling), dim: dims[3] });
-  let split: ReturnType<typeof splitAtFeatures> | null = null;
   const tfjsFeatures = async (x: Float32Array, n: number) => {
-    split ??= splitAtFeatures(model);
-    const features = split.features;
-    const out = tf.tidy(() => features.predict(tf.tensor4d(x, [n, size, size, 3])) as tf.Tensor);
-    const map = (await out.data()) as Float32Array;
-    out.dispose();
-    return pool(map, out.shape);
+    const map = await featureMapOf(model, x, n, size);
+    return pool(map.data, map.dims);
   };
   if (runtime !== 'tfjs') {
     try {
