@@ -67,6 +67,31 @@ describe('label store', () => {
     expect((await fs.stat(path.dirname(file))).mode & 0o007).toBe(0);
   });
 
+  it('reads taken while decisions are being written (the app polls the file) never drop a decision', async () => {
+    const n = 20;
+    const { store, journal } = await storeWithSlides(n);
+    let writing = true;
+    // Readers outside the lock, as the app's 2-second poll and refresh after each key are.
+    const readers = [0, 1, 2].map(async () => {
+      let reads = 0;
+      while (writing) {
+        await store.read();
+        reads++;
+      }
+      return reads;
+    });
+    for (let i = 0; i < n; i++) {
+      await store.decide({ sha256: shaOf(i), action: 'correct', label: 'Pre', modelId: 'm@1', predicted: 'Pro', probabilities: null });
+    }
+    writing = false;
+    expect(Math.min(...(await Promise.all(readers)))).toBeGreaterThan(n);
+    const data = await store.read();
+    const lost = Array.from({ length: n }, (_, i) => shaOf(i)).filter((sha) => currentLabel(data, sha)?.label !== 'Pre');
+    expect(lost).toEqual([]);
+    expect(data.journalHead.seq).toBe(n);
+    expect(await verifyJournal(journal, data.journalHead)).toMatchObject({ ok: true });
+  });
+
   it('finds an edited, removed, reordered or cut-off journal entry', async () => {
     const { store, journal } = await storeWithSlides(4);
     for (let i = 0; i < 4; i++) await store.decide({ sha256: shaOf(i), action: 'confirm', label: 'Pre', modelId: 'm', predicted: 'Pre', probabilities: null });

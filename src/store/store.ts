@@ -58,6 +58,7 @@ export interface DecisionInput {
 }
 
 export class SlideStore {
+  private readonly adapter: DurableJsonAdapter;
   private readonly db: Low<StoreData>;
 
   private constructor(
@@ -65,7 +66,8 @@ export class SlideStore {
     readonly journalFile: string,
     readonly identity: Identity,
   ) {
-    this.db = new Low(new DurableJsonAdapter(file), emptyStore());
+    this.adapter = new DurableJsonAdapter(file);
+    this.db = new Low(this.adapter, emptyStore());
   }
 
   /** Opens (creating if needed) the store and journal, and applies journal entries a crash left unapplied. */
@@ -89,10 +91,15 @@ export class SlideStore {
     }
   }
 
-  /** A consistent snapshot without the lock: the file is only ever replaced whole. */
+  /**
+   * A consistent snapshot without the lock: the file is only ever replaced whole. It is read into its
+   * own object: reading into this.db would swap the data an update in flight has changed (it awaits the
+   * journal's fsync) for the file's older content, and that update would then write the older content.
+   */
   async read(): Promise<StoreData> {
-    await this.db.read();
-    return this.db.data;
+    const snapshot = new Low(this.adapter, emptyStore());
+    await snapshot.read();
+    return snapshot.data;
   }
 
   /** Runs fn on the freshest data under the lock and writes the result. */
