@@ -2,7 +2,7 @@ import path from 'node:path';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App } from '../src/app.js';
 import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
@@ -14,9 +14,15 @@ import { KEYMAP } from '../src/keymap.js';
 import { makeBundle, tempDir } from './helpers.js';
 
 const clients: EngineClient[] = [];
+const mounted: { unmount(): void }[] = [];
 let modelDir: string;
 let modelId: string;
 
+// A test that fails half-way leaves its app mounted (store poll, predictor, engine calls): unmount
+// it here, before the engine workers close, so nothing of it runs into the file's teardown.
+afterEach(() => {
+  for (const ui of mounted.splice(0)) ui.unmount();
+});
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
 });
@@ -43,13 +49,15 @@ const sha = (i: number) => i.toString(16).padStart(64, 'a');
 function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string) {
   const client = new EngineClient();
   clients.push(client);
-  return render(
+  const ui = render(
     <EngineProvider config={config} client={client}>
       <StoreProvider config={config} store={store} watch={false}>
         <App config={config} technician={technician} />
       </StoreProvider>
     </EngineProvider>,
   );
+  mounted.push(ui);
+  return ui;
 }
 
 /** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c); `unusual`: those unlike the training images. */

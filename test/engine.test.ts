@@ -97,4 +97,15 @@ describe('engine worker', () => {
     const ok = await engine.call('classify', { inputs: images(1, 5), batch: 1 });
     expect(ok.probabilities).toHaveLength(1);
   });
+
+  it('closes by releasing its ONNX Runtime sessions and ending the thread, also in the middle of a call', async () => {
+    const other = new EngineClient();
+    await other.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
+    expect((await other.call('load', { modelDir: bundleDir })).runtime).toMatch(/onnx/i);
+    const running = other.start('classify', { inputs: images(300, 6), batch: 1 });
+    running.result.catch(() => undefined);
+    expect(await other.close()).toBe('released');
+    await expect(other.call('classify', { inputs: images(1, 7), batch: 1 })).rejects.toThrow(/closed/);
+    expect(await other.close()).toBe('already ended');
+  });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { App } from '../src/app.js';
 import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
@@ -147,6 +147,7 @@ describe('retraining from the store', () => {
         </StoreProvider>
       </EngineProvider>,
     );
+    onTestFinished(() => ui.unmount()); // also when an assertion fails half-way, before the engine closes
     const waitFor = async (text: RegExp, ms = 60_000) => {
       const end = Date.now() + ms;
       while (Date.now() < end) {
@@ -175,6 +176,5 @@ describe('retraining from the store', () => {
     const scored = await waitFor(/2 version\(s\) scored/);
     expect(scored).toMatch(/\| \* slidetriage-retrained@\S+ \| head \| 6 \|/);
     expect(scored).toMatch(/\| test-untrained@\S+ \| default \| 6 \|/);
-    ui.unmount();
   });
 });

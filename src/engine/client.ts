@@ -79,8 +79,22 @@ export class EngineClient {
     return this.start(name, payload, onProgress).result;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Cancels what is running, lets the worker release its native sessions and end, and terminates it
+   * after `graceMs` if it has not (a call that does not reach a cancellation point in time).
+   */
+  async close(graceMs = 5000): Promise<'released' | 'terminated' | 'already ended'> {
     this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+    if (this.exited) return 'already ended';
+    const ended = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    for (const id of this.pending.keys()) this.worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
+    this.worker.postMessage({ kind: 'shutdown' } satisfies ToWorker);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const how = await Promise.race([ended, late]);
+    clearTimeout(timer);
+    if (how === 'late') await this.worker.terminate();
+    this.exited = new EngineError('EngineExited', 'the engine was closed');
+    return how === 'late' ? 'terminated' : 'released';
   }
 }

@@ -92,7 +92,9 @@ export type CallResult<K extends CallName> = EngineCalls[K][1];
 
 export type ToWorker =
   | { kind: 'call'; id: number; name: CallName; payload: unknown }
-  | { kind: 'cancel'; id: number };
+  | { kind: 'cancel'; id: number }
+  /** Release the native sessions and end the thread (EngineClient.close). */
+  | { kind: 'shutdown' };
 
 export interface Progress {
   done: number;

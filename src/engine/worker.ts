@@ -268,5 +268,15 @@ port.on('message', (msg: ToWorker) => {
     cancelled.add(msg.id);
     return;
   }
+  if (msg.kind === 'shutdown') {
+    // ONNX Runtime's sessions are released here, in order: a thread terminated with them live can
+    // take the process down while the native addon's finalisers run.
+    queue = queue.then(async () => {
+      await forward.dispose().catch(() => undefined);
+      runtime?.dispose();
+      process.exit(0); // in a worker thread this ends the thread only
+    });
+    return;
+  }
   queue = queue.then(() => handle(msg));
 });
