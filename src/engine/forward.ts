@@ -73,11 +73,16 @@ export class ForwardRunner {
 
   /** Per-class probabilities of n packed images, row-major. */
   async probabilities(batch: Float32Array, n: number): Promise<Float32Array> {
-    const { probabilities } = await this.ort!.run(batch, n);
-    const rows = toClassProbabilities(probabilities, n, this.classes);
+    return (await this.withFeatures(batch, n, false)).probabilities;
+  }
+
+  /** Probabilities and, when asked for and the graph has it, the last feature map from the same pass. */
+  async withFeatures(batch: Float32Array, n: number, features = true): Promise<{ probabilities: Float32Array; features: { data: Float32Array; dims: number[] } | null }> {
+    const out = await this.ort!.run(batch, n, features);
+    const rows = toClassProbabilities(out.probabilities, n, this.classes);
     const flat = new Float32Array(n * this.classes);
     rows.forEach((r, i) => flat.set(r, i * this.classes));
-    return flat;
+    return { probabilities: flat, features: out.features ?? null };
   }
 
   /** The last feature map of n packed images from ONNX Runtime; null when it is not running or gives none. */

@@ -20,7 +20,9 @@ import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
-import { oodOf } from './ood/check.js';
+import { oodOf, pooledRows } from './ood/check.js';
+import { checkOod } from './ood/knn.js';
+import type { LoadedBundle } from './bundle.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -48,10 +50,18 @@ function requireRuntime(): TfjsRuntime {
 
 /**
  * Probabilities of n packed images; with `tta`, the mean over the 8 symmetries of the square (a smear has
- * no up), as the held-out figures of `train` report them beside the single view.
+ * no up), as the held-out figures of `train` report them beside the single view. With `features`, and
+ * when ONNX Runtime runs the model, each image's pooled features (of the image as is) from the same pass,
+ * for the out-of-distribution check; null otherwise.
  */
-async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number, size: number, classes: number, tta: boolean): Promise<Float32Array> {
-  const run = (x: Float32Array, m: number) => (forward.active ? forward.probabilities(x, m) : rt.classify(x, m));
+async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number, classes: number, tta: boolean, features = false): Promise<{ probabilities: Float32Array; pooled: Float32Array[] | null }> {
+  const bundle = rt.loaded!;
+  const size = bundle.manifest.spec.inputSize;
+  const run = async (x: Float32Array, m: number) => {
+    if (!forward.active) return { probabilities: await rt.classify(x, m), pooled: null };
+    const out = await forward.withFeatures(x, m, features);
+    return { probabilities: out.probabilities, pooled: out.features ? pooledRows(bundle, out.features) : null };
+  };
   if (!tta) return run(packed, n);
   const stride = size * size * 3;
   const views = new Float32Array(n * 8 * stride);
@@ -61,8 +71,16 @@ async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number,
   }
   const out = await run(views, n * 8);
   const mean = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) for (let t = 0; t < 8; t++) for (let c = 0; c < classes; c++) mean[i * classes + c] += out[(i * 8 + t) * classes + c] / 8;
-  return mean;
+  for (let i = 0; i < n; i++) for (let t = 0; t < 8; t++) for (let c = 0; c < classes; c++) mean[i * classes + c] += out.probabilities[(i * 8 + t) * classes + c] / 8;
+  // View 0 of each image is the image as is.
+  return { probabilities: mean, pooled: out.pooled ? Array.from({ length: n }, (_, i) => out.pooled![i * 8]) : null };
+}
+
+/** The out-of-distribution check of each image: from the pass's features when it gave them. */
+async function oodOfImages(bundle: LoadedBundle, images: Float32Array[], pooled: Float32Array[] | null): Promise<ClassifyResult['ood']> {
+  const out: ClassifyResult['ood'] = [];
+  for (const [i, image] of images.entries()) out.push(bundle.ood && pooled ? checkOod(bundle.ood, pooled[i]) : await oodOf(bundle, image, ortFeatureMap));
+  return out;
 }
 
 const handlers: Handlers = {
@@ -98,10 +116,10 @@ const handlers: Handlers = {
         offset += a.length;
       }
       const t0 = performance.now();
-      const out = await probabilitiesOf(rt, packed, chunk.length, info.manifest.spec.inputSize, classes, tta ?? false);
+      const out = await probabilitiesOf(rt, packed, chunk.length, classes, tta ?? false, info.ood !== null);
       ms += performance.now() - t0;
-      for (let i = 0; i < chunk.length; i++) probabilities.push(out.slice(i * classes, (i + 1) * classes));
-      for (const image of chunk) ood.push(await oodOf(info, image, ortFeatureMap));
+      for (let i = 0; i < chunk.length; i++) probabilities.push(out.probabilities.slice(i * classes, (i + 1) * classes));
+      ood.push(...(await oodOfImages(info, chunk, out.pooled)));
       ctx.progress({ done: Math.min(start + batch, inputs.length), total: inputs.length });
     }
     return { probabilities, ms, ood };
@@ -121,7 +139,7 @@ const handlers: Handlers = {
     if (!loaded) throw new Error('no model loaded');
     const { model, manifest } = loaded;
     const size = manifest.spec.inputSize;
-    const probabilities = await probabilitiesOf(rt, image, 1, size, manifest.spec.classes.length, tta ?? false);
+    const { probabilities, pooled } = await probabilitiesOf(rt, image, 1, manifest.spec.classes.length, tta ?? false, loaded.ood !== null);
     const cls = target ?? argmax(probabilities);
     const fast = await forward.explainHelpers(image, methods.includes('ig'));
     const heatmaps = [];
@@ -136,7 +154,7 @@ const handlers: Handlers = {
       );
       ctx.progress({ done: i + 1, total: methods.length, message: name });
     }
-    return { probabilities, target: cls, heatmaps, ood: await oodOf(loaded, image, ortFeatureMap) };
+    return { probabilities, target: cls, heatmaps, ood: (await oodOfImages(loaded, [image], pooled))[0] };
   },
 
   async xaiEval(request, ctx) {

@@ -14,6 +14,12 @@ export async function oodOf(bundle: LoadedBundle, image: Float32Array, ortFeatur
   if (!bundle.ood) return null;
   const size = bundle.manifest.spec.inputSize;
   const map = (await ortFeatureMap(image, 1)) ?? (await featureMapOf(bundle.model, image, 1, size));
-  const [, h, w, k] = map.dims;
-  return checkOod(bundle.ood, poolFeatures(map.data, 1, h, w, k, bundle.manifest.spec.head.pooling));
+  return checkOod(bundle.ood, pooledRows(bundle, map)[0]);
+}
+
+/** Each image's pooled features, as the head pools them and the index holds them. */
+export function pooledRows(bundle: LoadedBundle, map: FeatureMap): Float32Array[] {
+  const [n, h, w, k] = map.dims;
+  const pooled = poolFeatures(map.data, n, h, w, k, bundle.manifest.spec.head.pooling);
+  return Array.from({ length: n }, (_, i) => pooled.subarray(i * k, (i + 1) * k));
 }
