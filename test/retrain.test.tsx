@@ -130,6 +130,26 @@ describe('retraining from the store', () => {
     expect((await readPointer(config.versions))!.history.map((h) => h.action)).toEqual(['promote', 'rollback']);
   });
 
+  it('full retraining fine-tunes every layer at a tenth of the rate, holding the model\'s batch-norm statistics', async () => {
+    const { config, store } = await labelledSetup();
+    const engine = new EngineClient();
+    clients.push(engine);
+    await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
+    const req = buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'full', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.34, seed: 3 });
+    expect(req.lr).toBe(0.0001);
+    const result = await engine.call('retrain', req);
+    expect(result.heldOut.candidate).not.toBeNull();
+    const bundle = await loadBundle(result.outDir);
+    const current = await loadBundle(modelDir);
+    expect(bundle.manifest.training?.options).toMatchObject({ batchNorm: 'frozen', lr: 0.0001 });
+    const w = (b: typeof bundle, layer: string, i: number) => Array.from(b.model.getLayer(layer).getWeights()[i].dataSync());
+    expect(w(bundle, 'stem_conv', 0)).not.toEqual(w(current, 'stem_conv', 0)); // every layer trains
+    expect(w(bundle, 'stem_bn', 2)).toEqual(w(current, 'stem_bn', 2)); // moving mean held
+    expect(w(bundle, 'top_bn', 3)).toEqual(w(current, 'top_bn', 3)); // moving variance held
+    bundle.model.dispose();
+    current.model.dispose();
+  });
+
   it('refuses labels outside the model classes unless the new classes are named', async () => {
     const { config, store } = await labelledSetup();
     const data = await store.read();

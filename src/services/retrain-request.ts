@@ -34,7 +34,8 @@ export function buildRetrainRequest(config: Config, data: StoreData, modelDir: s
     baseDataDir: o.baseDataDir,
     epochs: o.epochs ?? (o.mode === 'head' ? 60 : 5),
     batch: 32,
-    lr: 0.001,
+    // Head-only trains a fresh head; full fine-tunes every weight of a trained model, at a tenth of that.
+    lr: o.mode === 'head' ? 0.001 : 0.0001,
     seed: o.seed,
     extensions: config.images.extensions,
     maxPixels: config.images.maxPixels,

@@ -221,6 +221,14 @@ async function fineTune(req: RetrainRequest, bundle: LoadedBundle, base: BaseDat
         epochs: req.epochs,
         batch: req.batch,
         lr: req.lr,
+        // The model's own batch-norm statistics, held: statistics from micro-batches of a few labelled
+        // slides would overwrite what it learnt from thousands, and batch statistics at 224 px need more
+        // than the 4 GB wasm heap at micro-batches of 8 (the shipped model's full retraining aborted).
+        batchNorm: 'frozen',
+        recalibrateBatches: 0,
+        microBatch: 8,
+        warmupSteps: 3,
+        workers: Math.max(1, Math.min(2, os.availableParallelism())),
         valSplit: items.length >= 20 ? 0.15 : 0,
         split: 'stratified',
         seed: req.seed,
