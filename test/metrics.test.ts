@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, computeMetrics, confusionMatrix, expectedCalibrationError, rocAuc, rocCurve } from '../src/engine/metrics.js';
+import { averagePrecision, clusterBootstrap, computeMetrics, confusionMatrix, expectedCalibrationError, rocAuc, rocCurve } from '../src/engine/metrics.js';
+import { rng } from '../src/engine/train/dataset.js';
 
 describe('metrics, on cases worked out by hand', () => {
   it('confusion matrix, accuracy, precision, recall and F1', () => {
@@ -85,5 +86,37 @@ describe('metrics, on cases worked out by hand', () => {
       [0, 1],
       [0, 1],
     ]);
+  });
+});
+
+describe('cluster bootstrap', () => {
+  const mean = (values: number[]) => (idx: number[]) => idx.reduce((a, i) => a + values[i], 0) / idx.length;
+
+  it('draws whole clusters: three draws worked out by hand', () => {
+    // Two clusters of one image (0 and 1). Draws pick cluster floor(r·2): (0,1) → 0.5, (0,0) → 0, (1,1) → 1.
+    const r = [0.1, 0.9, 0.1, 0.2, 0.7, 0.9];
+    let k = 0;
+    const out = clusterBootstrap(['a', 'b'], mean([0, 1]), { draws: 3, random: () => r[k++] });
+    expect(out).toEqual({ estimate: 0.5, low: 0, high: 1, aboveZero: 2 / 3, draws: 3 });
+    // A statistic undefined on a draw (NaN) leaves that draw out.
+    k = 0;
+    const some = clusterBootstrap(['a', 'b'], (idx) => (new Set(idx).size === 2 ? 1 : NaN), { draws: 3, random: () => r[k++] });
+    expect(some.draws).toBe(1);
+  });
+
+  it('near-duplicates in one cluster widen the interval as ten images, not a hundred, would', () => {
+    // 100 images, right or wrong in blocks of ten: as clusters the evidence is ten blocks.
+    const right = Array.from({ length: 100 }, (_, i) => (Math.floor(i / 10) % 2 === 0 ? 1 : 0));
+    const blocks = clusterBootstrap(right.map((_, i) => `b${Math.floor(i / 10)}`), mean(right), { random: rng(1) });
+    const single = clusterBootstrap(right.map((_, i) => `i${i}`), mean(right), { random: rng(1) });
+    expect(blocks.estimate).toBe(0.5);
+    expect(single.estimate).toBe(0.5);
+    // Standard errors: 0.5/√10 = 0.158 and 0.5/√100 = 0.05, so 95% widths near 0.62 and 0.20.
+    expect(blocks.high - blocks.low).toBeGreaterThan(0.5);
+    expect(blocks.high - blocks.low).toBeLessThan(0.75);
+    expect(single.high - single.low).toBeGreaterThan(0.15);
+    expect(single.high - single.low).toBeLessThan(0.25);
+    expect(clusterBootstrap(right.map((_, i) => `b${Math.floor(i / 10)}`), mean(right), { random: rng(1) })).toEqual(blocks); // seeded
+    expect(clusterBootstrap(right.map(() => 'x'), mean(right.map(() => 1)), { random: rng(2) })).toMatchObject({ estimate: 1, low: 1, high: 1 });
   });
 });

@@ -192,3 +192,37 @@ export function computeMetrics(probabilities: ArrayLike<number>[], labels: numbe
   }
   return metrics;
 }
+
+export interface Interval {
+  /** The statistic on the images as they are. */
+  estimate: number;
+  low: number;
+  high: number;
+  /** Share of the draws whose statistic is above 0 (for a difference between two models). */
+  aboveZero: number;
+  draws: number;
+}
+
+/**
+ * Percentile bootstrap over clusters: each draw takes as many clusters as there are, with replacement,
+ * and all the images of each. Near-duplicates share a cluster (a block of file numbers), so the interval
+ * is not narrowed by counting twins as independent evidence. `statistic` gets the drawn image indices.
+ */
+export function clusterBootstrap(groups: readonly string[], statistic: (idx: number[]) => number, opts: { draws?: number; level?: number; random: () => number }): Interval {
+  const members = new Map<string, number[]>();
+  groups.forEach((g, i) => (members.get(g) ?? members.set(g, []).get(g)!).push(i));
+  const clusters = [...members.values()];
+  const draws = opts.draws ?? 2000;
+  const level = opts.level ?? 0.95;
+  const values: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    const idx: number[] = [];
+    for (let c = 0; c < clusters.length; c++) idx.push(...clusters[Math.floor(opts.random() * clusters.length)]);
+    const v = statistic(idx);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.max(0, Math.floor(q * values.length)))];
+  const all = groups.map((_, i) => i);
+  return { estimate: statistic(all), low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), aboveZero: values.filter((v) => v > 0).length / Math.max(1, values.length), draws: values.length };
+}

@@ -86,23 +86,32 @@ export interface SplitOptions {
 }
 
 /**
+ * Per class (in class order), the units a split deals out: blocks of consecutive file numbers, or single
+ * files for 'stratified'. Images in one block are near-duplicates, so the block, not the image, is the
+ * independent unit when a held-out figure's uncertainty is estimated (bench:uncertainty).
+ */
+export function splitUnits(data: ClassFolders, method: 'blocks' | 'stratified', blockSize: number): string[][][] {
+  return data.classes.map((_, label) => {
+    const files = data.samples.filter((s) => s.label === label).map((s) => s.file);
+    files.sort((a, b) => (fileNumber(a) ?? Infinity) - (fileNumber(b) ?? Infinity) || (a < b ? -1 : 1));
+    if (method === 'stratified') return files.map((f) => [f]);
+    // At least ten blocks per class, so that a small class can still be split three ways.
+    const size = Math.min(blockSize, Math.max(1, Math.floor(files.length / 10)));
+    const units: string[][] = [];
+    for (let i = 0; i < files.length; i += size) units.push(files.slice(i, i + size));
+    return units;
+  });
+}
+
+/**
  * Per class: cut the files (by number) into blocks, or single files for 'stratified', shuffle those units
  * with the seed and deal them to test, then validation, until each holds its fraction of the class.
  */
 export function makeSplit(data: ClassFolders, opts: SplitOptions): Split {
   const random = rng(opts.seed);
   const out: Split = { method: opts.method === 'blocks' ? `blocks of ${opts.blockSize}` : 'stratified', seed: opts.seed, train: [], val: [], test: [] };
-  data.classes.forEach((_, label) => {
-    const files = data.samples.filter((s) => s.label === label).map((s) => s.file);
-    files.sort((a, b) => (fileNumber(a) ?? Infinity) - (fileNumber(b) ?? Infinity) || (a < b ? -1 : 1));
-    const units: string[][] = [];
-    if (opts.method === 'blocks') {
-      // At least ten blocks per class, so that a small class can still be split three ways.
-      const size = Math.min(opts.blockSize, Math.max(1, Math.floor(files.length / 10)));
-      for (let i = 0; i < files.length; i += size) units.push(files.slice(i, i + size));
-    } else {
-      for (const f of files) units.push([f]);
-    }
+  splitUnits(data, opts.method, opts.blockSize).forEach((units) => {
+    const files = units.flat();
     const order = shuffle(units, random);
     const wantTest = Math.round(files.length * opts.testFraction);
     const wantVal = Math.round(files.length * opts.valFraction);

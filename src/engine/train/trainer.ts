@@ -47,6 +47,8 @@ export interface Evaluation {
 
 /** What the model said on a held-out part, for curves drawn later (predictions.json beside the bundle). */
 export interface PartPredictions {
+  /** The images, relative to the data folder (the split's order). */
+  files: string[];
   labels: number[];
   probabilities: number[][];
 }
@@ -451,7 +453,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     const t0 = performance.now();
     const probs = await predictProbs(idx, false, fwd);
     const msTotal = performance.now() - t0;
-    predictions[part] = { labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
+    predictions[part] = { files: split[part], labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
     return {
       metrics: computeMetrics(probs, truth, classes, negativeClass ?? undefined),
       tta: computeMetrics(await predictProbs(idx, true, fwd), truth, classes, negativeClass ?? undefined),
