@@ -160,6 +160,12 @@ describe('training', () => {
     expect(pa.length).toBe(pb.length);
     pa.forEach((v, i) => expect(Math.abs(v - pb[i])).toBeLessThan(1e-4));
     expect(a.history[0].valLoss!).toBeCloseTo(b.history[0].valLoss!, 4);
+    // predictions.json names each image, in the split's order (bench:uncertainty groups them by block).
+    const split = JSON.parse(await fs.readFile(path.join(onnxDir, 'split.json'), 'utf8'));
+    const kept = JSON.parse(await fs.readFile(path.join(onnxDir, 'predictions.json'), 'utf8'));
+    expect(kept.val.files).toEqual(split.val);
+    expect(kept.val.files.length).toBeGreaterThan(0);
+    expect(kept.val.labels.map((y: number) => ['all', 'hem'][y])).toEqual(split.val.map((f: string) => f.split('/')[0]));
   });
 
   it('averages the weights from --average-from on: validation and the saved model use the mean', async () => {
