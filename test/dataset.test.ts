@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classWeights, fileNumber, makeSplit, readSplit, scanClassFolders, type ClassFolders } from '../src/engine/train/dataset.js';
+import { classWeights, fileNumber, makeSplit, readSplit, scanClassFolders, unitOfFile, type ClassFolders } from '../src/engine/train/dataset.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 const EXT = ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'];
@@ -42,6 +42,16 @@ describe('training data and splits', () => {
     expect(split.val.filter((f) => f.startsWith('c1/'))).toHaveLength(30); // 24 wanted, blocks of 10 → 30
     expect(makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 1, blockSize: 10 })).toEqual(split);
     expect(makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 2, blockSize: 10 }).val).not.toEqual(split.val);
+  });
+
+  it('names each file\'s unit as the split made it: its block of numbers, or the file itself', () => {
+    const data = fakeData([200, 120]);
+    const units = unitOfFile(data, 'blocks of 10');
+    expect(new Set(units.values()).size).toBe(32);
+    const n = (f: string) => Math.floor((fileNumber(f)! - 1) / 10);
+    for (const a of data.samples.slice(0, 40)) for (const b of data.samples.slice(0, 40)) expect(units.get(a.file) === units.get(b.file)).toBe(a.label === b.label && n(a.file) === n(b.file));
+    expect(new Set(unitOfFile(data, 'stratified').values()).size).toBe(320);
+    expect(new Set(unitOfFile(data, 'file:elsewhere.json').values()).size).toBe(320);
   });
 
   it('makes blocks smaller for a small class, so that it still splits three ways', () => {

@@ -166,6 +166,13 @@ describe('training', () => {
     expect(kept.val.files).toEqual(split.val);
     expect(kept.val.files.length).toBeGreaterThan(0);
     expect(kept.val.labels.map((y: number) => ['all', 'hem'][y])).toEqual(split.val.map((f: string) => f.split('/')[0]));
+    // The interval is around the figure itself, drawing the split's units (single images here: ten per
+    // class are too few for blocks).
+    const { intervals, metrics } = a.val!;
+    expect(intervals.units).toBe(split.val.length);
+    expect(intervals.accuracy.estimate).toBe(metrics.accuracy);
+    expect(intervals.accuracy.low).toBeLessThanOrEqual(metrics.accuracy);
+    expect(intervals.accuracy.high).toBeGreaterThanOrEqual(metrics.accuracy);
   });
 
   it('averages the weights from --average-from on: validation and the saved model use the mean', async () => {

@@ -226,3 +226,35 @@ export function clusterBootstrap(groups: readonly string[], statistic: (idx: num
   const all = groups.map((_, i) => i);
   return { estimate: statistic(all), low: at((1 - level) / 2), high: at(1 - (1 - level) / 2), aboveZero: values.filter((v) => v > 0).length / Math.max(1, values.length), draws: values.length };
 }
+
+export interface HeldOutIntervals {
+  level: number;
+  /** Independent units drawn: blocks of near-duplicate file numbers, or images. */
+  units: number;
+  draws: number;
+  accuracy: Interval;
+  /** Malignant-vs-benign AUC, when a negative class is named. */
+  binaryAuc: Interval | null;
+}
+
+/** Accuracy of the drawn images (argmax against the label). */
+export function accuracyOf(probabilities: ArrayLike<number>[], labels: number[]): (idx: number[]) => number {
+  return (idx) => idx.filter((i) => argmax(probabilities[i]) === labels[i]).length / idx.length;
+}
+
+/** Binary positive-vs-`negative` ROC AUC of the drawn images (NaN when a draw lacks either side). */
+export function binaryAucOf(probabilities: ArrayLike<number>[], labels: number[], negative: number): (idx: number[]) => number {
+  return (idx) => rocAuc(idx.map((i) => 1 - probabilities[i][negative]), idx.map((i) => labels[i] !== negative));
+}
+
+/** 95% intervals of a held-out part's accuracy and binary AUC by the bootstrap over `groups` (seeded). */
+export function heldOutIntervals(probabilities: ArrayLike<number>[], labels: number[], groups: readonly string[], negative: number | null, random: () => number, draws = 2000): HeldOutIntervals {
+  const opts = { draws, random };
+  return {
+    level: 0.95,
+    units: new Set(groups).size,
+    draws,
+    accuracy: clusterBootstrap(groups, accuracyOf(probabilities, labels), opts),
+    binaryAuc: negative === null || negative < 0 ? null : clusterBootstrap(groups, binaryAucOf(probabilities, labels, negative), opts),
+  };
+}

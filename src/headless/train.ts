@@ -152,6 +152,9 @@ export function metricsTable(title: string, e: Evaluation): string[] {
   const row = (label: string, m: Metrics) =>
     `| ${label} | accuracy ${pct(m.accuracy)} | macro F1 ${pct(m.macro.f1)} | macro AUC ${pct(m.macro.auc)} | mAP ${pct(m.mAP)} | ECE ${m.ece.toFixed(4)} | ${m.binary ? `binary AUC ${pct(m.binary.auc)}, sens ${pct(m.binary.sensitivity)}, spec ${pct(m.binary.specificity)}` : ''} |`;
   lines.push(row('overall', e.metrics), row('overall, 8-view TTA', e.tta));
+  const i = e.intervals;
+  const span = (r: { low: number; high: number }, f: (v: number) => string) => `[${f(r.low)}, ${f(r.high)}]`;
+  if (i) lines.push(`95% intervals (bootstrap over the split's ${i.units} units, blocks of near-duplicate file numbers or single images): accuracy ${span(i.accuracy, pct)}${i.binaryAuc ? `, binary AUC ${span(i.binaryAuc, pct)}` : ''}`);
   return lines;
 }
 

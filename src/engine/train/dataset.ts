@@ -104,6 +104,17 @@ export function splitUnits(data: ClassFolders, method: 'blocks' | 'stratified', 
 }
 
 /**
+ * file → its unit for a split made by `method` ("blocks of N" as this program writes it; any other split
+ * counts each image as its own unit).
+ */
+export function unitOfFile(data: ClassFolders, method: string): Map<string, string> {
+  const size = Number(/^blocks of (\d+)$/.exec(method)?.[1] ?? 0);
+  const out = new Map<string, string>();
+  splitUnits(data, size > 0 ? 'blocks' : 'stratified', size || 1).forEach((units, c) => units.forEach((unit, u) => unit.forEach((f) => out.set(f, `${data.classes[c]}:${u}`))));
+  return out;
+}
+
+/**
  * Per class: cut the files (by number) into blocks, or single files for 'stratified', shuffle those units
  * with the seed and deal them to test, then validation, until each holds its fraction of the class.
  */

@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { saveBundle, type Manifest } from '../bundle.js';
-import { computeMetrics, type Metrics } from '../metrics.js';
+import { computeMetrics, heldOutIntervals, type HeldOutIntervals, type Metrics } from '../metrics.js';
 import { buildModel, defaultSpec, type ModelSpec } from '../models/spec.js';
 import { toClassProbabilities } from '../models/head.js';
 import { CancelledError } from '../protocol.js';
@@ -15,7 +15,7 @@ import type { OrtSessionOptions } from '../onnx/ort-runtime.js';
 import { freezeBatchNorm, recalibrateBatchNorm, setBatchNormMomentum } from './batch-norm.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
-import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, type ClassFolders, type Split } from './dataset.js';
+import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, unitOfFile, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
 import { GradientWorker } from './gradient-workers.js';
 import { applyPriorCorrection } from './prior-correction.js';
@@ -43,6 +43,8 @@ export interface Evaluation {
   msPerImage: number;
   /** Where those forward passes ran. */
   runtime: EvalForward['runtime'];
+  /** 95% intervals of the plain evaluation's accuracy and binary AUC, drawing the split's blocks. */
+  intervals: HeldOutIntervals;
 }
 
 /** What the model said on a held-out part, for curves drawn later (predictions.json beside the bundle). */
@@ -454,7 +456,10 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     const probs = await predictProbs(idx, false, fwd);
     const msTotal = performance.now() - t0;
     predictions[part] = { files: split[part], labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
+    const units = unitOfFile(data, split.method);
+    const groups = split[part].map((f) => units.get(f) ?? f);
     return {
+      intervals: heldOutIntervals(probs, truth, groups, negativeClass === null ? null : classes.indexOf(negativeClass), rng(o.seed * 101 + 7)),
       metrics: computeMetrics(probs, truth, classes, negativeClass ?? undefined),
       tta: computeMetrics(await predictProbs(idx, true, fwd), truth, classes, negativeClass ?? undefined),
       msTotal,
