@@ -108,4 +108,30 @@ describe('engine worker', () => {
     await expect(other.call('classify', { inputs: images(1, 7), batch: 1 })).rejects.toThrow(/closed/);
     expect(await other.close()).toBe('already ended');
   });
+
+  it('replaces a worker that died with one holding the same backend and model; gives up after three restarts in ten minutes', async () => {
+    const warnings: string[] = [];
+    const other = new EngineClient({ onLog: (_, m) => warnings.push(m) });
+    const kill = () => (other as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    try {
+      await other.call('init', { backend: 'wasm', threads: 1, runtime: 'tfjs' });
+      await other.call('load', { modelDir: bundleDir });
+      const input = images(2, 8);
+      const before = await other.call('classify', { inputs: input, batch: 2 });
+      const running = other.call('classify', { inputs: images(400, 9), batch: 1 });
+      await kill();
+      await expect(running).rejects.toThrow(/exited/);
+      const after = await other.call('classify', { inputs: input, batch: 2 });
+      expect(after.probabilities.map((p) => Array.from(p))).toEqual(before.probabilities.map((p) => Array.from(p)));
+      expect(warnings.some((w) => /exited.*restarting it/.test(w))).toBe(true);
+      for (let i = 0; i < 2; i++) {
+        await kill();
+        expect((await other.call('classify', { inputs: input, batch: 2 })).probabilities).toHaveLength(2);
+      }
+      await kill();
+      await expect(other.call('classify', { inputs: input, batch: 2 })).rejects.toThrow(/not restarted again/);
+    } finally {
+      await other.close();
+    }
+  });
 });

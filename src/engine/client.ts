@@ -20,19 +20,35 @@ export interface EngineClientOptions {
   maxHeapMb?: number;
 }
 
+/** Restarts allowed within RESTART_WINDOW_MS before the engine is given up (a slide that kills it each time). */
+const MAX_RESTARTS = 3;
+const RESTART_WINDOW_MS = 10 * 60_000;
+
 export class EngineClient {
-  private readonly worker: Worker;
+  private worker!: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private exited: Error | null = null;
+  /** Calls wait for this before they are posted: a restarted worker first gets its backend and model back. */
+  private ready: Promise<void> = Promise.resolve();
+  private readonly restarts: number[] = [];
+  /** The last init and model load that succeeded: replayed into a restarted worker. */
+  private lastInit: CallPayload<'init'> | null = null;
+  private lastLoad: CallPayload<'load'> | null = null;
+  private closing = false;
 
-  constructor(opts: EngineClientOptions = {}) {
-    this.worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
-      resourceLimits: opts.maxHeapMb ? { maxOldGenerationSizeMb: opts.maxHeapMb } : undefined,
+  constructor(private readonly opts: EngineClientOptions = {}) {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      resourceLimits: this.opts.maxHeapMb ? { maxOldGenerationSizeMb: this.opts.maxHeapMb } : undefined,
     });
-    this.worker.on('message', (msg: FromWorker) => {
+    this.worker = worker;
+    worker.on('message', (msg: FromWorker) => {
       if (msg.kind === 'log') {
-        opts.onLog?.(msg.level, msg.message);
+        this.opts.onLog?.(msg.level, msg.message);
         return;
       }
       const p = this.pending.get(msg.id);
@@ -45,32 +61,80 @@ export class EngineClient {
       if (msg.kind === 'result') p.resolve(msg.result);
       else p.reject(msg.error.name === 'CancelledError' ? new CancelledError() : new EngineError(msg.error.name, msg.error.message));
     });
-    const fail = (err: Error) => {
-      this.exited = err;
+    let gone = false;
+    const lost = (err: EngineError) => {
+      if (gone) return;
+      gone = true;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      this.restart(err);
     };
-    this.worker.on('error', (err) => fail(new EngineError('EngineCrashed', `the engine worker crashed: ${err.message}`)));
-    this.worker.on('exit', (code) => fail(new EngineError('EngineExited', `the engine worker exited (code ${code})`)));
+    worker.on('error', (err) => lost(new EngineError('EngineCrashed', `the engine worker crashed: ${err.message}`)));
+    worker.on('exit', (code) => lost(new EngineError('EngineExited', `the engine worker exited (code ${code})`)));
+  }
+
+  /**
+   * A worker that died (its wasm memory aborted, a native crash) is replaced, with the backend and model it
+   * had, so the app keeps working; the calls it was running fail with the reason. After MAX_RESTARTS
+   * within RESTART_WINDOW_MS the engine stays down and every call says why.
+   */
+  private restart(err: EngineError): void {
+    if (this.closing) return;
+    const now = Date.now();
+    while (this.restarts.length && now - this.restarts[0] > RESTART_WINDOW_MS) this.restarts.shift();
+    if (this.restarts.length >= MAX_RESTARTS) {
+      this.exited = new EngineError(err.name, `${err.message}; it stopped ${MAX_RESTARTS + 1} times in ${RESTART_WINDOW_MS / 60_000} minutes and is not restarted again — restart slidetriage`);
+      return;
+    }
+    this.restarts.push(now);
+    this.opts.onLog?.('warn', `${err.message}; restarting it`);
+    this.spawn();
+    const init = this.lastInit;
+    const load = this.lastLoad;
+    this.ready = (async () => {
+      try {
+        if (init) await this.post('init', init);
+        if (init && load) await this.post('load', load);
+      } catch (e) {
+        this.opts.onLog?.('warn', `the restarted engine could not get its model back: ${(e as Error).message}`);
+      }
+    })();
+  }
+
+  /** Posts a call to the current worker now (restart's replay; everything else goes through start). */
+  private post<K extends CallName>(name: K, payload: CallPayload<K>, id = this.nextId++, pending?: Pending): Promise<CallResult<K>> {
+    return new Promise<CallResult<K>>((resolve, reject) => {
+      this.pending.set(id, pending ?? { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ kind: 'call', id, name, payload } satisfies ToWorker);
+    });
   }
 
   /** Starts a call; the handle can cancel it. */
   start<K extends CallName>(name: K, payload: CallPayload<K>, onProgress?: (p: Progress) => void): CallHandle<CallResult<K>> {
     const id = this.nextId++;
-    const result = new Promise<CallResult<K>>((resolve, reject) => {
-      if (this.exited) {
-        reject(this.exited);
-        return;
-      }
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      const msg: ToWorker = { kind: 'call', id, name, payload };
-      this.worker.postMessage(msg);
-    });
+    const result = (async () => {
+      await this.ready;
+      if (this.exited) throw this.exited;
+      return new Promise<CallResult<K>>((resolve, reject) => {
+        void this.post(name, payload, id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      });
+    })();
+    let settled = false;
+    // What a restarted worker needs back: the backend and model the last successful calls set up.
+    void result.then(
+      () => {
+        settled = true;
+        if (name === 'init') [this.lastInit, this.lastLoad] = [payload as CallPayload<'init'>, null];
+        if (name === 'load') this.lastLoad = payload as CallPayload<'load'>;
+      },
+      () => (settled = true),
+    );
     return {
       id,
       result,
+      // To the current worker: one that has not got the call yet (a restart is replaying) drops it when it comes.
       cancel: () => {
-        if (this.pending.has(id)) this.worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
+        if (!settled) this.worker.postMessage({ kind: 'cancel', id } satisfies ToWorker);
       },
     };
   }
@@ -84,6 +148,7 @@ export class EngineClient {
    * after `graceMs` if it has not (a call that does not reach a cancellation point in time).
    */
   async close(graceMs = 5000): Promise<'released' | 'terminated' | 'already ended'> {
+    this.closing = true;
     this.worker.removeAllListeners('exit');
     if (this.exited) return 'already ended';
     const ended = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));

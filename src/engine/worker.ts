@@ -274,6 +274,9 @@ async function handle(msg: Extract<ToWorker, { kind: 'call' }>): Promise<void> {
   } catch (err) {
     const e = err as Error;
     send({ kind: 'error', id: msg.id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } });
+    // A wasm abort (out of memory: its heap never shrinks) leaves the backend unusable for every later
+    // call. End the thread; the client starts a fresh one with the same backend and model.
+    if (/^Aborted\(/.test(e?.message ?? '')) setImmediate(() => process.exit(1));
   } finally {
     cancelled.delete(msg.id);
   }
