@@ -254,6 +254,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} versions={versionEvaluation.table} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
+      {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
       <StatusBar technician={technician} />
     </Box>

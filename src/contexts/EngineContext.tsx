@@ -11,6 +11,8 @@ export interface EngineState {
   model: ModelInfo | null;
   status: 'starting' | 'ready' | 'no-model' | 'failed';
   error: string | null;
+  /** The engine's latest warning (a runtime it could not use, a restart after its worker died). */
+  warning: string | null;
   /** Loads another bundle (a promoted or rolled-back version); the predictor then re-scores. */
   reload(modelDir: string): Promise<ModelInfo>;
 }
@@ -18,7 +20,8 @@ export interface EngineState {
 const EngineContext = createContext<EngineState | null>(null);
 
 export function EngineProvider({ config, client, children }: { config: Config; client: EngineClient; children: React.ReactNode }) {
-  const [state, setState] = useState<Omit<EngineState, 'reload'>>({ client, backend: null, model: null, status: 'starting', error: null });
+  const [state, setState] = useState<Omit<EngineState, 'reload'>>({ client, backend: null, model: null, status: 'starting', error: null, warning: null });
+  useEffect(() => client.onLog((level, message) => level === 'warn' && setState((s) => ({ ...s, warning: message }))), [client]);
   const reload = useCallback(
     async (modelDir: string) => {
       const model = await client.call('load', { modelDir });

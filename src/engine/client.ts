@@ -36,9 +36,21 @@ export class EngineClient {
   private lastInit: CallPayload<'init'> | null = null;
   private lastLoad: CallPayload<'load'> | null = null;
   private closing = false;
+  private readonly logListeners = new Set<(level: 'info' | 'warn', message: string) => void>();
 
   constructor(private readonly opts: EngineClientOptions = {}) {
+    if (opts.onLog) this.logListeners.add(opts.onLog);
     this.spawn();
+  }
+
+  /** Hears the engine's notes (a runtime not used, a restart); returns the unsubscribe. */
+  onLog(listener: (level: 'info' | 'warn', message: string) => void): () => void {
+    this.logListeners.add(listener);
+    return () => this.logListeners.delete(listener);
+  }
+
+  private log(level: 'info' | 'warn', message: string): void {
+    for (const l of this.logListeners) l(level, message);
   }
 
   private spawn(): void {
@@ -48,7 +60,7 @@ export class EngineClient {
     this.worker = worker;
     worker.on('message', (msg: FromWorker) => {
       if (msg.kind === 'log') {
-        this.opts.onLog?.(msg.level, msg.message);
+        this.log(msg.level, msg.message);
         return;
       }
       const p = this.pending.get(msg.id);
@@ -87,7 +99,7 @@ export class EngineClient {
       return;
     }
     this.restarts.push(now);
-    this.opts.onLog?.('warn', `${err.message}; restarting it`);
+    this.log('warn', `${err.message}; restarting it`);
     this.spawn();
     const init = this.lastInit;
     const load = this.lastLoad;
@@ -96,7 +108,7 @@ export class EngineClient {
         if (init) await this.post('init', init);
         if (init && load) await this.post('load', load);
       } catch (e) {
-        this.opts.onLog?.('warn', `the restarted engine could not get its model back: ${(e as Error).message}`);
+        this.log('warn', `the restarted engine could not get its model back: ${(e as Error).message}`);
       }
     })();
   }
