@@ -159,7 +159,7 @@ export function metricsTable(title: string, e: Evaluation): string[] {
 }
 
 export async function runTrain(config: Config, options: TrainOptions, json: boolean, out: Output): Promise<number> {
-  const engine = new EngineClient();
+  const engine = new EngineClient({ onLog: (level, message) => level === 'warn' && out.info(`warning: ${message}`) });
   const tty = !json && process.stderr.isTTY;
   let lastLineAt = 0;
   try {
