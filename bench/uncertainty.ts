@@ -44,52 +44,60 @@ async function readHeld(dir: string): Promise<Held> {
   return { id: manifest.id, dir, manifest, classes, negative: classes.indexOf(manifest.training?.options?.negativeClass ?? ''), split, parts };
 }
 
-const first = await readHeld(config.model);
-const others = await Promise.all((values.compare ?? []).map(readHeld));
-const dataDir = path.resolve(values.data ?? first.manifest.training?.dataDir ?? '../shared/data/taleqani');
-const data = await scanClassFolders(dataDir, config.images.extensions, first.classes).catch((err: Error) => {
-  throw new Error(`the blocks come from the data folder the model was trained on: ${err.message} (name it with --data)`);
-});
-const unitOf = unitOfFile(data, first.split.method);
-const groupsOf = (p: PartPredictions) => p.files.map((f) => unitOf.get(f) ?? f);
-// The seed `train` uses, so that --write records what train would have.
-const seed = (first.manifest.training?.options?.seed ?? 42) * 101 + 7;
+async function main(): Promise<void> {
+  const first = await readHeld(config.model);
+  const others = await Promise.all((values.compare ?? []).map(readHeld));
+  const dataDir = path.resolve(values.data ?? first.manifest.training?.dataDir ?? '../shared/data/taleqani');
+  const data = await scanClassFolders(dataDir, config.images.extensions, first.classes).catch((err: Error) => {
+    throw new Error(`the blocks come from the data folder the model was trained on: ${err.message} (name it with --data)`);
+  });
+  const unitOf = unitOfFile(data, first.split.method);
+  const groupsOf = (p: PartPredictions) => p.files.map((f) => unitOf.get(f) ?? f);
+  // The seed `train` uses, so that --write records what train would have.
+  const seed = (first.manifest.training?.options?.seed ?? 42) * 101 + 7;
 
-const pct = (v: number) => (v * 100).toFixed(2);
-const show = (r: Interval, f: (v: number) => string) => `${f(r.estimate)} [${f(r.low)}, ${f(r.high)}]`;
+  const pct = (v: number) => (v * 100).toFixed(2);
+  const show = (r: Interval, f: (v: number) => string) => `${f(r.estimate)} [${f(r.low)}, ${f(r.high)}]`;
 
-console.log(`${first.id}: single-view predictions; 95% intervals from 2000 bootstrap draws of the split's units (${first.split.method})`);
-console.log('| part | images | units | accuracy % | malignant-vs-benign AUC |');
-console.log('|---|---|---|---|---|');
-const metrics = { ...(first.manifest.metrics ?? {}) };
-for (const part of PARTS) {
-  const p = first.parts[part];
-  if (!p) continue;
-  const i = heldOutIntervals(p.probabilities, p.labels, groupsOf(p), first.negative, rng(seed));
-  console.log(`| ${part} | ${p.files.length} | ${i.units} | ${show(i.accuracy, pct)} | ${i.binaryAuc ? show(i.binaryAuc, (v) => v.toFixed(4)) : '–'} |`);
-  if (metrics[part]) metrics[part] = { ...metrics[part], intervals: i };
-}
-if (values.write) {
-  await updateManifest(first.dir, { metrics });
-  console.log(`intervals recorded in ${path.join(first.dir, 'manifest.json')}`);
-}
+  console.log(`${first.id}: single-view predictions; 95% intervals from 2000 bootstrap draws of the split's units (${first.split.method})`);
+  console.log('| part | images | units | accuracy % | malignant-vs-benign AUC |');
+  console.log('|---|---|---|---|---|');
+  const metrics = { ...(first.manifest.metrics ?? {}) };
+  for (const part of PARTS) {
+    const p = first.parts[part];
+    if (!p) continue;
+    const i = heldOutIntervals(p.probabilities, p.labels, groupsOf(p), first.negative, rng(seed));
+    console.log(`| ${part} | ${p.files.length} | ${i.units} | ${show(i.accuracy, pct)} | ${i.binaryAuc ? show(i.binaryAuc, (v) => v.toFixed(4)) : '–'} |`);
+    if (metrics[part]) metrics[part] = { ...metrics[part], intervals: i };
+  }
+  if (values.write) {
+    await updateManifest(first.dir, { metrics });
+    console.log(`intervals recorded in ${path.join(first.dir, 'manifest.json')}`);
+  }
 
-if (others.length) {
-  console.log(`\nPaired differences, ${first.id} minus each (same images, same draws; "ahead" = share of draws where the first is better):`);
-  console.log('| part | other model | accuracy difference, points | ahead | AUC difference | ahead |');
-  console.log('|---|---|---|---|---|---|');
-  for (const other of others) {
-    for (const part of PARTS) {
-      const a = first.parts[part];
-      const b = other.parts[part];
-      if (!a || !b) continue;
-      if (a.files.join('\n') !== b.files.join('\n')) throw new Error(`${other.dir} was tested on other ${part} images than ${first.dir}: only bundles of one split compare`);
-      const [accA, accB] = [accuracyOf(a.probabilities, a.labels), accuracyOf(b.probabilities, b.labels)];
-      const [aucA, aucB] = [binaryAucOf(a.probabilities, a.labels, first.negative), binaryAucOf(b.probabilities, b.labels, other.negative)];
-      const opts = { random: rng(seed) };
-      const dAcc = clusterBootstrap(groupsOf(a), (idx) => accA(idx) - accB(idx), opts);
-      const dAuc = clusterBootstrap(groupsOf(a), (idx) => aucA(idx) - aucB(idx), opts);
-      console.log(`| ${part} | ${other.id} | ${show(dAcc, pct)} | ${(dAcc.aboveZero * 100).toFixed(0)}% | ${show(dAuc, (v) => v.toFixed(4))} | ${(dAuc.aboveZero * 100).toFixed(0)}% |`);
+  if (others.length) {
+    console.log(`\nPaired differences, ${first.id} minus each (same images, same draws; "ahead" = share of draws where the first is better):`);
+    console.log('| part | other model | accuracy difference, points | ahead | AUC difference | ahead |');
+    console.log('|---|---|---|---|---|---|');
+    for (const other of others) {
+      for (const part of PARTS) {
+        const a = first.parts[part];
+        const b = other.parts[part];
+        if (!a || !b) continue;
+        if (a.files.join('\n') !== b.files.join('\n')) throw new Error(`${other.dir} was tested on other ${part} images than ${first.dir}: only bundles of one split compare`);
+        const [accA, accB] = [accuracyOf(a.probabilities, a.labels), accuracyOf(b.probabilities, b.labels)];
+        const [aucA, aucB] = [binaryAucOf(a.probabilities, a.labels, first.negative), binaryAucOf(b.probabilities, b.labels, other.negative)];
+        const opts = { random: rng(seed) };
+        const dAcc = clusterBootstrap(groupsOf(a), (idx) => accA(idx) - accB(idx), opts);
+        const dAuc = clusterBootstrap(groupsOf(a), (idx) => aucA(idx) - aucB(idx), opts);
+        console.log(`| ${part} | ${other.id} | ${show(dAcc, pct)} | ${(dAcc.aboveZero * 100).toFixed(0)}% | ${show(dAuc, (v) => v.toFixed(4))} | ${(dAuc.aboveZero * 100).toFixed(0)}% |`);
+      }
     }
   }
 }
+
+// Bad input (no bundle, no data folder, bundles of different splits) ends with one line, not a stack.
+await main().catch((err: Error) => {
+  console.error(`error: ${err.message}`);
+  process.exitCode = 1;
+});
