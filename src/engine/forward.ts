@@ -85,12 +85,6 @@ export class ForwardRunner {
     return { probabilities: flat, features: out.features ?? null };
   }
 
-  /** The last feature map of n packed images from ONNX Runtime; null when it is not running or gives none. */
-  async featureMap(batch: Float32Array, n: number): Promise<{ data: Float32Array; dims: number[] } | null> {
-    if (!this.ort?.hasFeatures) return null;
-    return (await this.ort.run(batch, n, true)).features ?? null;
-  }
-
   private gradientModel(): Promise<OrtModel | null> {
     const bundle = this.bundle;
     if (!bundle) return Promise.resolve(null);

@@ -20,9 +20,7 @@ import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
 import { benchOnnx } from './onnx/bench.js';
-import { oodOf, pooledRows } from './ood/check.js';
-import { checkOod } from './ood/knn.js';
-import type { LoadedBundle } from './bundle.js';
+import { oodOfImages, pooledRows } from './ood/check.js';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
@@ -32,7 +30,6 @@ const cancelled = new Set<number>();
 let backend: BackendReport | null = null;
 let runtime: TfjsRuntime | null = null;
 const forward = new ForwardRunner((message) => send({ kind: 'log', level: 'warn', message }));
-const ortFeatureMap = (x: Float32Array, n: number) => forward.featureMap(x, n);
 
 interface CallContext {
   id: number;
@@ -74,13 +71,6 @@ async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number,
   for (let i = 0; i < n; i++) for (let t = 0; t < 8; t++) for (let c = 0; c < classes; c++) mean[i * classes + c] += out.probabilities[(i * 8 + t) * classes + c] / 8;
   // View 0 of each image is the image as is.
   return { probabilities: mean, pooled: out.pooled ? Array.from({ length: n }, (_, i) => out.pooled![i * 8]) : null };
-}
-
-/** The out-of-distribution check of each image: from the pass's features when it gave them. */
-async function oodOfImages(bundle: LoadedBundle, images: Float32Array[], pooled: Float32Array[] | null): Promise<ClassifyResult['ood']> {
-  const out: ClassifyResult['ood'] = [];
-  for (const [i, image] of images.entries()) out.push(bundle.ood && pooled ? checkOod(bundle.ood, pooled[i]) : await oodOf(bundle, image, ortFeatureMap));
-  return out;
 }
 
 const handlers: Handlers = {

@@ -7,14 +7,17 @@ import { checkOod, type OodCheck } from './knn.js';
 type FeatureMap = { data: Float32Array; dims: number[] };
 
 /**
- * Null when the bundle has no index. `ortFeatureMap` is ONNX Runtime's feature map when it runs the
- * model (null otherwise: TensorFlow.js computes it).
+ * The check of n images: from `pooled`, the features of the pass that classified them (ONNX Runtime gives
+ * them), or else from a TensorFlow.js feature map. Null entries when the bundle has no index.
  */
-export async function oodOf(bundle: LoadedBundle, image: Float32Array, ortFeatureMap: (x: Float32Array, n: number) => Promise<FeatureMap | null>): Promise<OodCheck | null> {
-  if (!bundle.ood) return null;
+export async function oodOfImages(bundle: LoadedBundle, images: Float32Array[], pooled: Float32Array[] | null): Promise<(OodCheck | null)[]> {
+  const out: (OodCheck | null)[] = [];
   const size = bundle.manifest.spec.inputSize;
-  const map = (await ortFeatureMap(image, 1)) ?? (await featureMapOf(bundle.model, image, 1, size));
-  return checkOod(bundle.ood, pooledRows(bundle, map)[0]);
+  for (const [i, image] of images.entries()) {
+    if (!bundle.ood) out.push(null);
+    else out.push(checkOod(bundle.ood, pooled?.[i] ?? pooledRows(bundle, await featureMapOf(bundle.model, image, 1, size))[0]));
+  }
+  return out;
 }
 
 /** Each image's pooled features, as the head pools them and the index holds them. */
