@@ -114,9 +114,9 @@ export class EngineClient {
   }
 
   /** Posts a call to the current worker now (restart's replay; everything else goes through start). */
-  private post<K extends CallName>(name: K, payload: CallPayload<K>, id = this.nextId++, pending?: Pending): Promise<CallResult<K>> {
+  private post<K extends CallName>(name: K, payload: CallPayload<K>, id = this.nextId++, onProgress?: (p: Progress) => void): Promise<CallResult<K>> {
     return new Promise<CallResult<K>>((resolve, reject) => {
-      this.pending.set(id, pending ?? { resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
       this.worker.postMessage({ kind: 'call', id, name, payload } satisfies ToWorker);
     });
   }
@@ -127,9 +127,7 @@ export class EngineClient {
     const result = (async () => {
       await this.ready;
       if (this.exited) throw this.exited;
-      return new Promise<CallResult<K>>((resolve, reject) => {
-        void this.post(name, payload, id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
-      });
+      return this.post(name, payload, id, onProgress);
     })();
     let settled = false;
     // What a restarted worker needs back: the backend and model the last successful calls set up.
