@@ -37,7 +37,7 @@ export function StoreProvider({ config, store, children, watch = true }: { confi
   const warn = useCallback((m: string) => setWarnings((w) => [...w.slice(-4), m]), []);
   const refresh = useCallback(async () => {
     try {
-      setData(structuredClone(await store.read()));
+      setData(await store.read()); // a fresh object each read: nothing else holds it
     } catch (err) {
       warn((err as Error).message);
     }
