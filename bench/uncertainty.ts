@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { updateManifest } from '../src/engine/bundle.js';
 import { accuracyOf, binaryAucOf, clusterBootstrap, heldOutIntervals, type Interval } from '../src/engine/metrics.js';
-import { rng, scanClassFolders, unitOfFile, type Split } from '../src/engine/train/dataset.js';
+import { intervalRandom, scanClassFolders, unitOfFile, type Split } from '../src/engine/train/dataset.js';
 import type { PartPredictions } from '../src/engine/train/trainer.js';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, compare: { type: 'string', multiple: true }, data: { type: 'string' }, write: { type: 'boolean' } } });
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   });
   const unitOf = unitOfFile(data, first.split.method);
   const groupsOf = (p: PartPredictions) => p.files.map((f) => unitOf.get(f) ?? f);
-  // The seed `train` uses, so that --write records what train would have.
-  const seed = (first.manifest.training?.options?.seed ?? 42) * 101 + 7;
+  // The draws `train` makes, so that --write records what train would have.
+  const seed = first.manifest.training?.options?.seed ?? 42;
 
   const pct = (v: number) => (v * 100).toFixed(2);
   const show = (r: Interval, f: (v: number) => string) => `${f(r.estimate)} [${f(r.low)}, ${f(r.high)}]`;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   for (const part of PARTS) {
     const p = first.parts[part];
     if (!p) continue;
-    const i = heldOutIntervals(p.probabilities, p.labels, groupsOf(p), first.negative, rng(seed));
+    const i = heldOutIntervals(p.probabilities, p.labels, groupsOf(p), first.negative, intervalRandom(seed));
     console.log(`| ${part} | ${p.files.length} | ${i.units} | ${show(i.accuracy, pct)} | ${i.binaryAuc ? show(i.binaryAuc, (v) => v.toFixed(4)) : '–'} |`);
     if (metrics[part]) metrics[part] = { ...metrics[part], intervals: i };
   }
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
         if (a.files.join('\n') !== b.files.join('\n')) throw new Error(`${other.dir} was tested on other ${part} images than ${first.dir}: only bundles of one split compare`);
         const [accA, accB] = [accuracyOf(a.probabilities, a.labels), accuracyOf(b.probabilities, b.labels)];
         const [aucA, aucB] = [binaryAucOf(a.probabilities, a.labels, first.negative), binaryAucOf(b.probabilities, b.labels, other.negative)];
-        const opts = { random: rng(seed) };
+        const opts = { random: intervalRandom(seed) };
         const dAcc = clusterBootstrap(groupsOf(a), (idx) => accA(idx) - accB(idx), opts);
         const dAuc = clusterBootstrap(groupsOf(a), (idx) => aucA(idx) - aucB(idx), opts);
         console.log(`| ${part} | ${other.id} | ${show(dAcc, pct)} | ${(dAcc.aboveZero * 100).toFixed(0)}% | ${show(dAuc, (v) => v.toFixed(4))} | ${(dAuc.aboveZero * 100).toFixed(0)}% |`);

@@ -58,6 +58,9 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** The bootstrap draws of a run's held-out intervals, seeded from the run's seed (bench:uncertainty repeats them). */
+export const intervalRandom = (seed: number) => rng(seed * 101 + 7);
+
 export function shuffle<T>(items: T[], random: () => number): T[] {
   const a = [...items];
   for (let i = a.length - 1; i > 0; i--) {

@@ -15,7 +15,7 @@ import type { OrtSessionOptions } from '../onnx/ort-runtime.js';
 import { freezeBatchNorm, recalibrateBatchNorm, setBatchNormMomentum } from './batch-norm.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCheckpoint, readWeights, saveCheckpoint, writeWeights, type EpochRecord, type TrainState } from './checkpoint.js';
-import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, unitOfFile, type ClassFolders, type Split } from './dataset.js';
+import { classWeights, fileNumber, makeSplit, readSplit, rng, scanClassFolders, shuffle, intervalRandom, unitOfFile, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
 import { GradientWorker } from './gradient-workers.js';
 import { applyPriorCorrection } from './prior-correction.js';
@@ -449,6 +449,7 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   if (priorShift) say(`class weights divided out of the output: logit shift ${Object.entries(priorShift).map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')}`);
   const predictions: TrainResult['predictions'] = { val: null, test: null };
   const fwd = await openEval();
+  const units = unitOfFile(data, split.method);
   const evaluate = async (idx: number[], part: 'val' | 'test'): Promise<Evaluation | null> => {
     if (!idx.length) return null;
     const truth = idx.map((i) => labels[i]);
@@ -456,10 +457,9 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     const probs = await predictProbs(idx, false, fwd);
     const msTotal = performance.now() - t0;
     predictions[part] = { files: split[part], labels: truth, probabilities: probs.map((p) => Array.from(p, (v) => Number(v.toFixed(6)))) };
-    const units = unitOfFile(data, split.method);
     const groups = split[part].map((f) => units.get(f) ?? f);
     return {
-      intervals: heldOutIntervals(probs, truth, groups, negativeClass === null ? null : classes.indexOf(negativeClass), rng(o.seed * 101 + 7)),
+      intervals: heldOutIntervals(probs, truth, groups, negativeClass === null ? null : classes.indexOf(negativeClass), intervalRandom(o.seed)),
       metrics: computeMetrics(probs, truth, classes, negativeClass ?? undefined),
       tta: computeMetrics(await predictProbs(idx, true, fwd), truth, classes, negativeClass ?? undefined),
       msTotal,
