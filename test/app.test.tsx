@@ -164,7 +164,7 @@ describe('the triage app', () => {
   it('says so when the engine worker died and was restarted; the slide and its keys keep working', async () => {
     const { ui } = await setup();
     await (clients.at(-1) as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
-    await waitFor(ui.lastFrame, /engine: the engine worker exited \(code 1\); restarting it/);
+    await waitFor(ui.lastFrame, /engine: \d\d:\d\d the engine worker exited \(code 1\); restarting it — \d\d:\d\d running again/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     await press(ui, '\r');

@@ -109,6 +109,18 @@ describe('engine worker', () => {
     expect(await other.close()).toBe('already ended');
   });
 
+  it('fails a call the worker never answered because it ended first, instead of leaving it waiting', async () => {
+    const other = new EngineClient();
+    await other.call('init', { backend: 'wasm', threads: 1, runtime: 'tfjs' });
+    await other.call('load', { modelDir: bundleDir });
+    // Started just before the close (the app quitting as the predictor sends a slide): the call reaches the
+    // worker after its shutdown, so the worker ends without answering it.
+    const running = other.start('classify', { inputs: images(2, 10), batch: 2 });
+    const settled = running.result.then(() => 'answered', (e: Error) => e.message);
+    expect(await other.close()).toBe('released');
+    expect(await settled).toMatch(/closed/);
+  });
+
   it('replaces a worker that died with one holding the same backend and model; gives up after three restarts in ten minutes', async () => {
     const warnings: string[] = [];
     const other = new EngineClient({ onLog: (_, m) => warnings.push(m) });
@@ -124,6 +136,7 @@ describe('engine worker', () => {
       const after = await other.call('classify', { inputs: input, batch: 2 });
       expect(after.probabilities.map((p) => Array.from(p))).toEqual(before.probabilities.map((p) => Array.from(p)));
       expect(warnings.some((w) => /exited.*restarting it/.test(w))).toBe(true);
+      expect(warnings).toContain('the engine is running again with its model');
       for (let i = 0; i < 2; i++) {
         await kill();
         expect((await other.call('classify', { inputs: input, batch: 2 })).probabilities).toHaveLength(2);

@@ -11,7 +11,7 @@ export interface EngineState {
   model: ModelInfo | null;
   status: 'starting' | 'ready' | 'no-model' | 'failed';
   error: string | null;
-  /** The engine's latest warning (a runtime it could not use, a restart after its worker died). */
+  /** The engine's latest warning with its time (a runtime it could not use, a restart after its worker died, and then its recovery). */
   warning: string | null;
   /** Loads another bundle (a promoted or rolled-back version); the predictor then re-scores. */
   reload(modelDir: string): Promise<ModelInfo>;
@@ -21,7 +21,16 @@ const EngineContext = createContext<EngineState | null>(null);
 
 export function EngineProvider({ config, client, children }: { config: Config; client: EngineClient; children: React.ReactNode }) {
   const [state, setState] = useState<Omit<EngineState, 'reload'>>({ client, backend: null, model: null, status: 'starting', error: null, warning: null });
-  useEffect(() => client.onLog((level, message) => level === 'warn' && setState((s) => ({ ...s, warning: message }))), [client]);
+  useEffect(
+    () =>
+      client.onLog((level, message) => {
+        // Timed, so that a technician can tell an old warning from a new one; a recovery is added to it.
+        const at = new Date().toTimeString().slice(0, 5);
+        if (level === 'warn') setState((s) => ({ ...s, warning: `${at} ${message}` }));
+        else if (level === 'recovered') setState((s) => (s.warning ? { ...s, warning: `${s.warning} — ${at} running again` } : s));
+      }),
+    [client],
+  );
   const reload = useCallback(
     async (modelDir: string) => {
       const model = await client.call('load', { modelDir });

@@ -14,8 +14,12 @@ export interface CallHandle<T> {
   cancel(): void;
 }
 
+/** 'recovered': a worker that died was replaced and has its backend and model back. */
+export type EngineNoteLevel = 'info' | 'warn' | 'recovered';
+export type EngineNoteListener = (level: EngineNoteLevel, message: string) => void;
+
 export interface EngineClientOptions {
-  onLog?: (level: 'info' | 'warn', message: string) => void;
+  onLog?: EngineNoteListener;
   /** V8 heap limit of the worker in MB; tfjs keeps model weights on the JS heap on the cpu backend. */
   maxHeapMb?: number;
 }
@@ -36,7 +40,7 @@ export class EngineClient {
   private lastInit: CallPayload<'init'> | null = null;
   private lastLoad: CallPayload<'load'> | null = null;
   private closing = false;
-  private readonly logListeners = new Set<(level: 'info' | 'warn', message: string) => void>();
+  private readonly logListeners = new Set<EngineNoteListener>();
 
   constructor(private readonly opts: EngineClientOptions = {}) {
     if (opts.onLog) this.logListeners.add(opts.onLog);
@@ -44,12 +48,12 @@ export class EngineClient {
   }
 
   /** Hears the engine's notes (a runtime not used, a restart); returns the unsubscribe. */
-  onLog(listener: (level: 'info' | 'warn', message: string) => void): () => void {
+  onLog(listener: EngineNoteListener): () => void {
     this.logListeners.add(listener);
     return () => this.logListeners.delete(listener);
   }
 
-  private log(level: 'info' | 'warn', message: string): void {
+  private log(level: EngineNoteLevel, message: string): void {
     for (const l of this.logListeners) l(level, message);
   }
 
@@ -107,6 +111,7 @@ export class EngineClient {
       try {
         if (init) await this.post('init', init);
         if (init && load) await this.post('load', load);
+        this.log('recovered', `the engine is running again${load ? ' with its model' : ''}`);
       } catch (e) {
         this.log('warn', `the restarted engine could not get its model back: ${(e as Error).message}`);
       }
@@ -170,6 +175,9 @@ export class EngineClient {
     clearTimeout(timer);
     if (how === 'late') await this.worker.terminate();
     this.exited = new EngineError('EngineExited', 'the engine was closed');
+    // A call the worker never answered (terminated in it, or it ended first) fails instead of hanging.
+    for (const p of this.pending.values()) p.reject(this.exited);
+    this.pending.clear();
     return how === 'late' ? 'terminated' : 'released';
   }
 }

@@ -8,6 +8,7 @@ import { describeBackend } from '../engine/tfjs/backend.js';
 import { TRAIN_DEFAULTS, trainOptionsSchema, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
 import type { Evaluation } from '../engine/train/trainer.js';
 import type { Output } from './output.js';
+import { engineNotesTo } from './with-engine.js';
 
 /** Flags of `train` beyond the shared ones (--out, --batch and --json are shared). */
 export const TRAIN_FLAGS = {
@@ -159,7 +160,7 @@ export function metricsTable(title: string, e: Evaluation): string[] {
 }
 
 export async function runTrain(config: Config, options: TrainOptions, json: boolean, out: Output): Promise<number> {
-  const engine = new EngineClient({ onLog: (level, message) => level === 'warn' && out.info(`warning: ${message}`) });
+  const engine = new EngineClient({ onLog: engineNotesTo(out) });
   const tty = !json && process.stderr.isTTY;
   let lastLineAt = 0;
   try {
