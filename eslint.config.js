@@ -1,9 +1,13 @@
+import path from 'node:path';
+import { includeIgnoreFile } from '@eslint/compat';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'models/**', 'coverage/**', 'runs/**'] },
+  // What git ignores (runs, local data, scratch folders) is not linted either; models hold no code.
+  includeIgnoreFile(path.join(import.meta.dirname, '.gitignore')),
+  { ignores: ['models/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
