@@ -16,7 +16,7 @@ import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
-import { HelpScreen } from './screens/HelpScreen.js';
+import { HelpScreen, helpLines, helpRows } from './screens/HelpScreen.js';
 import { useRetrain } from './app/retrain.js';
 import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
@@ -48,6 +48,8 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
+  // The key list's rows: the screen less the status bar and the warning lines under it.
+  const helpHeight = height - 3 - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
   const classes = engine.model?.classes ?? config.classes;
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
@@ -135,6 +137,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         return exit();
       case 'help':
         return dispatch({ type: 'toggle-help' });
+      case 'help-up':
+      case 'help-down':
+      case 'help-page': {
+        const s = latest.current;
+        const rows = helpRows(helpHeight);
+        const max = helpLines(keyContext({ ...s, screen: s.previous }), width).length - rows;
+        return dispatch({ type: 'help-scroll', by: action === 'help-up' ? -1 : action === 'help-down' ? 1 : rows, max });
+      }
       case 'go-queue':
         cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });
@@ -250,7 +260,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           <Text>All slides in this list are done. Press g for the queue.</Text>
         </Box>
       )}
-      {state.screen === 'help' && <HelpScreen />}
+      {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={helpHeight} offset={state.helpOffset} />}
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} versions={versionEvaluation.table} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}

@@ -1,5 +1,5 @@
 // Every key the app answers to, in one table: the help screen and the footer hints are generated from it.
-export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain' | 'benchmarks';
+export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain' | 'benchmarks' | 'help';
 
 export interface KeyBinding {
   /** What the user presses, as shown in the help. */
@@ -64,6 +64,11 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'Esc', action: 'retrain-cancel', context: 'retrain', description: 'cancel the running retraining, or the promotion question', match: (_, k) => k.escape },
 
   { label: 'e', action: 'evaluate-versions', context: 'benchmarks', description: 'score every saved model version on the confirmed labels', match: char('e') },
+
+  { label: '↑ k', action: 'help-up', context: 'help', description: 'scroll this list up', match: (i, k) => k.upArrow || i === 'k' },
+  { label: '↓ j', action: 'help-down', context: 'help', description: 'scroll this list down', match: (i, k) => k.downArrow || i === 'j' },
+  { label: 'Space', action: 'help-page', context: 'help', description: 'next page of this list', match: char(' ') },
+  { label: 'Esc', action: 'help', context: 'help', description: 'close this list', match: (_, k) => k.escape },
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
   { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },

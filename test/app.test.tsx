@@ -171,11 +171,36 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /confirmed Early/);
   });
 
-  it('lists every key of the keymap on ?', async () => {
+  it("lists every key of the keymap on ?, the screen's own keys first, scrolling where the list is taller than the terminal", async () => {
     const { ui } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3/);
     await press(ui, '?');
-    const frame = await waitFor(ui.lastFrame, /Keys \(\? closes\)/);
-    for (const k of KEYMAP) expect(frame).toContain(k.description);
+    let frame = await waitFor(ui.lastFrame, /Keys \(\? or Esc closes · ↑↓ j k scroll · Space next page\)/);
+    // Opened from a slide: the slide's keys come first. 24 rows (the fallback here): not all fit.
+    expect(frame.split('\n')[1].trim()).toBe('Slide');
+    expect(frame).toMatch(/lines 1–\d+ of \d+ · more below/);
+    let text = frame;
+    for (let page = 0; page < 10 && /more below/.test(frame); page++) {
+      const at = frame.match(/lines (\d+)–/)![1];
+      await press(ui, ' ');
+      frame = await waitFor(ui.lastFrame, new RegExp(`lines (?!${at}–)\\d+–`));
+      text += frame;
+    }
+    expect(frame).not.toMatch(/more below/);
+    for (const k of KEYMAP) expect(text).toContain(k.description);
+    // One line back up with k; Esc closes and returns to the slide.
+    const last = Number(frame.match(/lines (\d+)–/)![1]);
+    await press(ui, 'k');
+    await waitFor(ui.lastFrame, new RegExp(`lines ${last - 1}–`));
+    await press(ui, '\x1b');
+    await waitFor(ui.lastFrame, /Slide 1\/3/);
+    // From the queue, the queue's keys first; ? closes too.
+    await press(ui, 'g');
+    await waitFor(ui.lastFrame, /Queue — to review/);
+    await press(ui, '?');
+    frame = await waitFor(ui.lastFrame, /Keys \(\? or Esc closes/);
+    expect(frame.split('\n')[1].trim()).toBe('Queue');
     await press(ui, '?');
     await waitFor(ui.lastFrame, /Queue — to review/);
     ui.unmount();

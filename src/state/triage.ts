@@ -1,6 +1,7 @@
 // The app's view state in one reducer: which screen, which slide, sorting, filters, layout, note.
 import { useCallback, useReducer, useRef } from 'react';
 import type { SortMode, StateFilter } from '../app/rows.js';
+import type { Context } from '../keymap.js';
 
 export type Screen = 'queue' | 'slide' | 'help' | 'retrain' | 'benchmarks';
 
@@ -17,11 +18,15 @@ export interface TriageState {
   noteMode: boolean;
   note: string;
   message: string | null;
+  /** The first line of the key list shown (it scrolls on terminals shorter than it). */
+  helpOffset: number;
 }
 
 export type TriageAction =
   | { type: 'go'; screen: Screen }
   | { type: 'toggle-help' }
+  /** Scrolls the key list by `by` lines, to at most `max` (the lines that do not fit). */
+  | { type: 'help-scroll'; by: number; max: number }
   | { type: 'move'; by: number; count: number }
   | { type: 'select'; index: number }
   | { type: 'sort' }
@@ -48,6 +53,7 @@ export const initialTriage: TriageState = {
   noteMode: false,
   note: '',
   message: null,
+  helpOffset: 0,
 };
 
 const STATE_FILTERS: StateFilter[] = ['to review', 'labelled', 'rejected', 'all'];
@@ -57,7 +63,9 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
     case 'go':
       return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null };
     case 'toggle-help':
-      return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen };
+      return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, helpOffset: 0 };
+    case 'help-scroll':
+      return { ...s, helpOffset: Math.min(Math.max(0, a.max), Math.max(0, s.helpOffset + a.by)) };
     case 'move':
       return { ...s, selected: a.count ? Math.min(a.count - 1, Math.max(0, s.selected + a.by)) : 0 };
     case 'select':
@@ -103,8 +111,7 @@ export function useTriage() {
 }
 
 /** Which bindings of the keymap apply. */
-export function keyContext(s: TriageState): 'note' | 'slide' | 'queue' | 'retrain' | 'benchmarks' | 'global' {
+export function keyContext(s: TriageState): Context {
   if (s.screen === 'slide') return s.noteMode ? 'note' : 'slide';
-  if (s.screen === 'queue' || s.screen === 'retrain' || s.screen === 'benchmarks') return s.screen;
-  return 'global';
+  return s.screen;
 }
