@@ -16,11 +16,13 @@ import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
-import { HelpScreen, helpLines, helpRows } from './screens/HelpScreen.js';
+import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
+import { contentRows } from './components/ScrollLines.js';
+import { benchResultsFile, useBenchResults } from './app/bench-results.js';
 import { useRetrain } from './app/retrain.js';
 import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
-import { BenchmarksScreen } from './screens/BenchmarksScreen.js';
+import { BenchmarksScreen, benchmarkLines, benchmarkRows } from './screens/BenchmarksScreen.js';
 import { StatusBar } from './components/StatusBar.js';
 
 /**
@@ -48,11 +50,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
-  // The key list's rows: the screen less the status bar and the warning lines under it.
+  // The rows of the screens that scroll: the terminal less the status bar and the warning lines under it.
   const helpHeight = height - 3 - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
+  const benchHeight = helpHeight - (state.message ? 1 : 0);
   const classes = engine.model?.classes ?? config.classes;
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
+  const benchResults = useBenchResults(config.benchResults, state.screen === 'benchmarks');
+  const benchView = { results: benchResults, file: benchResultsFile(config.benchResults), model: engine.model, versions: versionEvaluation.table, width };
 
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
@@ -137,13 +142,15 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         return exit();
       case 'help':
         return dispatch({ type: 'toggle-help' });
-      case 'help-up':
-      case 'help-down':
-      case 'help-page': {
-        const s = latest.current;
-        const rows = helpRows(helpHeight);
-        const max = helpLines(keyContext({ ...s, screen: s.previous }), width).length - rows;
-        return dispatch({ type: 'help-scroll', by: action === 'help-up' ? -1 : action === 'help-down' ? 1 : rows, max });
+      case 'scroll-up':
+      case 'scroll-down':
+      case 'scroll-page': {
+        const screen = latest.current.screen === 'help' ? 'help' : 'benchmarks';
+        const rows = screen === 'help' ? helpListHeight(helpHeight) : benchmarkRows(benchHeight);
+        const count = screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : benchmarkLines({ ...benchView, rows }).length;
+        // The last page ends on the last line; the position line takes a row once the lines do not fit.
+        const max = count > rows ? count - contentRows(rows) : 0;
+        return dispatch({ type: 'scroll', screen, by: action === 'scroll-up' ? -1 : action === 'scroll-down' ? 1 : contentRows(rows), max });
       }
       case 'go-queue':
         cancelJob();
@@ -260,9 +267,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           <Text>All slides in this list are done. Press g for the queue.</Text>
         </Box>
       )}
-      {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={helpHeight} offset={state.helpOffset} />}
+      {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={helpHeight} offset={state.scroll.help} />}
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
-      {state.screen === 'benchmarks' && <BenchmarksScreen resultsDir={config.benchResults} versions={versionEvaluation.table} />}
+      {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={benchHeight} offset={state.scroll.benchmarks} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}

@@ -39,7 +39,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: '↓ j', action: 'down', context: 'queue', description: 'next slide in the list', match: (i, k) => k.downArrow || i === 'j' },
   { label: 'Enter', action: 'open', context: 'queue', description: 'review the selected slide', match: (_, k) => k.return },
   { label: 'o', action: 'sort', context: 'queue', description: 'sort by uncertainty (smallest margin first) or by arrival', match: char('o') },
-  { label: 'f', action: 'filter-state', context: 'queue', description: 'filter by state: all, to review, labelled', match: char('f') },
+  { label: 'f', action: 'filter-state', context: 'queue', description: 'filter by state: to review, labelled, rejected, all', match: char('f') },
   { label: 'l', action: 'filter-label', context: 'queue', description: 'filter by predicted label', match: char('l') },
   { label: 'c', action: 'copy-samples', context: 'queue', description: 'copy the bundled sample images into the incoming folder', match: char('c') },
 
@@ -65,9 +65,13 @@ export const KEYMAP: readonly KeyBinding[] = [
 
   { label: 'e', action: 'evaluate-versions', context: 'benchmarks', description: 'score every saved model version on the confirmed labels', match: char('e') },
 
-  { label: '↑ k', action: 'help-up', context: 'help', description: 'scroll this list up', match: (i, k) => k.upArrow || i === 'k' },
-  { label: '↓ j', action: 'help-down', context: 'help', description: 'scroll this list down', match: (i, k) => k.downArrow || i === 'j' },
-  { label: 'Space', action: 'help-page', context: 'help', description: 'next page of this list', match: char(' ') },
+  { label: '↑ k', action: 'scroll-up', context: 'benchmarks', description: 'scroll up a line', match: (i, k) => k.upArrow || i === 'k' },
+  { label: '↓ j', action: 'scroll-down', context: 'benchmarks', description: 'scroll down a line', match: (i, k) => k.downArrow || i === 'j' },
+  { label: 'Space', action: 'scroll-page', context: 'benchmarks', description: 'next page', match: char(' ') },
+
+  { label: '↑ k', action: 'scroll-up', context: 'help', description: 'scroll this list up', match: (i, k) => k.upArrow || i === 'k' },
+  { label: '↓ j', action: 'scroll-down', context: 'help', description: 'scroll this list down', match: (i, k) => k.downArrow || i === 'j' },
+  { label: 'Space', action: 'scroll-page', context: 'help', description: 'next page of this list', match: char(' ') },
   { label: 'Esc', action: 'help', context: 'help', description: 'close this list', match: (_, k) => k.escape },
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },

@@ -23,7 +23,10 @@ export interface BenchRow {
 
 export const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : 'n/a');
 
-export function benchTable(rows: BenchRow[]): string[] {
+/** The table in Markdown; `main` keeps the columns that fit an 80-column terminal. */
+export function benchTable(rows: BenchRow[], columns: 'all' | 'main' = 'all'): string[] {
+  if (columns === 'main')
+    return ['| model | accuracy % | F1 % | ROC AUC % | mAP % | ms / image |', '|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.name} | ${pct(r.accuracy)} | ${pct(r.f1)} | ${pct(r.auc)} | ${pct(r.mAP)} | ${r.msPerImage.toFixed(1)} |`)];
   return [
     '| model | accuracy % | precision % | recall % | F1 % | ROC AUC % | mAP % | parameters | training s | ms / image | ms test part |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

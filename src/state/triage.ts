@@ -4,6 +4,7 @@ import type { SortMode, StateFilter } from '../app/rows.js';
 import type { Context } from '../keymap.js';
 
 export type Screen = 'queue' | 'slide' | 'help' | 'retrain' | 'benchmarks';
+export type ScrollingScreen = 'help' | 'benchmarks';
 
 export interface TriageState {
   screen: Screen;
@@ -18,15 +19,15 @@ export interface TriageState {
   noteMode: boolean;
   note: string;
   message: string | null;
-  /** The first line of the key list shown (it scrolls on terminals shorter than it). */
-  helpOffset: number;
+  /** The first line shown of the screens that scroll on terminals shorter than they are. */
+  scroll: Record<ScrollingScreen, number>;
 }
 
 export type TriageAction =
   | { type: 'go'; screen: Screen }
   | { type: 'toggle-help' }
-  /** Scrolls the key list by `by` lines, to at most `max` (the lines that do not fit). */
-  | { type: 'help-scroll'; by: number; max: number }
+  /** Scrolls a screen by `by` lines, to at most `max` (its lines that do not fit). */
+  | { type: 'scroll'; screen: ScrollingScreen; by: number; max: number }
   | { type: 'move'; by: number; count: number }
   | { type: 'select'; index: number }
   | { type: 'sort' }
@@ -53,7 +54,7 @@ export const initialTriage: TriageState = {
   noteMode: false,
   note: '',
   message: null,
-  helpOffset: 0,
+  scroll: { help: 0, benchmarks: 0 },
 };
 
 const STATE_FILTERS: StateFilter[] = ['to review', 'labelled', 'rejected', 'all'];
@@ -63,9 +64,9 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
     case 'go':
       return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null };
     case 'toggle-help':
-      return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, helpOffset: 0 };
-    case 'help-scroll':
-      return { ...s, helpOffset: Math.min(Math.max(0, a.max), Math.max(0, s.helpOffset + a.by)) };
+      return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, scroll: { ...s.scroll, help: 0 } };
+    case 'scroll':
+      return { ...s, scroll: { ...s.scroll, [a.screen]: Math.min(Math.max(0, a.max), Math.max(0, s.scroll[a.screen] + a.by)) } };
     case 'move':
       return { ...s, selected: a.count ? Math.min(a.count - 1, Math.max(0, s.selected + a.by)) : 0 };
     case 'select':

@@ -1,6 +1,4 @@
-// ROC curves drawn with characters: one letter per model, the diagonal dotted.
-import React from 'react';
-import { Box, Text } from 'ink';
+// ROC curves drawn with characters for the Benchmarks screen: one letter per model, the diagonal dotted.
 
 export function plotCurves(curves: Array<{ mark: string; points: Array<[number, number]> }>, width: number, height: number): string[] {
   const grid = Array.from({ length: height }, () => new Array<string>(width).fill(' '));
@@ -25,27 +23,12 @@ export function plotCurves(curves: Array<{ mark: string; points: Array<[number, 
   return grid.map((row) => row.join(''));
 }
 
-export function AsciiRoc({ curves, width = 40, height = 14 }: { curves: Array<{ mark: string; label: string; points: Array<[number, number]> }>; width?: number; height?: number }) {
-  const lines = plotCurves(curves, width, height);
-  return (
-    <Box flexDirection="column">
-      <Text>TPR ┌{'─'.repeat(width)}┐</Text>
-      {lines.map((l, i) => (
-        <Text key={i}>
-          {'    │'}
-          {l}│
-        </Text>
-      ))}
-      <Text>
-        {'    └'}
-        {'─'.repeat(width)}┘ FPR
-      </Text>
-      {curves.map((c) => (
-        <Text key={c.mark}>
-          {'    '}
-          {c.mark} {c.label}
-        </Text>
-      ))}
-    </Box>
-  );
+/** The chart with its frame and legend, as lines: `width` × `height` cells inside the frame. */
+export function rocLines(curves: Array<{ mark: string; label: string; points: Array<[number, number]> }>, width = 40, height = 14): string[] {
+  return [
+    `TPR ┌${'─'.repeat(width)}┐`,
+    ...plotCurves(curves, width, height).map((l) => `    │${l}│`),
+    `    └${'─'.repeat(width)}┘ FPR`,
+    ...curves.map((c) => `    ${c.mark} ${c.label}`),
+  ];
 }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { benchmarkLines } from '../src/screens/BenchmarksScreen.js';
+import type { BenchRow } from '../src/services/bench-table.js';
+
+const row = (name: string, auc: number): BenchRow => ({
+  model: name.toLowerCase(), name, parameters: 4_000_000, trainSeconds: 120, epochs: 3, n: 32, accuracy: 0.9, precision: 0.91, recall: 0.9, f1: 0.9, auc, mAP: 0.95, msPerImage: 7.5, msTestPart: 240,
+  classes: ['Benign', 'Early', 'Pre', 'Pro'], confusion: [[8, 0, 0, 0], [1, 7, 0, 0], [0, 0, 8, 0], [0, 0, 0, 8]], roc: [[0, 0], [0.1, 0.8], [1, 1]],
+});
+const results = { header: 'Held-out test part', rows: ['EfficientNet-B0', 'VGG-19', 'ResNet50', 'InceptionResNetV2', 'DenseNet-121', 'AlexNet'].map((n, i) => row(n, 0.9 + i / 100)) };
+const text = (width: number, rows = 21) => benchmarkLines({ results, file: 'bench-results/models/results.json', model: null, width, rows }).map((l) => l.map((s) => s.text).join(''));
+
+describe('the Benchmarks screen fitted to the terminal', () => {
+  it('on 80 columns: every line fits, the table keeps its main columns, the matrix sits under the chart', () => {
+    const lines = text(80);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(78);
+    expect(lines).toContain('| model | accuracy % | F1 % | ROC AUC % | mAP % | ms / image |');
+    expect(lines).toContain('| InceptionResNetV2 | 90.00 | 90.00 | 93.00 | 95.00 | 7.5 |');
+    const chartEnd = lines.findIndex((l) => l.includes('┘ FPR'));
+    const matrix = lines.findIndex((l) => l.startsWith('EfficientNet-B0: confusion'));
+    expect(chartEnd).toBeGreaterThan(0);
+    expect(matrix).toBeGreaterThan(chartEnd);
+    expect(lines).toContain('Early          1       7       0       0');
+  });
+
+  it('on 160 columns: the whole table, and the matrix beside the chart', () => {
+    const lines = text(160);
+    expect(lines.some((l) => l.startsWith('| model | accuracy % | precision % | recall % |'))).toBe(true);
+    expect(lines.some((l) => /^TPR ┌─+┐ +EfficientNet-B0: confusion/.test(l))).toBe(true);
+  });
+
+  it('keeps the chart short enough to be seen whole on a short terminal', () => {
+    const frame = (rows: number) => text(160, rows).filter((l) => /│.*│/.test(l)).length;
+    expect(frame(40)).toBe(14);
+    expect(frame(21)).toBe(12);
+    expect(frame(8)).toBe(4);
+  });
+
+  it('says how to make a run when none exists', () => {
+    const lines = benchmarkLines({ results: 'none', file: 'r/results.json', model: null, width: 80, rows: 21 }).map((l) => l.map((s) => s.text).join(''));
+    expect(lines.join('\n')).toMatch(/No benchmark run yet: `slidetriage bench --data DIR` writes r\/results\.json/);
+  });
+});
