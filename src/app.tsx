@@ -268,7 +268,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         </Box>
       )}
       {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={helpHeight} offset={state.scroll.help} />}
-      {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} />}
+      {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={helpHeight} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={benchHeight} offset={state.scroll.benchmarks} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}

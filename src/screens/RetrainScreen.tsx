@@ -18,9 +18,21 @@ export function sparkline(values: number[], width = 40): string {
 
 const pct = (m: Metrics | null | undefined) => (m ? `${(m.accuracy * 100).toFixed(1)}%` : '–');
 
-export function RetrainScreen({ state, modelId }: { state: RetrainState; modelId: string | null }) {
+/** Rows the rest of the screen can take at most (title, counts, mode, job, result table, question, hints). */
+const FIXED_ROWS = 14;
+
+/** The slice of the version list shown: all where they fit, else a window that keeps the selected one in view. */
+export function versionWindow(count: number, selected: number, height: number): { start: number; end: number } {
+  const fit = Math.max(3, height - FIXED_ROWS);
+  if (count <= fit) return { start: 0, end: count };
+  const start = Math.min(Math.max(0, selected - Math.floor(fit / 2)), count - fit);
+  return { start, end: start + fit };
+}
+
+export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainState; modelId: string | null; height?: number }) {
   const { summary } = useStore();
   const r = state.result;
+  const shown = versionWindow(state.versions.length, state.selected, height);
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold>Retrain from the confirmed labels</Text>
@@ -61,9 +73,11 @@ export function RetrainScreen({ state, modelId }: { state: RetrainState; modelId
         </Box>
       )}
       <Box flexDirection="column" marginTop={1}>
-        <Text bold>Model versions</Text>
-        {state.versions.map((v, i) => (
-          <Text key={v.dir} inverse={i === state.selected}>
+        <Text bold>
+          Model versions{shown.end - shown.start < state.versions.length ? ` (${shown.start + 1}–${shown.end} of ${state.versions.length}, ↑↓ to see more)` : ''}
+        </Text>
+        {state.versions.slice(shown.start, shown.end).map((v, j) => (
+          <Text key={v.dir} inverse={shown.start + j === state.selected} wrap="truncate-end">
             {v.current ? '* ' : '  '}
             {v.id.padEnd(38)} {v.kind.padEnd(8)} {v.kind === 'default' ? '' : `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`}
           </Text>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { benchmarkLines } from '../src/screens/BenchmarksScreen.js';
+import { versionWindow } from '../src/screens/RetrainScreen.js';
 import type { BenchRow } from '../src/services/bench-table.js';
 
 const row = (name: string, auc: number): BenchRow => ({
@@ -38,5 +39,16 @@ describe('the Benchmarks screen fitted to the terminal', () => {
   it('says how to make a run when none exists', () => {
     const lines = benchmarkLines({ results: 'none', file: 'r/results.json', model: null, width: 80, rows: 21 }).map((l) => l.map((s) => s.text).join(''));
     expect(lines.join('\n')).toMatch(/No benchmark run yet: `slidetriage bench --data DIR` writes r\/results\.json/);
+  });
+});
+
+describe('the Retrain screen on a short terminal', () => {
+  it('shows every version where they fit, else a window that keeps the selected one in view', () => {
+    expect(versionWindow(5, 0, 40)).toEqual({ start: 0, end: 5 });
+    // A height of 24 rows leaves 10 for the list (3 at the least).
+    expect(versionWindow(30, 0, 24)).toEqual({ start: 0, end: 10 });
+    expect(versionWindow(30, 17, 24)).toEqual({ start: 12, end: 22 });
+    expect(versionWindow(30, 29, 24)).toEqual({ start: 20, end: 30 });
+    expect(versionWindow(30, 5, 10)).toEqual({ start: 4, end: 7 });
   });
 });
