@@ -37,7 +37,9 @@ describe('scan, status, export and audit verify', () => {
     await store.decide({ sha256: sha, action: 'correct', label: 'Pro', note: 'said "pale", twice', modelId: 'm@1', predicted: 'Early', probabilities: { Early: 0.7, Pro: 0.3 } });
 
     const status = await cli(cwd, ['status', '--json']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ slides: 2, labelled: 1, unlabelled: 1, byLabel: { Pro: 1 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ slides: 2, labelled: 1, unlabelled: 1, byLabel: { Pro: 1 }, rejectedFiles: [{ path: 'c.jpg', code: 'empty' }] });
+    const plain = await cli(cwd, ['status']);
+    expect(plain.stdout).toMatch(/^rejected "c\.jpg": empty: the file is empty \(0 bytes\)$/m);
 
     const csv = await cli(cwd, ['export', '--format', 'csv', '--out', 'exported']);
     expect(csv.code).toBe(0);

@@ -27,9 +27,15 @@ export async function runScan(config: Config, out: Output): Promise<number> {
 
 export async function runStatus(config: Config, json: boolean, out: Output, opened?: SlideStore): Promise<number> {
   const store = opened ?? (await openStore(config));
-  const s = summarise(await store.read());
+  const data = await store.read();
+  const s = summarise(data);
+  // Each rejected file by name, so that a technician can find and fix it (the app shows only a screenful).
+  const rejectedFiles = Object.values(data.files)
+    .filter((f) => f.state === 'rejected')
+    .map((f) => ({ path: f.path, code: f.code, reason: f.reason }))
+    .sort((a, b) => a.path.localeCompare(b.path));
   if (json) {
-    out.stdout(JSON.stringify({ incoming: config.incoming, store: config.store, ...s }));
+    out.stdout(JSON.stringify({ incoming: config.incoming, store: config.store, ...s, rejectedFiles }));
     return 0;
   }
   out.stdout(`incoming ${config.incoming}`);
@@ -38,6 +44,7 @@ export async function runStatus(config: Config, json: boolean, out: Output, open
   if (Object.keys(s.byLabel).length) out.stdout(`labels: ${Object.entries(s.byLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (Object.keys(s.rejections).length) out.stdout(`rejected: ${Object.entries(s.rejections).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.stdout(`journal: ${s.journalEntries} decisions`);
+  for (const f of rejectedFiles) out.stdout(`rejected ${JSON.stringify(f.path)}: ${f.code}: ${f.reason}`);
   return 0;
 }
 

@@ -20,6 +20,7 @@ export function QueueScreen({ rows, rejected, state, height, incoming, modelRead
             {f.path.replace(/\n/g, '⏎')} — {f.code}: {f.reason}
           </Text>
         ))}
+        {rejected.length > visible ? <Text dimColor>… and {rejected.length - visible} more: `slidetriage status` lists them all</Text> : null}
         <KeyHints context="queue" only={['filter-state']} />
       </Box>
     );
