@@ -10,7 +10,7 @@ import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Context, type InkKey } from './keymap.js';
-import { keyContext, useTriage } from './state/triage.js';
+import { keyContext, selectedIndex, useTriage } from './state/triage.js';
 import { filterRows, slideRows, sortRows } from './app/rows.js';
 import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
@@ -61,7 +61,15 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
 
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
-  const row = rows[Math.min(state.selected, rows.length - 1)];
+  const order = useMemo(() => rows.map((r) => r.sha256), [rows]);
+  const slidePath = (sha: string | null) => (sha ? (data.slides[sha]?.path ?? sha.slice(0, 12)) : 'a slide');
+  const selected = selectedIndex(state, order);
+  const row = rows[selected];
+  // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
+  // held has left the list.
+  useEffect(() => {
+    if (row && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
+  }, [row, selected, state.selectedSha, state.selected, dispatch]);
   const prediction = row ? ((data.predictions[row.sha256] ?? []).findLast((p) => p.modelId === engine.model?.id) ?? null) : null;
 
   // The open slide is leased, so that a second instance offers another one.
@@ -87,15 +95,18 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     async (label: string) => {
       if (!row) return;
       const action = prediction && prediction.label === label ? 'confirm' : 'correct';
-      // The note as of the last key (it may have been typed in the same burst as this key).
-      await store.decide({ sha256: row.sha256, action, label, note: latest.current.note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
-      dispatch({ type: 'note-used' });
+      // The note as of the last key (it may have been typed in the same burst as this key), when it was
+      // written on this slide: a note waiting on another slide stays with that one.
+      const pending = latest.current;
+      const note = pending.noteSha === row.sha256 ? pending.note : '';
+      await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+      if (note) dispatch({ type: 'note-used' });
       await refresh();
       // In the to-review list the labelled slide leaves, so the same index is the next slide.
-      if (state.stateFilter !== 'to review') dispatch({ type: 'move', by: 1, count: rows.length });
+      if (state.stateFilter !== 'to review') dispatch({ type: 'move', by: 1, order });
       dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
     },
-    [row, prediction, store, latest, state.stateFilter, refresh, dispatch, rows.length],
+    [row, prediction, store, latest, state.stateFilter, refresh, dispatch, order],
   );
 
   const undo = useCallback(
@@ -138,6 +149,8 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     const onError = (err: Error) => dispatch({ type: 'message', text: err.message });
     switch (action) {
       case 'quit':
+        // A note typed but not yet decided on is asked about, not dropped in silence.
+        if (latest.current.note && !latest.current.quitAsked) return dispatch({ type: 'quit-asked', asked: true });
         cancelJob();
         return exit();
       case 'help':
@@ -160,9 +173,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'go-benchmarks':
         return dispatch({ type: 'go', screen: 'benchmarks' });
       case 'up':
-        return dispatch({ type: 'move', by: -1, count: rows.length });
+        return dispatch({ type: 'move', by: -1, order });
       case 'down':
-        return dispatch({ type: 'move', by: 1, count: rows.length });
+        return dispatch({ type: 'move', by: 1, order });
       case 'open':
         return row && state.stateFilter !== 'rejected' ? dispatch({ type: 'go', screen: 'slide' }) : undefined;
       case 'sort':
@@ -184,10 +197,10 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'skip':
       case 'next':
         cancelJob();
-        return dispatch({ type: 'move', by: 1, count: rows.length });
+        return dispatch({ type: 'move', by: 1, order });
       case 'previous':
         cancelJob();
-        return dispatch({ type: 'move', by: -1, count: rows.length });
+        return dispatch({ type: 'move', by: -1, order });
       case 'explain-more':
         return void explainMore();
       case 'layout':
@@ -197,8 +210,12 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'back':
         if (job) return cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });
-      case 'note':
-        return dispatch({ type: 'note-start' });
+      case 'note': {
+        if (!row) return;
+        const waiting = latest.current.note ? latest.current.noteSha : null;
+        if (waiting && waiting !== row.sha256) return dispatch({ type: 'message', text: `${slidePath(waiting)} has a note waiting: decide that slide first, or drop the note there (n, then Esc)` });
+        return dispatch({ type: 'note-start', sha: row.sha256 });
+      }
       case 'evaluate-versions':
         return void versionEvaluation.run();
       case 'retrain-start':
@@ -237,6 +254,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       if (input && !key.ctrl && !key.meta) return dispatch({ type: 'note-type', input, backspace: false });
       return;
     }
+    if (latest.current.quitAsked && action !== 'quit') dispatch({ type: 'quit-asked', asked: false });
     return run(action, input);
   };
 
@@ -245,11 +263,11 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {isRawModeSupported && <Keys onKey={onKey} />}
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
-      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} height={height - 3} incoming={config.incoming} modelReady={!!engine.model} />}
+      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={{ ...state, selected }} height={height - 3} incoming={config.incoming} modelReady={!!engine.model} />}
       {state.screen === 'slide' && row && (
         <SlideScreen
           row={row}
-          index={Math.min(state.selected, rows.length - 1)}
+          index={selected}
           count={rows.length}
           classes={classes}
           prediction={prediction}
@@ -259,6 +277,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           width={width}
           height={height - 2}
           job={job}
+          noteWaitsOn={state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
         />
       )}
       {state.screen === 'slide' && !row && (
@@ -271,6 +290,11 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={helpHeight} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={benchHeight} offset={state.scroll.benchmarks} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
+      {state.quitAsked ? (
+        <Text color="yellow">
+          A note waits for the decision on {slidePath(state.noteSha)} (&quot;{state.note}&quot;): decide that slide, or press q again to quit without the note.
+        </Text>
+      ) : null}
       {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
       <StatusBar technician={technician} />

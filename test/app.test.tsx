@@ -124,6 +124,62 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
+  it('keeps the open slide (and the queue cursor) on the same slide when a new, more uncertain one sorts above it', async () => {
+    const { ui, store } = await setup();
+    await press(ui, 'j'); // the cursor on slide-c
+    await waitFor(ui.lastFrame, /› to review {2}Pro/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 2\/3 — slide-c\.png/);
+    // Another slide arrives and is scored, less certain than every one: it sorts first.
+    await store.update((d) => {
+      d.slides[sha(3)] = { sha256: sha(3), path: 'slide-d.png', width: 100, height: 100, addedAt: '2026-11-28T10:09:00.000Z' };
+      d.files['slide-d.png'] = { path: 'slide-d.png', state: 'queued', sha256: sha(3), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
+      d.predictions[sha(3)] = [{ modelId, label: 'Pre', probabilities: { Benign: 0.3, Early: 0.2, Pre: 0.31, Pro: 0.19 }, at: '', explanations: {}, ood: { distance: 0.05, threshold: 0.12, unusual: false } }];
+    });
+    await waitFor(ui.lastFrame, /Slide 3\/4 — slide-c\.png/); // the store is polled every 2 s
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /confirmed Pro/);
+    const data = await store.read();
+    expect(currentLabel(data, sha(2))).toMatchObject({ label: 'Pro', action: 'confirm' });
+    expect(currentLabel(data, sha(3))).toBeNull();
+    // The labelled slide leaves the to-review list: the slide now in its place is shown, and stays.
+    await waitFor(ui.lastFrame, /Slide 3\/3 — slide-a\.png/);
+    await press(ui, '\x1b');
+    const queue = await waitFor(ui.lastFrame, /Queue — to review/);
+    expect(queue).toMatch(/› to review {2}Benign/);
+    ui.unmount();
+  });
+
+  it('a kept note goes with the slide it was written on, never another; quitting with it waiting asks first', async () => {
+    const { ui, store } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    await press(ui, 'n');
+    await waitFor(ui.lastFrame, /type, then Enter/);
+    await press(ui, 'look again');
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /note kept for this slide/);
+    await press(ui, ']');
+    const other = await waitFor(ui.lastFrame, /Slide 2\/3 — slide-c\.png/);
+    expect(other).toMatch(/note waiting on slide-b\.png/);
+    expect(other).not.toMatch(/Note: look again/);
+    await press(ui, 'n'); // a second note while the first waits: refused, with the way out
+    await waitFor(ui.lastFrame, /slide-b\.png has a note waiting:/);
+    await press(ui, '3'); // slide-c corrected to Pre: without slide-b's note
+    await waitFor(ui.lastFrame, /corrected to Pre/);
+    expect(currentLabel(await store.read(), sha(2))).toMatchObject({ label: 'Pre', note: '' });
+    await press(ui, 'q');
+    await waitFor(ui.lastFrame, /A note waits for the decision on slide-b\.png \("look again"\): decide that slide, or press q again/);
+    await press(ui, '[');
+    const back = await waitFor(ui.lastFrame, /Slide 1\/2 — slide-b\.png/);
+    expect(back).not.toMatch(/press q again/);
+    expect(back).toMatch(/Note: look again/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /confirmed Early/);
+    expect(currentLabel(await store.read(), sha(1))).toMatchObject({ label: 'Early', action: 'confirm', note: 'look again' });
+    ui.unmount();
+  });
+
   it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
     const { ui, store } = await setup();
     await press(ui, '\r'); // open slide-b

@@ -32,6 +32,8 @@ export function SlideScreen(props: {
   width: number;
   height: number;
   job: ExplainJob | null;
+  /** The file of the slide a kept note was written on, when that is not this slide. */
+  noteWaitsOn?: string | null;
 }) {
   const { row, prediction, state, classes } = props;
   const maps = MAP_ORDER.filter((m) => prediction?.explanations[m]);
@@ -104,8 +106,10 @@ export function SlideScreen(props: {
               {state.note ? <Text>{state.note}</Text> : <Text dimColor>type, then Enter</Text>}
               <Text inverse> </Text>
             </Box>
-          ) : state.note ? (
+          ) : state.note && state.noteSha === row.sha256 ? (
             <Text wrap="truncate-end">Note: {state.note}</Text>
+          ) : state.note && props.noteWaitsOn ? (
+            <Text dimColor wrap="truncate-end">note waiting on {props.noteWaitsOn}</Text>
           ) : null}
           {state.message ? <Text color="green">{state.message}</Text> : null}
         </Box>

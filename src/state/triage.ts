@@ -10,7 +10,9 @@ export interface TriageState {
   screen: Screen;
   /** The screen help returns to. */
   previous: Screen;
+  /** The selected row's position, and the slide itself: the selection follows the slide when the list re-sorts. */
   selected: number;
+  selectedSha: string | null;
   sort: SortMode;
   stateFilter: StateFilter;
   labelFilter: string | null;
@@ -18,6 +20,10 @@ export interface TriageState {
   enlarged: number;
   noteMode: boolean;
   note: string;
+  /** The slide the note was written on: it goes with that slide's next decision and no other's. */
+  noteSha: string | null;
+  /** q was pressed while a note waited for its decision: a second q quits without it. */
+  quitAsked: boolean;
   message: string | null;
   /** The first line shown of the screens that scroll on terminals shorter than they are. */
   scroll: Record<ScrollingScreen, number>;
@@ -28,24 +34,29 @@ export type TriageAction =
   | { type: 'toggle-help' }
   /** Scrolls a screen by `by` lines, to at most `max` (its lines that do not fit). */
   | { type: 'scroll'; screen: ScrollingScreen; by: number; max: number }
-  | { type: 'move'; by: number; count: number }
+  /** Moves from the selected slide by `by` rows in `order` (the sha256s of the list as shown). */
+  | { type: 'move'; by: number; order: string[] }
   | { type: 'select'; index: number }
+  /** The slide shown at `index` becomes the selection (the selected one left the list, or moved in it). */
+  | { type: 'pin'; sha: string; index: number }
   | { type: 'sort' }
   | { type: 'filter-state' }
   | { type: 'filter-label'; labels: string[] }
   | { type: 'layout' }
   | { type: 'next-map'; count: number }
-  | { type: 'note-start' }
+  | { type: 'note-start'; sha: string }
   /** Typed text appended to the note (backspace: the last character removed). */
   | { type: 'note-type'; input: string; backspace: boolean }
   | { type: 'note-end'; keep: boolean }
   | { type: 'note-used' }
-  | { type: 'message'; text: string | null };
+  | { type: 'message'; text: string | null }
+  | { type: 'quit-asked'; asked: boolean };
 
 export const initialTriage: TriageState = {
   screen: 'queue',
   previous: 'queue',
   selected: 0,
+  selectedSha: null,
   sort: 'uncertainty',
   stateFilter: 'to review',
   labelFilter: null,
@@ -53,6 +64,8 @@ export const initialTriage: TriageState = {
   enlarged: 0,
   noteMode: false,
   note: '',
+  noteSha: null,
+  quitAsked: false,
   message: null,
   scroll: { help: 0, benchmarks: 0 },
 };
@@ -67,32 +80,40 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, scroll: { ...s.scroll, help: 0 } };
     case 'scroll':
       return { ...s, scroll: { ...s.scroll, [a.screen]: Math.min(Math.max(0, a.max), Math.max(0, s.scroll[a.screen] + a.by)) } };
-    case 'move':
-      return { ...s, selected: a.count ? Math.min(a.count - 1, Math.max(0, s.selected + a.by)) : 0 };
+    case 'move': {
+      if (!a.order.length) return { ...s, selected: 0, selectedSha: null };
+      const at = selectedIndex(s, a.order);
+      const next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
+      return { ...s, selected: next, selectedSha: a.order[next] };
+    }
     case 'select':
-      return { ...s, selected: Math.max(0, a.index) };
+      return { ...s, selected: Math.max(0, a.index), selectedSha: null };
+    case 'pin':
+      return { ...s, selected: a.index, selectedSha: a.sha };
     case 'sort':
-      return { ...s, sort: s.sort === 'uncertainty' ? 'arrival' : 'uncertainty', selected: 0 };
+      return { ...s, sort: s.sort === 'uncertainty' ? 'arrival' : 'uncertainty', selected: 0, selectedSha: null };
     case 'filter-state':
-      return { ...s, stateFilter: STATE_FILTERS[(STATE_FILTERS.indexOf(s.stateFilter) + 1) % STATE_FILTERS.length], selected: 0 };
+      return { ...s, stateFilter: STATE_FILTERS[(STATE_FILTERS.indexOf(s.stateFilter) + 1) % STATE_FILTERS.length], selected: 0, selectedSha: null };
     case 'filter-label': {
       const options = [null, ...a.labels];
-      return { ...s, labelFilter: options[(options.indexOf(s.labelFilter) + 1) % options.length], selected: 0 };
+      return { ...s, labelFilter: options[(options.indexOf(s.labelFilter) + 1) % options.length], selected: 0, selectedSha: null };
     }
     case 'layout':
       return { ...s, layout: s.layout === 'side-by-side' ? 'enlarged' : 'side-by-side' };
     case 'next-map':
       return { ...s, enlarged: a.count ? (s.enlarged + 1) % a.count : 0, layout: 'enlarged' };
     case 'note-start':
-      return { ...s, noteMode: true };
+      return { ...s, noteMode: true, noteSha: a.sha };
     case 'note-type':
       return { ...s, note: a.backspace ? s.note.slice(0, -1) : s.note + a.input };
     case 'note-end':
-      return { ...s, noteMode: false, note: a.keep ? s.note : '', message: a.keep && s.note ? 'note kept for the next decision' : null };
+      return { ...s, noteMode: false, note: a.keep ? s.note : '', noteSha: a.keep && s.note ? s.noteSha : null, message: a.keep && s.note ? 'note kept for this slide' : null };
     case 'note-used':
-      return { ...s, note: '' };
+      return { ...s, note: '', noteSha: null };
     case 'message':
       return { ...s, message: a.text };
+    case 'quit-asked':
+      return { ...s, quitAsked: a.asked };
   }
 }
 
@@ -109,6 +130,16 @@ export function useTriage() {
     dispatch(a);
   }, []);
   return [state, send, latest] as const;
+}
+
+/**
+ * The selected slide's row in `order` (the list's sha256s as shown): where that slide is now, so that a
+ * slide sorting in above it never puts another one under the technician's keys; where the slide has left
+ * the list (labelled, in the to-review list), the row that took its place.
+ */
+export function selectedIndex(s: TriageState, order: string[]): number {
+  const at = s.selectedSha ? order.indexOf(s.selectedSha) : -1;
+  return at >= 0 ? at : Math.max(0, Math.min(s.selected, order.length - 1));
 }
 
 /** Which bindings of the keymap apply. */

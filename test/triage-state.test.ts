@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { initialTriage, selectedIndex, triageReducer, type TriageState } from '../src/state/triage.js';
+
+const run = (s: TriageState, ...actions: Parameters<typeof triageReducer>[1][]) => actions.reduce(triageReducer, s);
+
+describe('the selection follows the slide, not the row', () => {
+  it('moves by rows of the list as shown and remembers the slide', () => {
+    const s = run(initialTriage, { type: 'move', by: 1, order: ['a', 'b', 'c'] });
+    expect(s).toMatchObject({ selected: 1, selectedSha: 'b' });
+    expect(run(s, { type: 'move', by: 5, order: ['a', 'b', 'c'] })).toMatchObject({ selected: 2, selectedSha: 'c' });
+    expect(run(s, { type: 'move', by: -5, order: ['a', 'b', 'c'] })).toMatchObject({ selected: 0, selectedSha: 'a' });
+  });
+
+  it('finds the slide where a re-sort put it, and moves from there', () => {
+    const s = run(initialTriage, { type: 'move', by: 1, order: ['a', 'b', 'c'] });
+    // A new slide sorted in above: b is now the third row.
+    expect(selectedIndex(s, ['n', 'a', 'b', 'c'])).toBe(2);
+    expect(run(s, { type: 'move', by: 1, order: ['n', 'a', 'b', 'c'] })).toMatchObject({ selected: 3, selectedSha: 'c' });
+  });
+
+  it('takes the row in its place when the slide left the list, clamped to the list', () => {
+    const s = run(initialTriage, { type: 'move', by: 1, order: ['a', 'b', 'c'] });
+    expect(selectedIndex(s, ['a', 'c'])).toBe(1);
+    expect(selectedIndex(s, ['a'])).toBe(0);
+    expect(selectedIndex(s, [])).toBe(0);
+    expect(run(s, { type: 'pin', sha: 'c', index: 1 })).toMatchObject({ selected: 1, selectedSha: 'c' });
+  });
+
+  it('starts again from the top on a new sort or filter', () => {
+    const s = run(initialTriage, { type: 'move', by: 2, order: ['a', 'b', 'c'] }, { type: 'sort' });
+    expect(s).toMatchObject({ selected: 0, selectedSha: null });
+  });
+});
+
+describe('a note belongs to its slide', () => {
+  it('is kept with the slide it was written on, and cleared when used or dropped', () => {
+    let s = run(initialTriage, { type: 'note-start', sha: 'b' }, { type: 'note-type', input: 'pale', backspace: false }, { type: 'note-end', keep: true });
+    expect(s).toMatchObject({ note: 'pale', noteSha: 'b', noteMode: false });
+    s = run(s, { type: 'move', by: 1, order: ['a', 'b', 'c'] });
+    expect(s).toMatchObject({ note: 'pale', noteSha: 'b' });
+    expect(run(s, { type: 'note-used' })).toMatchObject({ note: '', noteSha: null });
+    expect(run(s, { type: 'note-start', sha: 'b' }, { type: 'note-end', keep: false })).toMatchObject({ note: '', noteSha: null });
+  });
+});
