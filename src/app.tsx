@@ -94,16 +94,28 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const decide = useCallback(
     async (label: string) => {
       if (!row) return;
+      const pending = latest.current;
+      // Keys typed faster than the screen redraws: once a decision has moved on to the next slide, a
+      // decision key before that slide is drawn is refused, never applied to this slide again or to
+      // one the technician has not seen.
+      if (pending.selectedSha && pending.selectedSha !== row.sha256) return dispatch({ type: 'message', text: 'the next slide is not on the screen yet: look at it first' });
       const action = prediction && prediction.label === label ? 'confirm' : 'correct';
       // The note as of the last key (it may have been typed in the same burst as this key), when it was
       // written on this slide: a note waiting on another slide stays with that one.
-      const pending = latest.current;
       const note = pending.noteSha === row.sha256 ? pending.note : '';
-      await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+      // Move on now: the to-review list loses this slide, so the next one takes its row; other lists keep it.
+      const at = order.indexOf(row.sha256);
+      const leaves = state.stateFilter === 'to review';
+      const next = leaves ? (order[at + 1] ?? order[at - 1]) : order[Math.min(at + 1, order.length - 1)];
+      if (next) dispatch({ type: 'pin', sha: next, index: leaves ? (order[at + 1] ? at : at - 1) : Math.min(at + 1, order.length - 1) });
+      try {
+        await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+      } catch (err) {
+        dispatch({ type: 'pin', sha: row.sha256, index: at });
+        throw err;
+      }
       if (note) dispatch({ type: 'note-used' });
       await refresh();
-      // In the to-review list the labelled slide leaves, so the same index is the next slide.
-      if (state.stateFilter !== 'to review') dispatch({ type: 'move', by: 1, order });
       dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
     },
     [row, prediction, store, latest, state.stateFilter, refresh, dispatch, order],

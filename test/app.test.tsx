@@ -180,6 +180,19 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
+  it('two decision keys faster than the screen redraws: the second is refused, not applied to a slide not yet seen', async () => {
+    const { ui, store } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    await press(ui, '12'); // one chunk: 1 decides slide-b, 2 comes before slide-c is drawn
+    await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
+    const data = await store.read();
+    expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Benign', action: 'correct' });
+    expect(data.decisions[sha(1)]).toHaveLength(1);
+    expect(currentLabel(data, sha(2))).toBeNull();
+    ui.unmount();
+  });
+
   it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
     const { ui, store } = await setup();
     await press(ui, '\r'); // open slide-b
