@@ -84,7 +84,8 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       if (!a.order.length) return { ...s, selected: 0, selectedSha: null };
       const at = selectedIndex(s, a.order);
       const next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
-      return { ...s, selected: next, selectedSha: a.order[next] };
+      // A message was about the slide being left.
+      return { ...s, selected: next, selectedSha: a.order[next], message: null };
     }
     case 'select':
       return { ...s, selected: Math.max(0, a.index), selectedSha: null };
