@@ -10,6 +10,7 @@ import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Context, type InkKey } from './keymap.js';
+import { currentLabel } from './store/schema.js';
 import { keyContext, selectedIndex, useTriage } from './state/triage.js';
 import { filterRows, slideRows, sortRows } from './app/rows.js';
 import { loadSlide, writeOverlays } from './app/predictor.js';
@@ -62,7 +63,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
   const order = useMemo(() => rows.map((r) => r.sha256), [rows]);
-  const slidePath = (sha: string | null) => (sha ? (data.slides[sha]?.path ?? sha.slice(0, 12)) : 'a slide');
+  const slidePath = useCallback((sha: string | null) => (sha ? (data.slides[sha]?.path ?? sha.slice(0, 12)) : 'a slide'), [data.slides]);
   const selected = selectedIndex(state, order);
   const row = rows[selected];
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
@@ -108,10 +109,12 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       const leaves = state.stateFilter === 'to review';
       const next = leaves ? (order[at + 1] ?? order[at - 1]) : order[Math.min(at + 1, order.length - 1)];
       if (next) dispatch({ type: 'pin', sha: next, index: leaves ? (order[at + 1] ? at : at - 1) : Math.min(at + 1, order.length - 1) });
+      dispatch({ type: 'decided', sha: row.sha256, index: at });
       try {
         await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
       } catch (err) {
         dispatch({ type: 'pin', sha: row.sha256, index: at });
+        dispatch({ type: 'decided', sha: null, index: 0 });
         throw err;
       }
       if (note) dispatch({ type: 'note-used' });
@@ -121,14 +124,21 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     [row, prediction, store, latest, state.stateFilter, refresh, dispatch, order],
   );
 
-  const undo = useCallback(
-    async (sha256: string) => {
-      const entry = await store.undo(sha256);
-      await refresh();
-      dispatch({ type: 'message', text: entry ? `undone: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
-    },
-    [store, refresh, dispatch],
-  );
+  const undo = useCallback(async () => {
+    if (!row) return;
+    // On a slide with no decision of its own, u undoes the decision just made (the slide it moved on from)
+    // and goes back to that slide, the way a technician who pressed the wrong number expects.
+    const last = latest.current.lastDecided;
+    const back = !currentLabel(data, row.sha256) && last && last.sha !== row.sha256 ? last : null;
+    const sha256 = back?.sha ?? row.sha256;
+    const entry = await store.undo(sha256);
+    dispatch({ type: 'decided', sha: null, index: 0 });
+    await refresh();
+    // After the refresh, which puts the slide back in the to-review list: before it, the selection would
+    // fall back to the slide shown.
+    if (back) dispatch({ type: 'pin', sha: back.sha, index: back.index });
+    dispatch({ type: 'message', text: entry ? `undone${back ? ` on ${slidePath(back.sha)}` : ''}: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
+  }, [row, latest, data, store, refresh, dispatch, slidePath]);
 
   const explainMore = useCallback(async () => {
     if (!row || !engine.client || !engine.model || job) return;
@@ -205,7 +215,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'confirm':
         return prediction ? void decide(prediction.label).catch(onError) : dispatch({ type: 'message', text: 'no prediction to confirm yet: press a number key to set the class' });
       case 'undo':
-        return row ? void undo(row.sha256).catch(onError) : undefined;
+        return void undo().catch(onError);
       case 'skip':
       case 'next':
         cancelJob();

@@ -46,7 +46,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: '1–9', action: 'set-class', context: 'slide', description: 'set the class (corrects the prediction)', match: (i) => /^[1-9]$/.test(i) },
   { label: 'Enter', action: 'confirm', context: 'slide', description: 'confirm the predicted class', match: (_, k) => k.return },
   { label: 'n', action: 'note', context: 'slide', description: 'add a note to the next decision', match: char('n') },
-  { label: 'u', action: 'undo', context: 'slide', description: 'undo the last decision on this slide', match: char('u') },
+  { label: 'u', action: 'undo', context: 'slide', description: 'undo the last decision on this slide (on a slide without one: the decision just made, going back to it)', match: char('u') },
   { label: 's', action: 'skip', context: 'slide', description: 'skip to the next slide without deciding', match: char('s') },
   { label: '[', action: 'previous', context: 'slide', description: 'previous slide', match: char('[') },
   { label: ']', action: 'next', context: 'slide', description: 'next slide', match: char(']') },

@@ -24,6 +24,8 @@ export interface TriageState {
   noteSha: string | null;
   /** q was pressed while a note waited for its decision: a second q quits without it. */
   quitAsked: boolean;
+  /** The slide of the last decision made here, and its row then: `u` on the next slide undoes it. */
+  lastDecided: { sha: string; index: number } | null;
   message: string | null;
   /** The first line shown of the screens that scroll on terminals shorter than they are. */
   scroll: Record<ScrollingScreen, number>;
@@ -50,7 +52,8 @@ export type TriageAction =
   | { type: 'note-end'; keep: boolean }
   | { type: 'note-used' }
   | { type: 'message'; text: string | null }
-  | { type: 'quit-asked'; asked: boolean };
+  | { type: 'quit-asked'; asked: boolean }
+  | { type: 'decided'; sha: string | null; index: number };
 
 export const initialTriage: TriageState = {
   screen: 'queue',
@@ -66,6 +69,7 @@ export const initialTriage: TriageState = {
   note: '',
   noteSha: null,
   quitAsked: false,
+  lastDecided: null,
   message: null,
   scroll: { help: 0, benchmarks: 0 },
 };
@@ -115,6 +119,8 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return { ...s, message: a.text };
     case 'quit-asked':
       return { ...s, quitAsked: a.asked };
+    case 'decided':
+      return { ...s, lastDecided: a.sha ? { sha: a.sha, index: a.index } : null };
   }
 }
 
