@@ -10,11 +10,11 @@ import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Context, type InkKey } from './keymap.js';
-import { currentLabel } from './store/schema.js';
 import { keyContext, selectedIndex, useTriage } from './state/triage.js';
 import { filterRows, slideRows, sortRows } from './app/rows.js';
 import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
+import { slidePathOf, useDecisions } from './app/decisions.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
@@ -51,9 +51,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
-  // The rows of the screens that scroll: the terminal less the status bar and the warning lines under it.
-  const helpHeight = height - 3 - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
-  const benchHeight = helpHeight - (state.message ? 1 : 0);
+  // The rows of the help, retrain and benchmarks screens: the terminal less the status bar and the
+  // lines that can stand under a screen (the quit question, the warnings).
+  const screenRows = height - 3 - (state.quitAsked ? 2 : 0) - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
   const classes = engine.model?.classes ?? config.classes;
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
@@ -63,7 +63,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
   const order = useMemo(() => rows.map((r) => r.sha256), [rows]);
-  const slidePath = useCallback((sha: string | null) => (sha ? (data.slides[sha]?.path ?? sha.slice(0, 12)) : 'a slide'), [data.slides]);
+  const slidePath = (sha: string | null) => slidePathOf(data, sha);
   const selected = selectedIndex(state, order);
   const row = rows[selected];
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
@@ -92,53 +92,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     setJob(null);
   }, []);
 
-  const decide = useCallback(
-    async (label: string) => {
-      if (!row) return;
-      const pending = latest.current;
-      // Keys typed faster than the screen redraws: once a decision has moved on to the next slide, a
-      // decision key before that slide is drawn is refused, never applied to this slide again or to
-      // one the technician has not seen.
-      if (pending.selectedSha && pending.selectedSha !== row.sha256) return dispatch({ type: 'message', text: 'the next slide is not on the screen yet: look at it first' });
-      const action = prediction && prediction.label === label ? 'confirm' : 'correct';
-      // The note as of the last key (it may have been typed in the same burst as this key), when it was
-      // written on this slide: a note waiting on another slide stays with that one.
-      const note = pending.noteSha === row.sha256 ? pending.note : '';
-      // Move on now: the to-review list loses this slide, so the next one takes its row; other lists keep it.
-      const at = order.indexOf(row.sha256);
-      const leaves = state.stateFilter === 'to review';
-      const next = leaves ? (order[at + 1] ?? order[at - 1]) : order[Math.min(at + 1, order.length - 1)];
-      if (next) dispatch({ type: 'pin', sha: next, index: leaves ? (order[at + 1] ? at : at - 1) : Math.min(at + 1, order.length - 1) });
-      dispatch({ type: 'decided', sha: row.sha256, index: at });
-      try {
-        await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
-      } catch (err) {
-        dispatch({ type: 'pin', sha: row.sha256, index: at });
-        dispatch({ type: 'decided', sha: null, index: 0 });
-        throw err;
-      }
-      if (note) dispatch({ type: 'note-used' });
-      await refresh();
-      dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
-    },
-    [row, prediction, store, latest, state.stateFilter, refresh, dispatch, order],
-  );
-
-  const undo = useCallback(async () => {
-    if (!row) return;
-    // On a slide with no decision of its own, u undoes the decision just made (the slide it moved on from)
-    // and goes back to that slide, the way a technician who pressed the wrong number expects.
-    const last = latest.current.lastDecided;
-    const back = !currentLabel(data, row.sha256) && last && last.sha !== row.sha256 ? last : null;
-    const sha256 = back?.sha ?? row.sha256;
-    const entry = await store.undo(sha256);
-    dispatch({ type: 'decided', sha: null, index: 0 });
-    await refresh();
-    // After the refresh, which puts the slide back in the to-review list: before it, the selection would
-    // fall back to the slide shown.
-    if (back) dispatch({ type: 'pin', sha: back.sha, index: back.index });
-    dispatch({ type: 'message', text: entry ? `undone${back ? ` on ${slidePath(back.sha)}` : ''}: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
-  }, [row, latest, data, store, refresh, dispatch, slidePath]);
+  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch });
 
   const explainMore = useCallback(async () => {
     if (!row || !engine.client || !engine.model || job) return;
@@ -181,7 +135,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'scroll-down':
       case 'scroll-page': {
         const screen = latest.current.screen === 'help' ? 'help' : 'benchmarks';
-        const rows = screen === 'help' ? helpListHeight(helpHeight) : benchmarkRows(benchHeight);
+        const rows = screen === 'help' ? helpListHeight(screenRows) : benchmarkRows(screenRows);
         const count = screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : benchmarkLines({ ...benchView, rows }).length;
         // The last page ends on the last line; the position line takes a row once the lines do not fit.
         const max = count > rows ? count - contentRows(rows) : 0;
@@ -308,9 +262,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           <Text>All slides in this list are done. Press g for the queue.</Text>
         </Box>
       )}
-      {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={helpHeight} offset={state.scroll.help} />}
-      {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={helpHeight} />}
-      {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={benchHeight} offset={state.scroll.benchmarks} />}
+      {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={screenRows} offset={state.scroll.help} />}
+      {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={screenRows} />}
+      {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={screenRows} offset={state.scroll.benchmarks} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {state.quitAsked ? (
         <Text color="yellow">

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { afterDecision } from '../src/app/decisions.js';
 import { initialTriage, selectedIndex, triageReducer, type TriageState } from '../src/state/triage.js';
 
 const run = (s: TriageState, ...actions: Parameters<typeof triageReducer>[1][]) => actions.reduce(triageReducer, s);
@@ -40,5 +41,18 @@ describe('a note belongs to its slide', () => {
     expect(s).toMatchObject({ note: 'pale', noteSha: 'b' });
     expect(run(s, { type: 'note-used' })).toMatchObject({ note: '', noteSha: null });
     expect(run(s, { type: 'note-start', sha: 'b' }, { type: 'note-end', keep: false })).toMatchObject({ note: '', noteSha: null });
+  });
+});
+
+describe('where a decision moves the selection', () => {
+  it('in the to-review list the next slide takes the decided one\'s row; at the end, the previous one', () => {
+    expect(afterDecision(['a', 'b', 'c'], 1, true)).toEqual({ sha: 'c', index: 1 });
+    expect(afterDecision(['a', 'b', 'c'], 2, true)).toEqual({ sha: 'b', index: 1 });
+    expect(afterDecision(['a'], 0, true)).toBeNull();
+  });
+
+  it('in lists that keep the decided slide, the next row, staying on the last', () => {
+    expect(afterDecision(['a', 'b', 'c'], 1, false)).toEqual({ sha: 'c', index: 2 });
+    expect(afterDecision(['a', 'b', 'c'], 2, false)).toEqual({ sha: 'c', index: 2 });
   });
 });
