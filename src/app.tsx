@@ -60,17 +60,21 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const benchResults = useBenchResults(config.benchResults, state.screen === 'benchmarks');
   const benchView = { results: benchResults, file: benchResultsFile(config.benchResults), model: engine.model, versions: versionEvaluation.table, width };
 
-  const rows = useMemo(() => filterRows(sortRows(slideRows(data, engine.model?.id ?? null), state.sort), state.stateFilter, state.labelFilter), [data, engine.model, state.sort, state.stateFilter, state.labelFilter]);
+  const allRows = useMemo(() => sortRows(slideRows(data, engine.model?.id ?? null), state.sort), [data, engine.model, state.sort]);
+  const rows = useMemo(() => filterRows(allRows, state.stateFilter, state.labelFilter), [allRows, state.stateFilter, state.labelFilter]);
   const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
   const order = useMemo(() => rows.map((r) => r.sha256), [rows]);
   const slidePath = (sha: string | null) => slidePathOf(data, sha);
   const selected = selectedIndex(state, order);
-  const row = rows[selected];
+  // The open slide, decided meanwhile by another technician, left this list: it stays on the screen (with
+  // its new label) until the technician moves on, rather than another slide taking its place unseen.
+  const held = state.screen === 'slide' && state.selectedSha && !order.includes(state.selectedSha) && state.lastDecided?.sha !== state.selectedSha ? allRows.find((r) => r.sha256 === state.selectedSha) : undefined;
+  const row = held ?? rows[selected];
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
   // held has left the list.
   useEffect(() => {
-    if (row && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
-  }, [row, selected, state.selectedSha, state.selected, dispatch]);
+    if (row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
+  }, [row, held, selected, state.selectedSha, state.selected, dispatch]);
   const prediction = row ? ((data.predictions[row.sha256] ?? []).findLast((p) => p.modelId === engine.model?.id) ?? null) : null;
 
   // The open slide is leased, so that a second instance offers another one.

@@ -213,6 +213,19 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
+  it('the open slide decided meanwhile by another technician stays on the screen, with their label, until moving on', async () => {
+    const { ui, config } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    const bob = await SlideStore.open(config.store, config.journal, { technician: 'bob', displayName: null });
+    await bob.decide({ sha256: sha(1), action: 'correct', label: 'Pre', note: '', modelId, predicted: 'Early', probabilities: null });
+    const held = await waitFor(ui.lastFrame, /Label: Pre \(correct by bob/); // the store is polled every 2 s
+    expect(held).toMatch(/slide-b\.png/);
+    await press(ui, ']');
+    await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
+    ui.unmount();
+  });
+
   it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
     const { ui, store } = await setup();
     await press(ui, '\r'); // open slide-b

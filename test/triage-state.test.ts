@@ -56,3 +56,11 @@ describe('where a decision moves the selection', () => {
     expect(afterDecision(['a', 'b', 'c'], 2, false)).toEqual({ sha: 'c', index: 2 });
   });
 });
+
+describe('a selected slide that left the list', () => {
+  it('moving on goes to the slide that took its row, moving back to the one before', () => {
+    const s = run(initialTriage, { type: 'move', by: 1, order: ['a', 'b', 'c'] });
+    expect(run(s, { type: 'move', by: 1, order: ['a', 'c'] })).toMatchObject({ selected: 1, selectedSha: 'c' });
+    expect(run(s, { type: 'move', by: -1, order: ['a', 'c'] })).toMatchObject({ selected: 0, selectedSha: 'a' });
+  });
+});

@@ -52,7 +52,10 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch }
       // written on this slide: a note waiting on another slide stays with that one.
       const note = pending.noteSha === row.sha256 ? pending.note : '';
       const at = order.indexOf(row.sha256);
-      const next = afterDecision(order, at, state.stateFilter === 'to review');
+      // A slide kept on the screen after another technician decided it has left this list: the row that
+      // took its place is next.
+      const inPlace = Math.min(pending.selected, order.length - 1);
+      const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review') : inPlace >= 0 ? { sha: order[inPlace], index: inPlace } : null;
       if (next) dispatch({ type: 'pin', ...next });
       dispatch({ type: 'decided', sha: row.sha256, index: at });
       try {

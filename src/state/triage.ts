@@ -86,7 +86,9 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return { ...s, scroll: { ...s.scroll, [a.screen]: Math.min(Math.max(0, a.max), Math.max(0, s.scroll[a.screen] + a.by)) } };
     case 'move': {
       if (!a.order.length) return { ...s, selected: 0, selectedSha: null };
-      const at = selectedIndex(s, a.order);
+      // A selected slide that left the list (decided elsewhere) has the slide that took its row after it.
+      const gone = !!s.selectedSha && !a.order.includes(s.selectedSha);
+      const at = selectedIndex(s, a.order) - (gone && a.by > 0 ? 1 : 0);
       const next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
       // A message was about the slide being left.
       return { ...s, selected: next, selectedSha: a.order[next], message: null };
