@@ -247,7 +247,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {state.screen === 'slide' && row && (
         <SlideScreen
           row={row}
-          index={selected}
+          index={held ? null : selected}
           count={rows.length}
           classes={classes}
           prediction={prediction}

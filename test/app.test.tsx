@@ -220,7 +220,7 @@ describe('the triage app', () => {
     const bob = await SlideStore.open(config.store, config.journal, { technician: 'bob', displayName: null });
     await bob.decide({ sha256: sha(1), action: 'correct', label: 'Pre', note: '', modelId, predicted: 'Early', probabilities: null });
     const held = await waitFor(ui.lastFrame, /Label: Pre \(correct by bob/); // the store is polled every 2 s
-    expect(held).toMatch(/slide-b\.png/);
+    expect(held).toMatch(/Slide –\/2 — slide-b\.png/);
     await press(ui, ']');
     await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
     ui.unmount();

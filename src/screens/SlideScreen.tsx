@@ -22,7 +22,8 @@ export interface ExplainJob {
 
 export function SlideScreen(props: {
   row: SlideRow;
-  index: number;
+  /** The row in the list; null for a slide kept on the screen after it left the list. */
+  index: number | null;
   count: number;
   classes: string[];
   prediction: Prediction | null;
@@ -51,7 +52,7 @@ export function SlideScreen(props: {
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold wrap="truncate-end">
-        Slide {props.index + 1}/{props.count} — {row.path.replace(/\n/g, '⏎')} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
+        Slide {props.index === null ? '–' : props.index + 1}/{props.count} — {row.path.replace(/\n/g, '⏎')} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
       </Text>
       <Box>
         {colour ? (
