@@ -91,6 +91,19 @@ const press = async (ui: { stdin: { write(s: string): void } }, keys: string) =>
   await new Promise((r) => setTimeout(r, 60));
 };
 
+/** Presses Space until a scrolling screen shows its last page; every page's frame, joined, and the last. */
+async function pageThrough(ui: { stdin: { write(s: string): void }; lastFrame(): string | undefined }, first: string): Promise<{ text: string; frame: string }> {
+  let frame = first;
+  let text = frame;
+  for (let page = 0; page < 20 && /more below/.test(frame); page++) {
+    const at = frame.match(/lines (\d+)–/)![1];
+    await press(ui, ' ');
+    frame = await waitFor(ui.lastFrame, new RegExp(`lines (?!${at}–)\\d+–`));
+    text += frame;
+  }
+  return { text, frame };
+}
+
 describe('the triage app', () => {
   it('lists the slides most uncertain first, and by arrival on o', async () => {
     const { ui } = await setup();
@@ -282,13 +295,9 @@ describe('the triage app', () => {
     // Opened from a slide: the slide's keys come first. 24 rows (the fallback here): not all fit.
     expect(frame.split('\n')[1].trim()).toBe('Slide');
     expect(frame).toMatch(/lines 1–\d+ of \d+ · more below/);
-    let text = frame;
-    for (let page = 0; page < 10 && /more below/.test(frame); page++) {
-      const at = frame.match(/lines (\d+)–/)![1];
-      await press(ui, ' ');
-      frame = await waitFor(ui.lastFrame, new RegExp(`lines (?!${at}–)\\d+–`));
-      text += frame;
-    }
+    const paged = await pageThrough(ui, frame);
+    const text = paged.text;
+    frame = paged.frame;
     expect(frame).not.toMatch(/more below/);
     // A long description wraps under itself.
     const flat = text.replace(/\s+/g, ' ');
@@ -373,13 +382,9 @@ describe('benchmarks screen', () => {
     expect(frame).toMatch(/\| EfficientNet-B0 \|/);
     // 24 rows (the fallback here) do not hold the table, the chart and the versions: Space pages on.
     expect(frame).toMatch(/lines 1–\d+ of \d+ · more below/);
-    let text = frame;
-    for (let page = 0; page < 5 && /more below/.test(frame); page++) {
-      const at = frame.match(/lines (\d+)–/)![1];
-      await press(ui, ' ');
-      frame = await waitFor(ui.lastFrame, new RegExp(`lines (?!${at}–)\\d+–`));
-      text += frame;
-    }
+    const paged = await pageThrough(ui, frame);
+    const text = paged.text;
+    frame = paged.frame;
     expect(frame).toMatch(/Model versions on the confirmed labels/);
     expect(text).toMatch(/A AlexNet AUC 87\.5%/);
     expect(text).toMatch(/AlexNet: confusion/);
