@@ -272,7 +272,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
       {state.quitAsked ? (
         <Text color="yellow">
-          A note waits for the decision on {slidePath(state.noteSha)} (&quot;{state.note}&quot;): decide that slide, or press q again to quit without the note.
+          A note waits for the decision on {slidePath(state.noteSha)} (&quot;{state.note}&quot;): decide that slide, or press {state.noteMode ? 'Ctrl-C' : 'q'} again to quit without the note.
         </Text>
       ) : null}
       {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
@@ -292,6 +292,8 @@ export async function runApp(config: Config, defaultModel = config.model): Promi
         <App config={config} defaultModel={defaultModel} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
       </StoreProvider>
     </EngineProvider>,
+    // Ctrl-C is a key of the keymap, so that it asks, as q does, before a typed note is lost.
+    { exitOnCtrlC: false },
   );
   await instance.waitUntilExit();
   await client.close();

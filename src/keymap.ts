@@ -34,6 +34,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'R', action: 'go-retrain', context: 'global', description: 'the retrain screen', match: char('R') },
   { label: 'B', action: 'go-benchmarks', context: 'global', description: 'the benchmarks screen', match: char('B') },
   { label: 'q', action: 'quit', context: 'global', description: 'quit (every decision is already saved)', match: char('q') },
+  { label: 'Ctrl-C', action: 'quit', context: 'global', description: 'quit, as q', match: (i, k) => k.ctrl && i === 'c' },
 
   { label: '↑ k', action: 'up', context: 'queue', description: 'previous slide in the list', match: (i, k) => k.upArrow || i === 'k' },
   { label: '↓ j', action: 'down', context: 'queue', description: 'next slide in the list', match: (i, k) => k.downArrow || i === 'j' },
@@ -76,6 +77,7 @@ export const KEYMAP: readonly KeyBinding[] = [
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
   { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },
+  { label: 'Ctrl-C', action: 'quit', context: 'note', description: 'quit (asks first: the note is not kept yet)', match: (i, k) => k.ctrl && i === 'c' },
 ];
 
 /** The action for a key in a context; screen bindings win over global ones. */

@@ -186,6 +186,12 @@ describe('the triage app', () => {
     await press(ui, '[');
     const back = await waitFor(ui.lastFrame, /Slide 1\/2 — slide-b\.png/);
     expect(back).not.toMatch(/press q again/);
+    // Ctrl-C while a note is being typed asks too (q would be text there).
+    await press(ui, 'n');
+    await press(ui, '\x03');
+    await waitFor(ui.lastFrame, /A note waits for the decision on slide-b\.png \("look again"\): decide that slide, or press Ctrl-C/);
+    await press(ui, '\r'); // and the note is kept
+    expect(back).not.toMatch(/press q again/);
     expect(back).toMatch(/Note: look again/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /confirmed Early/);

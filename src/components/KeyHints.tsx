@@ -9,7 +9,8 @@ export function KeyHints({ context, only }: { context: Context; only?: string[] 
     .map((b) => `${b.label} ${b.action.replace(/-/g, ' ')}`);
   return (
     <Text dimColor wrap="truncate-end">
-      {[...hints, '? keys', 'q quit'].join(' · ')}
+      {/* While a note is typed, ? and q are text. */}
+      {[...hints, ...(context === 'note' ? [] : ['? keys', 'q quit'])].join(' · ')}
     </Text>
   );
 }
