@@ -64,3 +64,11 @@ describe('a selected slide that left the list', () => {
     expect(run(s, { type: 'move', by: -1, order: ['a', 'c'] })).toMatchObject({ selected: 0, selectedSha: 'a' });
   });
 });
+
+describe('undo of the decision just made', () => {
+  it('is offered until the technician moves on', () => {
+    const s = run(initialTriage, { type: 'decided', sha: 'a', index: 0 });
+    expect(s.lastDecided).toEqual({ sha: 'a', index: 0 });
+    expect(run(s, { type: 'move', by: 1, order: ['b', 'c'] }).lastDecided).toBeNull();
+  });
+});

@@ -21,7 +21,7 @@ export function contentRows(height: number): number {
 }
 
 /** The first line shown: `offset`, held where the last page still fills the rows. */
-export function firstShown(count: number, height: number, offset: number): number {
+function firstShown(count: number, height: number, offset: number): number {
   return Math.max(0, Math.min(offset, count - contentRows(height)));
 }
 

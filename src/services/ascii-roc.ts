@@ -1,6 +1,6 @@
 // ROC curves drawn with characters for the Benchmarks screen: one letter per model, the diagonal dotted.
 
-export function plotCurves(curves: Array<{ mark: string; points: Array<[number, number]> }>, width: number, height: number): string[] {
+function plotCurves(curves: Array<{ mark: string; points: Array<[number, number]> }>, width: number, height: number): string[] {
   const grid = Array.from({ length: height }, () => new Array<string>(width).fill(' '));
   for (let c = 0; c < width; c++) {
     const r = height - 1 - Math.round((c / (width - 1)) * (height - 1));

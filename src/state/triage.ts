@@ -22,9 +22,10 @@ export interface TriageState {
   note: string;
   /** The slide the note was written on: it goes with that slide's next decision and no other's. */
   noteSha: string | null;
-  /** q was pressed while a note waited for its decision: a second q quits without it. */
+  /** q or Ctrl-C was pressed while a note waited: a second press quits without it. */
   quitAsked: boolean;
-  /** The slide of the last decision made here, and its row then: `u` on the next slide undoes it. */
+  /** The slide of the last decision made here, and its row then: `u` on the slide shown next undoes it
+   *  (until the technician moves on). */
   lastDecided: { sha: string; index: number } | null;
   message: string | null;
   /** The first line shown of the screens that scroll on terminals shorter than they are. */
@@ -38,7 +39,6 @@ export type TriageAction =
   | { type: 'scroll'; screen: ScrollingScreen; by: number; max: number }
   /** Moves from the selected slide by `by` rows in `order` (the sha256s of the list as shown). */
   | { type: 'move'; by: number; order: string[] }
-  | { type: 'select'; index: number }
   /** The slide shown at `index` becomes the selection (the selected one left the list, or moved in it). */
   | { type: 'pin'; sha: string; index: number }
   | { type: 'sort' }
@@ -90,11 +90,9 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       const gone = !!s.selectedSha && !a.order.includes(s.selectedSha);
       const at = selectedIndex(s, a.order) - (gone && a.by > 0 ? 1 : 0);
       const next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
-      // A message was about the slide being left.
-      return { ...s, selected: next, selectedSha: a.order[next], message: null };
+      // A message was about the slide being left; u undoes the last decision only right after it.
+      return { ...s, selected: next, selectedSha: a.order[next], message: null, lastDecided: null };
     }
-    case 'select':
-      return { ...s, selected: Math.max(0, a.index), selectedSha: null };
     case 'pin':
       return { ...s, selected: a.index, selectedSha: a.sha };
     case 'sort':
