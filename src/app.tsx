@@ -24,7 +24,7 @@ import { useRetrain } from './app/retrain.js';
 import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen, benchmarkLines, benchmarkRows } from './screens/BenchmarksScreen.js';
-import { StatusBar } from './components/StatusBar.js';
+import { StatusBar, statusBarRows } from './components/StatusBar.js';
 
 /**
  * Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C.
@@ -53,7 +53,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const height = stdout.rows || 24;
   // The rows of the help, retrain and benchmarks screens: the terminal less the status bar and the
   // lines that can stand under a screen (the quit question, the warnings).
-  const screenRows = height - 3 - (state.quitAsked ? 2 : 0) - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
+  // The status bar's extra line on narrow terminals comes out of every screen.
+  const narrow = statusBarRows(width) - 2;
+  const screenRows = height - 3 - narrow - (state.quitAsked ? 2 : 0) - (engine.warning ? 1 : 0) - (warnings.length ? 1 : 0);
   const classes = engine.model?.classes ?? config.classes;
   const retrain = useRetrain(config, defaultModel ?? config.model, technician);
   const versionEvaluation = useVersionEvaluation(config, defaultModel ?? config.model);
@@ -243,7 +245,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {isRawModeSupported && <Keys onKey={onKey} />}
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
-      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={{ ...state, selected }} height={height - 3} incoming={config.incoming} modelReady={!!engine.model} />}
+      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={{ ...state, selected }} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
       {state.screen === 'slide' && row && (
         <SlideScreen
           row={row}
@@ -255,7 +257,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           storeDir={path.dirname(config.store)}
           state={state}
           width={width}
-          height={height - 2}
+          height={height - 2 - narrow}
           job={job}
           noteWaitsOn={state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
         />
@@ -277,7 +279,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       ) : null}
       {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
       {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
-      <StatusBar technician={technician} />
+      <StatusBar technician={technician} width={width} />
     </Box>
   );
 }

@@ -108,6 +108,9 @@ describe('the triage app', () => {
   it('lists the slides most uncertain first, and by arrival on o', async () => {
     const { ui } = await setup();
     const frame = ui.lastFrame()!;
+    // On 100 columns the status bar takes two lines: the work first, then the model, who and where.
+    const status = await waitFor(ui.lastFrame, /^ test-untrained@\w+ \(no held-out figures\) · alice · /m);
+    expect(status).toMatch(/^ 3 to review · 0 labelled · 0 rejected · 0 duplicate · watcher /m);
     const order = ['slide-b', 'slide-c', 'slide-a'].map((n) => frame.indexOf(n));
     expect(order[0]).toBeLessThan(order[1]);
     expect(order[1]).toBeLessThan(order[2]);

@@ -14,19 +14,37 @@ function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
   return ` (${m!.headline} acc ${(acc * 100).toFixed(1)}%${tta === undefined ? '' : `, 8-view ${(tta * 100).toFixed(1)}%`})`;
 }
 
-export function StatusBar({ technician }: { technician: string }) {
+/** Terminals at least this wide get the status on one line; narrower ones on two, so that the counts
+ *  and the model's held-out accuracy are never the part cut off. */
+export const ONE_LINE_WIDTH = 150;
+
+/** Rows the status bar takes (its rule, then one or two lines). */
+export function statusBarRows(width: number): number {
+  return width >= ONE_LINE_WIDTH ? 2 : 3;
+}
+
+export function StatusBar({ technician, width = ONE_LINE_WIDTH }: { technician: string; width?: number }) {
   const engine = useEngine();
   const { summary, watcher, predicting } = useStore();
   // Forward passes on ONNX Runtime when it is in use, gradients and training on the tfjs backend.
   const tfjs = engine.backend ? engine.backend.backend : '…';
   const backend = engine.model?.runtime.startsWith('onnxruntime') ? `${engine.model.runtime.replace('onnxruntime-', 'ORT ')} + ${tfjs}` : tfjs;
   const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
+  // The work first: what is left, and whether the folder is watched; then the model and who and where.
+  const work = `${summary.unlabelled} to review · ${summary.labelled} labelled · ${summary.files.rejected} rejected · ${summary.files.duplicate} duplicate · watcher ${watcher}${predicting ? ' · classifying…' : ''}`;
+  const who = `${model} · ${technician} · ${backend}`;
   return (
-    <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1}>
-      <Text wrap="truncate-end">
-        {technician} · {backend} · {model} · {summary.unlabelled} to review · {summary.labelled} labelled · {summary.files.rejected} rejected · {summary.files.duplicate} duplicate · watcher {watcher}
-        {predicting ? ' · classifying…' : ''}
-      </Text>
+    <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1} flexDirection="column">
+      {width >= ONE_LINE_WIDTH ? (
+        <Text wrap="truncate-end">
+          {work} · {who}
+        </Text>
+      ) : (
+        <>
+          <Text wrap="truncate-end">{work}</Text>
+          <Text wrap="truncate-end">{who}</Text>
+        </>
+      )}
     </Box>
   );
 }
