@@ -208,6 +208,8 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     await press(ui, '12'); // one chunk: 1 decides slide-b, 2 comes before slide-c is drawn
     await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
+    // Time for a second decision to be written, were one made, before the store is read.
+    await new Promise((r) => setTimeout(r, 500));
     const data = await store.read();
     expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Benign', action: 'correct' });
     expect(data.decisions[sha(1)]).toHaveLength(1);
