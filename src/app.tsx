@@ -245,7 +245,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {isRawModeSupported && <Keys onKey={onKey} />}
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
-      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={{ ...state, selected }} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
+      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
       {state.screen === 'slide' && row && (
         <SlideScreen
           row={row}

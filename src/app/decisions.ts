@@ -5,7 +5,7 @@ import { useCallback, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
 import type { Prediction, StoreData } from '../store/schema.js';
 import { currentLabel } from '../store/schema.js';
-import type { TriageAction, TriageState } from '../state/triage.js';
+import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
 import type { SlideRow } from './rows.js';
 
 export interface DecisionContext {
@@ -54,8 +54,8 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch }
       const at = order.indexOf(row.sha256);
       // A slide kept on the screen after another technician decided it has left this list: the row that
       // took its place is next.
-      const inPlace = Math.min(pending.selected, order.length - 1);
-      const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review') : inPlace >= 0 ? { sha: order[inPlace], index: inPlace } : null;
+      const inPlace = selectedIndex(pending, order);
+      const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review') : order.length ? { sha: order[inPlace], index: inPlace } : null;
       if (next) dispatch({ type: 'pin', ...next });
       dispatch({ type: 'decided', sha: row.sha256, index: at });
       try {

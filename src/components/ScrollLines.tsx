@@ -26,8 +26,9 @@ function firstShown(count: number, height: number, offset: number): number {
 }
 
 export function ScrollLines({ lines, height, offset }: { lines: Line[]; height: number; offset: number }) {
-  const rows = lines.length > height ? contentRows(height) : lines.length;
-  const start = lines.length > height ? firstShown(lines.length, height, offset) : 0;
+  const scrolls = lines.length > height;
+  const rows = scrolls ? contentRows(height) : lines.length;
+  const start = scrolls ? firstShown(lines.length, height, offset) : 0;
   const shown = lines.slice(start, start + rows);
   return (
     <Box flexDirection="column">
@@ -40,7 +41,7 @@ export function ScrollLines({ lines, height, offset }: { lines: Line[]; height: 
           )) : ' '}
         </Text>
       ))}
-      {lines.length > height ? <Text dimColor>{`lines ${start + 1}–${start + shown.length} of ${lines.length}${start + rows < lines.length ? ' · more below' : ''}`}</Text> : null}
+      {scrolls ? <Text dimColor>{`lines ${start + 1}–${start + shown.length} of ${lines.length}${start + rows < lines.length ? ' · more below' : ''}`}</Text> : null}
     </Box>
   );
 }

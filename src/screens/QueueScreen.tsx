@@ -8,7 +8,8 @@ import { KeyHints } from '../components/KeyHints.js';
 
 const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
 
-export function QueueScreen({ rows, rejected, state, height, incoming, modelReady }: { rows: SlideRow[]; rejected: FileEntry[]; state: TriageState; height: number; incoming: string; modelReady: boolean }) {
+/** `selected`: the selected slide's row, found by its sha256 (state.selected is only where it was). */
+export function QueueScreen({ rows, rejected, state, selected: cursor, height, incoming, modelReady }: { rows: SlideRow[]; rejected: FileEntry[]; state: TriageState; selected: number; height: number; incoming: string; modelReady: boolean }) {
   const visible = Math.max(3, height - 6);
   const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? `uncertainty (${rows.some((r) => r.unusual) ? '⚠ first, then ' : ''}smallest margin first)` : 'arrival'}`;
   if (state.stateFilter === 'rejected') {
@@ -37,7 +38,7 @@ export function QueueScreen({ rows, rejected, state, height, incoming, modelRead
       </Box>
     );
   }
-  const start = Math.min(Math.max(0, state.selected - Math.floor(visible / 2)), Math.max(0, rows.length - visible));
+  const start = Math.min(Math.max(0, cursor - Math.floor(visible / 2)), Math.max(0, rows.length - visible));
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold wrap="truncate-end">
@@ -48,7 +49,7 @@ export function QueueScreen({ rows, rejected, state, height, incoming, modelRead
         {'state'.padEnd(10)} {'predicted'.padEnd(10)} {'conf.'.padStart(6)} {'margin'.padStart(6)} {'label'.padEnd(8)} file
       </Text>
       {rows.slice(start, start + visible).map((r, i) => {
-        const selected = start + i === state.selected;
+        const selected = start + i === cursor;
         return (
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}

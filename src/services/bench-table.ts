@@ -23,13 +23,24 @@ export interface BenchRow {
 
 export const pct = (x: number) => (Number.isFinite(x) ? (x * 100).toFixed(2) : 'n/a');
 
+/** The table's columns; `main` marks those that fit an 80-column terminal. */
+const COLUMNS: Array<{ header: string; main: boolean; cell(r: BenchRow): string }> = [
+  { header: 'model', main: true, cell: (r) => r.name },
+  { header: 'accuracy %', main: true, cell: (r) => pct(r.accuracy) },
+  { header: 'precision %', main: false, cell: (r) => pct(r.precision) },
+  { header: 'recall %', main: false, cell: (r) => pct(r.recall) },
+  { header: 'F1 %', main: true, cell: (r) => pct(r.f1) },
+  { header: 'ROC AUC %', main: true, cell: (r) => pct(r.auc) },
+  { header: 'mAP %', main: true, cell: (r) => pct(r.mAP) },
+  { header: 'parameters', main: false, cell: (r) => r.parameters.toLocaleString('en') },
+  { header: 'training s', main: false, cell: (r) => String(Math.round(r.trainSeconds)) },
+  { header: 'ms / image', main: true, cell: (r) => r.msPerImage.toFixed(1) },
+  { header: 'ms test part', main: false, cell: (r) => String(Math.round(r.msTestPart)) },
+];
+
 /** The table in Markdown; `main` keeps the columns that fit an 80-column terminal. */
 export function benchTable(rows: BenchRow[], columns: 'all' | 'main' = 'all'): string[] {
-  if (columns === 'main')
-    return ['| model | accuracy % | F1 % | ROC AUC % | mAP % | ms / image |', '|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.name} | ${pct(r.accuracy)} | ${pct(r.f1)} | ${pct(r.auc)} | ${pct(r.mAP)} | ${r.msPerImage.toFixed(1)} |`)];
-  return [
-    '| model | accuracy % | precision % | recall % | F1 % | ROC AUC % | mAP % | parameters | training s | ms / image | ms test part |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${pct(r.accuracy)} | ${pct(r.precision)} | ${pct(r.recall)} | ${pct(r.f1)} | ${pct(r.auc)} | ${pct(r.mAP)} | ${r.parameters.toLocaleString('en')} | ${Math.round(r.trainSeconds)} | ${r.msPerImage.toFixed(1)} | ${Math.round(r.msTestPart)} |`),
-  ];
+  const cols = COLUMNS.filter((c) => columns === 'all' || c.main);
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [row(cols.map((c) => c.header)), `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => row(cols.map((c) => c.cell(r))))];
 }
