@@ -23,6 +23,7 @@ Usage:
   slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]
+  slidetriage import-weights FILE.tflite --arch lite0…lite4|mobilenetv2 --out DIR [--labels FILE] [--classes a,b,…]
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
@@ -59,6 +60,8 @@ const COMMON = {
   methods: { type: 'string' },
   masks: { type: 'string' },
   classes: { type: 'string' },
+  arch: { type: 'string' },
+  labels: { type: 'string' },
   models: { type: 'string' },
   limit: { type: 'string' },
   mode: { type: 'string' },
@@ -149,10 +152,12 @@ async function main(argv: string[]): Promise<number> {
       return runXaiEval(config, { dataDir: values.data, masksDir: values.masks ?? null, limit: positiveInt(values.limit, '--limit', 20), methods, json: !!values.json }, out);
     }
     case 'import-weights': {
-      if (rest.length !== 1 || !values.variant || !values.out) throw new UsageError('import-weights needs one FILE.h5, --variant b0…b7 and --out DIR');
+      const variant = values.arch ?? values.variant;
+      if (rest.length !== 1 || !variant || !values.out) throw new UsageError('import-weights needs one FILE.h5 with --variant b0…b7, or one FILE.tflite with --arch lite0…lite4|mobilenetv2, and --out DIR');
       const { runImportWeights } = await import('./headless/import-weights.js');
       const classes = (values.classes ?? 'Benign,Early,Pre,Pro').split(',').map((c) => c.trim()).filter(Boolean);
-      return runImportWeights(config, { file: rest[0], variant: values.variant, outDir: path.resolve(values.out), imgSize: values['img-size'] ? positiveInt(values['img-size'], '--img-size', 224) : undefined, classes }, out);
+      const imgSize = values['img-size'] ? positiveInt(values['img-size'], '--img-size', 224) : undefined;
+      return runImportWeights(config, { file: rest[0], variant, outDir: path.resolve(values.out), imgSize, classes, labels: values.labels }, out);
     }
     case 'scan': {
       const { runScan } = await import('./headless/store-commands.js');

@@ -6,6 +6,7 @@ import type { Metrics } from '../engine/metrics.js';
 import { CancelledError } from '../engine/protocol.js';
 import { describeBackend } from '../engine/tfjs/backend.js';
 import { TRAIN_DEFAULTS, trainOptionsSchema, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
+import { defaultPreprocessing, isVariant } from '../engine/models/efficientnet.js';
 import type { Evaluation } from '../engine/train/trainer.js';
 import type { Output } from './output.js';
 import { engineNotesTo } from './with-engine.js';
@@ -74,6 +75,11 @@ function parseAugment(raw: string | undefined): TrainOptions['augment'] {
   return out;
 }
 
+function defaultPreprocessingOf(architecture: string, variant: string): string {
+  if (architecture === 'mobilenetv2') return 'tf';
+  return architecture === 'efficientnet' && isVariant(variant) ? defaultPreprocessing(variant) : TRAIN_DEFAULTS.preprocessing;
+}
+
 export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): TrainOptions {
   if (!flags.data || !flags.out) throw new Error('train needs --data DIR (class folders) and --out DIR (the bundle to write)');
   const d = TRAIN_DEFAULTS;
@@ -108,7 +114,8 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     init: (flags.init ?? []).map((d) => path.resolve(d)),
     augment: parseAugment(flags.augment as string | undefined),
     head: { ...d.head, pooling: (flags.pooling as string) ?? d.head.pooling, denseUnits: num(flags.dense, d.head.denseUnits), dropout: num(flags.dropout, d.head.dropout) },
-    preprocessing: (flags.preprocessing as string) ?? d.preprocessing,
+    // Each family's ImageNet weights expect their own input scaling (lite and MobileNetV2: [-1, 1]).
+    preprocessing: (flags.preprocessing as string) ?? defaultPreprocessingOf((flags.architecture as string) ?? d.architecture, (flags.variant as string) ?? d.variant),
     float16: !!flags.float16,
     evalRuntime: (flags['eval-runtime'] as string) ?? d.evalRuntime,
     negativeClass: (flags['negative-class'] as string | undefined) ?? null,

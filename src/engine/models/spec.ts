@@ -1,7 +1,7 @@
 // What a model is, as stored in a bundle manifest: enough to rebuild the exact graph.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
-import { efficientNetBackbone, VARIANTS, type Variant } from './efficientnet.js';
+import { defaultPreprocessing, efficientNetBackbone, VARIANTS, type Preprocessing, type Variant } from './efficientnet.js';
 import { ARCHITECTURES, backbone } from './architectures.js';
 import { classificationHead, headSchema, PAPER_HEAD, type HeadSpec } from './head.js';
 
@@ -11,7 +11,8 @@ export const modelSpecSchema = z
     /** EfficientNet's b0…b7; for the baselines, the architecture's own name. */
     variant: z.string().min(1),
     inputSize: z.number().int().min(32).max(1024),
-    preprocessing: z.enum(['imagenet', 'none']),
+    /** imagenet: ImageNet mean/std (Keras's weights); tf: [-1, 1] (TFLite's); none: [0, 1]. */
+    preprocessing: z.enum(['imagenet', 'tf', 'none']),
     classes: z.array(z.string().min(1)).min(2),
     head: headSchema,
   })
@@ -23,7 +24,7 @@ export function defaultSpec(variant: Variant, classes: string[], overrides: Part
     architecture: overrides.architecture ?? 'efficientnet',
     variant: overrides.variant ?? variant,
     inputSize: overrides.inputSize ?? VARIANTS[variant].resolution,
-    preprocessing: overrides.preprocessing ?? 'imagenet',
+    preprocessing: overrides.preprocessing ?? defaultPreprocessing(variant),
     classes,
     head: { ...PAPER_HEAD, ...overrides.head },
   };
@@ -39,7 +40,7 @@ export function buildModel(spec: ModelSpec, seed?: number): tf.LayersModel {
 }
 
 /** The backbone alone (Keras's include_top=False), for parameter counts and feature extraction. */
-export function buildBackbone(variant: Variant, inputSize?: number, preprocessing: 'imagenet' | 'none' = 'imagenet'): tf.LayersModel {
+export function buildBackbone(variant: Variant, inputSize?: number, preprocessing: Preprocessing = defaultPreprocessing(variant)): tf.LayersModel {
   const backbone = efficientNetBackbone({ variant, inputSize, preprocessing });
-  return tf.model({ inputs: backbone.input, outputs: backbone.features, name: `efficientnet_${variant}_notop` });
+  return tf.model({ inputs: backbone.input, outputs: backbone.features, name: `${variant === 'mobilenetv2' ? 'mobilenetv2' : `efficientnet_${variant}`}_notop` });
 }

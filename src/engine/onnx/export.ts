@@ -495,6 +495,8 @@ function activate(g: GraphBuilder, x: string, activation: string, name: string, 
       return x;
     case 'relu':
       return g.op('Relu', [x], name);
+    case 'relu6':
+      return g.op('Clip', [x, g.floats(`${name}_min`, Float32Array.of(0), []), g.floats(`${name}_max`, Float32Array.of(6), [])], name);
     case 'sigmoid':
       return g.op('Sigmoid', [x], name);
     case 'tanh':
@@ -528,6 +530,12 @@ function activationGrad(g: GraphBuilder, gy: string, pre: string, post: string, 
       return gy;
     case 'relu':
       return g.op('Mul', [gy, g.op('Sign', [post], `${name}_relu_mask`)], `${name}_act_grad`);
+    case 'relu6': {
+      // 1 where 0 < y < 6: sign(y) · sign(6 − y), both 0 or 1 on the clipped output.
+      const six = g.floats(`${name}_six`, Float32Array.of(6), []);
+      const mask = g.op('Mul', [g.op('Sign', [post], `${name}_relu_mask`), g.op('Sign', [g.op('Sub', [six, post], `${name}_6my`)], `${name}_relu6_mask`)], `${name}_mask`);
+      return g.op('Mul', [gy, mask], `${name}_act_grad`);
+    }
     case 'sigmoid':
       return g.op('Mul', [gy, g.op('Mul', [post, g.op('Sub', [one(), post], `${name}_1m`)], `${name}_dsig`)], `${name}_act_grad`);
     case 'tanh':

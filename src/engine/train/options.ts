@@ -63,7 +63,7 @@ export const trainOptionsSchema = z
     init: z.array(z.string().min(1)),
     augment: z.object({ flips: z.boolean(), rot90: z.boolean(), colorJitter: z.number().min(0).max(0.5) }).strict(),
     head: headSchema,
-    preprocessing: z.enum(['imagenet', 'none']),
+    preprocessing: z.enum(['imagenet', 'tf', 'none']),
     float16: z.boolean(),
     /** Where validation and the final evaluation run: ONNX Runtime when it takes the model (auto), or tfjs. */
     evalRuntime: z.enum(['auto', 'onnx', 'tfjs']),
