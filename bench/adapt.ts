@@ -1,9 +1,14 @@
-// `npm run bench:adapt [-- --data DIR --model DIR --repeats R]`: how fast a model adapts to a new kind
-// of image from a technician's corrections. On the C-NMC 2019 single-cell images (../shared/data/
-// cnmc-fold0, classes all and hem), unlike the Taleqani smears the default model learned from: the
-// default model's binary accuracy (malignant = any ALL class) before retraining, then after head-only
-// retraining with 4, 8, 12 and 16 labels (half per class, R random draws), each time on the images not
-// used for retraining.
+// `npm run bench:adapt [-- --domain segmented|cnmc --models DIR,DIR --sizes 4,8,16,32,64 --modes head,full
+// --repeats R --out FILE]`: how fast a model adapts to images unlike its training images from a
+// technician's corrections. For each model, mode and number of corrections (split evenly over the
+// classes, R random draws), retrain on the corrections and score on the domain's other images.
+//
+// Domains:
+// - segmented: the Taleqani twins with the cell cut out on black (../shared/data/taleqani-segmented),
+//   which the out-of-distribution check flags every time; only the split's test part (never trained on),
+//   four classes; images within 2 file numbers of a correction (near-duplicates) are not scored.
+// - cnmc: C-NMC 2019 single cells (../shared/data/cnmc-fold0), hem vs all, 20 images (sizes up to 16).
+// The figure is binary accuracy (malignant vs benign), as the other lab's figures are given.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,92 +16,104 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { EngineClient } from '../src/engine/client.js';
 import { prepareImage } from '../src/ingest/image.js';
-import { rng, shuffle } from '../src/engine/train/dataset.js';
+import { fileNumber, rng, shuffle } from '../src/engine/train/dataset.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, model: { type: 'string' }, repeats: { type: 'string' }, out: { type: 'string' } } });
-const config = loadConfig({ overrides: values.model ? { model: values.model } : {} });
-const dataDir = path.resolve(values.data ?? '../shared/data/cnmc-fold0');
-const repeats = Number(values.repeats ?? 5);
-const CLASSES = ['hem', 'all'];
+const { values } = parseArgs({
+  options: { domain: { type: 'string' }, models: { type: 'string' }, sizes: { type: 'string' }, modes: { type: 'string' }, repeats: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' } },
+});
+const config = loadConfig({});
+const domain = values.domain ?? 'segmented';
+const models = (values.models ?? 'models/default').split(',').map((m) => path.resolve(m));
+const modes = (values.modes ?? 'head').split(',') as Array<'head' | 'full'>;
+const repeats = Number(values.repeats ?? 3);
+const NEGATIVE = /^(benign|hem)$/i;
 
-async function items(): Promise<RetrainLabel[]> {
-  const out: RetrainLabel[] = [];
-  for (const label of CLASSES) {
-    const dir = path.join(dataDir, label);
-    for (const f of (await fs.readdir(dir)).sort()) {
-      if (!/\.(bmp|png|jpe?g|tiff?)$/i.test(f)) continue;
-      out.push({ file: path.join(dir, f), label, sha256: f, decidedAt: new Date(0).toISOString(), technician: 'bench' });
-    }
+interface Item extends RetrainLabel {
+  unit: string;
+  number: number;
+}
+
+async function domainItems(): Promise<{ items: Item[]; classes: string[] }> {
+  if (domain === 'cnmc') {
+    const root = path.resolve('../shared/data/cnmc-fold0');
+    const classes = ['hem', 'all'];
+    const items = (await Promise.all(classes.map(async (c) => (await fs.readdir(path.join(root, c))).sort().map((f, i) => item(path.join(root, c, f), c, i))))).flat();
+    return { items, classes };
   }
-  return out;
+  const root = path.resolve('../shared/data/taleqani-segmented');
+  const split = JSON.parse(await fs.readFile(values.split ?? 'models/default/split.json', 'utf8')) as { test: string[] };
+  const items: Item[] = [];
+  for (const f of split.test) {
+    // A failed segmentation (nearly all black, most often the pale Pro stain) has no cell to learn from.
+    const prepared = await prepareImage(path.join(root, f), config.images, 64, 'stretch');
+    if (prepared.input.filter((v) => v > 0.2).length < 0.01 * prepared.input.length) continue;
+    items.push(item(path.join(root, f), f.split('/')[0], fileNumber(f) ?? 0));
+  }
+  return { items, classes: ['Benign', 'Early', 'Pre', 'Pro'] };
+}
+
+function item(file: string, label: string, number: number): Item {
+  return { file, label, sha256: path.basename(file), decidedAt: new Date(0).toISOString(), technician: 'bench', unit: label, number };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-const all = await items();
-if (all.length < 20) throw new Error(`${dataDir} should hold class folders all/ and hem/ with 20 images`);
+const { items: all, classes } = await domainItems();
+const sizes = (values.sizes ?? (domain === 'cnmc' ? '4,8,16' : '4,8,16,32,64')).split(',').map(Number);
 const engine = new EngineClient();
+const rows: Array<{ model: string; mode: string; labels: number; evaluated: number; before: number; after: number[]; seconds: number[] }> = [];
 try {
   await engine.call('init', { backend: config.backend, threads: config.threads, runtime: config.runtime, onnxProvider: config.onnxProvider });
-  const model = await engine.call('load', { modelDir: config.model });
-  const negative = model.classes.findIndex((c) => /^benign$/i.test(c));
-  if (negative < 0) throw new Error(`${model.id} has no Benign class to map hem onto`);
-  // Before: the model's own malignant-vs-benign call on every image.
-  const inputs = await Promise.all(all.map(async (i) => (await prepareImage(i.file, config.images, model.inputSize, model.resize)).input));
-  const { probabilities } = await engine.call('classify', { inputs, batch: 8, tta: config.predict.tta });
-  const saysAll = probabilities.map((p) => p[negative] < 0.5);
-  const correctBefore = all.map((item, i) => saysAll[i] === (item.label === 'all'));
-  process.stderr.write(`model ${model.id}: ${pct(mean(correctBefore.map(Number)))} of the ${all.length} images right before retraining\n`);
-
-  const rows: Array<{ labels: number; evaluated: number; before: number; after: number[]; seconds: number[] }> = [];
-  for (const n of [4, 8, 12, 16]) {
-    const row = { labels: n, evaluated: all.length - n, before: 0, after: [] as number[], seconds: [] as number[] };
-    const beforeRuns: number[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const random = rng(1000 * n + r);
-      const chosen = CLASSES.flatMap((c) => shuffle(all.filter((i) => i.label === c), random).slice(0, n / 2));
-      const rest = all.filter((i) => !chosen.includes(i));
-      beforeRuns.push(mean(rest.map((i) => Number(correctBefore[all.indexOf(i)]))));
-      const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-adapt-'));
-      try {
-        const result = await engine.call('retrain', {
-          modelDir: config.model,
-          outDir,
-          name: 'adapt',
-          mode: 'head',
-          train: chosen,
-          heldOut: rest,
-          classes: CLASSES,
-          baseDataDir: null,
-          epochs: 60,
-          batch: 32,
-          lr: 0.001,
-          seed: r,
-          extensions: config.images.extensions,
-          maxPixels: config.images.maxPixels,
-          resize: model.resize,
-        });
-        row.after.push(result.heldOut.candidate!.accuracy);
-        row.seconds.push(result.seconds);
-        process.stderr.write(`${n} labels, draw ${r + 1}: ${pct(beforeRuns.at(-1)!)} → ${pct(result.heldOut.candidate!.accuracy)} on ${rest.length} images (${result.seconds.toFixed(1)} s)\n`);
-      } finally {
-        await fs.rm(outDir, { recursive: true, force: true });
+  for (const modelDir of models) {
+    const model = await engine.call('load', { modelDir });
+    const negative = model.classes.findIndex((c) => NEGATIVE.test(c));
+    const inputs = await Promise.all(all.map(async (i) => (await prepareImage(i.file, config.images, model.inputSize, model.resize)).input));
+    const { probabilities, ood } = await engine.call('classify', { inputs, batch: 8, tta: config.predict.tta });
+    const right = all.map((it, i) => (probabilities[i][negative] < 0.5) === !NEGATIVE.test(it.label));
+    const flagged = ood.filter((o) => o?.unusual).length;
+    process.stderr.write(`${model.id}: ${pct(mean(right.map(Number)))} binary before retraining on ${all.length} ${domain} images; ${flagged} flagged as unlike the training images\n`);
+    for (const mode of modes) {
+      for (const n of sizes) {
+        const row = { model: model.id, mode, labels: n, evaluated: 0, before: 0, after: [] as number[], seconds: [] as number[] };
+        const before: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          const random = rng(1000 * n + r);
+          const chosen = classes.flatMap((c) => shuffle(all.filter((i) => i.label === c), random).slice(0, Math.max(1, Math.round(n / classes.length))));
+          const near = (i: Item) => chosen.some((c) => c.unit === i.unit && Math.abs(c.number - i.number) <= 2);
+          const rest = all.filter((i) => !chosen.includes(i) && !(domain === 'segmented' && near(i)));
+          before.push(mean(rest.map((i) => Number(right[all.indexOf(i)]))));
+          const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-adapt-'));
+          try {
+            const result = await engine.call('retrain', {
+              modelDir, outDir, name: 'adapt', mode, train: chosen, heldOut: rest, classes, baseDataDir: null,
+              epochs: mode === 'head' ? 60 : 8, batch: 32, lr: mode === 'head' ? 0.001 : 0.0001, seed: r,
+              extensions: config.images.extensions, maxPixels: config.images.maxPixels, resize: model.resize,
+            });
+            const m = result.heldOut.candidate!;
+            row.after.push(m.binary?.accuracy ?? m.accuracy);
+            row.seconds.push(result.seconds);
+            row.evaluated = rest.length;
+            process.stderr.write(`${mode}, ${chosen.length} labels, draw ${r + 1}: ${pct(before.at(-1)!)} → ${pct(row.after.at(-1)!)} on ${rest.length} (${result.seconds.toFixed(1)} s)\n`);
+          } finally {
+            await fs.rm(outDir, { recursive: true, force: true });
+          }
+        }
+        row.before = mean(before);
+        rows.push(row);
       }
     }
-    row.before = mean(beforeRuns);
-    rows.push(row);
   }
-  const lines = [
-    `bench:adapt — ${model.id} on ${dataDir} (${all.length} images), head-only retraining, ${repeats} random draws per size`,
-    '| corrected labels | images evaluated | before (binary call of the model) | after, mean ± sd | retrain s (mean) |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.labels} | ${r.evaluated} | ${pct(r.before)} | ${pct(mean(r.after))} ± ${(sd(r.after) * 100).toFixed(1)} | ${mean(r.seconds).toFixed(1)} |`),
-  ];
-  for (const l of lines) process.stdout.write(l + '\n');
-  if (values.out) await fs.writeFile(values.out, JSON.stringify({ model: model.id, dataDir, repeats, rows }, null, 1) + '\n');
 } finally {
   await engine.close();
 }
+const lines = [
+  `bench:adapt — ${domain} (${all.length} images, classes ${classes.join('/')}), binary accuracy on the images not corrected, ${repeats} draws per size`,
+  '| model | retraining | corrections | images scored | before | after, mean ± sd | retrain s (mean) |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.model} | ${r.mode} | ${r.labels} | ${r.evaluated} | ${pct(r.before)} | ${pct(mean(r.after))} ± ${(sd(r.after) * 100).toFixed(1)} | ${mean(r.seconds).toFixed(1)} |`),
+];
+for (const l of lines) process.stdout.write(l + '\n');
+if (values.out) await fs.writeFile(values.out, JSON.stringify({ domain, repeats, rows }, null, 1) + '\n');

@@ -24,6 +24,7 @@ Usage:
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]
   slidetriage import-weights FILE.tflite --arch lite0…lite4|mobilenetv2 --out DIR [--labels FILE] [--classes a,b,…]
+        [--pooling avg|max] [--dense N] [--dropout 0.2]   the new head on an imported backbone
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
   slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
@@ -157,7 +158,12 @@ async function main(argv: string[]): Promise<number> {
       const { runImportWeights } = await import('./headless/import-weights.js');
       const classes = (values.classes ?? 'Benign,Early,Pre,Pro').split(',').map((c) => c.trim()).filter(Boolean);
       const imgSize = values['img-size'] ? positiveInt(values['img-size'], '--img-size', 224) : undefined;
-      return runImportWeights(config, { file: rest[0], variant, outDir: path.resolve(values.out), imgSize, classes, labels: values.labels }, out);
+      const head = {
+        ...(values.pooling ? { pooling: values.pooling === 'max' ? ('max' as const) : ('avg' as const) } : {}),
+        ...(values.dense ? { denseUnits: Number(values.dense) } : {}),
+        ...(values.dropout ? { dropout: Number(values.dropout) } : {}),
+      };
+      return runImportWeights(config, { file: rest[0], variant, outDir: path.resolve(values.out), imgSize, classes, labels: values.labels, head }, out);
     }
     case 'scan': {
       const { runScan } = await import('./headless/store-commands.js');

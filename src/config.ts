@@ -19,6 +19,8 @@ export const configSchema = z
     model: z.string().min(1),
     /** Retrained model versions and `current.json`, the promoted one (when absent, `model` is current). */
     versions: z.string().min(1),
+    /** Earlier models shipped with the package (the from-scratch B0), listed beside the versions to compare and roll back to. */
+    shippedModels: z.array(z.string().min(1)),
     /** Where `slidetriage bench` writes its tables and the Benchmarks screen reads them. */
     benchResults: z.string().min(1),
     /** A display name shown beside the operating-system user; the journal always records the OS user. */
@@ -180,5 +182,6 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     benchResults: resolveFrom(cfg.benchResults),
     versions: resolveFrom(cfg.versions),
     model: resolveFrom(cfg.model, cfg.model === './models/default'),
+    shippedModels: cfg.shippedModels.map((m) => resolveFrom(m, m.startsWith('./models/'))),
   };
 }

@@ -76,6 +76,15 @@ describe('ONNX export', () => {
   });
 
   it.each([
+    ['lite0', 'efficientnet'],
+    ['mobilenetv2', 'mobilenetv2'],
+  ])('the mobile family %s (folded batch norm, ReLU6) exports and agrees', async (variant, architecture) => {
+    const r = await parity(defaultSpec(variant as 'lite0', ['a', 'b', 'c'], { architecture: architecture as ModelSpec['architecture'], inputSize: 96, head: { pooling: 'avg', denseUnits: 0 } }));
+    expect(r.probs).toBeLessThan(1e-4);
+    expect(r.features).toBeLessThan(1e-4);
+  });
+
+  it.each([
     ['resnet50', 64],
     ['alexnet', 96],
     ['densenet121', 64],
@@ -133,6 +142,11 @@ describe('the input-gradient graph', () => {
 
   it('EfficientNet-B0 (GAP + linear head): ∂logit/∂input agrees with TensorFlow.js', async () => {
     expect(await gradientParity(defaultSpec('b0', ['a', 'b', 'c', 'd'], { inputSize: 160, head: { pooling: 'avg', batchNorm: false, denseUnits: 0, dropout: 0 } }), 2)).toBeLessThan(1e-3);
+  });
+
+  it('EfficientNet-Lite0 and MobileNetV2 (ReLU6 between 0 and 6) agree too', async () => {
+    expect(await gradientParity(defaultSpec('lite0', ['a', 'b', 'c'], { inputSize: 96, head: { pooling: 'avg', batchNorm: false, denseUnits: 0, dropout: 0 } }), 1)).toBeLessThan(1e-3);
+    expect(await gradientParity(defaultSpec('mobilenetv2', ['a', 'b'], { architecture: 'mobilenetv2', inputSize: 96 }), 0)).toBeLessThan(1e-3);
   });
 
   it('the paper head (max pooling, batch norm, dense, one sigmoid unit) agrees too', async () => {

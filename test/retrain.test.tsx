@@ -198,3 +198,19 @@ describe('retraining from the store', () => {
     expect(scored).toMatch(/\| test-untrained@\S+ \| default \| 6 \|/);
   });
 });
+
+describe('models shipped beside the default', () => {
+  it('lists them after the default, skips missing ones, and can roll back to one', async () => {
+    const dir = await tempDir();
+    const shipped = path.join(dir, 'from-scratch');
+    await makeBundle(shipped, { size: 32, classes: ['Benign', 'Early', 'Pre', 'Pro'] });
+    const versionsDir = path.join(dir, 'versions');
+    const versions = await listVersions(versionsDir, modelDir, [shipped, path.join(dir, 'not-there'), modelDir]);
+    expect(versions.map((v) => [v.kind, v.dir])).toEqual([
+      ['default', modelDir],
+      ['shipped', shipped],
+    ]);
+    await setCurrent(versionsDir, findVersion(versions, 'from-scratch'), 'rollback', 'alice');
+    expect(await currentModelDir(versionsDir, modelDir)).toBe(path.resolve(shipped));
+  });
+});

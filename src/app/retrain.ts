@@ -17,7 +17,7 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
   const handle = useRef<CallHandle<RetrainResult> | null>(null);
 
   const refreshVersions = useCallback(async () => {
-    dispatch({ type: 'versions', versions: await listVersions(config.versions, defaultModel) });
+    dispatch({ type: 'versions', versions: await listVersions(config.versions, defaultModel, config.shippedModels) });
   }, [config.versions, defaultModel, dispatch]);
 
   useEffect(() => {

@@ -20,7 +20,7 @@ export function useVersionEvaluation(config: Config, defaultModel: string) {
     if (!engine.client || table.running) return;
     setTable((t) => ({ ...t, running: true, message: 'scoring every model version on the confirmed labels…' }));
     try {
-      const versions = await listVersions(config.versions, defaultModel);
+      const versions = await listVersions(config.versions, defaultModel, config.shippedModels);
       const rows = await evaluateVersions(engine.client, config, versions, data);
       setTable({ running: false, lines: evaluationLines(rows), message: `${versions.length} version(s) scored on the confirmed labels (labels a version trained on count too; retrain.json has the held-out figures)` });
     } catch (err) {

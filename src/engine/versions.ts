@@ -15,8 +15,8 @@ export interface VersionInfo {
   dir: string;
   name: string;
   created: string;
-  /** 'default' for the shipped or configured model, else the retraining mode. */
-  kind: 'default' | 'head' | 'full';
+  /** 'default' for the configured model, 'shipped' for earlier models shipped beside it, else the retraining mode. */
+  kind: 'default' | 'shipped' | 'head' | 'full';
   parent: string | null;
   labels: number;
   heldOut: Comparison | null;
@@ -52,12 +52,16 @@ async function describe(dir: string, kind: VersionInfo['kind'] | null, currentDi
   };
 }
 
-/** The default model first, then every version, newest first. */
-export async function listVersions(versionsDir: string, defaultDir: string): Promise<VersionInfo[]> {
+/** The default model first, then the other shipped models, then every version, newest first. */
+export async function listVersions(versionsDir: string, defaultDir: string, shipped: string[] = []): Promise<VersionInfo[]> {
   const current = await currentModelDir(versionsDir, defaultDir);
   const out: VersionInfo[] = [];
   const def = await describe(defaultDir, 'default', current);
   if (def) out.push(def);
+  for (const dir of shipped.filter((d) => path.resolve(d) !== path.resolve(defaultDir))) {
+    const v = await describe(dir, 'shipped', current);
+    if (v) out.push(v);
+  }
   const entries = await fs.readdir(versionsDir, { withFileTypes: true }).catch(() => []);
   const dirs = entries.filter((e) => e.isDirectory()).map((e) => path.join(versionsDir, e.name)).sort().reverse();
   for (const dir of dirs) {

@@ -9,6 +9,7 @@ import { saveBundle } from '../engine/bundle.js';
 import { importKerasWeights } from '../engine/keras-import.js';
 import { isVariant, type Variant } from '../engine/models/efficientnet.js';
 import { buildModel, defaultSpec, type ModelSpec } from '../engine/models/spec.js';
+import { headSchema, type HeadSpec } from '../engine/models/head.js';
 import { describeBackend, resolveBackend } from '../engine/tfjs/backend.js';
 import { readTflite } from '../engine/tflite/read.js';
 import { importTfliteWeights } from '../engine/tflite/import.js';
@@ -23,6 +24,8 @@ export interface ImportOptions {
   classes: string[];
   /** TFLite: a label file (one per line) for a file with its classifier; the bundle then keeps that head. */
   labels?: string;
+  /** The new head to put on an imported backbone (default: GAP → BN → dropout 0.2 → output). */
+  head?: Partial<HeadSpec>;
 }
 
 const TFLITE_VARIANTS = ['lite0', 'lite1', 'lite2', 'lite3', 'lite4', 'mobilenetv2'];
@@ -31,6 +34,11 @@ export async function runImportWeights(config: Config, o: ImportOptions, out: Ou
   const tflite = o.file.toLowerCase().endsWith('.tflite');
   if (!isVariant(o.variant) || (tflite ? !TFLITE_VARIANTS.includes(o.variant) : !o.variant.startsWith('b'))) {
     out.error(tflite ? `--arch must be one of ${TFLITE_VARIANTS.join(', ')} for a .tflite file, got "${o.variant}"` : `--variant must be one of b0…b7 for a Keras file, got "${o.variant}"`);
+    return 2;
+  }
+  const head = headSchema.partial().safeParse(o.head ?? {});
+  if (!head.success) {
+    out.error(`the head: ${head.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
     return 2;
   }
   try {
@@ -87,7 +95,7 @@ async function importTflite(o: ImportOptions, variant: Variant, bytes: Uint8Arra
   const classes = withHead ? uniqueLabels((await fs.readFile(o.labels!, 'utf8')).split(/\r?\n/).filter((l) => l.trim() !== '')) : o.classes;
   const architecture = variant === 'mobilenetv2' ? 'mobilenetv2' : 'efficientnet';
   // With its classifier, the file's head is global average pooling → logits, and nothing between.
-  const head = withHead ? { pooling: 'avg' as const, batchNorm: false, denseUnits: 0, l1: 0, l2: 0, dropout: 0 } : { pooling: 'avg' as const, denseUnits: 0 };
+  const head = withHead ? { pooling: 'avg' as const, batchNorm: false, denseUnits: 0, l1: 0, l2: 0, dropout: 0 } : { pooling: 'avg' as const, denseUnits: 0, ...o.head };
   const spec = defaultSpec(variant, classes, { architecture, inputSize: o.imgSize, head });
   const model = buildModel(spec, 1);
   const report = importTfliteWeights(graph, model);

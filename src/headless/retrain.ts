@@ -60,7 +60,7 @@ function versionLine(v: VersionInfo): string {
 /** models list | promote KEY | rollback KEY, where KEY is a folder name, an id (prefix) or "default". */
 export async function runModels(config: Config, defaultModel: string, args: string[], out: Output): Promise<number> {
   const [action = 'list', key] = args;
-  const versions = await listVersions(config.versions, defaultModel);
+  const versions = await listVersions(config.versions, defaultModel, config.shippedModels);
   if (action === 'list') {
     out.stdout('  version            id                                   kind    labels  figures (current → this version)');
     for (const v of versions) out.stdout(versionLine(v));

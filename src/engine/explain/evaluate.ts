@@ -10,6 +10,7 @@ import { argmax } from '../metrics.js';
 import { toClassProbabilities } from '../models/head.js';
 import { readSplit, rng, scanClassFolders, shuffle } from '../train/dataset.js';
 import { methodByName } from './index.js';
+import { cellMask } from './cell-mask.js';
 import { cornerMask, deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
 import { layersFromTop, randomisationCorrelation, randomiseLayers } from './sanity.js';
 import { explain, type ExplainInput, type ExplanationMethod } from './types.js';
@@ -50,17 +51,19 @@ export interface XaiEvalResult {
   rows: XaiRow[];
 }
 
-/** A map of uniform noise: what a method has to beat. */
-const randomMap = (seed: number): ExplanationMethod<Record<string, never>> => ({
-  name: 'random',
-  defaults: {},
-  async compute({ size }) {
-    const r = rng(seed);
-    return { map: Float32Array.from({ length: size * size }, () => r()) };
-  },
-});
+/** A map of uniform noise, a new one for every image: what a method has to beat. */
+const randomMap = (seed: number): ExplanationMethod<Record<string, never>> => {
+  const r = rng(seed);
+  return {
+    name: 'random',
+    defaults: {},
+    async compute({ size }) {
+      return { map: Float32Array.from({ length: size * size }, () => r()) };
+    },
+  };
+};
 
-/** The non-black pixels of the segmented image, at the model size; null when near-empty (< 1%). */
+/** The cell mask of the segmented twin at the model size (cell-mask.ts); null when near-empty. */
 async function loadMask(file: string, size: number, maxPixels: number): Promise<Uint8Array | null | 'missing'> {
   let rgb;
   try {
@@ -68,17 +71,7 @@ async function loadMask(file: string, size: number, maxPixels: number): Promise<
   } catch {
     return 'missing';
   }
-  const x = await toModelInput(rgb, size, 'stretch');
-  const mask = new Uint8Array(size * size);
-  let on = 0;
-  for (let p = 0; p < mask.length; p++) {
-    // JPEG noise keeps "black" a little above zero.
-    if (x[p * 3] + x[p * 3 + 1] + x[p * 3 + 2] > 0.12) {
-      mask[p] = 1;
-      on++;
-    }
-  }
-  return on / mask.length < 0.01 ? null : mask;
+  return cellMask(await toModelInput(rgb, size, 'stretch'), size);
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);

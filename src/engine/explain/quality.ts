@@ -65,16 +65,37 @@ export async function insertionAuc(model: tf.LayersModel, classes: number, targe
 
 /** Hit when the map's maximum lies within `tolerance` pixels of the mask (Zhang et al. 2018). */
 export function pointingGame(values: Float32Array, mask: Uint8Array, size: number, tolerance: number): boolean {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  const by = Math.floor(best / size);
-  const bx = best % size;
+  const peak = peakOf(values, size);
+  if (!peak) return false;
+  const [by, bx] = peak;
   for (let y = Math.max(0, by - tolerance); y <= Math.min(size - 1, by + tolerance); y++) {
     for (let x = Math.max(0, bx - tolerance); x <= Math.min(size - 1, bx + tolerance); x++) {
       if ((y - by) ** 2 + (x - bx) ** 2 <= tolerance ** 2 && mask[y * size + x]) return true;
     }
   }
   return false;
+}
+
+/**
+ * Where a map points: its maximum, NaNs ignored. Tied maxima (an upsampled plateau) give the tied pixel
+ * nearest to their centroid, not the first in raster order; a map that is flat over half the image or
+ * more (a constant map normalises to all zeros) points nowhere. The old "first maximum" sent every flat
+ * map to the top-left corner, which a cell often touches.
+ */
+export function peakOf(values: Float32Array, size: number): [number, number] | null {
+  let hi = -Infinity;
+  for (const v of values) if (v > hi) hi = v;
+  if (hi === -Infinity) return null;
+  const tol = Math.max(Math.abs(hi) * 1e-6, 1e-12);
+  const tied: number[] = [];
+  values.forEach((v, i) => {
+    if (v >= hi - tol) tied.push(i);
+  });
+  if (tied.length >= values.length / 2) return null;
+  const cy = tied.reduce((a, i) => a + Math.floor(i / size), 0) / tied.length;
+  const cx = tied.reduce((a, i) => a + (i % size), 0) / tied.length;
+  const best = tied.reduce((a, i) => ((Math.floor(i / size) - cy) ** 2 + ((i % size) - cx) ** 2 < (Math.floor(a / size) - cy) ** 2 + ((a % size) - cx) ** 2 ? i : a));
+  return [Math.floor(best / size), best % size];
 }
 
 /** Share of the map's total relevance that falls inside the mask. */
