@@ -18,7 +18,7 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
 
   const refreshVersions = useCallback(async () => {
     dispatch({ type: 'versions', versions: await listVersions(config.versions, defaultModel, config.shippedModels) });
-  }, [config.versions, defaultModel, dispatch]);
+  }, [config.versions, config.shippedModels, defaultModel, dispatch]);
 
   useEffect(() => {
     void refreshVersions().catch((err: Error) => dispatch({ type: 'stopped', message: err.message }));
