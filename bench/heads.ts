@@ -1,7 +1,7 @@
 // `npm run bench:heads [-- --models DIR,DIR --split FILE --data DIR]`: stage 1 of fine-tuning an imported
 // ImageNet backbone, the head alone on cached features of the frozen backbone (8 views per image), for
 // each head to compare (e.g. the paper's GMP → BN → Dense(256, L1/L2) → dropout against GAP → BN →
-// dropout). Trained on the split's training part and scored on its validation part only: the head is
+// dropout). `--keep DIR` keeps the trained bundles. Trained on the split's training part and scored on its validation part only: the head is
 // chosen by validation, and the test part stays unseen.
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js';
 import { EngineClient } from '../src/engine/client.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { models: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string' } } });
 const config = loadConfig({});
 const dataDir = path.resolve(values.data ?? '../shared/data/taleqani');
 const models = (values.models ?? 'scratch/lite0-gap,scratch/lite0-paperhead').split(',').map((m) => path.resolve(m));
@@ -27,7 +27,8 @@ try {
   await engine.call('init', { backend: config.backend, threads: config.threads, runtime: config.runtime, onnxProvider: config.onnxProvider });
   for (const modelDir of models) {
     const model = await engine.call('load', { modelDir });
-    const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-heads-'));
+    // --keep DIR keeps each trained bundle as DIR/<bundle name>: stage 1's model, to fine-tune from.
+    const outDir = values.keep ? path.resolve(values.keep, path.basename(modelDir)) : await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-heads-'));
     try {
       const r = await engine.call('retrain', {
         modelDir, outDir, name: 'head-stage', mode: 'head', train: labelled(split.train), heldOut: labelled(split.val), classes: model.classes,
@@ -41,7 +42,7 @@ try {
       results.push({ model: modelDir, head, val: m, seconds: r.seconds });
       process.stderr.write(`${rows.at(-1)}\n`);
     } finally {
-      await fs.rm(outDir, { recursive: true, force: true });
+      if (!values.keep) await fs.rm(outDir, { recursive: true, force: true });
     }
   }
 } finally {

@@ -3,9 +3,18 @@ import { cam } from './cam.js';
 import { gradCam } from './gradcam.js';
 import { integratedGradients } from './integrated-gradients.js';
 import { lime } from './lime.js';
+import { gradCamAtStride, layerCam } from './layer-cams.js';
 import type { ExplanationMethod } from './types.js';
 
-export const METHODS = { gradcam: gradCam, cam, lime, ig: integratedGradients } as const;
+export const METHODS = {
+  gradcam: gradCam,
+  cam,
+  lime,
+  ig: integratedGradients,
+  gradcam14: gradCamAtStride('gradcam14', 16),
+  gradcam28: gradCamAtStride('gradcam28', 8),
+  layercam: layerCam,
+} as const;
 export type MethodName = keyof typeof METHODS;
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
 

@@ -1,0 +1,50 @@
+// CAMs on finer maps: the network cut at a stage boundary gives back the whole model's scores, and each
+// finer method draws a map at the input size that follows where the evidence is.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
+import { splitAtSide } from '../src/engine/explain/layer-split.js';
+import { splitAtFeatures } from '../src/engine/explain/head.js';
+import { methodByName } from '../src/engine/explain/index.js';
+import { explain } from '../src/engine/explain/types.js';
+import { resolveBackend } from '../src/engine/tfjs/backend.js';
+
+beforeAll(async () => {
+  await resolveBackend('wasm');
+});
+
+const SIZE = 64;
+const image = Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => (Math.sin(i * 0.013) + 1) / 2);
+
+describe('a model cut at a stage boundary', () => {
+  it.each([
+    ['b0', 'efficientnet', 'paper head'],
+    ['lite0', 'efficientnet', 'GAP head'],
+    ['mobilenetv2', 'mobilenetv2', 'GAP head'],
+  ])('%s (%s, %s): the rest of the network from the 8 px and 4 px maps gives the model\'s logits', (variant, architecture, head) => {
+    const spec = defaultSpec(variant as 'b0', ['a', 'b', 'c'], { architecture: architecture as 'efficientnet', inputSize: SIZE, head: head === 'GAP head' ? { pooling: 'avg', denseUnits: 0 } : {} });
+    const model = buildModel(spec, 3);
+    const x = tf.tensor4d(image, [1, SIZE, SIZE, 3]);
+    const whole = splitAtFeatures(model).imageScores(x).dataSync();
+    for (const side of [8, 4]) {
+      const split = splitAtSide(model, side);
+      const a = split.features.predict(x) as tf.Tensor;
+      expect(a.shape.slice(1, 3)).toEqual([side, side]);
+      const viaCut = split.scores(a).dataSync();
+      for (let i = 0; i < whole.length; i++) expect(viaCut[i]).toBeCloseTo(whole[i], 4);
+    }
+    expect(() => splitAtSide(model, 5)).toThrow(/no stage boundary at 5 × 5/);
+    model.dispose();
+  });
+});
+
+describe('Grad-CAM on finer maps and LayerCAM', () => {
+  it.each(['gradcam14', 'gradcam28', 'layercam'])('%s gives a normalised map at the input size', async (name) => {
+    const model = buildModel(defaultSpec('lite0', ['a', 'b'], { inputSize: SIZE, head: { pooling: 'avg', denseUnits: 0 } }), 5);
+    const h = await explain(methodByName(name), { model, classes: ['a', 'b'], image, size: SIZE, target: 1 });
+    expect(h.values).toHaveLength(SIZE * SIZE);
+    expect(Math.max(...h.values)).toBeCloseTo(1, 5);
+    expect(Math.min(...h.values)).toBeGreaterThanOrEqual(0);
+    model.dispose();
+  });
+});
