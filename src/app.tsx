@@ -25,6 +25,7 @@ import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen, benchmarkLines, benchmarkRows } from './screens/BenchmarksScreen.js';
 import { StatusBar, statusBarRows } from './components/StatusBar.js';
+import { describeCompleteness } from './services/completeness.js';
 
 /**
  * Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C.
@@ -118,7 +119,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         if (p) p.explanations = { ...p.explanations, ...files };
       });
       await refresh();
-      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms (completeness gap ${(result.heatmaps[1].diagnostics.completenessGap * 100).toFixed(1)}%)` });
+      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms; ${describeCompleteness(result.heatmaps[1].diagnostics, config.explain.ig.baseline)}` });
     } catch (err) {
       dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
     } finally {

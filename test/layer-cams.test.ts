@@ -48,3 +48,13 @@ describe('Grad-CAM on finer maps and LayerCAM', () => {
     model.dispose();
   });
 });
+
+describe("Integrated Gradients' completeness, in words", () => {
+  it('gives the absolute gap and says when the baseline scores like the image', async () => {
+    const { describeCompleteness } = await import('../src/services/completeness.js');
+    const close = describeCompleteness({ completenessGap: 259.602, scoreDifference: 0.004, sumOfAttributions: 1.042 }, 'black');
+    expect(close).toMatch(/gap 1\.038 logit of F\(x\) − F\(baseline\) = 0\.004: the black baseline scores like the image.*blur/);
+    expect(close).not.toMatch(/25960/);
+    expect(describeCompleteness({ completenessGap: 0.02, scoreDifference: 3.1, sumOfAttributions: 3.162 }, 'black')).toMatch(/gap 0\.062 .* = 3\.100 \(2\.0%\)$/);
+  });
+});

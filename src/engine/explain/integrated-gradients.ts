@@ -124,3 +124,4 @@ async function onGradientGraph(
   const gap = Math.abs(sumAttr - delta) / Math.max(Math.abs(delta), 1e-12);
   return { map, diagnostics: { completenessGap: gap, scoreDifference: delta, sumOfAttributions: sumAttr } };
 }
+
