@@ -23,7 +23,7 @@ describe('slidetriage xai-eval', () => {
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(result.images).toBe(2);
     expect(result.masks).toEqual({ used: 2, skippedNearlyEmpty: 0, missing: 0 });
-    expect(result.rows.map((r: { method: string }) => r.method)).toEqual(['gradcam', 'cam', 'ig', 'random']);
+    expect(result.rows.map((r: { method: string }) => r.method)).toEqual(['gradcam', 'cam', 'ig', 'random', 'random-smooth']);
     for (const r of result.rows) {
       expect(r.deletionAuc).toBeGreaterThanOrEqual(0);
       expect(r.insertionAuc).toBeLessThanOrEqual(1);

@@ -13,7 +13,7 @@ import { methodByName } from './index.js';
 import { cellMask } from './cell-mask.js';
 import { cornerMask, deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
 import { layersFromTop, randomisationCorrelation, randomiseLayers } from './sanity.js';
-import { explain, type ExplainInput, type ExplanationMethod } from './types.js';
+import { explain, upsample, type ExplainInput, type ExplanationMethod } from './types.js';
 
 export interface XaiEvalRequest {
   dataDir: string;
@@ -50,6 +50,28 @@ export interface XaiEvalResult {
   masks: { used: number; skippedNearlyEmpty: number; missing: number };
   rows: XaiRow[];
 }
+
+/**
+ * A map of smooth noise at the last feature map's scale (uniform on a 7 × 7 grid at 224 px, upsampled as
+ * CAMs are), a new one for every image. Pixel noise alone is an unfair floor for deletion: removing
+ * scattered pixels first wrecks the whole image at once and drops any score fast, whatever the model uses.
+ */
+const smoothRandomMap = (seed: number): ExplanationMethod<Record<string, never>> => {
+  const r = rng(seed + 1);
+  return {
+    name: 'random-smooth',
+    defaults: {},
+    async compute({ size }) {
+      const side = Math.max(2, Math.round(size / 32));
+      const grid = tf.tensor2d(Float32Array.from({ length: side * side }, () => r()), [side, side]);
+      try {
+        return { map: upsample(grid, size) };
+      } finally {
+        grid.dispose();
+      }
+    },
+  };
+};
 
 /** A map of uniform noise, a new one for every image: what a method has to beat. */
 const randomMap = (seed: number): ExplanationMethod<Record<string, never>> => {
@@ -98,7 +120,7 @@ export async function evaluateExplanations(
     source = split.test.length ? "the model's test part" : "the model's validation part";
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
-  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed)];
+  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed), smoothRandomMap(req.seed)];
   const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]));
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);
@@ -130,7 +152,7 @@ export async function evaluateExplanations(
         a.hit.push(pointingGame(h.values, mask, size, Math.round(size / 28)) ? 1 : 0);
         a.mass.push(relevanceMass(h.values, mask));
       }
-      if (i < req.sanityImages && method.name !== 'random') {
+      if (i < req.sanityImages && !method.name.startsWith('random')) {
         // Cascading randomisation of the top layers (the head and the last block) on a fresh copy.
         const copy = await loadBundle(bundle.dir);
         randomiseLayers(layersFromTop(copy.model).slice(0, 8), req.seed + i);
