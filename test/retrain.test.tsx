@@ -49,7 +49,7 @@ describe('held-out labels', () => {
 /** A store with six labelled fixture images (three Benign, three Pro) in its incoming folder. */
 async function labelledSetup() {
   const cwd = await tempDir();
-  const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime: 'onnx' } });
+  const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime: 'onnx', shippedModels: [] } });
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
   const picks = [...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']), ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro'])];
