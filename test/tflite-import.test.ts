@@ -11,7 +11,9 @@ import { exportToOnnx } from '../src/engine/onnx/export.js';
 import { OrtModel } from '../src/engine/onnx/ort-runtime.js';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { decodeRgb, readImageFile, toModelInput } from '../src/ingest/image.js';
-import { uniqueLabels } from '../src/headless/import-weights.js';
+import { runImportWeights, uniqueLabels } from '../src/headless/import-weights.js';
+import { loadConfig } from '../src/config.js';
+import { tempDir } from './helpers.js';
 import { runTfliteReference } from './support/tflite-reference.js';
 import { relativeError } from './helpers.js';
 import { argmax } from '../src/engine/metrics.js';
@@ -75,6 +77,25 @@ describe('TFLite reader: bad files', () => {
     const model = buildModel(defaultSpec('lite0', ['a', 'b'], { head: { pooling: 'avg', denseUnits: 0 } }), 1);
     expect(() => importTfliteWeights(graph, model)).toThrow(/does not match efficientnet_lite0:[\s\S]*operator \d+ \(CONV_2D/);
     model.dispose();
+  });
+});
+
+describe('import-weights on bad input', () => {
+  it('exits 1 with the reason for a damaged file and 2 for an architecture a TFLite file cannot be, writing nothing', async () => {
+    const dir = await tempDir();
+    const bad = path.join(dir, 'bad.tflite');
+    fs.writeFileSync(bad, Buffer.concat([Buffer.from([16, 0, 0, 0]), Buffer.from('TFL3'), Buffer.alloc(64, 0xff)]));
+    const errors: string[] = [];
+    const out = { stdout: () => {}, info: () => {}, error: (l: string) => errors.push(l) };
+    const config = loadConfig({ cwd: dir, overrides: { backend: 'wasm' } });
+    const base = { variant: 'lite0', outDir: path.join(dir, 'out'), classes: ['a', 'b'] };
+    expect(await runImportWeights(config, { ...base, file: bad }, out)).toBe(1);
+    expect(errors.at(-1)).toMatch(/bad\.tflite is damaged or truncated/);
+    expect(await runImportWeights(config, { ...base, file: bad, variant: 'b0' }, out)).toBe(2);
+    expect(errors.at(-1)).toMatch(/--arch must be one of lite0.*mobilenetv2 for a \.tflite file/);
+    expect(await runImportWeights(config, { ...base, file: path.join(dir, 'absent.tflite') }, out)).toBe(1);
+    expect(errors.at(-1)).toMatch(/absent\.tflite: no such file/);
+    expect(fs.existsSync(base.outDir)).toBe(false);
   });
 });
 

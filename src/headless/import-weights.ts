@@ -47,7 +47,8 @@ export async function runImportWeights(config: Config, o: ImportOptions, out: Ou
       throw new Error(`${o.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
     });
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const result = tflite ? await importTflite(o, o.variant, bytes) : await importKeras(o, o.variant);
+    const options = { ...o, head: head.data };
+    const result = tflite ? await importTflite(options, o.variant, bytes) : await importKeras(options, o.variant);
     const manifest = await saveBundle(result.model, o.outDir, { name: result.name, spec: result.spec, training: { importedFrom: path.resolve(o.file), sha256, ...result.provenance } });
     result.model.dispose();
     for (const line of result.lines) out.stdout(line);
@@ -69,7 +70,7 @@ interface Imported {
 }
 
 async function importKeras(o: ImportOptions, variant: Variant): Promise<Imported> {
-  const spec = defaultSpec(variant, o.classes, { inputSize: o.imgSize });
+  const spec = defaultSpec(variant, o.classes, { inputSize: o.imgSize, head: o.head });
   const model = buildModel(spec, 1);
   const report = await importKerasWeights(o.file, model);
   const lines = [`${report.loaded.length} layers loaded from ${o.file} into EfficientNet-${variant.toUpperCase()} (${spec.inputSize} px)`];

@@ -170,7 +170,7 @@ export function efficientNetBackbone(opts: BackboneOptions): Backbone {
 
   const input = tf.input({ shape: [size, size, 3], name: 'input_layer' });
   let x: tf.SymbolicTensor = input;
-  const normalization = inputNormalization(opts.preprocessing ?? 'imagenet');
+  const normalization = inputNormalization(opts.preprocessing ?? defaultPreprocessing(opts.variant));
   if (normalization) x = normalization.apply(x) as tf.SymbolicTensor;
   x = tf.layers.zeroPadding2d({ padding: [correctPad(size, 3), correctPad(size, 3)], name: 'stem_conv_pad' }).apply(x) as tf.SymbolicTensor;
   x = layers.conv(x, { filters: fixedFilters(32), kernelSize: 3, strides: 2, padding: 'valid', name: 'stem_conv' });
