@@ -14,7 +14,16 @@ import type { RetrainLabel } from '../src/engine/retrain/types.js';
 const { values } = parseArgs({ options: { models: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string' } } });
 const config = loadConfig({});
 const dataDir = path.resolve(values.data ?? '../shared/data/taleqani');
-const models = (values.models ?? 'scratch/lite0-gap,scratch/lite0-paperhead').split(',').map((m) => path.resolve(m));
+if (!values.models) {
+  process.stderr.write(
+    'bench:heads needs --models A,B: bundles with the heads to compare, e.g.\n' +
+      '  npx slidetriage import-weights ../shared/weights/efficientnet_lite0_imagenet_backbone_int8.tflite --arch lite0 --out runs/lite0-gap\n' +
+      '  npx slidetriage import-weights ../shared/weights/efficientnet_lite0_imagenet_backbone_int8.tflite --arch lite0 --pooling max --dense 256 --out runs/lite0-paperhead\n' +
+      '  npm run bench:heads -- --models runs/lite0-gap,runs/lite0-paperhead\n',
+  );
+  process.exit(2);
+}
+const models = values.models.split(',').map((m) => path.resolve(m));
 const split = JSON.parse(await fs.readFile(values.split ?? 'models/default/split.json', 'utf8')) as { train: string[]; val: string[] };
 const labelled = (files: string[]): RetrainLabel[] =>
   files.map((f) => ({ file: path.join(dataDir, f), label: f.split('/')[0], sha256: f, decidedAt: new Date(0).toISOString(), technician: 'bench' }));

@@ -12,15 +12,15 @@ const USAGE = `slidetriage — triage of blood-smear images for Acute Lymphoblas
 Usage:
   slidetriage [--incoming DIR] [--model DIR]          open the triage app (default folder ./incoming)
   slidetriage predict <files or folders…> [--model DIR] [--json | --csv] [--batch N]
-  slidetriage train --data DIR --out DIR [--variant b0…b7] [--img-size N] [--epochs 30] [--batch 32]
+  slidetriage train --data DIR --out DIR [--variant b0…b7|lite0…lite4] [--img-size N] [--epochs 30] [--batch 32]
         [--micro-batch 8] [--workers 1] [--lr 0.001] [--lr-schedule constant|plateau|cosine] [--warmup-steps 0]
         [--bn-momentum 0.99] [--batch-norm batch|frozen] [--recalibrate-bn 50] [--average-from EPOCH]
         [--prior-correction on|off] [--ood on|off] [--patience N] [--val-split 0.25]
         [--test-split 0] [--split blocks|stratified|file:PATH] [--block-size 20] [--seed N] [--resume]
         [--init BUNDLE…] [--augment flips,rot90,jitter=0.1|none] [--pooling max|avg] [--dense 256]
-        [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|vgg19|…] [--float16]
+        [--dropout 0.2] [--negative-class NAME] [--architecture efficientnet|mobilenetv2|vgg19|…] [--float16]
         [--eval-runtime auto|onnx|tfjs] [--json]
-  slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig] --out DIR [--model DIR]
+  slidetriage explain <files or folders…> [--methods gradcam,cam,lime,ig,gradcam14,gradcam28,layercam] --out DIR [--model DIR]
   slidetriage xai-eval --data DIR [--masks DIR] [--limit N] [--methods …] [--json]   explanation quality table
   slidetriage import-weights FILE.h5 --variant b0…b7 --out DIR [--img-size N] [--classes a,b,…]
   slidetriage import-weights FILE.tflite --arch lite0…lite4|mobilenetv2 --out DIR [--labels FILE] [--classes a,b,…]
