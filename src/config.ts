@@ -44,6 +44,8 @@ export const configSchema = z
         maxPixels: z.number().int().min(1).max(1_000_000_000),
         maxBytes: z.number().int().min(1),
         resize: z.enum(['stretch', 'letterbox']),
+        /** A decode that takes longer is stopped and the file rejected as `timeout`. */
+        decodeSeconds: z.number().int().min(1).max(3600),
       })
       .strict(),
     /** tta: probabilities averaged over the 8 symmetries of the square (8 forward passes a slide). */

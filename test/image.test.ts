@@ -74,7 +74,7 @@ describe('reading slide images', () => {
     ['bad/empty.jpg', 'empty'],
     ['bad/truncated.jpg', 'undecodable'],
     ['bad/truncated.bmp', 'undecodable'],
-    ['bad/text-named.png', 'undecodable'],
+    ['bad/text-named.png', 'content-mismatch'],
     ['bad/notes.txt', 'extension'],
     ['bad/bomb-50000x50000.png', 'too-many-pixels'],
     ['bad/one-pixel-1x1.png', 'too-small'],
@@ -83,6 +83,27 @@ describe('reading slide images', () => {
     const err = await rejection(path.join(FIXTURES, name));
     expect(err.code).toBe(code);
     expect(err.message.length).toBeGreaterThan(10);
+  });
+
+  it('rejects SVG, GIF and WebP content under a slide name as content-mismatch, saying what it is', async () => {
+    const dir = await tempDir();
+    const svg = path.join(dir, 'filter.jpg');
+    // A tiny SVG with a heavy filter: libvips would rasterise it for minutes.
+    await fs.writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="20000"><filter id="f"><feTurbulence baseFrequency="0.9" numOctaves="10"/></filter><rect width="100%" height="100%" filter="url(#f)"/></svg>');
+    const pixel = sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 200, g: 10, b: 10 } } });
+    const gif = path.join(dir, 'cell.jpg');
+    await fs.writeFile(gif, await pixel.clone().gif().toBuffer());
+    const webp = path.join(dir, 'cell.png');
+    await fs.writeFile(webp, await pixel.clone().webp().toBuffer());
+    const jpegNamedPng = path.join(dir, 'really-jpeg.png');
+    await fs.writeFile(jpegNamedPng, await pixel.clone().jpeg().toBuffer());
+    for (const [file, what] of [[svg, /SVG/], [gif, /GIF/], [webp, /WebP/]] as const) {
+      const err = await rejection(file);
+      expect(err.code, file).toBe('content-mismatch');
+      expect(err.message).toMatch(what);
+    }
+    // One of the four formats under another of their names is a slide.
+    expect((await prepareImage(jpegNamedPng, limits, 16, 'stretch')).width).toBe(32);
   });
 
   it('applies the configured pixel and byte limits', async () => {

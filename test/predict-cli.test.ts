@@ -55,7 +55,7 @@ describe('slidetriage predict', () => {
       'bad/empty.jpg': 'empty',
       'bad/truncated.jpg': 'undecodable',
       'bad/truncated.bmp': 'undecodable',
-      'bad/text-named.png': 'undecodable',
+      'bad/text-named.png': 'content-mismatch',
       'bad/notes.txt': 'extension',
       'bad/bomb-50000x50000.png': 'too-many-pixels',
       'bad/one-pixel-1x1.png': 'too-small',

@@ -73,7 +73,7 @@ describe('incoming folder', () => {
     const state = (p: string) => [data.files[p]?.state, data.files[p]?.code];
     expect(state('zero bytes.jpg')).toEqual(['rejected', 'empty']);
     expect(state('truncated.jpg')).toEqual(['rejected', 'undecodable']);
-    expect(state('text.png')).toEqual(['rejected', 'undecodable']);
+    expect(state('text.png')).toEqual(['rejected', 'content-mismatch']);
     expect(state('one pixel.png')).toEqual(['rejected', 'too-small']);
     expect(state('bomb.png')).toEqual(['rejected', 'too-many-pixels']);
     expect(state('notes.txt')).toEqual(['rejected', 'extension']);

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 /** Smaller than this on either side, an image cannot hold a cell worth classifying. */
 export const MIN_SIDE = 16;
 
-export type RejectionCode = 'too-small' | 'extension' | 'not-a-file' | 'unreadable' | 'empty' | 'too-large' | 'too-many-pixels' | 'undecodable' | 'changed';
+export type RejectionCode = 'too-small' | 'extension' | 'not-a-file' | 'unreadable' | 'empty' | 'too-large' | 'too-many-pixels' | 'undecodable' | 'changed' | 'content-mismatch' | 'timeout';
 
 export class ImageRejected extends Error {
   override name = 'ImageRejected';
@@ -26,6 +26,39 @@ export interface ImageLimits {
   extensions: readonly string[];
   maxPixels: number;
   maxBytes: number;
+  /** A decode that takes longer is stopped and rejected as `timeout` (whole seconds, as sharp takes them; default DECODE_SECONDS). */
+  decodeSeconds?: number;
+}
+
+export const DECODE_SECONDS = 20;
+
+/** The four slide formats by their first bytes. */
+const SLIDE_FORMATS: Array<[string, number[]]> = [
+  ['JPEG', [0xff, 0xd8, 0xff]],
+  ['PNG', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  ['BMP', [0x42, 0x4d]],
+  ['TIFF', [0x49, 0x49, 0x2a, 0x00]],
+  ['TIFF', [0x4d, 0x4d, 0x00, 0x2a]],
+];
+
+/**
+ * What the bytes are, whatever the extension says: one of the slide formats, or a name for anything else.
+ * libvips sniffs content and decodes SVG, GIF, WebP, PDF … under any name (a 600-byte SVG filter took
+ * minutes), so only these four are let through to it.
+ */
+export function sniffContent(bytes: Buffer): { slide: boolean; what: string } {
+  const starts = (sig: number[], at = 0) => sig.every((b, i) => bytes[at + i] === b);
+  const hit = SLIDE_FORMATS.find(([, sig]) => starts(sig));
+  if (hit) return { slide: true, what: hit[0] };
+  const ascii = (at: number, n: number) => bytes.subarray(at, at + n).toString('latin1');
+  if (ascii(0, 4) === 'GIF8') return { slide: false, what: 'a GIF image' };
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') return { slide: false, what: 'a WebP image' };
+  if (ascii(0, 5) === '%PDF-') return { slide: false, what: 'a PDF document' };
+  if (ascii(4, 4) === 'ftyp') return { slide: false, what: `an ISO media file (${ascii(8, 4).trim() || 'unknown brand'}: HEIC, AVIF or video)` };
+  const text = bytes.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  if (/^<(\?xml|svg|!DOCTYPE svg)/i.test(text)) return { slide: false, what: 'SVG or other XML' };
+  if (/^[\x09\x0a\x0d\x20-\x7e]*$/.test(bytes.subarray(0, 64).toString('latin1'))) return { slide: false, what: 'text' };
+  return { slide: false, what: 'no image format this program reads' };
 }
 
 export interface ImageFile {
@@ -33,6 +66,8 @@ export interface ImageFile {
   bytes: Buffer;
   sha256: string;
   format: 'bmp' | 'sharp';
+  /** The longest a decode of it may take. */
+  decodeSeconds?: number;
 }
 
 export interface RgbImage {
@@ -75,8 +110,10 @@ export async function readImageFile(file: string, limits: ImageLimits): Promise<
   if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.length !== before.size) {
     throw new ImageRejected('changed', 'the file changed while it was being read; it will be read again once it is complete');
   }
+  const content = sniffContent(bytes);
+  if (!content.slide) throw new ImageRejected('content-mismatch', `the content is ${content.what}, not JPEG, PNG, BMP or TIFF (whatever the name says)`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { path: file, bytes, sha256, format: isBmp(bytes) ? 'bmp' : 'sharp' };
+  return { path: file, bytes, sha256, format: isBmp(bytes) ? 'bmp' : 'sharp', decodeSeconds: limits.decodeSeconds ?? DECODE_SECONDS };
 }
 
 function isBmp(bytes: Buffer): boolean {
@@ -113,6 +150,7 @@ export async function decodeRgb(file: ImageFile, limits: Pick<ImageLimits, 'maxP
   }
   try {
     const { data, info } = await sharp(file.bytes, { limitInputPixels: limits.maxPixels, failOn: 'error' })
+      .timeout({ seconds: file.decodeSeconds ?? DECODE_SECONDS })
       .rotate() // EXIF orientation
       .toColourspace('srgb')
       .removeAlpha()
@@ -121,6 +159,7 @@ export async function decodeRgb(file: ImageFile, limits: Pick<ImageLimits, 'maxP
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { data, width: info.width, height: info.height };
   } catch (err) {
+    if (/timeout/i.test(firstLine(err))) throw new ImageRejected('timeout', `decoding took more than ${file.decodeSeconds ?? DECODE_SECONDS} s: stopped`);
     throw new ImageRejected('undecodable', `cannot decode the image data: ${firstLine(err)}`);
   }
 }
