@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { saveBundle } from '../engine/bundle.js';
 import { importKerasWeights } from '../engine/keras-import.js';
-import { isVariant, type Variant } from '../engine/models/efficientnet.js';
+import { isVariant, VARIANT_NAMES, VARIANTS, type Variant } from '../engine/models/efficientnet.js';
 import { buildModel, defaultSpec, type ModelSpec } from '../engine/models/spec.js';
 import { headSchema, type HeadSpec } from '../engine/models/head.js';
 import { describeBackend, resolveBackend } from '../engine/tfjs/backend.js';
@@ -28,11 +28,12 @@ export interface ImportOptions {
   head?: Partial<HeadSpec>;
 }
 
-const TFLITE_VARIANTS = ['lite0', 'lite1', 'lite2', 'lite3', 'lite4', 'mobilenetv2'];
+// TFLite files carry the mobile families (batch norm folded); Keras files the B family.
+const TFLITE_VARIANTS = VARIANT_NAMES.filter((v) => VARIANTS[v].family !== 'b');
 
 export async function runImportWeights(config: Config, o: ImportOptions, out: Output): Promise<number> {
   const tflite = o.file.toLowerCase().endsWith('.tflite');
-  if (!isVariant(o.variant) || (tflite ? !TFLITE_VARIANTS.includes(o.variant) : !o.variant.startsWith('b'))) {
+  if (!isVariant(o.variant) || (tflite ? !TFLITE_VARIANTS.includes(o.variant) : VARIANTS[o.variant].family !== 'b')) {
     out.error(tflite ? `--arch must be one of ${TFLITE_VARIANTS.join(', ')} for a .tflite file, got "${o.variant}"` : `--variant must be one of b0…b7 for a Keras file, got "${o.variant}"`);
     return 2;
   }

@@ -52,35 +52,26 @@ export interface XaiEvalResult {
 }
 
 /**
- * A map of smooth noise at the last feature map's scale (uniform on a 7 × 7 grid at 224 px, upsampled as
- * CAMs are), a new one for every image. Pixel noise alone is an unfair floor for deletion: removing
- * scattered pixels first wrecks the whole image at once and drops any score fast, whatever the model uses.
+ * A map of uniform noise on a side × side grid, upsampled as CAMs are, a new one for every image: what a
+ * method has to beat. Two floors: pixel noise (side = the image's), and smooth noise at the last feature
+ * map's scale (7 × 7 at 224 px). Pixel noise alone is an unfair floor for deletion: removing scattered
+ * pixels first wrecks the whole image at once and drops any score fast, whatever the model uses.
  */
-const smoothRandomMap = (seed: number): ExplanationMethod<Record<string, never>> => {
-  const r = rng(seed + 1);
-  return {
-    name: 'random-smooth',
-    defaults: {},
-    async compute({ size }) {
-      const side = Math.max(2, Math.round(size / 32));
-      const grid = tf.tensor2d(Float32Array.from({ length: side * side }, () => r()), [side, side]);
-      try {
-        return { map: upsample(grid, size) };
-      } finally {
-        grid.dispose();
-      }
-    },
-  };
-};
-
-/** A map of uniform noise, a new one for every image: what a method has to beat. */
-const randomMap = (seed: number): ExplanationMethod<Record<string, never>> => {
+const noiseMap = (name: string, seed: number, sideOf: (size: number) => number): ExplanationMethod<Record<string, never>> => {
   const r = rng(seed);
   return {
-    name: 'random',
+    name,
     defaults: {},
     async compute({ size }) {
-      return { map: Float32Array.from({ length: size * size }, () => r()) };
+      const side = sideOf(size);
+      const grid = Float32Array.from({ length: side * side }, () => r());
+      if (side === size) return { map: grid };
+      const t = tf.tensor2d(grid, [side, side]);
+      try {
+        return { map: upsample(t, size) };
+      } finally {
+        t.dispose();
+      }
     },
   };
 };
@@ -120,7 +111,7 @@ export async function evaluateExplanations(
     source = split.test.length ? "the model's test part" : "the model's validation part";
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
-  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), randomMap(req.seed), smoothRandomMap(req.seed)];
+  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), noiseMap('random', req.seed, (size) => size), noiseMap('random-smooth', req.seed + 1, (size) => Math.max(2, Math.round(size / 32)))];
   const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]));
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);

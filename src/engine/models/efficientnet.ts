@@ -200,7 +200,7 @@ export function efficientNetBackbone(opts: BackboneOptions): Backbone {
 class LayerKit {
   constructor(
     readonly family: Family,
-    private readonly kernelInitializer: () => ReturnType<typeof tf.initializers.varianceScaling>,
+    readonly kernelInitializer: () => ReturnType<typeof tf.initializers.varianceScaling>,
   ) {}
 
   get folded(): boolean {
@@ -220,10 +220,6 @@ class LayerKit {
     if (!this.folded) x = batchNorm(bnName, x);
     if (!activationName) return x;
     return tf.layers.activation({ activation: this.family.activation, name: activationName }).apply(x) as tf.SymbolicTensor;
-  }
-
-  seKernelInitializer() {
-    return this.kernelInitializer();
   }
 }
 
@@ -253,8 +249,8 @@ function mbConvBlock(inputs: tf.SymbolicTensor, args: BlockArgs, dropRate: numbe
     const filtersSe = Math.max(1, Math.trunc(args.filtersIn * args.seRatio));
     let se = tf.layers.globalAveragePooling2d({ name: `${name}se_squeeze` }).apply(x) as tf.SymbolicTensor;
     se = tf.layers.reshape({ targetShape: [1, 1, filters], name: `${name}se_reshape` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer: layers.seKernelInitializer(), name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
-    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer: layers.seKernelInitializer(), name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters: filtersSe, kernelSize: 1, padding: 'same', activation: 'swish', kernelInitializer: layers.kernelInitializer(), name: `${name}se_reduce` }).apply(se) as tf.SymbolicTensor;
+    se = tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'sigmoid', kernelInitializer: layers.kernelInitializer(), name: `${name}se_expand` }).apply(se) as tf.SymbolicTensor;
     x = tf.layers.multiply({ name: `${name}se_excite` }).apply([x, se]) as tf.SymbolicTensor;
   }
   x = layers.conv(x, { filters: args.filtersOut, kernelSize: 1, padding: 'same', name: `${name}project_conv` });
