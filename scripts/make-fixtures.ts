@@ -64,6 +64,14 @@ async function main() {
   await fs.writeFile(path.join(bad, 'bomb-50000x50000.png'), bombPng(50_000, 50_000));
   await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 100, b: 150 } } }).png().toFile(path.join(bad, 'one-pixel-1x1.png'));
   await fs.writeFile(path.join(bad, 'truncated.bmp'), all.bytes.subarray(0, Math.floor(all.bytes.length / 2)));
+  // Other formats under slide names: libvips would decode them (an SVG filter for minutes), so they must be
+  // refused by their first bytes.
+  const small = raw(allRgb).resize(64, 64);
+  await fs.writeFile(path.join(bad, 'svg-named.jpg'), '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="20" fill="purple"/></svg>\n');
+  await small.clone().gif().toFile(path.join(bad, 'gif-named.jpg'));
+  await small.clone().webp().toFile(path.join(bad, 'webp-named.png'));
+  // A name that is also a property of every JavaScript object: it must be a key like any other.
+  await small.clone().png().toFile(path.join(bad, '__proto__'));
 }
 
 await main();

@@ -106,7 +106,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     const model = engine.model;
     const sha = row.sha256;
     try {
-      const { input, shown } = await loadSlide(config, row.path, model);
+      const { input, shown } = await loadSlide(config, row, model);
       const handle = engine.client.start('explain', { image: input, methods: ['lime', 'ig'], target: prediction ? model.classes.indexOf(prediction.label) : undefined, options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } } }, (p) =>
         setJob({ sha256: sha, done: p.done, total: p.total, method: p.message ?? '' }),
       );

@@ -27,7 +27,8 @@ Usage:
         [--pooling avg|max] [--dense N] [--dropout 0.2]   the new head on an imported backbone
   slidetriage scan [--incoming DIR]                   read the incoming folder once, then print the status
   slidetriage status [--json]                         counts of queued, duplicate, rejected and labelled slides
-  slidetriage export --format csv|folders --out DIR   the confirmed labels (folders: input for train)
+  slidetriage export --format csv|folders --out DIR [--force]   the confirmed labels (folders: input for train);
+        --out must be empty or new unless --force
   slidetriage audit verify                            check the audit journal's hash chain
   slidetriage bench --data DIR --models effnet-b0,vgg19,resnet50,inceptionresnetv2,densenet121,alexnet
         [--img-size N] [--epochs E] [--limit N] [--out DIR]   the paper's model comparison
@@ -68,6 +69,7 @@ const COMMON = {
   mode: { type: 'string' },
   base: { type: 'string' },
   'held-out': { type: 'string' },
+  force: { type: 'boolean' },
   ...TRAIN_FLAGS,
 } as const satisfies ParseArgsConfig['options'];
 
@@ -175,8 +177,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'export': {
       if (!values.format || !values.out) throw new UsageError('export needs --format csv|folders and --out DIR');
-      const { runExport } = await import('./headless/store-commands.js');
-      return runExport(config, values.format, path.resolve(values.out), out);
+      const { runExportCommand } = await import('./headless/store-commands.js');
+      return runExportCommand(config, { format: values.format, outDir: path.resolve(values.out), force: !!values.force }, out);
     }
     case 'audit': {
       if (rest[0] !== 'verify') throw new UsageError('audit has one subcommand: audit verify');

@@ -46,6 +46,8 @@ export const configSchema = z
         resize: z.enum(['stretch', 'letterbox']),
         /** A decode that takes longer is stopped and the file rejected as `timeout`. */
         decodeSeconds: z.number().int().min(1).max(3600),
+        /** A file modified this recently that does not read as a whole image yet is `changed` and read again, not rejected. */
+        settleSeconds: z.number().min(0).max(3600),
       })
       .strict(),
     /** tta: probabilities averaged over the 8 symmetries of the square (8 forward passes a slide). */

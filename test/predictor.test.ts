@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,8 @@ function fakeEngine() {
     call: async (name: string, payload: { image: Float32Array; methods: string[] }) => {
       expect(name).toBe('explain');
       calls.push({ methods: payload.methods, blank: payload.image.every((v) => v === 0) });
-      return { probabilities: new Float32Array([0.3, 0.7]), target: 1, heatmaps: [], ood: null };
+      const heatmaps = payload.methods.includes('gradcam') ? [{ method: 'gradcam', size: 4, values: new Float32Array(16).fill(0.5), target: 1, targetLabel: 'all', params: {}, diagnostics: {}, ms: 1 }] : [];
+      return { probabilities: new Float32Array([0.3, 0.7]), target: 1, heatmaps, ood: null };
     },
   };
   return { engine: engine as unknown as EngineClient, calls };
@@ -28,20 +30,22 @@ async function storeWith(files: string[]) {
   const config = loadConfig({ cwd, overrides: {} });
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await SlideStore.open(config.store, config.journal, { technician: 't', displayName: null });
-  for (const [i, f] of files.entries()) {
+  const add = async (f: string) => {
     await fs.copyFile(path.join(FIXTURES, 'cnmc', 'all', f), path.join(config.incoming, f));
-    const sha = String(i).padStart(64, 'c');
+    const sha = createHash('sha256').update(await fs.readFile(path.join(config.incoming, f))).digest('hex');
     await store.update((d) => {
       d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: new Date().toISOString() };
     });
-  }
-  return { config, store };
+    return sha;
+  };
+  for (const f of files) await add(f);
+  return { config, store, add };
 }
 
 describe('background predictor', () => {
   it('scores every waiting slide, then warms Integrated Gradients up once on a blank image', async () => {
-    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 2);
-    const { config, store } = await storeWith(files);
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3);
+    const { config, store, add } = await storeWith(files.slice(0, 2));
     const { engine, calls } = fakeEngine();
     const p = new Predictor(config, engine, store, model);
     await p.kick();
@@ -54,13 +58,29 @@ describe('background predictor', () => {
     const data = await store.read();
     expect(Object.values(data.predictions).map((list) => list.map((x) => x.label))).toEqual([['all'], ['all']]);
     // Later slides are scored; the warm-up is not repeated.
-    await store.update((d) => {
-      const sha = 'd'.repeat(64);
-      d.slides[sha] = { sha256: sha, path: files[0], width: 450, height: 450, addedAt: new Date().toISOString() };
-    });
+    await add(files[2]);
     await p.kick();
     await new Promise((r) => setTimeout(r, 50));
     expect(calls.map((c) => c.methods.join())).toEqual(['gradcam,cam', 'gradcam,cam', 'ig', 'gradcam,cam']);
+  });
+
+  it('writes the overlays with the store permissions, and refuses a slide whose file no longer has its sha256', async () => {
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 2);
+    const { config, store } = await storeWith(files);
+    // The second slide's file is replaced by the first's content before it is classified (no copy kept).
+    await fs.copyFile(path.join(config.incoming, files[0]), path.join(config.incoming, files[1]));
+    const { engine } = fakeEngine();
+    const p = new Predictor(config, engine, store, model);
+    const errors: string[] = [];
+    p.on('error', (_sha, message) => errors.push(message));
+    await p.kick();
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`${files[1]} is no longer the image that was recorded`))]);
+    const data = await store.read();
+    const [prediction] = Object.values(data.predictions).flat();
+    expect(Object.keys(data.predictions)).toHaveLength(1);
+    const dir = path.join(path.dirname(config.store), 'explanations');
+    expect((await fs.stat(dir)).mode & 0o777).toBe(0o770);
+    for (const f of Object.values(prediction.explanations)) expect((await fs.stat(path.join(path.dirname(config.store), f))).mode & 0o777).toBe(0o660);
   });
 
   it('does not warm up after it was stopped', async () => {

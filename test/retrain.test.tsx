@@ -15,6 +15,7 @@ import { findVersion, listVersions, readPointer, setCurrent } from '../src/engin
 import { currentModelDir } from '../src/engine/version-pointer.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import { buildRetrainRequest } from '../src/services/retrain-request.js';
+import { slideCopiesDir } from '../src/store/slide-copies.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 import { FIXTURES, makeBundle, relativeError, tempDir } from './helpers.js';
 
@@ -99,8 +100,8 @@ describe('retraining from the store', () => {
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
     const data = await store.read();
-    expect(confirmedLabels(data, config.incoming)).toHaveLength(6);
-    const req = buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
+    expect(confirmedLabels(data, config.incoming, slideCopiesDir(config.store))).toHaveLength(6);
+    const req = await buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
     expect(req.train).toHaveLength(4);
     expect(req.heldOut).toHaveLength(2);
     const result = await engine.call('retrain', req);
@@ -135,7 +136,7 @@ describe('retraining from the store', () => {
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    const req = buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'full', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.34, seed: 3 });
+    const req = await buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'full', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.34, seed: 3 });
     expect(req.lr).toBe(0.0001);
     const result = await engine.call('retrain', req);
     expect(result.heldOut.candidate).not.toBeNull();
@@ -153,7 +154,7 @@ describe('retraining from the store', () => {
   it('refuses labels outside the model classes unless the new classes are named', async () => {
     const { config, store } = await labelledSetup();
     const data = await store.read();
-    expect(() => buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).toThrow(/--classes/);
+    await expect(buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(/--classes/);
   });
 
   it('the Retrain screen: r retrains, p asks, y promotes, and the model in use changes', async () => {

@@ -1,23 +1,9 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SlideStore } from '../src/store/store.js';
 import { FIXTURES, tempDir } from './helpers.js';
-
-const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
-
-async function cli(cwd: string, args: string[]) {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { cwd });
-    return { code: 0, ...r };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { cli } from './support/cli.js';
 
 describe('scan, status, export and audit verify', () => {
   it('accounts for every incoming file, exports the labels and verifies the journal', async () => {

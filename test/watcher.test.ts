@@ -2,32 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IncomingWatcher } from '../src/ingest/watcher.js';
-import { SlideStore } from '../src/store/store.js';
+import type { IncomingWatcher } from '../src/ingest/watcher.js';
 import { summarise } from '../src/store/summary.js';
-import { FIXTURES, tempDir } from './helpers.js';
+import { FIXTURES } from './helpers.js';
+import { incomingFixture, waitUntil } from './support/incoming.js';
 
-const limits = { extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'], maxPixels: 64_000_000, maxBytes: 256 * 1024 * 1024 };
 const watchers: IncomingWatcher[] = [];
 afterEach(async () => {
   await Promise.all(watchers.splice(0).map((w) => w.stop()));
 });
-
-async function setup() {
-  const dir = await tempDir();
-  const incoming = path.join(dir, 'incoming');
-  await fs.mkdir(incoming);
-  const store = await SlideStore.open(path.join(dir, 'data/store.json'), path.join(dir, 'data/audit.jsonl'));
-  const start = () => {
-    const w = new IncomingWatcher(incoming, store, limits, { stabilityMs: 200 });
-    const warnings: string[] = [];
-    w.on('warning', (m) => warnings.push(m));
-    watchers.push(w);
-    w.start();
-    return { w, warnings };
-  };
-  return { dir, incoming, store, start };
-}
+const setup = () => incomingFixture(watchers)();
 
 async function snapshot(dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
@@ -36,15 +20,6 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
     out.set(f, `${st.size}:${st.mtimeMs}:${st.mode}`);
   }
   return out;
-}
-
-async function waitUntil(cond: () => Promise<boolean>, ms = 20_000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not met in time');
 }
 
 describe('incoming folder', () => {
@@ -62,6 +37,10 @@ describe('incoming folder', () => {
     await copy('samples/cnmc-hem-H11-10-1.png', 'line\nbreak.png');
     await copy('cnmc/all/UID_14_26_2_all.bmp', 'cell.BMP');
     await copy('bad/notes.txt', 'notes.txt');
+    await copy('bad/svg-named.jpg', 'svg.jpg');
+    await copy('bad/gif-named.jpg', 'gif.jpg');
+    await copy('bad/webp-named.png', 'webp.png');
+    await copy('bad/__proto__', '__proto__');
     await fs.writeFile(path.join(incoming, '.hidden.jpg'), 'x');
     await fs.writeFile(path.join(incoming, '~lock.png'), 'x');
     await fs.writeFile(path.join(incoming, 'upload.jpg.part'), 'x');
@@ -77,14 +56,19 @@ describe('incoming folder', () => {
     expect(state('one pixel.png')).toEqual(['rejected', 'too-small']);
     expect(state('bomb.png')).toEqual(['rejected', 'too-many-pixels']);
     expect(state('notes.txt')).toEqual(['rejected', 'extension']);
+    for (const [f, what] of [['svg.jpg', /SVG/], ['gif.jpg', /GIF/], ['webp.png', /WebP/]] as const) {
+      expect(state(f)).toEqual(['rejected', 'content-mismatch']);
+      expect(data.files[f].reason).toMatch(what);
+    }
+    expect(Object.hasOwn(data.files, '__proto__') && state('__proto__')).toEqual(['rejected', 'extension']);
     expect(state('passwd.png')).toEqual(['rejected', 'outside-link']);
     expect(warnings.join('\n')).toMatch(/passwd\.png: a symbolic link to \/etc\/passwd/);
     expect(state('line\nbreak.png')).toEqual(['queued', null]);
     expect(state('cell.BMP')).toEqual(['queued', null]);
     const copies = ['patient 7/smear ü/slide №1 (copy).jpg', 'patient 7/same content, other name.jpg'].map((p) => data.files[p].state).sort();
     expect(copies).toEqual(['duplicate', 'queued']);
-    expect(Object.keys(data.files)).toHaveLength(11); // hidden and temporary files are not recorded
-    expect(summarise(data)).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 7 }, slides: 3 });
+    expect(Object.keys(data.files)).toHaveLength(15); // hidden and temporary files are not recorded
+    expect(summarise(data)).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 11 }, slides: 3 });
     expect(await snapshot(incoming)).toEqual(before);
   });
 
@@ -124,7 +108,7 @@ describe('incoming folder', () => {
     await waitUntil(async () => summarise(await store.read()).files.queued === 1000, 120_000);
     clearInterval(sampler);
     const s = summarise(await store.read());
-    expect(s.files).toEqual({ queued: 1000, duplicate: 0, rejected: 0 });
+    expect(s.files).toEqual({ queued: 1000, duplicate: 0, rejected: 0, changed: 0, gone: 0 });
     const grewMb = (peakRss - startRss) / 2 ** 20;
     console.log(`1,000 files: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (+${grewMb.toFixed(0)} MB while ingesting)`);
     expect(grewMb).toBeLessThan(300);

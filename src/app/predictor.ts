@@ -2,18 +2,19 @@
 // returns the probabilities with Grad-CAM and CAM; the overlays are written beside the store and the
 // prediction is recorded. One slide at a time, so the UI and the technician's own requests stay quick.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
-import { overlay, writePng } from '../engine/explain/render.js';
+import { overlay, pngOf } from '../engine/explain/render.js';
+import { ensureDir, writePrivate } from '../store/files.js';
 import type { Heatmap } from '../engine/explain/types.js';
 import { argmax } from '../engine/metrics.js';
 import { probabilityRecord } from '../engine/models/head.js';
 import type { ModelInfo } from '../engine/protocol.js';
-import { decodeRgb, readImageFile, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
+import { decodeRgb, imageFromBytes, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
 import type { SlideStore } from '../store/store.js';
-import { currentLabel } from '../store/schema.js';
+import { currentLabel, type Slide } from '../store/schema.js';
+import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 
 /** Side of the overlay images kept for the terminal: far more than a terminal can show. */
 const OVERLAY_SIDE = 256;
@@ -28,10 +29,13 @@ export function explanationDir(config: Config): string {
   return path.join(path.dirname(config.store), 'explanations');
 }
 
-/** Reads a slide and prepares both the model input and a display-size copy. */
-export async function loadSlide(config: Config, relPath: string, model: ModelInfo): Promise<{ input: Float32Array; shown: RgbImage }> {
-  const read = await readImageFile(path.join(config.incoming, relPath), config.images);
-  const rgb = await decodeRgb(read, config.images);
+/**
+ * Reads a slide — the store's copy, or its incoming file while that still has the slide's sha256 — and
+ * prepares both the model input and a display-size copy.
+ */
+export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, model: ModelInfo): Promise<{ input: Float32Array; shown: RgbImage }> {
+  const { file, bytes } = await readSlideBytes(slideCopiesDir(config.store), config.incoming, slide);
+  const rgb = await decodeRgb(imageFromBytes(file, bytes, config.images), config.images);
   const input = await toModelInput(rgb, model.inputSize, model.resize);
   const shown = { width: OVERLAY_SIDE, height: OVERLAY_SIDE, data: await resizeRgb(rgb, OVERLAY_SIDE, model.resize) };
   return { input, shown };
@@ -40,15 +44,15 @@ export async function loadSlide(config: Config, relPath: string, model: ModelInf
 /** Writes the original and one overlay per heatmap; returns method → file (relative to the store folder). */
 export async function writeOverlays(config: Config, sha256: string, model: ModelInfo, shown: RgbImage, heatmaps: Heatmap[]): Promise<Record<string, string>> {
   const dir = explanationDir(config);
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const stem = `${sha256.slice(0, 16)}.${model.id.split('@')[1] ?? 'model'}`;
   const files: Record<string, string> = {};
   const original = path.join(dir, `${stem}.image.png`);
-  await writePng(original, shown.data, shown.width, shown.height);
+  await writePrivate(original, await pngOf(shown.data, shown.width, shown.height));
   files.image = path.relative(path.dirname(config.store), original);
   for (const h of heatmaps) {
     const file = path.join(dir, `${stem}.${h.method}.png`);
-    await writePng(file, await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height);
+    await writePrivate(file, await pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height));
     files[h.method] = path.relative(path.dirname(config.store), file);
   }
   return files;
@@ -86,7 +90,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
         });
         if (!next) break;
         try {
-          const { input, shown } = await loadSlide(this.config, next.path, this.model);
+          const { input, shown } = await loadSlide(this.config, next, this.model);
           const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'], tta: this.config.predict.tta });
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
           const probabilities = probabilityRecord(this.model.classes, result.probabilities);

@@ -1,5 +1,5 @@
 // The queue's rows, derived from the store: one per slide, with its prediction, confidence and margin.
-import { currentLabel, type StoreData } from '../store/schema.js';
+import { currentLabel, presentSlides, type StoreData } from '../store/schema.js';
 
 export interface SlideRow {
   sha256: string;
@@ -20,8 +20,10 @@ export interface SlideRow {
 export type SortMode = 'uncertainty' | 'arrival';
 export type StateFilter = 'all' | 'to review' | 'labelled' | 'rejected';
 
+/** Slides whose files are all gone from the folder are not rows (their labels stay in the store). */
 export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
-  return Object.values(data.slides).map((slide) => {
+  const present = presentSlides(data);
+  return Object.values(data.slides).filter((slide) => present.has(slide.sha256)).map((slide) => {
     const predictions = data.predictions[slide.sha256] ?? [];
     const p = predictions.findLast((x) => x.modelId === modelId) ?? predictions.at(-1) ?? null;
     const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;

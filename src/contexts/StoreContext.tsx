@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { emptyStore, type StoreData } from '../store/schema.js';
+import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import type { SlideStore } from '../store/store.js';
 import { summarise, type StoreSummary } from '../store/summary.js';
 import { Predictor } from '../app/predictor.js';
@@ -24,6 +25,8 @@ const StoreContext = createContext<StoreState | null>(null);
 
 /** How often to look for writes by other instances (another technician on the same store). */
 const POLL_MS = 2000;
+/** How often the watcher walks the folder for what no event announced (links that go nowhere, removals on network folders). */
+const RESCAN_MS = 60_000;
 
 export function StoreProvider({ config, store, children, watch = true }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean }) {
   const engine = useEngine();
@@ -65,7 +68,8 @@ export function StoreProvider({ config, store, children, watch = true }: { confi
     (async () => {
       await fs.mkdir(config.incoming, { recursive: true });
       if (!live) return;
-      watcher = new IncomingWatcher(config.incoming, store, config.images);
+      const copies = slideCopiesDir(config.store);
+      watcher = new IncomingWatcher(config.incoming, store, config.images, { rescanMs: RESCAN_MS, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
       watcher.on('warning', warn);
       watcher.on('recorded', () => {
         void refresh();

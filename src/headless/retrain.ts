@@ -25,7 +25,7 @@ export async function runRetrain(config: Config, o: RetrainOptions & { json: boo
   return withEngine(config, out, 'retrain', async (engine: EngineClient) => {
     const model = await engine.call('load', { modelDir: config.model });
     const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
-    const req = buildRetrainRequest(config, await store.read(), config.model, model.classes, o);
+    const req = await buildRetrainRequest(config, await store.read(), config.model, model.classes, o);
     out.info(`retraining ${model.id} (${o.mode === 'head' ? 'head only, on cached backbone features' : 'every layer'}) on ${req.train.length} labels, ${req.heldOut.length} held out${req.baseDataDir ? `, with ${req.baseDataDir}` : ''}`);
     const handle = engine.start('retrain', req, (p) => out.info(p.message ?? `${p.done}/${p.total}`));
     const onSigint = () => handle.cancel();

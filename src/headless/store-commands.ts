@@ -1,12 +1,12 @@
 // Headless commands over the incoming folder and the label store: scan, status, export, audit verify.
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { verifyJournal } from '../store/journal.js';
-import { currentLabel } from '../store/schema.js';
 import { currentIdentity, SlideStore } from '../store/store.js';
+import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import { summarise } from '../store/summary.js';
+import { runExport, type ExportOptions } from './export.js';
 import type { Output } from './output.js';
 
 async function openStore(config: Config): Promise<SlideStore> {
@@ -17,7 +17,9 @@ async function openStore(config: Config): Promise<SlideStore> {
 export async function runScan(config: Config, out: Output): Promise<number> {
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await openStore(config);
-  const watcher = new IncomingWatcher(config.incoming, store, config.images);
+  const copies = slideCopiesDir(config.store);
+  // A file still being written is read again for a while (about settleSeconds each time), then left `changed`.
+  const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
   watcher.on('warning', (m) => out.info(`warning: ${m}`));
   watcher.start();
   await watcher.whenIdle();
@@ -39,8 +41,8 @@ export async function runStatus(config: Config, json: boolean, out: Output, open
     return 0;
   }
   out.stdout(`incoming ${config.incoming}`);
-  out.stdout(`files: ${s.files.queued} queued, ${s.files.duplicate} duplicate, ${s.files.rejected} rejected`);
-  out.stdout(`slides: ${s.slides} (${s.labelled} labelled, ${s.unlabelled} to review)`);
+  out.stdout(`files: ${s.files.queued} queued, ${s.files.duplicate} duplicate, ${s.files.rejected} rejected${s.files.changed ? `, ${s.files.changed} still being written (read again later)` : ''}${s.files.gone ? `, ${s.files.gone} gone from the folder` : ''}`);
+  out.stdout(`slides: ${s.slides} (${s.labelled} labelled, ${s.unlabelled} to review)${s.goneSlides ? `; ${s.goneSlides} more gone from the folder (${s.goneLabelled} labelled: labels and history kept)` : ''}`);
   if (Object.keys(s.byLabel).length) out.stdout(`labels: ${Object.entries(s.byLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (Object.keys(s.rejections).length) out.stdout(`rejected: ${Object.entries(s.rejections).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   out.stdout(`journal: ${s.journalEntries} decisions`);
@@ -61,44 +63,8 @@ export async function runAuditVerify(config: Config, out: Output): Promise<numbe
   return 1;
 }
 
-const csv = (v: string | null | undefined) => {
-  const s = v ?? '';
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
 /** csv: one row per labelled slide. folders: <out>/<label>/<file>, the input `train` reads. */
-export async function runExport(config: Config, format: string, outDir: string, out: Output): Promise<number> {
-  if (format !== 'csv' && format !== 'folders') {
-    out.error(`--format must be csv or folders, got "${format}"`);
-    return 2;
-  }
+export async function runExportCommand(config: Config, o: ExportOptions, out: Output): Promise<number> {
   const store = await openStore(config);
-  const data = await store.read();
-  const rows = Object.values(data.slides)
-    .map((slide) => ({ slide, decision: currentLabel(data, slide.sha256) }))
-    .filter((r) => r.decision);
-  await fs.mkdir(outDir, { recursive: true });
-  if (format === 'csv') {
-    const lines = ['sha256,path,label,technician,display_name,decided_at,model,predicted,note'];
-    for (const { slide, decision: d } of rows) lines.push([slide.sha256, slide.path, d!.label, d!.technician, d!.displayName, d!.at, d!.modelId, d!.predicted, d!.note].map(csv).join(','));
-    const file = path.join(outDir, 'labels.csv');
-    await fs.writeFile(file, lines.join('\n') + '\n');
-    out.info(`${rows.length} labelled slides written to ${file}`);
-    return 0;
-  }
-  let copied = 0;
-  for (const { slide, decision } of rows) {
-    const dir = path.join(outDir, decision!.label!);
-    await fs.mkdir(dir, { recursive: true });
-    const ext = path.extname(slide.path).toLowerCase();
-    const target = path.join(dir, `${slide.sha256.slice(0, 16)}${ext}`);
-    try {
-      await fs.copyFile(path.join(config.incoming, slide.path), target);
-      copied++;
-    } catch (err) {
-      out.info(`warning: ${slide.path} cannot be copied (${(err as NodeJS.ErrnoException).code}); it is labelled ${decision!.label} in the store`);
-    }
-  }
-  out.info(`${copied} of ${rows.length} labelled slides copied into ${outDir}/<label>/`);
-  return 0;
+  return runExport(config, await store.read(), o, out);
 }

@@ -28,6 +28,8 @@ export interface ImageLimits {
   maxBytes: number;
   /** A decode that takes longer is stopped and rejected as `timeout` (whole seconds, as sharp takes them; default DECODE_SECONDS). */
   decodeSeconds?: number;
+  /** A file modified this recently that does not read as a whole image is still being written (default SETTLE_SECONDS in ingest.ts). */
+  settleSeconds?: number;
 }
 
 export const DECODE_SECONDS = 20;
@@ -111,10 +113,20 @@ export async function readImageFile(file: string, limits: ImageLimits): Promise<
   if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.length !== before.size) {
     throw new ImageRejected('changed', 'the file changed while it was being read; it will be read again once it is complete');
   }
+  return imageFromBytes(file, bytes, limits);
+}
+
+/** Bytes already read (a kept copy of a slide) → an image file: its content checked and hashed. */
+export function imageFromBytes(file: string, bytes: Buffer, limits: Pick<ImageLimits, 'decodeSeconds'>): ImageFile {
   const content = sniffContent(bytes);
   if (!content.slide) throw new ImageRejected('content-mismatch', `the content is ${content.what}, not JPEG, PNG, BMP or TIFF (whatever the name says)`);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   return { path: file, bytes, sha256, format: isBmp(bytes) ? 'bmp' : 'sharp', decodeSeconds: limits.decodeSeconds ?? DECODE_SECONDS };
+}
+
+/** The usual extension of a slide format, by content: JPEG → jpg, and so on. */
+export function extensionFor(bytes: Buffer): string {
+  return { JPEG: 'jpg', PNG: 'png', BMP: 'bmp', TIFF: 'tif' }[sniffContent(bytes).what] ?? 'bin';
 }
 
 function isBmp(bytes: Buffer): boolean {

@@ -1,14 +1,16 @@
-// Watches the incoming folder and its subfolders. An initial scan finds files added while the app was
-// off; awaitWriteFinish and `change` events make a slowly copied file count once it is complete.
-// Files are examined two at a time and recorded in batches, so 1,000 files dropped at once cost a
-// handful of store writes, not a thousand.
+// Watches the incoming folder and its subfolders. At start, and every rescanMs after, a walk of the folder
+// finds files added while the app was off or that no event announced, and files removed; chokidar's
+// events bring the rest as it happens. awaitWriteFinish and `change` events make a slowly copied file
+// count once it is complete. Files are examined two at a time and recorded in batches (recorder.ts).
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { FileEntry } from '../store/schema.js';
 import type { SlideStore } from '../store/store.js';
 import type { ImageLimits } from './image.js';
-import { examineFile, isIgnoredName, recordExamined, type Examined } from './ingest.js';
+import { examineFile, isIgnoredName } from './ingest.js';
+import { BatchRecorder } from './recorder.js';
+import { walkFiles } from './walk.js';
 
 export interface WatcherEvents {
   recorded: [entries: FileEntry[]];
@@ -24,6 +26,12 @@ export interface WatcherOptions {
   /** Record after this many examined files, or after flushMs, whichever comes first. */
   flushEvery?: number;
   flushMs?: number;
+  /** Walk the folder again this often (0: only at start): finds what no event announced. */
+  rescanMs?: number;
+  /** Reads of a file still being written before it is left `changed` (until it changes again). */
+  retryLimit?: number;
+  /** Called with each readable image before it is recorded (the store keeps its own copy). */
+  keep?: (sha256: string, bytes: Buffer) => Promise<void>;
 }
 
 export class IncomingWatcher extends EventEmitter<WatcherEvents> {
@@ -31,11 +39,9 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
   private readonly waiting = new Set<string>();
   private readonly queue: string[] = [];
   private active = 0;
-  private readonly retries = new Map<string, NodeJS.Timeout>();
-  private examined: Examined[] = [];
-  private flushTimer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> = Promise.resolve();
-  private unflushed = 0;
+  private readonly retries = new Map<string, { timer: NodeJS.Timeout | null; count: number }>();
+  private readonly recorder: BatchRecorder;
+  private rescanTimer: NodeJS.Timeout | null = null;
   state: 'starting' | 'scanning' | 'watching' | 'stopped' = 'starting';
 
   constructor(
@@ -45,34 +51,62 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     private readonly opts: WatcherOptions = {},
   ) {
     super();
+    const done = () => this.maybeIdle();
+    this.recorder = new BatchRecorder(store, { recorded: (e) => this.emit('recorded', e), failed: (m) => this.emit('warning', m), settled: done }, opts.flushEvery, opts.flushMs);
   }
 
   start(): void {
     this.state = 'scanning';
     this.watcher = watch(this.root, {
-      ignoreInitial: false,
+      ignoreInitial: true,
       followSymlinks: false,
+      // chokidar otherwise drops files without the owner-read bit unseen; whether a file can be read is
+      // decided by reading it.
+      ignorePermissionErrors: true,
       usePolling: this.opts.usePolling ?? false,
       ignored: (p: string) => p !== this.root && isIgnoredName(path.basename(p)),
       awaitWriteFinish: { stabilityThreshold: this.opts.stabilityMs ?? 800, pollInterval: 100 },
     });
     this.watcher.on('add', (p) => this.enqueue(p));
-    this.watcher.on('change', (p) => this.enqueue(p));
-    this.watcher.on('ready', () => {
-      this.state = 'watching';
-      this.emit('ready');
-      this.maybeIdle();
+    this.watcher.on('change', (p) => {
+      this.retries.delete(p); // it changed again: read it anew, however often it was retried
+      this.enqueue(p);
     });
+    this.watcher.on('unlink', (p) => this.recorder.addGone(path.relative(this.root, p)));
+    this.watcher.on('ready', () => void this.firstScan());
     this.watcher.on('error', (err) => this.emit('warning', `watcher: ${(err as Error).message}`));
+  }
+
+  private async firstScan(): Promise<void> {
+    await this.rescan();
+    if (this.state === 'stopped') return;
+    this.state = 'watching';
+    this.emit('ready');
+    this.maybeIdle();
+    if (this.opts.rescanMs) this.rescanTimer = setInterval(() => void this.rescan(), this.opts.rescanMs);
+  }
+
+  /** Walks the folder: every file found is examined (unchanged ones cost an lstat); files no longer there are gone. */
+  async rescan(): Promise<void> {
+    const walked = await walkFiles(this.root, isIgnoredName);
+    for (const u of walked.unlisted) this.emit('warning', `cannot list ${u.path}: ${u.reason}`);
+    const found = new Set(walked.files.map((f) => path.relative(this.root, f)));
+    for (const f of walked.files) this.enqueue(f);
+    const unlisted = walked.unlisted.map((u) => path.relative(this.root, u.path) + path.sep);
+    const files = (await this.store.read()).files;
+    for (const [rel, entry] of Object.entries(files)) {
+      // A file in a folder that could not be listed is not known to be gone.
+      if (entry.state !== 'gone' && !found.has(rel) && !unlisted.some((u) => rel.startsWith(u))) this.recorder.addGone(rel);
+    }
   }
 
   /** Files waiting, being read, or read and not yet recorded. */
   get backlog(): number {
-    return this.queue.length + this.active + this.unflushed;
+    return this.queue.length + this.active + this.recorder.pending;
   }
 
   private enqueue(file: string): void {
-    if (this.waiting.has(file)) return;
+    if (this.waiting.has(file) || this.state === 'stopped') return;
     this.waiting.add(file);
     this.queue.push(file);
     this.pump();
@@ -106,67 +140,63 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     try {
       const known = (await this.knownFiles())[path.relative(this.root, file)];
       const outcome = await examineFile(this.root, file, this.limits, known);
-      if (outcome.kind === 'retry') this.retryLater(file);
+      if (outcome.kind === 'retry') {
+        this.retryLater(file, outcome.retryInMs);
+        this.recorder.add(outcome.examined);
+      }
       if (outcome.kind !== 'examined') return;
+      this.retries.delete(file);
       if (outcome.examined.result.kind === 'reject' && outcome.examined.result.code === 'outside-link') {
         this.emit('warning', `${outcome.examined.rel}: ${outcome.examined.result.reason}`);
       }
-      this.examined.push(outcome.examined);
-      this.unflushed++;
-      if (this.examined.length >= (this.opts.flushEvery ?? 64)) this.flush();
-      else this.flushTimer ??= setTimeout(() => this.flush(), this.opts.flushMs ?? 150);
+      if (outcome.image && this.opts.keep) await this.opts.keep(outcome.image.sha256, outcome.image.bytes);
+      this.recorder.add(outcome.examined);
     } catch (err) {
       this.emit('warning', `${file}: ${(err as Error).message}`);
     }
   }
 
-  private flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
-    const batch = this.examined;
-    this.examined = [];
-    if (!batch.length) return;
-    this.flushing = this.flushing
-      .then(async () => {
-        const entries = await this.store.update((data) => recordExamined(data, batch));
-        this.emit('recorded', entries);
-      })
-      .catch((err: Error) => {
-        this.emit('warning', `cannot record ${batch.length} file(s) in the store: ${err.message}`);
-      })
-      .finally(() => {
-        this.unflushed -= batch.length;
-        this.maybeIdle();
-      });
+  /** Reads the file again later, at most retryLimit times in a row; a later change event reads it anew. */
+  private retryLater(file: string, inMs: number): void {
+    const retry = this.retries.get(file) ?? { timer: null, count: 0 };
+    if (retry.timer) clearTimeout(retry.timer);
+    retry.count++;
+    retry.timer =
+      retry.count > (this.opts.retryLimit ?? Infinity)
+        ? null
+        : setTimeout(() => {
+            retry.timer = null;
+            this.enqueue(file);
+          }, inMs);
+    this.retries.set(file, retry);
   }
 
-  private retryLater(file: string): void {
-    clearTimeout(this.retries.get(file));
-    this.retries.set(
-      file,
-      setTimeout(() => {
-        this.retries.delete(file);
-        this.enqueue(file);
-      }, 1000),
-    );
+  private get retrying(): number {
+    let n = 0;
+    for (const r of this.retries.values()) if (r.timer) n++;
+    return n;
+  }
+
+  private isIdle(): boolean {
+    return this.state === 'watching' && this.backlog === 0 && this.retrying === 0;
   }
 
   private maybeIdle(): void {
-    if (this.state === 'watching' && this.backlog === 0 && this.retries.size === 0) this.emit('idle');
+    if (this.isIdle()) this.emit('idle');
   }
 
-  /** Resolves when the initial scan is done and everything seen is recorded. */
+  /** Resolves when the first scan is done and everything seen is recorded. */
   whenIdle(): Promise<void> {
-    if (this.state === 'watching' && this.backlog === 0 && this.retries.size === 0) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.once('idle', () => resolve()));
   }
 
   async stop(): Promise<void> {
     this.state = 'stopped';
-    for (const t of this.retries.values()) clearTimeout(t);
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    for (const r of this.retries.values()) if (r.timer) clearTimeout(r.timer);
     this.retries.clear();
-    this.flush();
-    await this.flushing;
+    await this.recorder.flush();
     await this.watcher?.close();
   }
 }

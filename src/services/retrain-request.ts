@@ -3,7 +3,8 @@
 import type { Config } from '../config.js';
 import type { RetrainRequest } from '../engine/retrain/types.js';
 import { newVersionDir } from '../engine/versions.js';
-import { confirmedLabels, holdOut } from '../store/labels.js';
+import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
+import { slideCopiesDir } from '../store/slide-copies.js';
 import type { StoreData } from '../store/schema.js';
 
 export interface RetrainOptions {
@@ -15,9 +16,13 @@ export interface RetrainOptions {
   seed: number;
 }
 
-/** Builds the request: the store's labels, split into training and held-out parts. */
-export function buildRetrainRequest(config: Config, data: StoreData, modelDir: string, modelClasses: string[], o: RetrainOptions): RetrainRequest {
-  const labels = confirmedLabels(data, config.incoming);
+/**
+ * Builds the request: the store's labels, split into training and held-out parts. A label whose image is
+ * no longer the one labelled (and of which the store kept no copy) stops the retrain, by name.
+ */
+export async function buildRetrainRequest(config: Config, data: StoreData, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
+  const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(data, config.incoming, slideCopiesDir(config.store)));
+  if (refused.length) throw new Error(`${refused.length} labelled slide(s) no longer hold the image that was labelled, so retraining would learn the wrong pixels: ${refused.join('; ')}`);
   if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');
   const present = [...new Set(labels.map((l) => l.label))];
   const classes = o.classes ?? (present.every((l) => modelClasses.includes(l)) ? modelClasses : null);

@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
 import type { VersionEvaluation } from '../engine/retrain/evaluate-versions.js';
 import type { VersionInfo } from '../engine/versions.js';
-import { confirmedLabels } from '../store/labels.js';
+import { confirmedLabels, verifyLabelFiles } from '../store/labels.js';
+import { slideCopiesDir } from '../store/slide-copies.js';
 import type { StoreData } from '../store/schema.js';
 
 export function evaluationLines(rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }>): string[] {
@@ -20,7 +21,9 @@ export function evaluationLines(rows: Array<{ version: VersionInfo; result: Vers
 
 /** Every saved version scored on the store's confirmed labels (labels a version may have trained on count too: see the held-out figures of retrain.json for unseen ones). */
 export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], data: StoreData) {
-  const items = confirmedLabels(data, config.incoming).map((l) => ({ file: l.file, label: l.label }));
+  // Only labels whose image is still the one labelled are scored.
+  const { verified } = await verifyLabelFiles(confirmedLabels(data, config.incoming, slideCopiesDir(config.store)));
+  const items = verified.map((l) => ({ file: l.file, label: l.label }));
   const rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }> = [];
   for (const version of versions) {
     try {

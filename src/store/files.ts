@@ -10,8 +10,14 @@ export async function ensureDir(dir: string): Promise<void> {
   if (made) await fs.chmod(dir, DIR_MODE).catch(() => undefined);
 }
 
+/** Owner and group only, whatever the umask; for files others may replace (exports, overlays), no fsync. */
+export async function writePrivate(file: string, data: string | Uint8Array): Promise<void> {
+  await fs.writeFile(file, data, { mode: FILE_MODE });
+  await fs.chmod(file, FILE_MODE);
+}
+
 /** Writes via a temporary file unique to this process and call, then renames over the target. */
-export async function writeDurable(file: string, data: string): Promise<void> {
+export async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
   const h = await fs.open(tmp, 'wx', FILE_MODE);
   try {

@@ -3,14 +3,37 @@ import path from 'node:path';
 import type { RetrainLabel } from '../engine/retrain/types.js';
 import { rng, shuffle } from '../engine/train/dataset.js';
 import { currentLabel, type StoreData } from './schema.js';
+import { findSlideCopy, readVerified, SlideChangedError } from './slide-copies.js';
 
-/** Every slide whose current decision carries a label, oldest decision first. */
-export function confirmedLabels(data: StoreData, incomingDir: string): RetrainLabel[] {
+/**
+ * Every slide whose current decision carries a label, oldest decision first. Each file is the store's
+ * kept copy of the slide where there is one, else its incoming file (see verifyLabelFiles).
+ */
+export function confirmedLabels(data: StoreData, incomingDir: string, copiesDir: string): RetrainLabel[] {
   return Object.values(data.slides)
     .map((slide) => ({ slide, d: currentLabel(data, slide.sha256) }))
     .filter((r): r is { slide: (typeof r)['slide']; d: NonNullable<(typeof r)['d']> } => r.d !== null && r.d.label !== null)
-    .map(({ slide, d }) => ({ file: path.join(incomingDir, slide.path), label: d.label!, sha256: slide.sha256, decidedAt: d.at, technician: d.technician }))
+    .map(({ slide, d }) => ({ file: findSlideCopy(copiesDir, slide.sha256) ?? path.join(incomingDir, slide.path), label: d.label!, sha256: slide.sha256, decidedAt: d.at, technician: d.technician }))
     .sort((a, b) => a.decidedAt.localeCompare(b.decidedAt) || a.sha256.localeCompare(b.sha256));
+}
+
+/**
+ * Checks that every label's file still holds the image that was labelled (its sha256); returns those that
+ * do, and a sentence for each that does not.
+ */
+export async function verifyLabelFiles(labels: RetrainLabel[]): Promise<{ verified: RetrainLabel[]; refused: string[] }> {
+  const verified: RetrainLabel[] = [];
+  const refused: string[] = [];
+  for (const l of labels) {
+    try {
+      await readVerified(l.file, l.sha256, l.file);
+      verified.push(l);
+    } catch (err) {
+      if (!(err instanceof SlideChangedError)) throw err;
+      refused.push(err.message);
+    }
+  }
+  return { verified, refused };
 }
 
 /**

@@ -1,9 +1,14 @@
 // The label store's shape, with its schema version and the migrations between versions.
 import { z } from 'zod';
 
-export const STORE_VERSION = 1;
+export const STORE_VERSION = 2;
 
-export const fileStateSchema = z.enum(['queued', 'duplicate', 'rejected']);
+/**
+ * queued, duplicate and rejected are final until the file changes; `changed` (still being written) is read
+ * again later; `gone` was removed from the folder, its slide's labels and history kept.
+ */
+export const fileStateSchema = z.enum(['queued', 'duplicate', 'rejected', 'changed', 'gone']);
+export const FILE_STATES = fileStateSchema.options;
 export type FileState = z.infer<typeof fileStateSchema>;
 
 export const fileEntrySchema = z.object({
@@ -65,25 +70,54 @@ export const leaseSchema = z.object({
 });
 export type Lease = z.infer<typeof leaseSchema>;
 
+/** A record with no prototype: a key is only ever data, even `__proto__` or `constructor` (file names). */
+export function bareRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/**
+ * z.record, into a bare record: zod's own assigns each key, and `obj['__proto__'] = v` sets the prototype
+ * instead of storing an entry, so a file named __proto__ vanished on the next read.
+ */
+function keyedBy<T extends z.ZodType>(value: T) {
+  return z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected an object').transform((obj, ctx) => {
+    const out = bareRecord<z.output<T>>();
+    for (const [key, v] of Object.entries(obj)) {
+      const parsed = value.safeParse(v);
+      if (!parsed.success) {
+        const first = parsed.error.issues[0];
+        ctx.addIssue({ code: 'custom', message: first.message, path: [key, ...first.path] });
+        return z.NEVER;
+      }
+      out[key] = parsed.data;
+    }
+    return out;
+  });
+}
+
 export const storeSchema = z.object({
   schemaVersion: z.literal(STORE_VERSION),
-  files: z.record(z.string(), fileEntrySchema),
-  slides: z.record(z.string(), slideSchema),
-  predictions: z.record(z.string(), z.array(predictionSchema)),
+  files: keyedBy(fileEntrySchema),
+  slides: keyedBy(slideSchema),
+  predictions: keyedBy(z.array(predictionSchema)),
   /** Every decision per slide, oldest first: history is appended, never rewritten. */
-  decisions: z.record(z.string(), z.array(decisionSchema)),
-  leases: z.record(z.string(), leaseSchema),
+  decisions: keyedBy(z.array(decisionSchema)),
+  leases: keyedBy(leaseSchema),
   /** The last journal entry this store has applied. */
   journalHead: z.object({ seq: z.number().int(), hash: z.string() }),
 });
 export type StoreData = z.infer<typeof storeSchema>;
 
 export function emptyStore(): StoreData {
-  return { schemaVersion: STORE_VERSION, files: {}, slides: {}, predictions: {}, decisions: {}, leases: {}, journalHead: { seq: 0, hash: '' } };
+  return { schemaVersion: STORE_VERSION, files: bareRecord(), slides: bareRecord(), predictions: bareRecord(), decisions: bareRecord(), leases: bareRecord(), journalHead: { seq: 0, hash: '' } };
 }
 
-/** Migration from version n to n + 1, keyed by n. Version 1 is the first; later versions add theirs here. */
-export const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {};
+/** Migration from version n to n + 1, keyed by n. */
+export const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {
+  // 2 adds the file states `changed` and `gone`: a version-1 store is a valid version-2 one, but a
+  // version-1 program must not read a store with states it does not know.
+  1: (data) => data,
+};
 
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError';
@@ -114,4 +148,11 @@ export function upgrade(raw: unknown, file: string): StoreData {
 export function currentLabel(data: StoreData, sha256: string): Decision | null {
   const last = data.decisions[sha256]?.at(-1);
   return last && last.label !== null ? last : null;
+}
+
+/** The slides that still have a file in the folder: a slide whose files are all gone leaves the queue. */
+export function presentSlides(data: StoreData): Set<string> {
+  const present = new Set<string>();
+  for (const f of Object.values(data.files)) if (f.sha256 && (f.state === 'queued' || f.state === 'duplicate')) present.add(f.sha256);
+  return present;
 }

@@ -1,10 +1,13 @@
 // Counts for the status bar and `slidetriage status`.
-import { currentLabel, type StoreData } from './schema.js';
+import { currentLabel, presentSlides, type FileState, type StoreData } from './schema.js';
 
 export interface StoreSummary {
-  files: { queued: number; duplicate: number; rejected: number };
+  files: Record<FileState, number>;
+  /** Slides with a file in the folder; the others (`goneSlides`) keep their labels and history. */
   slides: number;
   labelled: number;
+  goneSlides: number;
+  goneLabelled: number;
   unlabelled: number;
   byLabel: Record<string, number>;
   rejections: Record<string, number>;
@@ -12,21 +15,24 @@ export interface StoreSummary {
 }
 
 export function summarise(data: StoreData): StoreSummary {
-  const files = { queued: 0, duplicate: 0, rejected: 0 };
+  const files: Record<FileState, number> = { queued: 0, duplicate: 0, rejected: 0, changed: 0, gone: 0 };
   const rejections: Record<string, number> = {};
   for (const f of Object.values(data.files)) {
     files[f.state]++;
     if (f.state === 'rejected') rejections[f.code ?? 'error'] = (rejections[f.code ?? 'error'] ?? 0) + 1;
   }
+  // Every label counts (an export has them all); the others split by whether the slide is still there.
   const byLabel: Record<string, number> = {};
-  let labelled = 0;
+  const present = presentSlides(data);
+  const count = { labelled: 0, unlabelled: 0, goneSlides: 0, goneLabelled: 0 };
   for (const sha of Object.keys(data.slides)) {
-    const d = currentLabel(data, sha);
-    if (d?.label) {
-      labelled++;
-      byLabel[d.label] = (byLabel[d.label] ?? 0) + 1;
+    const label = currentLabel(data, sha)?.label;
+    if (label) byLabel[label] = (byLabel[label] ?? 0) + 1;
+    if (present.has(sha)) count[label ? 'labelled' : 'unlabelled']++;
+    else {
+      count.goneSlides++;
+      if (label) count.goneLabelled++;
     }
   }
-  const slides = Object.keys(data.slides).length;
-  return { files, slides, labelled, unlabelled: slides - labelled, byLabel, rejections, journalEntries: data.journalHead.seq };
+  return { files, slides: count.labelled + count.unlabelled, ...count, byLabel, rejections, journalEntries: data.journalHead.seq };
 }

@@ -1,0 +1,82 @@
+// `slidetriage export`: the confirmed labels as a CSV file, or as class folders that `train` reads. The
+// images are the store's kept copies (or incoming files whose sha256 still matches): never whatever now
+// sits under a slide's old name. Written with the store's permissions, into an empty folder unless forced.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { extensionFor } from '../ingest/image.js';
+import { ensureDir, writePrivate } from '../store/files.js';
+import { currentLabel, type Decision, type Slide, type StoreData } from '../store/schema.js';
+import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
+import type { Output } from './output.js';
+
+export interface ExportOptions {
+  format: string;
+  outDir: string;
+  /** Write into a folder that already holds files (same-named ones are replaced). */
+  force: boolean;
+}
+
+const csv = (v: string | null | undefined) => {
+  const s = v ?? '';
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+function labelledRows(data: StoreData): Array<{ slide: Slide; decision: Decision }> {
+  return Object.values(data.slides).flatMap((slide) => {
+    const decision = currentLabel(data, slide.sha256);
+    return decision ? [{ slide, decision }] : [];
+  });
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+  try {
+    return (await fs.readdir(dir)).length === 0;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+}
+
+export async function runExport(config: Config, data: StoreData, o: ExportOptions, out: Output): Promise<number> {
+  if (o.format !== 'csv' && o.format !== 'folders') {
+    out.error(`--format must be csv or folders, got "${o.format}"`);
+    return 2;
+  }
+  if (!o.force && !(await isEmptyOrMissing(o.outDir))) {
+    out.error(`${o.outDir} is not empty: an export there would replace labels.csv and same-named images. Name an empty or new folder, or add --force to write into this one.`);
+    return 2;
+  }
+  await ensureDir(o.outDir);
+  const rows = labelledRows(data);
+  if (o.format === 'csv') {
+    const lines = ['sha256,path,label,technician,display_name,decided_at,model,predicted,note'];
+    for (const { slide, decision: d } of rows) lines.push([slide.sha256, slide.path, d.label, d.technician, d.displayName, d.at, d.modelId, d.predicted, d.note].map(csv).join(','));
+    const file = path.join(o.outDir, 'labels.csv');
+    await writePrivate(file, lines.join('\n') + '\n');
+    out.info(`${rows.length} labelled slides written to ${file}`);
+    return 0;
+  }
+  return exportFolders(config, rows, o.outDir, out);
+}
+
+/** <out>/<label>/<sha256 prefix>.<format>: the bytes the label was given to, verified by their sha256. */
+async function exportFolders(config: Config, rows: Array<{ slide: Slide; decision: Decision }>, outDir: string, out: Output): Promise<number> {
+  const copies = slideCopiesDir(config.store);
+  let copied = 0;
+  let refused = 0;
+  for (const { slide, decision } of rows) {
+    const dir = path.join(outDir, decision.label!);
+    await ensureDir(dir);
+    try {
+      const { bytes } = await readSlideBytes(copies, config.incoming, slide);
+      await writePrivate(path.join(dir, `${slide.sha256.slice(0, 16)}.${extensionFor(bytes)}`), bytes);
+      copied++;
+    } catch (err) {
+      refused++;
+      out.error(`not exported: ${(err as Error).message}; it stays labelled ${decision.label} in the store`);
+    }
+  }
+  out.info(`${copied} of ${rows.length} labelled slides copied into ${outDir}/<label>/${refused ? `; ${refused} refused (above)` : ''}`);
+  return refused ? 1 : 0;
+}
