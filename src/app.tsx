@@ -15,6 +15,7 @@ import { filterRows, slideRows, sortRows } from './app/rows.js';
 import { loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
 import { slidePathOf, useDecisions } from './app/decisions.js';
+import { useLeases } from './app/leases.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
@@ -80,18 +81,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   }, [row, held, selected, state.selectedSha, state.selected, dispatch]);
   const prediction = row ? ((data.predictions[row.sha256] ?? []).findLast((p) => p.modelId === engine.model?.id) ?? null) : null;
 
-  // The open slide is leased, so that a second instance offers another one.
-  useEffect(() => {
-    if (state.screen !== 'slide' || !row) return;
-    const sha = row.sha256;
-    void store.lease(sha).then((ok) => {
-      if (!ok) dispatch({ type: 'message', text: `${data.leases[sha]?.technician ?? 'someone'} has this slide open too` });
-    });
-    return () => {
-      void store.releaseLease(sha);
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- lease per slide, not per store snapshot
-  }, [state.screen, row?.sha256, store]);
+  const leases = useLeases({ row, order, state, latest, dispatch });
+  // Moving on from a slide passes over those another technician has open.
+  const busyElsewhere = (sha: string) => sha !== row?.sha256 && !leases.isFree(sha);
 
   const cancelJob = useCallback(() => {
     jobHandle.current?.cancel();
@@ -99,7 +91,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     setJob(null);
   }, []);
 
-  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch });
+  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree });
 
   const explainMore = useCallback(async () => {
     if (!row || !engine.client || !engine.model || job) return;
@@ -160,7 +152,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'down':
         return dispatch({ type: 'move', by: 1, order });
       case 'open':
-        return row && state.stateFilter !== 'rejected' ? dispatch({ type: 'go', screen: 'slide' }) : undefined;
+        return row && state.stateFilter !== 'rejected' ? leases.open() : undefined;
+      case 'open-anyway':
+        return leases.openAnyway();
       case 'sort':
         return dispatch({ type: 'sort' });
       case 'filter-state':
@@ -180,10 +174,10 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'skip':
       case 'next':
         cancelJob();
-        return dispatch({ type: 'move', by: 1, order });
+        return dispatch({ type: 'move', by: 1, order, skip: busyElsewhere });
       case 'previous':
         cancelJob();
-        return dispatch({ type: 'move', by: -1, order });
+        return dispatch({ type: 'move', by: -1, order, skip: busyElsewhere });
       case 'explain-more':
         return void explainMore();
       case 'layout':

@@ -38,7 +38,8 @@ export const KEYMAP: readonly KeyBinding[] = [
 
   { label: '↑ k', action: 'up', context: 'queue', description: 'previous slide in the list', match: (i, k) => k.upArrow || i === 'k' },
   { label: '↓ j', action: 'down', context: 'queue', description: 'next slide in the list', match: (i, k) => k.downArrow || i === 'j' },
-  { label: 'Enter', action: 'open', context: 'queue', description: 'review the selected slide', match: (_, k) => k.return },
+  { label: 'Enter', action: 'open', context: 'queue', description: 'review the selected slide (asks first when another technician has it open)', match: (_, k) => k.return },
+  { label: 'y', action: 'open-anyway', context: 'queue', description: 'yes: open the slide although another technician has it open', match: char('y') },
   { label: 'o', action: 'sort', context: 'queue', description: 'sort by uncertainty (smallest margin first) or by arrival', match: char('o') },
   { label: 'f', action: 'filter-state', context: 'queue', description: 'filter by state: to review, labelled, rejected, all', match: char('f') },
   { label: 'l', action: 'filter-label', context: 'queue', description: 'filter by predicted label', match: char('l') },

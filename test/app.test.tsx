@@ -9,6 +9,7 @@ import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
 import { loadConfig } from '../src/config.js';
 import { SlideStore } from '../src/store/store.js';
+import { acquireLock } from '../src/store/lock.js';
 import { currentLabel } from '../src/store/schema.js';
 import { KEYMAP } from '../src/keymap.js';
 import { makeBundle, tempDir } from './helpers.js';
@@ -247,6 +248,46 @@ describe('the triage app', () => {
     expect(held).toMatch(/Slide –\/2 — slide-b\.png/);
     await press(ui, ']');
     await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
+    ui.unmount();
+  });
+
+  it('shows a decision as pending until its journal line is on disk, and as saved after', async () => {
+    const { ui, config, store } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    const release = await acquireLock(config.journal); // a disk that is slow to take the line
+    await press(ui, '\r');
+    const pending = await waitFor(ui.lastFrame, /⧗ confirming Early…/);
+    expect(pending).toMatch(/slide-c\.png/); // the screen moved on at once
+    expect(pending).not.toMatch(/✓ confirmed/);
+    await release();
+    await waitFor(ui.lastFrame, /✓ confirmed Early/);
+    expect(currentLabel(await store.read(), sha(1))?.label).toBe('Early');
+    ui.unmount();
+  });
+
+  it("passes over a slide another technician has open when moving on, and asks before opening it", async () => {
+    const { ui, store } = await setup();
+    // bob's instance, on another host, has slide-c (second in the list) open.
+    await store.update((d) => {
+      d.leases[sha(2)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
+    });
+    await waitFor(ui.lastFrame, /slide-c\.png \(open: bob\)/); // the store is polled every 2 s
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    await press(ui, '\r'); // confirm slide-b: the next free slide is slide-a, not slide-c
+    await waitFor(ui.lastFrame, /✓ confirmed Early/);
+    expect(ui.lastFrame()).toMatch(/— slide-a\.png/);
+    await press(ui, '\x1b');
+    await waitFor(ui.lastFrame, /Queue — to review/);
+    await press(ui, 'k'); // up to slide-c: margin 0.3 sorts it above slide-a's 0.6
+    await waitFor(ui.lastFrame, /› to review\s+Pro.*slide-c\.png \(open: bob\)/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /bob has slide-c\.png open: press y to open it anyway/);
+    expect(ui.lastFrame()).toMatch(/Queue — to review/);
+    await press(ui, 'y');
+    const opened = await waitFor(ui.lastFrame, /— slide-c\.png/);
+    expect(opened).toMatch(/bob has this slide open too/);
     ui.unmount();
   });
 

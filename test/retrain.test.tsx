@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import React from 'react';
@@ -54,16 +55,18 @@ async function labelledSetup() {
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
   const picks = [...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']), ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro'])];
+  const shas: string[] = [];
   for (const [i, [dir, f]] of picks.entries()) {
     await fs.copyFile(path.join(FIXTURES, 'cnmc', dir, f), path.join(config.incoming, f));
-    const sha = String(i).padStart(64, 'b');
+    const sha = createHash('sha256').update(await fs.readFile(path.join(config.incoming, f))).digest('hex');
+    shas.push(sha);
     await store.update((d) => {
       d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: `2026-11-28T10:0${i}:00.000Z` };
       d.files[f] = { path: f, state: 'queued', sha256: sha, duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
     });
   }
   for (const [i, pick] of picks.entries()) {
-    await store.decide({ sha256: String(i).padStart(64, 'b'), action: 'correct', label: pick[2], note: '', modelId: null, predicted: null, probabilities: null });
+    await store.decide({ sha256: shas[i], action: 'correct', label: pick[2], note: '', modelId: null, predicted: null, probabilities: null });
   }
   return { config, store, cwd };
 }
@@ -155,6 +158,16 @@ describe('retraining from the store', () => {
     const { config, store } = await labelledSetup();
     const data = await store.read();
     await expect(buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(/--classes/);
+  });
+
+  it('refuses to retrain on a label whose file was replaced after the decision (no copy kept), naming it', async () => {
+    const { config, store } = await labelledSetup();
+    const data = await store.read();
+    const [benign] = Object.values(data.slides).filter((x) => data.decisions[x.sha256]?.at(-1)?.label === 'Benign');
+    const [pro] = Object.values(data.slides).filter((x) => data.decisions[x.sha256]?.at(-1)?.label === 'Pro');
+    await fs.copyFile(path.join(config.incoming, pro.path), path.join(config.incoming, benign.path)); // a Pro image under a Benign label
+    const options = { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 } as const;
+    await expect(buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], options)).rejects.toThrow(new RegExp(`1 labelled slide\\(s\\) no longer hold the image that was labelled.*${benign.path} is no longer the image`));
   });
 
   it('the Retrain screen: r retrains, p asks, y promotes, and the model in use changes', async () => {

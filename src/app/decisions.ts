@@ -3,7 +3,8 @@
 // the screen redraws never land on a slide twice or on one not yet seen.
 import { useCallback, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
-import type { Prediction, StoreData } from '../store/schema.js';
+import type { Decision, Prediction, StoreData } from '../store/schema.js';
+import type { Decided } from '../store/store.js';
 import { currentLabel } from '../store/schema.js';
 import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
 import type { SlideRow } from './rows.js';
@@ -18,6 +19,8 @@ export interface DecisionContext {
   /** The state as of the last key, ahead of the last render. */
   latest: RefObject<TriageState>;
   dispatch(a: TriageAction): void;
+  /** Whether no other technician's instance has the slide open. */
+  isFree(sha: string): boolean;
 }
 
 /** The file name of a slide, for messages. */
@@ -28,17 +31,28 @@ export function slidePathOf(data: StoreData, sha: string | null): string {
 /**
  * Where the selection goes after a decision on the slide at `at`: the to-review list loses that slide, so
  * the next one takes its row (the previous one when it was the last); other lists keep it, so the next row.
+ * Slides another technician has open (`isFree` false) are passed over.
  */
-export function afterDecision(order: string[], at: number, leaves: boolean): { sha: string; index: number } | null {
+export function afterDecision(order: string[], at: number, leaves: boolean, isFree: (sha: string) => boolean = () => true): { sha: string; index: number } | null {
+  const after = order.findIndex((sha, k) => k > at && isFree(sha));
   if (leaves) {
-    if (at + 1 < order.length) return { sha: order[at + 1], index: at };
-    return at > 0 ? { sha: order[at - 1], index: at - 1 } : null;
+    if (after >= 0) return { sha: order[after], index: after - 1 };
+    const before = order.findLastIndex((sha, k) => k < at && isFree(sha));
+    return before >= 0 ? { sha: order[before], index: before } : null;
   }
-  const next = Math.min(at + 1, order.length - 1);
-  return next >= 0 ? { sha: order[next], index: next } : null;
+  if (after >= 0) return { sha: order[after], index: after };
+  return at >= 0 && at < order.length ? { sha: order[at], index: at } : null;
 }
 
-export function useDecisions({ row, prediction, order, state, latest, dispatch }: DecisionContext) {
+/** What the technician reads once a decision is on disk; another technician's change meanwhile is named. */
+export function decidedMessage(action: 'confirm' | 'correct', label: string, overrode: Decision | null, slide: string): string {
+  const done = `✓ ${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}`;
+  if (!overrode) return done;
+  const at = overrode.at.slice(11, 16);
+  return `${done} — but ${overrode.technician} had set ${slide} to ${overrode.label} at ${at} UTC while you looked; yours is the label now (both are in the journal; u undoes yours)`;
+}
+
+export function useDecisions({ row, prediction, order, state, latest, dispatch, isFree }: DecisionContext) {
   const { store, data, refresh } = useStore();
 
   const decide = useCallback(
@@ -55,21 +69,24 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch }
       // A slide kept on the screen after another technician decided it has left this list: the row that
       // took its place is next.
       const inPlace = selectedIndex(pending, order);
-      const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review') : order.length ? { sha: order[inPlace], index: inPlace } : null;
+      const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review', isFree) : order.length ? { sha: order[inPlace], index: inPlace } : null;
       if (next) dispatch({ type: 'pin', ...next });
       dispatch({ type: 'decided', sha: row.sha256, index: at });
+      // The pending mark stays until the journal line is on disk (milliseconds; longer on a busy disk).
+      dispatch({ type: 'message', text: `⧗ ${action === 'confirm' ? 'confirming' : 'correcting to'} ${label}…` });
+      let decided: Decided;
       try {
-        await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null });
+        decided = await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null, seen: row.label });
       } catch (err) {
         dispatch({ type: 'pin', sha: row.sha256, index: at });
         dispatch({ type: 'decided', sha: null, index: 0 });
-        throw err;
+        throw new Error(`not saved: ${(err as Error).message}`);
       }
       if (note) dispatch({ type: 'note-used' });
+      dispatch({ type: 'message', text: decidedMessage(action, label, decided.overrode, slidePathOf(data, row.sha256)) });
       await refresh();
-      dispatch({ type: 'message', text: `${action === 'confirm' ? 'confirmed' : 'corrected to'} ${label}` });
     },
-    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh],
+    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh, data, isFree],
   );
 
   const undo = useCallback(async () => {

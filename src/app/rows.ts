@@ -1,5 +1,6 @@
 // The queue's rows, derived from the store: one per slide, with its prediction, confidence and margin.
-import { currentLabel, presentSlides, type StoreData } from '../store/schema.js';
+import { currentLabel, goneSlides, type StoreData } from '../store/schema.js';
+import { leasedByOther } from '../store/store.js';
 
 export interface SlideRow {
   sha256: string;
@@ -15,6 +16,8 @@ export interface SlideRow {
   modelId: string | null;
   /** Far from the model's training images: its confidence means little. */
   unusual: boolean;
+  /** The technician whose live instance (another one) has the slide open, or null. */
+  openBy: string | null;
 }
 
 export type SortMode = 'uncertainty' | 'arrival';
@@ -22,8 +25,8 @@ export type StateFilter = 'all' | 'to review' | 'labelled' | 'rejected';
 
 /** Slides whose files are all gone from the folder are not rows (their labels stay in the store). */
 export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
-  const present = presentSlides(data);
-  return Object.values(data.slides).filter((slide) => present.has(slide.sha256)).map((slide) => {
+  const gone = goneSlides(data);
+  return Object.values(data.slides).filter((slide) => !gone.has(slide.sha256)).map((slide) => {
     const predictions = data.predictions[slide.sha256] ?? [];
     const p = predictions.findLast((x) => x.modelId === modelId) ?? predictions.at(-1) ?? null;
     const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
@@ -40,6 +43,7 @@ export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
       label: decision?.label ?? null,
       modelId: p?.modelId ?? null,
       unusual: p?.ood?.unusual ?? false,
+      openBy: leasedByOther(data.leases[slide.sha256]) ? data.leases[slide.sha256].technician : null,
     };
   });
 }

@@ -54,6 +54,7 @@ export function QueueScreen({ rows, rejected, state, selected: cursor, height, i
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}
             {r.state.padEnd(10)} {(r.unusual ? `⚠${r.predicted ?? ''}` : (r.predicted ?? '…')).padEnd(10)} {pct(r.confidence)} {pct(r.margin)} {(r.label ?? '').padEnd(8)} {r.path.replace(/\n/g, '⏎')}
+            {r.openBy ? ` (open: ${r.openBy})` : ''}
           </Text>
         );
       })}

@@ -112,7 +112,8 @@ export function SlideScreen(props: {
           ) : state.note && props.noteWaitsOn ? (
             <Text dimColor wrap="truncate-end">note waiting on {props.noteWaitsOn}</Text>
           ) : null}
-          {state.message ? <Text color="green">{state.message}</Text> : null}
+          {row.openBy ? <Text color="yellow">{row.openBy} has this slide open too: the last decision made is its label</Text> : null}
+          {state.message ? <Text color={state.message.startsWith('⧗') ? 'yellow' : 'green'}>{state.message}</Text> : null}
         </Box>
       </Box>
       <KeyHints context={state.noteMode ? 'note' : 'slide'} only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'layout', 'back']} />

@@ -28,6 +28,10 @@ export interface TriageState {
    *  (until the technician moves on). */
   lastDecided: { sha: string; index: number } | null;
   message: string | null;
+  /** Enter found the selected slide open in another technician's instance: y opens it anyway. */
+  leaseAsked: string | null;
+  /** The slide the technician chose to open although another instance had it. */
+  override: string | null;
   /** The first line shown of the screens that scroll on terminals shorter than they are. */
   scroll: Record<ScrollingScreen, number>;
 }
@@ -37,8 +41,13 @@ export type TriageAction =
   | { type: 'toggle-help' }
   /** Scrolls a screen by `by` lines, to at most `max` (its lines that do not fit). */
   | { type: 'scroll'; screen: ScrollingScreen; by: number; max: number }
-  /** Moves from the selected slide by `by` rows in `order` (the sha256s of the list as shown). */
-  | { type: 'move'; by: number; order: string[] }
+  /**
+   * Moves from the selected slide by `by` rows in `order` (the sha256s of the list as shown); `skip`: slides
+   * passed over (open in another technician's instance), where a slide further on is free.
+   */
+  | { type: 'move'; by: number; order: string[]; skip?: (sha: string) => boolean }
+  | { type: 'lease-asked'; sha: string | null }
+  | { type: 'override'; sha: string }
   /** The slide shown at `index` becomes the selection (the selected one left the list, or moved in it). */
   | { type: 'pin'; sha: string; index: number }
   | { type: 'sort' }
@@ -71,6 +80,8 @@ export const initialTriage: TriageState = {
   quitAsked: false,
   lastDecided: null,
   message: null,
+  leaseAsked: null,
+  override: null,
   scroll: { help: 0, benchmarks: 0 },
 };
 
@@ -79,7 +90,7 @@ const STATE_FILTERS: StateFilter[] = ['to review', 'labelled', 'rejected', 'all'
 export function triageReducer(s: TriageState, a: TriageAction): TriageState {
   switch (a.type) {
     case 'go':
-      return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null };
+      return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null, leaseAsked: null };
     case 'toggle-help':
       return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, scroll: { ...s.scroll, help: 0 } };
     case 'scroll':
@@ -89,10 +100,17 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       // A selected slide that left the list (decided elsewhere) has the slide that took its row after it.
       const gone = !!s.selectedSha && !a.order.includes(s.selectedSha);
       const at = selectedIndex(s, a.order) - (gone && a.by > 0 ? 1 : 0);
-      const next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
+      let next = Math.min(a.order.length - 1, Math.max(0, at + a.by));
+      const step = Math.sign(a.by);
+      while (step && a.skip?.(a.order[next]) && next + step >= 0 && next + step < a.order.length) next += step;
+      if (a.skip?.(a.order[next])) next = Math.min(a.order.length - 1, Math.max(0, at)); // none free that way: stay
       // A message was about the slide being left; u undoes the last decision only right after it.
-      return { ...s, selected: next, selectedSha: a.order[next], message: null, lastDecided: null };
+      return { ...s, selected: next, selectedSha: a.order[next], message: null, lastDecided: null, leaseAsked: null };
     }
+    case 'lease-asked':
+      return { ...s, leaseAsked: a.sha };
+    case 'override':
+      return { ...s, override: a.sha, leaseAsked: null };
     case 'pin':
       return { ...s, selected: a.index, selectedSha: a.sha };
     case 'sort':

@@ -1,5 +1,6 @@
 // The label store's shape, with its schema version and the migrations between versions.
 import { z } from 'zod';
+import type { JournalEntry } from './journal.js';
 
 export const STORE_VERSION = 2;
 
@@ -150,9 +151,20 @@ export function currentLabel(data: StoreData, sha256: string): Decision | null {
   return last && last.label !== null ? last : null;
 }
 
-/** The slides that still have a file in the folder: a slide whose files are all gone leaves the queue. */
-export function presentSlides(data: StoreData): Set<string> {
-  const present = new Set<string>();
-  for (const f of Object.values(data.files)) if (f.sha256 && (f.state === 'queued' || f.state === 'duplicate')) present.add(f.sha256);
-  return present;
+/**
+ * The slides whose file has left the folder — removed, or replaced by other content — with no other file
+ * holding them: they leave the queue, and keep their labels and history. A slide with no file entry at
+ * all (made by a tool or test) is not taken as gone.
+ */
+export function goneSlides(data: StoreData): Set<string> {
+  const held = new Set<string>();
+  for (const f of Object.values(data.files)) if (f.sha256 && f.state !== 'gone' && f.state !== 'rejected') held.add(f.sha256);
+  const gone = new Set<string>();
+  for (const slide of Object.values(data.slides)) if (data.files[slide.path] && !held.has(slide.sha256)) gone.add(slide.sha256);
+  return gone;
+}
+
+/** A journal entry as the store keeps it, in the slide's list of decisions. */
+export function decisionOf(e: JournalEntry): Decision {
+  return { action: e.action, label: e.label, technician: e.technician, displayName: e.displayName, at: e.at, modelId: e.modelId, predicted: e.predicted, note: e.note, journalSeq: e.seq };
 }

@@ -1,15 +1,18 @@
 // The label store: lowdb over a JSON file, made safe across processes. Every change takes a
 // cross-process lock (lock.ts), re-reads the file under it, applies the change and writes a temporary file unique
 // to the process before renaming it over the store, so a crash leaves the last good file and two writers
-// never lose each other's records. Label decisions go to the audit journal first, then to the store.
+// never lose each other's records. A label decision is done once its line is fsynced in the audit journal
+// (journal-log.ts: milliseconds); the store applies the journal's new entries after it, in the background
+// and at every update, and a crash in between is made good at the next open.
 import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs/promises';
 import { Low, type Adapter } from 'lowdb';
 import { ensureDir, writeDurable } from './files.js';
 import { acquireLock } from './lock.js';
-import { appendJournal, readJournal, type JournalEntry, type JournalInput } from './journal.js';
-import { currentLabel, emptyStore, upgrade, type Decision, type Lease, type StoreData } from './schema.js';
+import type { JournalEntry, JournalInput } from './journal.js';
+import { JournalLog } from './journal-log.js';
+import { currentLabel, decisionOf, emptyStore, upgrade, type Decision, type Lease, type StoreData } from './schema.js';
 
 /** lowdb adapter: validated and migrated on read, durable on write. */
 class DurableJsonAdapter implements Adapter<StoreData> {
@@ -55,11 +58,27 @@ export interface DecisionInput {
   modelId: string | null;
   predicted: string | null;
   probabilities: Record<string, number> | null;
+  /** The label the technician saw on the slide when deciding (null: none); given, a different one is reported. */
+  seen?: string | null;
+}
+
+export interface Decided {
+  entry: JournalEntry;
+  /** The decision that had changed the label since the technician looked (another technician's), if any. */
+  overrode: Decision | null;
 }
 
 export class SlideStore {
   private readonly adapter: DurableJsonAdapter;
   private readonly db: Low<StoreData>;
+  private journal!: JournalLog;
+  /** The store catching up with the journal after decisions; reads wait for it. */
+  private applying: Promise<void> = Promise.resolve();
+  private applyWaiting = false;
+  /** Slides seen in the store, so that a decision on a known slide needs no read of it. */
+  private readonly knownSlides = new Set<string>();
+  /** The last failure to apply the journal to the store (retried at the next update); null when none. */
+  applyError: Error | null = null;
 
   private constructor(
     readonly file: string,
@@ -75,10 +94,8 @@ export class SlideStore {
     await ensureDir(path.dirname(file));
     await ensureDir(path.dirname(journalFile));
     const store = new SlideStore(file, journalFile, identity);
-    await store.update(async (data) => {
-      const { entries } = await readJournal(journalFile);
-      for (const e of entries.filter((x) => x.seq > data.journalHead.seq)) applyEntry(data, e);
-    });
+    store.journal = await JournalLog.open(journalFile);
+    await store.update(() => undefined);
     return store;
   }
 
@@ -91,55 +108,95 @@ export class SlideStore {
     }
   }
 
-  /**
-   * A consistent snapshot without the lock: the file is only ever replaced whole. It is read into its
-   * own object: reading into this.db would swap the data an update in flight has changed (it awaits the
-   * journal's fsync) for the file's older content, and that update would then write the older content.
-   */
-  async read(): Promise<StoreData> {
-    const snapshot = new Low(this.adapter, emptyStore());
-    await snapshot.read();
-    return snapshot.data;
+  private seen(data: StoreData): StoreData {
+    for (const sha of Object.keys(data.slides)) this.knownSlides.add(sha);
+    return data;
   }
 
-  /** Runs fn on the freshest data under the lock and writes the result. */
+  /**
+   * A consistent snapshot without the lock: the file is only ever replaced whole. It is read into its
+   * own object: reading into this.db would swap the data an update in flight has changed for the file's
+   * older content, and that update would then write the older content. It waits for this process's
+   * decisions to be applied, so that a read after a decision shows it.
+   */
+  async read(): Promise<StoreData> {
+    await this.applying;
+    const snapshot = new Low(this.adapter, emptyStore());
+    await snapshot.read();
+    return this.seen(snapshot.data);
+  }
+
+  /** Runs fn on the freshest data (the journal's new entries applied) under the lock and writes the result. */
   async update<T>(fn: (data: StoreData) => T | Promise<T>): Promise<T> {
     return this.withLock(async () => {
       await this.db.read();
-      const result = await fn(this.db.data);
+      const data = this.db.data;
+      await this.journal.catchUp();
+      for (const e of this.journal.entriesAfter(data.journalHead.seq)) applyEntry(data, e);
+      const result = await fn(data);
       await this.db.write();
+      this.seen(data);
       return result;
     });
   }
 
-  /** Confirms or corrects a slide's label: journal entry first (fsynced), then the store. */
-  async decide(input: DecisionInput): Promise<JournalEntry> {
-    return this.update(async (data) => {
-      if (!data.slides[input.sha256]) throw new Error(`no slide with sha256 ${input.sha256}`);
-      const entry = await appendJournal(this.journalFile, data.journalHead, {
-        sha256: input.sha256,
-        action: input.action,
-        predicted: input.predicted,
-        probabilities: input.probabilities,
-        label: input.label,
-        previousLabel: currentLabel(data, input.sha256)?.label ?? null,
-        technician: this.identity.technician,
-        displayName: this.identity.displayName,
-        modelId: input.modelId,
-        note: input.note ?? '',
-      });
-      applyEntry(data, entry);
-      return entry;
+  /** Has the store apply the journal soon; decisions made meanwhile are applied together. */
+  private applySoon(): void {
+    if (this.applyWaiting) return;
+    this.applyWaiting = true;
+    this.applying = this.applying.then(async () => {
+      this.applyWaiting = false;
+      try {
+        await this.update(() => undefined);
+        this.applyError = null;
+      } catch (err) {
+        this.applyError = err as Error; // the journal holds the decision; the next update applies it
+      }
     });
   }
 
+  private async checkSlide(sha256: string): Promise<void> {
+    if (!this.knownSlides.has(sha256) && !(await this.read()).slides[sha256]) throw new Error(`no slide with sha256 ${sha256}`);
+  }
+
+  private entryFields(sha256: string, current: Decision | null) {
+    return { sha256, previousLabel: current?.label ?? null, technician: this.identity.technician, displayName: this.identity.displayName };
+  }
+
+  /** Confirms or corrects a slide's label: done once the journal line is on disk; the store follows. */
+  async decide(input: DecisionInput): Promise<Decided> {
+    await this.checkSlide(input.sha256);
+    const made = await this.journal.append(input.sha256, (decisions) => {
+      const current = currentOf(decisions);
+      const overrode = input.seen !== undefined && (current?.label ?? null) !== input.seen ? current : null;
+      const fields: JournalInput = { ...this.entryFields(input.sha256, current), action: input.action, predicted: input.predicted, probabilities: input.probabilities, label: input.label, modelId: input.modelId, note: input.note ?? '' };
+      return { input: fields, extra: overrode };
+    });
+    this.applySoon();
+    return { entry: made!.entry, overrode: made!.extra };
+  }
+
+  /** Undoes the slide's last decision with a new entry that restores the label before it. */
+  async undo(sha256: string): Promise<JournalEntry | null> {
+    const made = await this.journal.append(sha256, (decisions) => {
+      const stack = labelStack(decisions);
+      if (!stack.length) return null;
+      const last = decisions.at(-1)!;
+      const input: JournalInput = { ...this.entryFields(sha256, last), action: 'undo', predicted: last.predicted, probabilities: null, label: stack.length >= 2 ? stack[stack.length - 2] : null, modelId: last.modelId, note: '' };
+      return { input, extra: null };
+    });
+    if (made) this.applySoon();
+    return made?.entry ?? null;
+  }
+
   /**
-   * Leases a slide to this technician's instance for ttlMs, unless another live instance holds it.
-   * Returns whether this instance now holds it. Renewing one's own lease extends it.
+   * Leases a slide to this technician's instance for ttlMs, unless another live instance holds it (or
+   * `override`: the technician was asked and chose to open it anyway). Returns whether this instance now
+   * holds it. Renewing one's own lease extends it.
    */
-  async lease(sha256: string, ttlMs = 5 * 60_000): Promise<boolean> {
+  async lease(sha256: string, ttlMs = 5 * 60_000, override = false): Promise<boolean> {
     return this.update((data) => {
-      if (heldByOther(data.leases[sha256])) return false;
+      if (!override && leasedByOther(data.leases[sha256])) return false;
       data.leases[sha256] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: Date.now() + ttlMs };
       return true;
     });
@@ -157,43 +214,17 @@ export class SlideStore {
     return this.update((data) => {
       const now = Date.now();
       for (const sha of order) {
-        if (!data.slides[sha] || currentLabel(data, sha) || heldByOther(data.leases[sha])) continue;
+        if (!data.slides[sha] || currentLabel(data, sha) || leasedByOther(data.leases[sha])) continue;
         data.leases[sha] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: now + ttlMs };
         return sha;
       }
       return null;
     });
   }
-
-  /** Undoes the slide's last decision with a new entry that restores the label before it. */
-  async undo(sha256: string): Promise<JournalEntry | null> {
-    return this.update(async (data) => {
-      const list = data.decisions[sha256] ?? [];
-      if (!list.length) return null;
-      const stack = labelStack(list);
-      if (!stack.length) return null;
-      const current = list.at(-1)!;
-      const before = stack.length >= 2 ? stack[stack.length - 2] : null;
-      const entry = await appendJournal(this.journalFile, data.journalHead, {
-        sha256,
-        action: 'undo',
-        predicted: current.predicted,
-        probabilities: null,
-        label: before,
-        previousLabel: stack[stack.length - 1],
-        technician: this.identity.technician,
-        displayName: this.identity.displayName,
-        modelId: current.modelId,
-        note: '',
-      });
-      applyEntry(data, entry);
-      return entry;
-    });
-  }
 }
 
 /** A live lease of another instance: not expired, and on this host its process still runs. */
-function heldByOther(lease: Lease | undefined): boolean {
+export function leasedByOther(lease: Lease | undefined): boolean {
   if (!lease || lease.expiresAt <= Date.now()) return false;
   if (lease.host !== os.hostname()) return true;
   if (lease.pid === process.pid) return false;
@@ -205,8 +236,14 @@ function heldByOther(lease: Lease | undefined): boolean {
   }
 }
 
+/** The decision that set the current label, or null. */
+function currentOf(decisions: readonly Decision[]): Decision | null {
+  const last = decisions.at(-1);
+  return last && last.label !== null ? last : null;
+}
+
 /** Labels as a stack: confirm and correct push, undo pops. The top is the current label. */
-export function labelStack(list: Decision[]): string[] {
+export function labelStack(list: readonly Decision[]): string[] {
   const stack: string[] = [];
   for (const d of list) {
     if (d.action === 'undo') stack.pop();
@@ -216,18 +253,7 @@ export function labelStack(list: Decision[]): string[] {
 }
 
 /** Applies one journal entry to the store data (also used to replay entries a crash left unapplied). */
-export function applyEntry(data: StoreData, e: JournalInput & { seq: number; at: string; hash: string }): void {
-  const decision: Decision = {
-    action: e.action,
-    label: e.label,
-    technician: e.technician,
-    displayName: e.displayName,
-    at: e.at,
-    modelId: e.modelId,
-    predicted: e.predicted,
-    note: e.note,
-    journalSeq: e.seq,
-  };
-  (data.decisions[e.sha256] ??= []).push(decision);
+export function applyEntry(data: StoreData, e: JournalEntry): void {
+  (data.decisions[e.sha256] ??= []).push(decisionOf(e));
   data.journalHead = { seq: e.seq, hash: e.hash };
 }

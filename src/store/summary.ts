@@ -1,5 +1,5 @@
 // Counts for the status bar and `slidetriage status`.
-import { currentLabel, presentSlides, type FileState, type StoreData } from './schema.js';
+import { currentLabel, goneSlides, type FileState, type StoreData } from './schema.js';
 
 export interface StoreSummary {
   files: Record<FileState, number>;
@@ -23,12 +23,12 @@ export function summarise(data: StoreData): StoreSummary {
   }
   // Every label counts (an export has them all); the others split by whether the slide is still there.
   const byLabel: Record<string, number> = {};
-  const present = presentSlides(data);
+  const gone = goneSlides(data);
   const count = { labelled: 0, unlabelled: 0, goneSlides: 0, goneLabelled: 0 };
   for (const sha of Object.keys(data.slides)) {
     const label = currentLabel(data, sha)?.label;
     if (label) byLabel[label] = (byLabel[label] ?? 0) + 1;
-    if (present.has(sha)) count[label ? 'labelled' : 'unlabelled']++;
+    if (!gone.has(sha)) count[label ? 'labelled' : 'unlabelled']++;
     else {
       count.goneSlides++;
       if (label) count.goneLabelled++;
