@@ -91,7 +91,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     setJob(null);
   }, []);
 
-  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree });
+  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree, claim: leases.claim, holdWhile: leases.holdWhile });
 
   const explainMore = useCallback(async () => {
     if (!row || !engine.client || !engine.model || job) return;

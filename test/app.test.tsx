@@ -291,6 +291,21 @@ describe('the triage app', () => {
     ui.unmount();
   });
 
+  it('does not decide a slide that another instance has taken over meanwhile', async () => {
+    const { ui, store } = await setup();
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    // bob answered y on his host: the lease is his now.
+    await store.update((d) => {
+      d.leases[sha(1)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
+    });
+    await waitFor(ui.lastFrame, /bob has this slide open too/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /bob has this slide open in another/);
+    expect((await store.read()).decisions[sha(1)] ?? []).toEqual([]);
+    ui.unmount();
+  });
+
   it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
     const { ui, store } = await setup();
     await press(ui, '\r'); // open slide-b

@@ -4,7 +4,7 @@
 import { useCallback, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
 import type { Decision, Prediction, StoreData } from '../store/schema.js';
-import type { Decided } from '../store/store.js';
+import type { Decided, DecisionInput } from '../store/store.js';
 import { currentLabel } from '../store/schema.js';
 import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
 import type { SlideRow } from './rows.js';
@@ -21,6 +21,10 @@ export interface DecisionContext {
   dispatch(a: TriageAction): void;
   /** Whether no other technician's instance has the slide open. */
   isFree(sha: string): boolean;
+  /** Whether this instance holds the slide's lease (resolves once its lease attempt has). */
+  claim(sha: string): Promise<boolean>;
+  /** Keeps the slide's lease until the decision is on disk. */
+  holdWhile(sha: string, decision: Promise<unknown>): void;
 }
 
 /** The file name of a slide, for messages. */
@@ -52,7 +56,7 @@ export function decidedMessage(action: 'confirm' | 'correct', label: string, ove
   return `${done} — but ${overrode.technician} had set ${slide} to ${overrode.label} at ${at} UTC while you looked; yours is the label now (both are in the journal; u undoes yours)`;
 }
 
-export function useDecisions({ row, prediction, order, state, latest, dispatch, isFree }: DecisionContext) {
+export function useDecisions({ row, prediction, order, state, latest, dispatch, isFree, claim, holdWhile }: DecisionContext) {
   const { store, data, refresh } = useStore();
 
   const decide = useCallback(
@@ -61,6 +65,8 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
       const pending = latest.current;
       // Once a decision has moved on, a decision key before the next slide is drawn is refused.
       if (pending.selectedSha && pending.selectedSha !== row.sha256) return dispatch({ type: 'message', text: 'the next slide is not on the screen yet: look at it first' });
+      // Another instance had this slide first (this one is about to move on): its technician decides it.
+      if (row.openBy && pending.override !== row.sha256) return dispatch({ type: 'message', text: `${row.openBy} has this slide open in another instance: not decided here. ] goes to the next slide; to take it over, Esc, then Enter and y on it` });
       const action = prediction && prediction.label === label ? 'confirm' : 'correct';
       // The note as of the last key (it may have been typed in the same burst as this key), when it was
       // written on this slide: a note waiting on another slide stays with that one.
@@ -70,23 +76,31 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
       // took its place is next.
       const inPlace = selectedIndex(pending, order);
       const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review', isFree) : order.length ? { sha: order[inPlace], index: inPlace } : null;
+      // Written only while this instance holds the slide, and the slide's lease kept until it is on disk.
+      const input: DecisionInput = { sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null, seen: row.label };
+      const saved = claim(row.sha256).then((mine) => (mine ? store.decide(input) : null));
+      holdWhile(row.sha256, saved);
       if (next) dispatch({ type: 'pin', ...next });
       dispatch({ type: 'decided', sha: row.sha256, index: at });
       // The pending mark stays until the journal line is on disk (milliseconds; longer on a busy disk).
       dispatch({ type: 'message', text: `⧗ ${action === 'confirm' ? 'confirming' : 'correcting to'} ${label}…` });
-      let decided: Decided;
+      let decided: Decided | null;
       try {
-        decided = await store.decide({ sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null, seen: row.label });
+        decided = await saved;
       } catch (err) {
         dispatch({ type: 'pin', sha: row.sha256, index: at });
         dispatch({ type: 'decided', sha: null, index: 0 });
         throw new Error(`not saved: ${(err as Error).message}`);
       }
+      if (!decided) {
+        dispatch({ type: 'decided', sha: null, index: 0 });
+        return dispatch({ type: 'message', text: `not decided: another instance opened ${row.path} first, and its technician decides it` });
+      }
       if (note) dispatch({ type: 'note-used' });
       dispatch({ type: 'message', text: decidedMessage(action, label, decided.overrode, slidePathOf(data, row.sha256)) });
       await refresh();
     },
-    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh, data, isFree],
+    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh, data, isFree, claim, holdWhile],
   );
 
   const undo = useCallback(async () => {

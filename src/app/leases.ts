@@ -3,8 +3,8 @@
 // one moves on to the next free slide instead of sitting on the same one.
 import { useCallback, useEffect, useLayoutEffect, useRef, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
-import type { StoreData } from '../store/schema.js';
-import { leasedByOther } from '../store/store.js';
+import { currentLabel, type StoreData } from '../store/schema.js';
+import { leasedByOther, type Claim } from '../store/leases.js';
 import type { TriageAction, TriageState } from '../state/triage.js';
 import { slidePathOf } from './decisions.js';
 import type { SlideRow } from './rows.js';
@@ -31,6 +31,32 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
   const selectedRow = row;
   const { store, data } = useStore();
   const sha = state.screen === 'slide' ? (row?.sha256 ?? null) : null;
+  // Each slide's lease attempt: a decision waits for it, so that a slide another instance took first is
+  // never decided here, however fast the key after it came.
+  const claims = useRef(new Map<string, Promise<Claim>>());
+  const claimOf = useCallback(
+    (of: string) => {
+      let attempt = claims.current.get(of);
+      if (!attempt) {
+        const override = latest.current.override === of;
+        // In the to-review list a slide decided meanwhile (the list shown can be 2 s behind) is not taken.
+        const unlabelledOnly = !override && latest.current.stateFilter === 'to review';
+        attempt = store.claim(of, { override, unlabelledOnly }).catch((err: Error): Claim => ({ ok: false, reason: 'open', by: err.message }));
+        claims.current.set(of, attempt);
+      }
+      return attempt;
+    },
+    [store, latest],
+  );
+  const claim = useCallback(async (of: string) => (await claimOf(of)).ok, [claimOf]);
+  // A slide left while its decision is still on its way to the journal keeps its lease until the decision
+  // is there: in between, another instance would find it neither open nor decided.
+  const deciding = useRef(new Map<string, Promise<unknown>>());
+  const holdWhile = useCallback((of: string, decision: Promise<unknown>) => {
+    const settled = decision.catch(() => undefined);
+    deciding.current.set(of, settled);
+    void settled.then(() => deciding.current.get(of) === settled && deciding.current.delete(of));
+  }, []);
   // The list as of now, without re-leasing the slide each time the list is redrawn.
   const orderNow = useRef(order);
   useLayoutEffect(() => {
@@ -40,24 +66,31 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
   useEffect(() => {
     if (!sha) return;
     let live = true;
+    const attempts = claims.current;
     void (async () => {
-      if (await store.lease(sha, undefined, latest.current.override === sha)) return;
+      const claimed = await claimOf(sha);
+      if (claimed.ok) return;
       const fresh = await store.read();
-      if (!live || latest.current.selectedSha !== sha) return;
-      const holder = fresh.leases[sha]?.technician ?? 'another technician';
-      const next = nextFree(orderNow.current, orderNow.current.indexOf(sha), isFreeIn(fresh));
+      if (!live) return; // the technician has moved on meanwhile
+      const why = claimed.reason === 'decided' ? `${claimed.by} decided ${slidePathOf(fresh, sha)} meanwhile` : `${claimed.by} opened ${slidePathOf(fresh, sha)} first`;
+      // Free, and (in the to-review list) still to review: the list shown may not have caught up yet.
+      const free = isFreeIn(fresh);
+      const toReview = latest.current.stateFilter === 'to review';
+      const next = nextFree(orderNow.current, orderNow.current.indexOf(sha), (x) => free(x) && !(toReview && currentLabel(fresh, x)));
       if (!next) {
         dispatch({ type: 'go', screen: 'queue' });
-        return dispatch({ type: 'message', text: `${holder} opened ${slidePathOf(fresh, sha)} first, and every other slide here is open elsewhere` });
+        return dispatch({ type: 'message', text: `${why}, and every other slide here is open elsewhere or decided` });
       }
       dispatch({ type: 'pin', ...next });
-      dispatch({ type: 'message', text: `${holder} opened ${slidePathOf(fresh, sha)} first: moved on to ${slidePathOf(fresh, next.sha)}` });
+      dispatch({ type: 'message', text: `${why}: moved on to ${slidePathOf(fresh, next.sha)}` });
     })();
+    const inFlight = deciding.current;
     return () => {
       live = false;
-      void store.releaseLease(sha);
+      attempts.delete(sha);
+      void (inFlight.get(sha) ?? Promise.resolve()).then(() => store.releaseLease(sha));
     };
-  }, [sha, store, latest, dispatch]);
+  }, [sha, store, latest, dispatch, claimOf]);
 
   /** Enter on the queue: opens the selected slide, or asks when another technician has it open. */
   const open = useCallback(() => {
@@ -75,5 +108,5 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
     dispatch({ type: 'go', screen: 'slide' });
   }, [selectedRow, latest, dispatch]);
 
-  return { open, openAnyway, isFree: isFreeIn(data) };
+  return { open, openAnyway, claim, holdWhile, isFree: isFreeIn(data) };
 }

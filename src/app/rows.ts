@@ -1,6 +1,6 @@
 // The queue's rows, derived from the store: one per slide, with its prediction, confidence and margin.
 import { currentLabel, goneSlides, type StoreData } from '../store/schema.js';
-import { leasedByOther } from '../store/store.js';
+import { leasedByOther } from '../store/leases.js';
 
 export interface SlideRow {
   sha256: string;

@@ -12,7 +12,8 @@ import { ensureDir, writeDurable } from './files.js';
 import { acquireLock } from './lock.js';
 import type { JournalEntry, JournalInput } from './journal.js';
 import { JournalLog } from './journal-log.js';
-import { currentLabel, decisionOf, emptyStore, upgrade, type Decision, type Lease, type StoreData } from './schema.js';
+import { claimSlide, dropLease, LEASE_MS, type Claim, type ClaimOptions } from './leases.js';
+import { decisionOf, emptyStore, upgrade, type Decision, type StoreData } from './schema.js';
 
 /** lowdb adapter: validated and migrated on read, durable on write. */
 class DurableJsonAdapter implements Adapter<StoreData> {
@@ -189,50 +190,22 @@ export class SlideStore {
     return made?.entry ?? null;
   }
 
-  /**
-   * Leases a slide to this technician's instance for ttlMs, unless another live instance holds it (or
-   * `override`: the technician was asked and chose to open it anyway). Returns whether this instance now
-   * holds it. Renewing one's own lease extends it.
-   */
-  async lease(sha256: string, ttlMs = 5 * 60_000, override = false): Promise<boolean> {
-    return this.update((data) => {
-      if (!override && leasedByOther(data.leases[sha256])) return false;
-      data.leases[sha256] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: Date.now() + ttlMs };
-      return true;
-    });
+  /** Leases a slide to this instance for ttlMs unless another live instance has it (see leases.ts). */
+  async claim(sha256: string, o: ClaimOptions = {}): Promise<Claim> {
+    return this.update((data) => claimSlide(data, sha256, this.identity.technician, o));
+  }
+
+  async lease(sha256: string, ttlMs = LEASE_MS, override = false): Promise<boolean> {
+    return (await this.claim(sha256, { ttlMs, override })).ok;
   }
 
   async releaseLease(sha256: string): Promise<void> {
-    await this.update((data) => {
-      const held = data.leases[sha256];
-      if (held && held.pid === process.pid && held.host === os.hostname()) delete data.leases[sha256];
-    });
+    await this.update((data) => dropLease(data, sha256));
   }
 
   /** The first slide of `order` that has no label and no live lease of another instance, leased to us. */
-  async leaseNext(order: string[], ttlMs = 5 * 60_000): Promise<string | null> {
-    return this.update((data) => {
-      const now = Date.now();
-      for (const sha of order) {
-        if (!data.slides[sha] || currentLabel(data, sha) || leasedByOther(data.leases[sha])) continue;
-        data.leases[sha] = { technician: this.identity.technician, pid: process.pid, host: os.hostname(), expiresAt: now + ttlMs };
-        return sha;
-      }
-      return null;
-    });
-  }
-}
-
-/** A live lease of another instance: not expired, and on this host its process still runs. */
-export function leasedByOther(lease: Lease | undefined): boolean {
-  if (!lease || lease.expiresAt <= Date.now()) return false;
-  if (lease.host !== os.hostname()) return true;
-  if (lease.pid === process.pid) return false;
-  try {
-    process.kill(lease.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  async leaseNext(order: string[], ttlMs = LEASE_MS): Promise<string | null> {
+    return this.update((data) => order.find((sha) => data.slides[sha] && claimSlide(data, sha, this.identity.technician, { ttlMs, unlabelledOnly: true }).ok) ?? null);
   }
 }
 
