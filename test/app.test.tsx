@@ -47,12 +47,12 @@ async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_00
 const sha = (i: number) => i.toString(16).padStart(64, 'a');
 
 /** The app with its providers, on a fresh engine worker (closed after the file). */
-function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string) {
+function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string, pollMs?: number) {
   const client = new EngineClient();
   clients.push(client);
   const ui = render(
     <EngineProvider config={config} client={client}>
-      <StoreProvider config={config} store={store} watch={false}>
+      <StoreProvider config={config} store={store} watch={false} pollMs={pollMs}>
         <App config={config} technician={technician} />
       </StoreProvider>
     </EngineProvider>,
@@ -62,7 +62,7 @@ function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technic
 }
 
 /** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c); `unusual`: those unlike the training images. */
-async function setup(unusual: number[] = []) {
+async function setup(unusual: number[] = [], pollMs?: number) {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm' } });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
@@ -81,7 +81,7 @@ async function setup(unusual: number[] = []) {
       d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {}, ood }];
     });
   });
-  const ui = mount(config, store, 'alice');
+  const ui = mount(config, store, 'alice', pollMs);
   await waitFor(ui.lastFrame, /3 slide\(s\)/);
   await waitFor(ui.lastFrame, new RegExp(`model|${modelId.slice(0, 10)}`));
   return { ui, store, config };
@@ -288,6 +288,18 @@ describe('the triage app', () => {
     await press(ui, 'y');
     const opened = await waitFor(ui.lastFrame, /— slide-c\.png/);
     expect(opened).toMatch(/bob has this slide open too/);
+    ui.unmount();
+  });
+
+  it('moves on when another instance opened the slide first though the list did not show it yet, and decides nothing there', async () => {
+    const { ui, store } = await setup([], 600_000); // this instance does not see other instances' writes
+    await store.update((d) => {
+      d.leases[sha(1)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
+    });
+    await press(ui, '\r\r'); // open slide-b and confirm at once, before the claim on it has failed
+    await waitFor(ui.lastFrame, /not decided: another instance opened\s+slide-b\.png first/);
+    await waitFor(ui.lastFrame, /— slide-c\.png/);
+    expect((await store.read()).decisions[sha(1)] ?? []).toEqual([]);
     ui.unmount();
   });
 

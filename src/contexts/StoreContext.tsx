@@ -28,7 +28,7 @@ const POLL_MS = 2000;
 /** How often the watcher walks the folder for what no event announced (links that go nowhere, removals on network folders). */
 const RESCAN_MS = 60_000;
 
-export function StoreProvider({ config, store, children, watch = true }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean }) {
+export function StoreProvider({ config, store, children, watch = true, pollMs = POLL_MS }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean; pollMs?: number }) {
   const engine = useEngine();
   const [data, setData] = useState<StoreData>(emptyStore());
   const [watcherState, setWatcherState] = useState('starting');
@@ -57,9 +57,9 @@ export function StoreProvider({ config, store, children, watch = true }: { confi
         await refresh();
         void predictor.current?.kick();
       }
-    }, POLL_MS);
+    }, pollMs);
     return () => clearInterval(timer);
-  }, [config.store, refresh]);
+  }, [config.store, refresh, pollMs]);
 
   useEffect(() => {
     if (!watch) return;
