@@ -269,9 +269,7 @@ describe('the triage app', () => {
   it("passes over a slide another technician has open when moving on, and asks before opening it", async () => {
     const { ui, store } = await setup();
     // bob's instance, on another host, has slide-c (second in the list) open.
-    await store.update((d) => {
-      d.leases[sha(2)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
-    });
+    store.leases.writeSync(sha(2), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await waitFor(ui.lastFrame, /slide-c\.png \(open: bob\)/); // the store is polled every 2 s
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
@@ -293,9 +291,7 @@ describe('the triage app', () => {
 
   it('moves on when another instance opened the slide first though the list did not show it yet, and decides nothing there', async () => {
     const { ui, store } = await setup([], 600_000); // this instance does not see other instances' writes
-    await store.update((d) => {
-      d.leases[sha(1)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
-    });
+    store.leases.writeSync(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await press(ui, '\r\r'); // open slide-b and confirm at once, before the claim on it has failed
     await waitFor(ui.lastFrame, /not decided: another instance opened\s+slide-b\.png first/);
     await waitFor(ui.lastFrame, /— slide-c\.png/);
@@ -308,9 +304,7 @@ describe('the triage app', () => {
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     // bob answered y on his host: the lease is his now.
-    await store.update((d) => {
-      d.leases[sha(1)] = { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 };
-    });
+    store.leases.writeSync(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await waitFor(ui.lastFrame, /bob has this slide open too/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /bob has this slide open in another/);

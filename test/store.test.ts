@@ -157,15 +157,12 @@ describe('leases', () => {
     expect(await store.leaseNext(order)).toBe(order[0]);
     expect(await store.leaseNext(order)).toBe(order[0]); // our own lease: the same slide again
     // A second instance: another process id, simulated by a lease written under another pid.
-    await store.update((d) => {
-      d.leases[order[1]] = { technician: 'bob', pid: process.pid + 1, host: 'other-host', expiresAt: Date.now() + 60_000 };
-      d.leases[order[0]] = { technician: 'bob', pid: process.pid + 1, host: 'other-host', expiresAt: Date.now() + 60_000 };
-    });
+    const bobs = { technician: 'bob', pid: process.pid + 1, host: 'other-host', expiresAt: Date.now() + 60_000 };
+    store.leases.writeSync(order[1], bobs);
+    store.leases.writeSync(order[0], bobs);
     expect(await store.lease(order[0])).toBe(false);
     expect(await store.leaseNext(order)).toBe(order[2]);
-    await store.update((d) => {
-      d.leases[order[0]].expiresAt = Date.now() - 1;
-    });
+    store.leases.writeSync(order[0], { ...bobs, expiresAt: Date.now() - 1 });
     expect(await store.lease(order[0])).toBe(true);
     await store.decide({ sha256: order[0], action: 'confirm', label: 'Pre', modelId: null, predicted: 'Pre', probabilities: null });
     await store.releaseLease(order[0]);

@@ -3,8 +3,8 @@
 // one moves on to the next free slide instead of sitting on the same one.
 import { useCallback, useEffect, useLayoutEffect, useRef, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
-import { currentLabel, type StoreData } from '../store/schema.js';
-import { leasedByOther, type Claim } from '../store/leases.js';
+import { currentLabel, type StoreView } from '../store/schema.js';
+import { LEASE_MS, leasedByOther, type Claim } from '../store/leases.js';
 import type { TriageAction, TriageState } from '../state/triage.js';
 import { slidePathOf } from './decisions.js';
 import type { SlideRow } from './rows.js';
@@ -16,7 +16,7 @@ export function nextFree(order: string[], at: number, isFree: (sha: string) => b
   return null;
 }
 
-export const isFreeIn = (data: StoreData) => (sha: string) => !leasedByOther(data.leases[sha]);
+export const isFreeIn = (data: StoreView) => (sha: string) => !leasedByOther(data.leases[sha]);
 
 interface LeaseContext {
   /** The slide on the screen, or selected in the queue. */
@@ -31,6 +31,14 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
   const selectedRow = row;
   const { store, data } = useStore();
   const sha = state.screen === 'slide' ? (row?.sha256 ?? null) : null;
+  // A slide left while its decision is still on its way to the journal keeps its lease until the decision
+  // is there: in between, another instance would find it neither open nor decided.
+  const deciding = useRef(new Map<string, Promise<unknown>>());
+  const holdWhile = useCallback((of: string, decision: Promise<unknown>) => {
+    const settled = decision.catch(() => undefined);
+    deciding.current.set(of, settled);
+    void settled.then(() => deciding.current.get(of) === settled && deciding.current.delete(of));
+  }, []);
   // Each slide's lease attempt: a decision waits for it, so that a slide another instance took first is
   // never decided here, however fast the key after it came.
   const claims = useRef(new Map<string, Promise<Claim>>());
@@ -49,14 +57,6 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
     [store, latest],
   );
   const claim = useCallback(async (of: string) => (await claimOf(of)).ok, [claimOf]);
-  // A slide left while its decision is still on its way to the journal keeps its lease until the decision
-  // is there: in between, another instance would find it neither open nor decided.
-  const deciding = useRef(new Map<string, Promise<unknown>>());
-  const holdWhile = useCallback((of: string, decision: Promise<unknown>) => {
-    const settled = decision.catch(() => undefined);
-    deciding.current.set(of, settled);
-    void settled.then(() => deciding.current.get(of) === settled && deciding.current.delete(of));
-  }, []);
   // The list as of now, without re-leasing the slide each time the list is redrawn.
   const orderNow = useRef(order);
   useLayoutEffect(() => {
@@ -85,7 +85,11 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
       dispatch({ type: 'message', text: `${why}: moved on to ${slidePathOf(fresh, next.sha)}` });
     })();
     const inFlight = deciding.current;
+    // Renewed while the slide stays open (a technician may look for longer than a lease lasts); never taken
+    // back from an instance that was let take it over meanwhile.
+    const renew = setInterval(() => void store.lease(sha).catch(() => undefined), LEASE_MS / 2);
     return () => {
+      clearInterval(renew);
       live = false;
       attempts.delete(sha);
       void (inFlight.get(sha) ?? Promise.resolve()).then(() => store.releaseLease(sha));

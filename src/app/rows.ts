@@ -1,5 +1,5 @@
 // The queue's rows, derived from the store: one per slide, with its prediction, confidence and margin.
-import { currentLabel, goneSlides, type StoreData } from '../store/schema.js';
+import { currentLabel, goneSlides, type StoreView } from '../store/schema.js';
 import { leasedByOther } from '../store/leases.js';
 
 export interface SlideRow {
@@ -24,7 +24,7 @@ export type SortMode = 'uncertainty' | 'arrival';
 export type StateFilter = 'all' | 'to review' | 'labelled' | 'rejected';
 
 /** Slides whose files are all gone from the folder are not rows (their labels stay in the store). */
-export function slideRows(data: StoreData, modelId: string | null): SlideRow[] {
+export function slideRows(data: StoreView, modelId: string | null): SlideRow[] {
   const gone = goneSlides(data);
   return Object.values(data.slides).filter((slide) => !gone.has(slide.sha256)).map((slide) => {
     const predictions = data.predictions[slide.sha256] ?? [];

@@ -4,7 +4,7 @@ import React, { createContext, useCallback, useContext, useEffect, useRef, useSt
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
-import { emptyStore, type StoreData } from '../store/schema.js';
+import { emptyView, type StoreView } from '../store/schema.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import type { SlideStore } from '../store/store.js';
 import { summarise, type StoreSummary } from '../store/summary.js';
@@ -13,7 +13,7 @@ import { useEngine } from './EngineContext.js';
 
 export interface StoreState {
   store: SlideStore;
-  data: StoreData;
+  data: StoreView;
   summary: StoreSummary;
   watcher: string;
   predicting: boolean;
@@ -30,11 +30,11 @@ const RESCAN_MS = 60_000;
 
 export function StoreProvider({ config, store, children, watch = true, pollMs = POLL_MS }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean; pollMs?: number }) {
   const engine = useEngine();
-  const [data, setData] = useState<StoreData>(emptyStore());
+  const [data, setData] = useState<StoreView>(emptyView());
   const [watcherState, setWatcherState] = useState('starting');
   const [predicting, setPredicting] = useState(false);
   const [warnings, setWarnings] = useState<string[]>([]);
-  const lastMtime = useRef(0);
+  const lastMtime = useRef('');
   const predictor = useRef<Predictor | null>(null);
 
   const warn = useCallback((m: string) => setWarnings((w) => [...w.slice(-4), m]), []);
@@ -51,15 +51,17 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
     // eslint-disable-next-line react-hooks/set-state-in-effect
     void refresh();
     const timer = setInterval(async () => {
-      const st = await fs.stat(config.store).catch(() => null);
-      if (st && st.mtimeMs !== lastMtime.current) {
-        lastMtime.current = st.mtimeMs;
+      // The store, or who has which slide open (leases/ beside it).
+      const times = await Promise.all([config.store, store.leases.dir].map((f) => fs.stat(f).then((st) => st.mtimeMs, () => 0)));
+      const stamp = times.join(':');
+      if (stamp !== lastMtime.current) {
+        lastMtime.current = stamp;
         await refresh();
         void predictor.current?.kick();
       }
     }, pollMs);
     return () => clearInterval(timer);
-  }, [config.store, refresh, pollMs]);
+  }, [config.store, store, refresh, pollMs]);
 
   useEffect(() => {
     if (!watch) return;

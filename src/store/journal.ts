@@ -1,6 +1,7 @@
 // The audit journal: one JSON line per label decision, appended and fsynced, each entry carrying the
 // hash of the one before it, so that an edited, removed or reordered entry is found by `audit verify`.
 import { createHash } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { FILE_MODE } from './files.js';
 
@@ -60,19 +61,43 @@ export async function readJournal(file: string): Promise<{ entries: JournalEntry
   return { entries, badLines };
 }
 
-/** Appends one entry after `head` (the last entry's seq and hash) and syncs it to disk. Call under the store lock. */
-export async function appendJournal(file: string, head: { seq: number; hash: string }, input: JournalInput): Promise<JournalEntry> {
+/** The entry after `head`, and its line. */
+function entryAfter(head: { seq: number; hash: string }, input: JournalInput): { entry: JournalEntry; line: string } {
   const body = { ...input, seq: head.seq + 1, at: new Date().toISOString(), prevHash: head.hash };
   const entry: JournalEntry = { ...body, hash: entryHash(body) };
+  return { entry, line: JSON.stringify(entry) + '\n' };
+}
+
+/**
+ * Appends one entry after `head` (the last entry's seq and hash) and syncs it to disk; returns it with the
+ * line written. Call under the journal's lock. `created`: the file may be new (its mode is then set, as
+ * the umask may have taken the group's bits).
+ */
+export async function appendJournal(file: string, head: { seq: number; hash: string }, input: JournalInput, created = true): Promise<{ entry: JournalEntry; line: string }> {
+  const { entry, line } = entryAfter(head, input);
   const h = await fs.open(file, 'a', FILE_MODE);
   try {
-    await h.chmod(FILE_MODE);
-    await h.appendFile(JSON.stringify(entry) + '\n');
+    if (created) await h.chmod(FILE_MODE);
+    await h.appendFile(line);
     await h.sync();
   } finally {
     await h.close();
   }
-  return entry;
+  return { entry, line };
+}
+
+/** The same, at once (for the decision's fast path, which already holds the journal's lock). */
+export function appendJournalSync(file: string, head: { seq: number; hash: string }, input: JournalInput, created = true): { entry: JournalEntry; line: string } {
+  const { entry, line } = entryAfter(head, input);
+  const fd = openSync(file, 'a', FILE_MODE);
+  try {
+    if (created) fchmodSync(fd, FILE_MODE);
+    writeSync(fd, line);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { entry, line };
 }
 
 export interface VerifyResult {

@@ -103,21 +103,27 @@ export const storeSchema = z.object({
   predictions: keyedBy(z.array(predictionSchema)),
   /** Every decision per slide, oldest first: history is appended, never rewritten. */
   decisions: keyedBy(z.array(decisionSchema)),
-  leases: keyedBy(leaseSchema),
   /** The last journal entry this store has applied. */
   journalHead: z.object({ seq: z.number().int(), hash: z.string() }),
 });
 export type StoreData = z.infer<typeof storeSchema>;
 
+/** The store as read for a screen: its data, and the live leases (kept beside it, in leases/). */
+export type StoreView = StoreData & { leases: Record<string, Lease> };
+
+export function emptyView(): StoreView {
+  return { ...emptyStore(), leases: bareRecord() };
+}
+
 export function emptyStore(): StoreData {
-  return { schemaVersion: STORE_VERSION, files: bareRecord(), slides: bareRecord(), predictions: bareRecord(), decisions: bareRecord(), leases: bareRecord(), journalHead: { seq: 0, hash: '' } };
+  return { schemaVersion: STORE_VERSION, files: bareRecord(), slides: bareRecord(), predictions: bareRecord(), decisions: bareRecord(), journalHead: { seq: 0, hash: '' } };
 }
 
 /** Migration from version n to n + 1, keyed by n. */
 export const MIGRATIONS: Record<number, (data: Record<string, unknown>) => Record<string, unknown>> = {
-  // 2 adds the file states `changed` and `gone`: a version-1 store is a valid version-2 one, but a
-  // version-1 program must not read a store with states it does not know.
-  1: (data) => data,
+  // 2 adds the file states `changed` and `gone` (a version-1 program must not read states it does not
+  // know), and moves leases out of the store into leases/ beside it.
+  1: ({ leases: _leases, ...data }) => data,
 };
 
 export class StoreFormatError extends Error {
@@ -147,7 +153,12 @@ export function upgrade(raw: unknown, file: string): StoreData {
 
 /** The decision that set the slide's current label, or null when it has none (never labelled, or undone). */
 export function currentLabel(data: StoreData, sha256: string): Decision | null {
-  const last = data.decisions[sha256]?.at(-1);
+  return currentOf(data.decisions[sha256] ?? []);
+}
+
+/** The same, from a slide's list of decisions. */
+export function currentOf(decisions: readonly Decision[]): Decision | null {
+  const last = decisions.at(-1);
   return last && last.label !== null ? last : null;
 }
 

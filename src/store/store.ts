@@ -9,11 +9,11 @@ import path from 'node:path';
 import fs from 'node:fs/promises';
 import { Low, type Adapter } from 'lowdb';
 import { ensureDir, writeDurable } from './files.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, sweepLockLeftovers } from './lock.js';
 import type { JournalEntry, JournalInput } from './journal.js';
 import { JournalLog } from './journal-log.js';
-import { claimSlide, dropLease, LEASE_MS, type Claim, type ClaimOptions } from './leases.js';
-import { decisionOf, emptyStore, upgrade, type Decision, type StoreData } from './schema.js';
+import { LEASE_MS, LeaseBook, type Claim, type ClaimOptions } from './leases.js';
+import { currentOf, decisionOf, emptyStore, upgrade, type Decision, type StoreData, type StoreView } from './schema.js';
 
 /** lowdb adapter: validated and migrated on read, durable on write. */
 class DurableJsonAdapter implements Adapter<StoreData> {
@@ -73,6 +73,8 @@ export class SlideStore {
   private readonly adapter: DurableJsonAdapter;
   private readonly db: Low<StoreData>;
   private journal!: JournalLog;
+  /** Who has which slide open: leases/ beside the store. */
+  leases!: LeaseBook;
   /** The store catching up with the journal after decisions; reads wait for it. */
   private applying: Promise<void> = Promise.resolve();
   private applyWaiting = false;
@@ -95,7 +97,9 @@ export class SlideStore {
     await ensureDir(path.dirname(file));
     await ensureDir(path.dirname(journalFile));
     const store = new SlideStore(file, journalFile, identity);
+    await Promise.all([sweepLockLeftovers(file), sweepLockLeftovers(journalFile)]);
     store.journal = await JournalLog.open(journalFile);
+    store.leases = new LeaseBook(path.join(path.dirname(file), 'leases'), store.journal, identity.technician);
     await store.update(() => undefined);
     return store;
   }
@@ -120,11 +124,11 @@ export class SlideStore {
    * older content, and that update would then write the older content. It waits for this process's
    * decisions to be applied, so that a read after a decision shows it.
    */
-  async read(): Promise<StoreData> {
+  async read(): Promise<StoreView> {
     await this.applying;
     const snapshot = new Low(this.adapter, emptyStore());
     await snapshot.read();
-    return this.seen(snapshot.data);
+    return { ...this.seen(snapshot.data), leases: this.leases.all() };
   }
 
   /** Runs fn on the freshest data (the journal's new entries applied) under the lock and writes the result. */
@@ -191,28 +195,23 @@ export class SlideStore {
   }
 
   /** Leases a slide to this instance for ttlMs unless another live instance has it (see leases.ts). */
-  async claim(sha256: string, o: ClaimOptions = {}): Promise<Claim> {
-    return this.update((data) => claimSlide(data, sha256, this.identity.technician, o));
+  claim(sha256: string, o: ClaimOptions = {}): Promise<Claim> {
+    return this.leases.claim(sha256, o);
   }
 
   async lease(sha256: string, ttlMs = LEASE_MS, override = false): Promise<boolean> {
     return (await this.claim(sha256, { ttlMs, override })).ok;
   }
 
-  async releaseLease(sha256: string): Promise<void> {
-    await this.update((data) => dropLease(data, sha256));
+  releaseLease(sha256: string): Promise<void> {
+    return this.leases.release(sha256);
   }
 
   /** The first slide of `order` that has no label and no live lease of another instance, leased to us. */
   async leaseNext(order: string[], ttlMs = LEASE_MS): Promise<string | null> {
-    return this.update((data) => order.find((sha) => data.slides[sha] && claimSlide(data, sha, this.identity.technician, { ttlMs, unlabelledOnly: true }).ok) ?? null);
+    for (const sha of order) if (this.knownSlides.has(sha) && (await this.claim(sha, { ttlMs, unlabelledOnly: true })).ok) return sha;
+    return null;
   }
-}
-
-/** The decision that set the current label, or null. */
-function currentOf(decisions: readonly Decision[]): Decision | null {
-  const last = decisions.at(-1);
-  return last && last.label !== null ? last : null;
 }
 
 /** Labels as a stack: confirm and correct push, undo pops. The top is the current label. */
