@@ -57,8 +57,18 @@ describe('drawing heatmaps', () => {
 });
 
 describe('terminal images', () => {
-  it("rewrites 256-colour escapes as 24-bit ones that Ink's layout measures right", async () => {
-    const { toTrueColour } = await import('../src/components/TerminalImage.js');
-    expect(toTrueColour('\u001b[48;5;16m\u001b[38;5;231m▄\u001b[38;5;244m▄')).toBe('\u001b[48;2;0;0;0m\u001b[38;2;255;255;255m▄\u001b[38;2;128;128;128m▄');
+  it('draws half blocks in 24-bit colour from the image itself: colours and layout come back from the cells', async () => {
+    const { drawHalfBlocks, decodeHalfBlocks, fitCells } = await import('../src/components/halfblocks.js');
+    const file = path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png');
+    const cells = await drawHalfBlocks(file, 40, 12);
+    expect([cells.columns, cells.rows]).toEqual([24, 12]); // a square image in 40 × 12 cells: 24 × 24 pixels
+    expect(fitCells(224, 224, 18, 9)).toEqual({ columns: 18, rows: 9 });
+    const decoded = decodeHalfBlocks(cells.lines);
+    expect([decoded.columns, decoded.rows]).toEqual([24, 12]);
+    // Against the same image scaled by sharp: every channel within rounding, and colours off the 256 cube.
+    const expected = await sharp(file).removeAlpha().resize(24, 24, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+    expect(Math.max(...decoded.rgb.map((v, i) => Math.abs(v - expected[i])))).toBe(0);
+    const cube = new Set([0, 95, 135, 175, 215, 255]);
+    expect(decoded.rgb.some((v) => !cube.has(v))).toBe(true);
   });
 });
