@@ -18,6 +18,7 @@ import { slidePathOf, useDecisions } from './app/decisions.js';
 import { useLeases } from './app/leases.js';
 import { QueueScreen } from './screens/QueueScreen.js';
 import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
+import { ZoomScreen } from './screens/ZoomScreen.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
 import { contentRows } from './components/ScrollLines.js';
 import { benchResultsFile, useBenchResults } from './app/bench-results.js';
@@ -184,6 +185,13 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         return dispatch({ type: 'layout' });
       case 'next-map':
         return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).length });
+      case 'zoom':
+        return dispatch({ type: 'zoom' });
+      case 'zoom-overlay':
+        return dispatch({ type: 'zoom-overlay' });
+      case 'zoom-more':
+      case 'zoom-less':
+        return dispatch({ type: 'zoom-opacity', by: action === 'zoom-more' ? 0.25 : -0.25 });
       case 'back':
         if (job) return cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });
@@ -241,7 +249,10 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
       {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
-      {state.screen === 'slide' && row && (
+      {state.screen === 'slide' && row && state.zoom !== null && (
+        <ZoomScreen row={row} prediction={prediction} storeDir={path.dirname(config.store)} mapIndex={state.enlarged} opacity={state.zoom} width={width} height={height - 2 - narrow} inputSize={engine.model?.inputSize ?? null} />
+      )}
+      {state.screen === 'slide' && row && state.zoom === null && (
         <SlideScreen
           row={row}
           index={held ? null : selected}
@@ -255,6 +266,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           height={height - 2 - narrow}
           job={job}
           noteWaitsOn={state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
+          inputSize={engine.model?.inputSize ?? null}
         />
       )}
       {state.screen === 'slide' && !row && (

@@ -1,5 +1,5 @@
 // Every key the app answers to, in one table: the help screen and the footer hints are generated from it.
-export type Context = 'global' | 'queue' | 'slide' | 'note' | 'retrain' | 'benchmarks' | 'help';
+export type Context = 'global' | 'queue' | 'slide' | 'zoom' | 'note' | 'retrain' | 'benchmarks' | 'help';
 
 export interface KeyBinding {
   /** What the user presses, as shown in the help. */
@@ -55,7 +55,14 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'x', action: 'explain-more', context: 'slide', description: 'run LIME and Integrated Gradients (slower)', match: char('x') },
   { label: 'v', action: 'layout', context: 'slide', description: 'maps side by side, or one enlarged', match: char('v') },
   { label: 'Tab', action: 'next-map', context: 'slide', description: 'enlarge the next map', match: (_, k) => k.tab },
+  { label: 'z', action: 'zoom', context: 'slide', description: 'zoom: the slide and its maps as large as the terminal allows', match: char('z') },
   { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
+
+  { label: 'Tab', action: 'next-map', context: 'zoom', description: 'the next map (Grad-CAM, CAM, LIME, IG as computed)', match: (_, k) => k.tab },
+  { label: 'm', action: 'zoom-overlay', context: 'zoom', description: 'the map over the slide off, or back on', match: char('m') },
+  { label: '+', action: 'zoom-more', context: 'zoom', description: "the map's opacity up a quarter", match: (i) => i === '+' || i === '=' },
+  { label: '-', action: 'zoom-less', context: 'zoom', description: "the map's opacity down a quarter", match: char('-') },
+  { label: 'z Esc', action: 'zoom', context: 'zoom', description: 'back to the slide', match: (i, k) => k.escape || i === 'z' },
 
   { label: 'r', action: 'retrain-start', context: 'retrain', description: 'retrain from the confirmed labels (a new version; the current model stays)', match: char('r') },
   { label: 'm', action: 'retrain-mode', context: 'retrain', description: 'mode: head only on cached features (fast) or every layer', match: char('m') },

@@ -1,4 +1,6 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import React from 'react';
 import { render } from 'ink-testing-library';
 import * as tf from '@tensorflow/tfjs';
@@ -13,6 +15,7 @@ import { acquireLock } from '../src/store/lock.js';
 import { currentLabel } from '../src/store/schema.js';
 import { KEYMAP } from '../src/keymap.js';
 import { makeBundle, tempDir } from './helpers.js';
+import { decodeHalfBlocks } from '../src/components/halfblocks.js';
 
 const clients: EngineClient[] = [];
 const mounted: { unmount(): void }[] = [];
@@ -309,6 +312,43 @@ describe('the triage app', () => {
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /bob has this slide open in another/);
     expect((await store.read()).decisions[sha(1)] ?? []).toEqual([]);
+    ui.unmount();
+  });
+
+  it('zooms the slide to the terminal with one map over it: Tab steps, m hides, + and − change the opacity', async () => {
+    const { ui, store, config } = await setup();
+    // The image and two maps as the predictor writes them: a grey square with a red and a blue overlay.
+    const dir = path.join(path.dirname(config.store), 'explanations');
+    await fs.mkdir(dir, { recursive: true });
+    const square = (r: number, g: number, b: number, file: string) => sharp({ create: { width: 64, height: 64, channels: 3, background: { r, g, b } } }).png().toFile(path.join(dir, file));
+    await square(100, 100, 100, 'b.image.png');
+    await square(200, 40, 40, 'b.gradcam.png');
+    await square(40, 40, 200, 'b.cam.png');
+    await store.update((d) => {
+      d.predictions[sha(1)][0].explanations = { image: 'explanations/b.image.png', gradcam: 'explanations/b.gradcam.png', cam: 'explanations/b.cam.png' };
+    });
+    await press(ui, '\r');
+    const slide = await waitFor(ui.lastFrame, /Grad-CAM · last st/); // under the map, truncated side by side
+    await press(ui, 'z');
+    const zoomed = await waitFor(ui.lastFrame, /Zoom — slide-b\.png — Grad-CAM · last stage, 1 × 1 \(1\/2, Tab\) · opacity 100%/);
+    const cellRows = (frame: string) => frame.split('\n').filter((l) => l.includes('▀')).length;
+    await waitFor(ui.lastFrame, /▀/);
+    expect(cellRows(ui.lastFrame()!)).toBeGreaterThan(cellRows(slide));
+    const colourOf = async () => decodeHalfBlocks((await waitFor(ui.lastFrame, /▀/)).split('\n').filter((l) => l.includes('▀')).map((l) => l.slice(l.indexOf('\u001b[38;2')))).rgb.slice(0, 3);
+    expect([...(await colourOf())]).toEqual([200, 40, 40]);
+    await press(ui, '-');
+    await waitFor(ui.lastFrame, /opacity 75%/);
+    expect([...(await colourOf())]).toEqual([175, 55, 55]); // a quarter of the way back to the grey image
+    await press(ui, 'm');
+    await waitFor(ui.lastFrame, /opacity 0%/);
+    expect([...(await colourOf())]).toEqual([100, 100, 100]);
+    await press(ui, 'm');
+    await press(ui, '\t');
+    await waitFor(ui.lastFrame, /CAM · last stage, 1 × 1, class weights \(2\/2, Tab\) · opacity 100%/);
+    expect([...(await colourOf())]).toEqual([40, 40, 200]);
+    await press(ui, 'z');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    expect(zoomed).not.toMatch(/Enter confirm/); // decisions are made on the slide, not in the zoom
     ui.unmount();
   });
 

@@ -29,7 +29,7 @@ export function halfBlockLines(rgb: Uint8Array, columns: number, rows: number): 
   for (let r = 0; r < rows; r++) {
     let line = '';
     for (let x = 0; x < columns; x++) line += `${ESC}[38;2;${px(x, 2 * r)}m${ESC}[48;2;${px(x, 2 * r + 1)}m▀`;
-    lines.push(`${line}${ESC}[39;49m`);
+    lines.push(`${line}${ESC}[39m${ESC}[49m`);
   }
   return lines;
 }

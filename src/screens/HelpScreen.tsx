@@ -6,12 +6,12 @@ import wrapAnsi from 'wrap-ansi';
 import { KEYMAP, type Context } from '../keymap.js';
 import { ScrollLines, type Line } from '../components/ScrollLines.js';
 
-const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', note: 'Writing a note', retrain: 'Retrain and model versions', benchmarks: 'Benchmarks', help: 'This list' };
-const ORDER: Context[] = ['global', 'queue', 'slide', 'note', 'retrain', 'benchmarks', 'help'];
+const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', zoom: 'Zoomed slide', note: 'Writing a note', retrain: 'Retrain and model versions', benchmarks: 'Benchmarks', help: 'This list' };
+const ORDER: Context[] = ['global', 'queue', 'slide', 'zoom', 'note', 'retrain', 'benchmarks', 'help'];
 const LABEL_WIDTH = 7;
 
 function sectionsFrom(from: Context): Context[] {
-  const first: Context[] = from === 'slide' || from === 'note' ? ['slide', 'note'] : from === 'global' || from === 'help' ? [] : [from];
+  const first: Context[] = from === 'slide' || from === 'note' || from === 'zoom' ? ['slide', 'zoom', 'note'] : from === 'global' || from === 'help' ? [] : [from];
   return [...first, ...ORDER.filter((c) => !first.includes(c))];
 }
 

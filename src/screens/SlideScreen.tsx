@@ -9,9 +9,8 @@ import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
 import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
+import { mapCaption, MAP_ORDER, MAP_TITLES } from './maps.js';
 
-export const MAP_ORDER = ['image', 'gradcam', 'cam', 'lime', 'ig'] as const;
-const MAP_TITLES: Record<string, string> = { image: 'image', gradcam: 'Grad-CAM', cam: 'CAM', lime: 'LIME', ig: 'Integrated Gradients' };
 
 export interface ExplainJob {
   sha256: string;
@@ -35,6 +34,8 @@ export function SlideScreen(props: {
   job: ExplainJob | null;
   /** The file of the slide a kept note was written on, when that is not this slide. */
   noteWaitsOn?: string | null;
+  /** The model's input side, for the layer under each map. */
+  inputSize?: number | null;
 }) {
   const { row, prediction, state, classes } = props;
   const maps = MAP_ORDER.filter((m) => prediction?.explanations[m]);
@@ -58,7 +59,7 @@ export function SlideScreen(props: {
         {colour ? (
           <Box flexDirection="row">
             {shown.map((m) => (
-              <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={`${MAP_TITLES[m]}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`} />
+              <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={`${mapCaption(m, props.inputSize ?? null)}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`} />
             ))}
           </Box>
         ) : (
@@ -116,7 +117,7 @@ export function SlideScreen(props: {
           {state.message ? <Text color={state.message.startsWith('⧗') ? 'yellow' : 'green'}>{state.message}</Text> : null}
         </Box>
       </Box>
-      <KeyHints context={state.noteMode ? 'note' : 'slide'} only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'layout', 'back']} />
+      <KeyHints context={state.noteMode ? 'note' : 'slide'} only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'zoom', 'layout', 'back']} />
     </Box>
   );
 }

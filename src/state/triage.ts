@@ -32,6 +32,8 @@ export interface TriageState {
   leaseAsked: string | null;
   /** The slide the technician chose to open although another instance had it. */
   override: string | null;
+  /** The slide zoomed to the terminal's size: the map's opacity (0 hides it, 1 is as computed); null: not zoomed. */
+  zoom: number | null;
   /** The first line shown of the screens that scroll on terminals shorter than they are. */
   scroll: Record<ScrollingScreen, number>;
 }
@@ -55,6 +57,10 @@ export type TriageAction =
   | { type: 'filter-label'; labels: string[] }
   | { type: 'layout' }
   | { type: 'next-map'; count: number }
+  /** Zoom in or out; the map's opacity up or down by `by`; the map off or back on. */
+  | { type: 'zoom' }
+  | { type: 'zoom-opacity'; by: number }
+  | { type: 'zoom-overlay' }
   | { type: 'note-start'; sha: string }
   /** Typed text appended to the note (backspace: the last character removed). */
   | { type: 'note-type'; input: string; backspace: boolean }
@@ -82,6 +88,7 @@ export const initialTriage: TriageState = {
   message: null,
   leaseAsked: null,
   override: null,
+  zoom: null,
   scroll: { help: 0, benchmarks: 0 },
 };
 
@@ -90,7 +97,7 @@ const STATE_FILTERS: StateFilter[] = ['to review', 'labelled', 'rejected', 'all'
 export function triageReducer(s: TriageState, a: TriageAction): TriageState {
   switch (a.type) {
     case 'go':
-      return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null, leaseAsked: null };
+      return { ...s, screen: a.screen, previous: s.screen === 'help' ? s.previous : s.screen, message: null, leaseAsked: null, zoom: a.screen === 'help' ? s.zoom : null };
     case 'toggle-help':
       return s.screen === 'help' ? { ...s, screen: s.previous } : { ...s, screen: 'help', previous: s.screen, scroll: { ...s.scroll, help: 0 } };
     case 'scroll':
@@ -107,6 +114,12 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       // A message was about the slide being left; u undoes the last decision only right after it.
       return { ...s, selected: next, selectedSha: a.order[next], message: null, lastDecided: null, leaseAsked: null };
     }
+    case 'zoom':
+      return { ...s, zoom: s.zoom === null ? 1 : null };
+    case 'zoom-opacity':
+      return { ...s, zoom: Math.min(1, Math.max(0, Math.round(((s.zoom ?? 1) + a.by) * 4) / 4)) };
+    case 'zoom-overlay':
+      return { ...s, zoom: s.zoom ? 0 : 1 };
     case 'lease-asked':
       return { ...s, leaseAsked: a.sha };
     case 'override':
@@ -169,6 +182,6 @@ export function selectedIndex(s: TriageState, order: string[]): number {
 
 /** Which bindings of the keymap apply. */
 export function keyContext(s: TriageState): Context {
-  if (s.screen === 'slide') return s.noteMode ? 'note' : 'slide';
+  if (s.screen === 'slide') return s.noteMode ? 'note' : s.zoom !== null ? 'zoom' : 'slide';
   return s.screen;
 }

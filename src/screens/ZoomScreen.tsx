@@ -1,0 +1,32 @@
+// The slide as large as the terminal allows, one map over it at a time: Tab steps through the maps, m
+// takes the map off and puts it back, + and − change its opacity.
+import React from 'react';
+import path from 'node:path';
+import { Box, Text } from 'ink';
+import type { SlideRow } from '../app/rows.js';
+import type { Prediction } from '../store/schema.js';
+import { BlendedImage } from '../components/BlendedImage.js';
+import { KeyHints } from '../components/KeyHints.js';
+import { colourAvailable } from '../components/TerminalImage.js';
+import { mapCaption, MAP_ORDER } from './maps.js';
+
+export function ZoomScreen(props: { row: SlideRow; prediction: Prediction | null; storeDir: string; mapIndex: number; opacity: number; width: number; height: number; inputSize: number | null }) {
+  const { prediction } = props;
+  const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);
+  const maps = MAP_ORDER.filter((m) => m !== 'image' && prediction?.explanations[m]);
+  const map = maps.length ? maps[props.mapIndex % maps.length] : null;
+  const caption = map ? `${mapCaption(map, props.inputSize)} (${(props.mapIndex % maps.length) + 1}/${maps.length}, Tab) · opacity ${Math.round(props.opacity * 100)}%` : 'no map computed yet';
+  return (
+    <Box flexDirection="column" paddingX={1}>
+      <Text bold wrap="truncate-end">
+        Zoom — {props.row.path.replace(/\n/g, '⏎')} — {caption}
+      </Text>
+      {colourAvailable() ? (
+        <BlendedImage base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 3} />
+      ) : (
+        <Text>Images are not drawn without colour: {fileOf('image') ?? 'none yet'}</Text>
+      )}
+      <KeyHints context="zoom" />
+    </Box>
+  );
+}
