@@ -186,12 +186,13 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'next-map':
         return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).length });
       case 'zoom':
+      case 'unzoom':
         return dispatch({ type: 'zoom' });
-      case 'zoom-overlay':
+      case 'map-off-on':
         return dispatch({ type: 'zoom-overlay' });
-      case 'zoom-more':
-      case 'zoom-less':
-        return dispatch({ type: 'zoom-opacity', by: action === 'zoom-more' ? 0.25 : -0.25 });
+      case 'opacity-up':
+      case 'opacity-down':
+        return dispatch({ type: 'zoom-opacity', by: action === 'opacity-up' ? 0.25 : -0.25 });
       case 'back':
         if (job) return cancelJob();
         return dispatch({ type: 'go', screen: 'queue' });

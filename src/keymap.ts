@@ -59,10 +59,10 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
 
   { label: 'Tab', action: 'next-map', context: 'zoom', description: 'the next map (Grad-CAM, CAM, LIME, IG as computed)', match: (_, k) => k.tab },
-  { label: 'm', action: 'zoom-overlay', context: 'zoom', description: 'the map over the slide off, or back on', match: char('m') },
-  { label: '+', action: 'zoom-more', context: 'zoom', description: "the map's opacity up a quarter", match: (i) => i === '+' || i === '=' },
-  { label: '-', action: 'zoom-less', context: 'zoom', description: "the map's opacity down a quarter", match: char('-') },
-  { label: 'z Esc', action: 'zoom', context: 'zoom', description: 'back to the slide', match: (i, k) => k.escape || i === 'z' },
+  { label: 'm', action: 'map-off-on', context: 'zoom', description: 'the map over the slide off, or back on', match: char('m') },
+  { label: '+', action: 'opacity-up', context: 'zoom', description: "the map's opacity up a quarter", match: (i) => i === '+' || i === '=' },
+  { label: '-', action: 'opacity-down', context: 'zoom', description: "the map's opacity down a quarter", match: char('-') },
+  { label: 'z Esc', action: 'unzoom', context: 'zoom', description: 'back to the slide', match: (i, k) => k.escape || i === 'z' },
 
   { label: 'r', action: 'retrain-start', context: 'retrain', description: 'retrain from the confirmed labels (a new version; the current model stays)', match: char('r') },
   { label: 'm', action: 'retrain-mode', context: 'retrain', description: 'mode: head only on cached features (fast) or every layer', match: char('m') },
