@@ -4,6 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
+/** The explanation methods the engine offers (src/engine/explain/index.ts), and the ones fast enough for every slide. */
+export const EXPLANATION_METHODS = ['gradcam', 'cam', 'lime', 'ig', 'gradcam14', 'gradcam28', 'layercam'] as const;
+export const FAST_METHODS = ['gradcam', 'cam', 'gradcam14', 'gradcam28', 'layercam'] as const;
+
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
@@ -54,7 +58,13 @@ export const configSchema = z
     predict: z.object({ batch: z.number().int().min(1).max(512), tta: z.boolean() }).strict(),
     explain: z
       .object({
-        methods: z.array(z.enum(['gradcam', 'cam', 'lime', 'ig'])),
+        /** `slidetriage explain`'s default methods. */
+        methods: z.array(z.enum(EXPLANATION_METHODS)),
+        /**
+         * The maps made for every new slide in the app, in the background (LIME and IG come on request, x).
+         * LayerCAM first: on the default model it points into the cell most often (README, Explanations).
+         */
+        slideMethods: z.array(z.enum(FAST_METHODS)).min(1),
         colormap: z.enum(['turbo', 'jet']),
         alpha: z.number().min(0).max(1),
         lime: z

@@ -91,7 +91,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
         if (!next) break;
         try {
           const { input, shown } = await loadSlide(this.config, next, this.model);
-          const result = await this.engine.call('explain', { image: input, methods: ['gradcam', 'cam'], tta: this.config.predict.tta });
+          const result = await this.engine.call('explain', { image: input, methods: [...this.config.explain.slideMethods], tta: this.config.predict.tta });
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
           const probabilities = probabilityRecord(this.model.classes, result.probabilities);
           await this.store.update((d) => {
