@@ -58,7 +58,7 @@ export const KEYMAP: readonly KeyBinding[] = [
   { label: 'z', action: 'zoom', context: 'slide', description: 'zoom: the slide and its maps as large as the terminal allows', match: char('z') },
   { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
 
-  { label: 'Tab', action: 'next-map', context: 'zoom', description: 'the next map (Grad-CAM, CAM, LIME, IG as computed)', match: (_, k) => k.tab },
+  { label: 'Tab', action: 'next-map', context: 'zoom', description: 'the next map (LayerCAM, Grad-CAM, CAM, LIME, IG: those computed)', match: (_, k) => k.tab },
   { label: 'm', action: 'map-off-on', context: 'zoom', description: 'the map over the slide off, or back on', match: char('m') },
   { label: '+', action: 'opacity-up', context: 'zoom', description: "the map's opacity up a quarter", match: (i) => i === '+' || i === '=' },
   { label: '-', action: 'opacity-down', context: 'zoom', description: "the map's opacity down a quarter", match: char('-') },

@@ -11,7 +11,7 @@ const ORDER: Context[] = ['global', 'queue', 'slide', 'zoom', 'note', 'retrain',
 const LABEL_WIDTH = 7;
 
 function sectionsFrom(from: Context): Context[] {
-  const first: Context[] = from === 'slide' || from === 'note' || from === 'zoom' ? ['slide', 'zoom', 'note'] : from === 'global' || from === 'help' ? [] : [from];
+  const first: Context[] = from === 'zoom' ? ['zoom', 'slide', 'note'] : from === 'slide' || from === 'note' ? ['slide', 'zoom', 'note'] : from === 'global' || from === 'help' ? [] : [from];
   return [...first, ...ORDER.filter((c) => !first.includes(c))];
 }
 
