@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, mergeConfig, overridesFromPairs, type Config } from './config.js';
 import { processOutput } from './headless/output.js';
-import { TRAIN_FLAGS } from './headless/train.js';
+import { TRAIN_FLAGS } from './headless/train-flags.js';
 import { currentModelDir } from './engine/version-pointer.js';
 
 const USAGE = `slidetriage — triage of blood-smear images for Acute Lymphoblastic Leukaemia

@@ -9,46 +9,8 @@ import { TRAIN_DEFAULTS, trainOptionsSchema, type TrainOptions, type TrainProgre
 import { defaultPreprocessing, isVariant } from '../engine/models/efficientnet.js';
 import type { Evaluation } from '../engine/train/trainer.js';
 import type { Output } from './output.js';
+import { TRAIN_FLAGS } from './train-flags.js';
 import { engineNotesTo } from './with-engine.js';
-
-/** Flags of `train` beyond the shared ones (--out, --batch and --json are shared). */
-export const TRAIN_FLAGS = {
-  data: { type: 'string' },
-  architecture: { type: 'string' },
-  name: { type: 'string' },
-  variant: { type: 'string' },
-  'img-size': { type: 'string' },
-  epochs: { type: 'string' },
-  'micro-batch': { type: 'string' },
-  workers: { type: 'string' },
-  lr: { type: 'string' },
-  'lr-schedule': { type: 'string' },
-  'warmup-steps': { type: 'string' },
-  'bn-momentum': { type: 'string' },
-  'batch-norm': { type: 'string' },
-  'recalibrate-bn': { type: 'string' },
-  'average-from': { type: 'string' },
-  'prior-correction': { type: 'string' },
-  ood: { type: 'string' },
-  patience: { type: 'string' },
-  'val-split': { type: 'string' },
-  'test-split': { type: 'string' },
-  split: { type: 'string' },
-  'block-size': { type: 'string' },
-  seed: { type: 'string' },
-  resume: { type: 'boolean' },
-  init: { type: 'string', multiple: true },
-  augment: { type: 'string' },
-  pooling: { type: 'string' },
-  dense: { type: 'string' },
-  dropout: { type: 'string' },
-  preprocessing: { type: 'string' },
-  float16: { type: 'boolean' },
-  'eval-runtime': { type: 'string' },
-  'negative-class': { type: 'string' },
-  'checkpoint-minutes': { type: 'string' },
-  'max-steps': { type: 'string' },
-} as const;
 
 type Flags = Partial<Record<Exclude<keyof typeof TRAIN_FLAGS, 'init'> | 'out' | 'batch' | 'limit', string | boolean>> & { init?: string[] };
 
