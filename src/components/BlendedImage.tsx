@@ -2,17 +2,14 @@
 // overlay PNG (drawn at the opacity the configuration sets) is mixed back towards the plain image.
 import React, { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
-import sharp from 'sharp';
-import { fitCells, halfBlockLines } from './halfblocks.js';
+import { cellPixels, cellsFor, halfBlockLines } from './halfblocks.js';
 
 /** base + t · (overlay − base), both resized to columns × 2·rows. */
 export async function blendCells(base: string, overlay: string | null, t: number, columns: number, rows: number): Promise<string[]> {
-  const meta = await sharp(base).metadata();
-  const size = fitCells(meta.width ?? 1, meta.height ?? 1, columns, rows);
-  const pixels = (file: string) => sharp(file).removeAlpha().resize(size.columns, size.rows * 2, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
-  const a = await pixels(base);
+  const size = await cellsFor(base, columns, rows);
+  const a = await cellPixels(base, size);
   if (overlay && t > 0) {
-    const b = await pixels(overlay);
+    const b = await cellPixels(overlay, size);
     for (let i = 0; i < a.length; i++) a[i] = Math.round(a[i] + t * (b[i] - a[i]));
   }
   return halfBlockLines(a, size.columns, size.rows);

@@ -36,14 +36,19 @@ export function halfBlockLines(rgb: Uint8Array, columns: number, rows: number): 
 
 /** An image file (PNG, JPEG …) drawn in at most columns × rows cells, aspect kept. */
 export async function drawHalfBlocks(image: Buffer | string, columns: number, rows: number): Promise<Cells> {
+  const size = await cellsFor(image, columns, rows);
+  return { lines: halfBlockLines(await cellPixels(image, size), size.columns, size.rows), ...size };
+}
+
+/** The cells an image takes in at most columns × rows, aspect kept. */
+export async function cellsFor(image: Buffer | string, columns: number, rows: number): Promise<{ columns: number; rows: number }> {
   const meta = await sharp(image).metadata();
-  const size = fitCells(meta.width ?? 1, meta.height ?? 1, columns, rows);
-  const rgb = await sharp(image)
-    .removeAlpha()
-    .resize(size.columns, size.rows * 2, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { lines: halfBlockLines(rgb, size.columns, size.rows), ...size };
+  return fitCells(meta.width ?? 1, meta.height ?? 1, columns, rows);
+}
+
+/** The image's RGB pixels resized to fill those cells (two pixels a cell, vertically). */
+export function cellPixels(image: Buffer | string, size: { columns: number; rows: number }): Promise<Buffer> {
+  return sharp(image).removeAlpha().resize(size.columns, size.rows * 2, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
 }
 
 /** Back from half-block lines to RGB (for tests, and to check what a screen shows). */

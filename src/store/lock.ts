@@ -87,7 +87,7 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     const seen = first ? null : await fs.stat(dir).catch(() => null);
     if (!seen && (await take(dir, me))) return () => release(dir, me.token);
     const owner = await readOwner(dir);
-    const stat = await fs.stat(dir).catch(() => null);
+    const stat = seen ?? (await fs.stat(dir).catch(() => null));
     if (!stat) continue; // released meanwhile
     const abandoned = owner && owner.host === me.host ? !alive(owner.pid) : Date.now() - stat.mtimeMs > staleMs;
     if (abandoned) await breakLock(dir, owner?.token ?? null);
