@@ -12,7 +12,7 @@ import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Context, type InkKey } from './keymap.js';
 import { keyContext, selectedIndex, useTriage } from './state/triage.js';
 import { filterRows, slideRows, sortRows } from './app/rows.js';
-import { loadSlide, writeOverlays } from './app/predictor.js';
+import { loadOriginal, loadSlide, writeOverlays } from './app/predictor.js';
 import { copySamples } from './app/samples.js';
 import { slidePathOf, useDecisions } from './app/decisions.js';
 import { useLeases } from './app/leases.js';
@@ -28,6 +28,9 @@ import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen, benchmarkLines, benchmarkRows } from './screens/BenchmarksScreen.js';
 import { StatusBar, statusBarRows } from './components/StatusBar.js';
 import { describeCompleteness } from './services/completeness.js';
+import { GraphicsProvider } from './contexts/GraphicsContext.js';
+import { detectGraphics } from './terminal/query.js';
+import { ImagePainter } from './terminal/painter.js';
 
 /**
  * Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C.
@@ -51,6 +54,11 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const { store, data, refresh, warnings } = useStore();
   const [state, dispatch, latest] = useTriage();
   const [job, setJob] = useState<ExplainJob | null>(null);
+  // Quitting draws one last frame without images (sixel and iTerm2 pictures would stay on screen), then exits.
+  const [quitting, setQuitting] = useState(false);
+  useEffect(() => {
+    if (quitting) exit();
+  }, [quitting, exit]);
   const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
@@ -75,6 +83,10 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   // its new label) until the technician moves on, rather than another slide taking its place unseen.
   const held = state.screen === 'slide' && state.selectedSha && !order.includes(state.selectedSha) && state.lastDecided?.sha !== state.selectedSha ? allRows.find((r) => r.sha256 === state.selectedSha) : undefined;
   const row = held ?? rows[selected];
+  // The zoomed slide's own pixels, read once per slide (Tab and opacity keys reuse them); null: the preview.
+  const zoomedSha = state.zoom !== null ? row?.sha256 : undefined;
+  const resize = engine.model?.resize;
+  const original = useMemo(() => (zoomedSha && row && resize ? loadOriginal(config, row, resize).catch(() => null) : null), [zoomedSha, resize, config]); // eslint-disable-line react-hooks/exhaustive-deps
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
   // held has left the list.
   useEffect(() => {
@@ -128,7 +140,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
         // A note typed but not yet decided on is asked about, not dropped in silence.
         if (latest.current.note && !latest.current.quitAsked) return dispatch({ type: 'quit-asked', asked: true });
         cancelJob();
-        return exit();
+        return setQuitting(true);
       case 'help':
         return dispatch({ type: 'toggle-help' });
       case 'scroll-up':
@@ -244,6 +256,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
     return run(action, input);
   };
 
+  if (quitting) return <StatusBar technician={technician} width={width} />;
   return (
     <Box flexDirection="column">
       {isRawModeSupported && <Keys onKey={onKey} />}
@@ -251,7 +264,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
       {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
       {state.screen === 'slide' && row && state.zoom !== null && (
-        <ZoomScreen row={row} prediction={prediction} storeDir={path.dirname(config.store)} mapIndex={state.enlarged} opacity={state.zoom} width={width} height={height - 2 - narrow} inputSize={engine.model?.inputSize ?? null} />
+        <ZoomScreen original={original} row={row} prediction={prediction} storeDir={path.dirname(config.store)} mapIndex={state.enlarged} opacity={state.zoom} width={width} height={height - 2 - narrow} inputSize={engine.model?.inputSize ?? null} />
       )}
       {state.screen === 'slide' && row && state.zoom === null && (
         <SlideScreen
@@ -296,16 +309,23 @@ export async function runApp(config: Config, defaultModel = config.model): Promi
   const identity = currentIdentity(config.technicianName);
   const store = await SlideStore.open(config.store, config.journal, identity);
   const client = new EngineClient();
+  const graphics = await detectGraphics(config.display.images);
+  const painter = new ImagePainter(process.stdout, graphics.passthrough);
+  painter.install();
   const instance = render(
-    <EngineProvider config={config} client={client}>
-      <StoreProvider config={config} store={store}>
-        <App config={config} defaultModel={defaultModel} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
-      </StoreProvider>
-    </EngineProvider>,
-    // Ctrl-C is a key of the keymap, so that it asks, as q does, before a typed note is lost.
+    <GraphicsProvider value={{ graphics, painter }}>
+      <EngineProvider config={config} client={client}>
+        <StoreProvider config={config} store={store}>
+          <App config={config} defaultModel={defaultModel} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
+        </StoreProvider>
+      </EngineProvider>
+    </GraphicsProvider>,
+    // Ctrl-C is a key of the keymap, so that it asks, as q does, before a typed note is lost. (Ink's
+    // incrementalRendering would spare the image rows, but in 6.8 it misplaces frames that change height.)
     { exitOnCtrlC: false },
   );
   await instance.waitUntilExit();
+  painter.uninstall();
   await client.close();
   return 0;
 }

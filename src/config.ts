@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { IMAGE_SETTINGS } from './terminal/detect.js';
 
 /** The explanation methods the engine offers (src/engine/explain/index.ts), and the ones fast enough for every slide. */
 export const EXPLANATION_METHODS = ['gradcam', 'cam', 'lime', 'ig', 'gradcam14', 'gradcam28', 'layercam'] as const;
@@ -52,6 +53,12 @@ export const configSchema = z
         decodeSeconds: z.number().int().min(1).max(3600),
         /** A file modified this recently that does not read as a whole image yet is `changed` and read again, not rejected. */
         settleSeconds: z.number().min(0).max(3600),
+      })
+      .strict(),
+    display: z
+      .object({
+        /** How the app draws images: auto asks the terminal (docs/app.md, "Images in the terminal"). */
+        images: z.enum(IMAGE_SETTINGS),
       })
       .strict(),
     /** tta: probabilities averaged over the 8 symmetries of the square (8 forward passes a slide). */

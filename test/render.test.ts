@@ -58,11 +58,12 @@ describe('drawing heatmaps', () => {
 
 describe('terminal images', () => {
   it('draws half blocks in 24-bit colour from the image itself: colours and layout come back from the cells', async () => {
-    const { drawHalfBlocks, decodeHalfBlocks, fitCells } = await import('../src/components/halfblocks.js');
+    const { drawHalfBlocks, decodeHalfBlocks } = await import('../src/components/halfblocks.js');
+    const { pictureSize } = await import('../src/components/picture.js');
     const file = path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png');
     const cells = await drawHalfBlocks(file, 40, 12);
     expect([cells.columns, cells.rows]).toEqual([24, 12]); // a square image in 40 × 12 cells: 24 × 24 pixels
-    expect(fitCells(224, 224, 18, 9)).toEqual({ columns: 18, rows: 9 });
+    expect(pictureSize({ protocol: 'blocks', cell: null }, 224, 224, 18, 9)).toMatchObject({ columns: 18, rows: 9 });
     const decoded = decodeHalfBlocks(cells.lines);
     expect([decoded.columns, decoded.rows]).toEqual([24, 12]);
     // Against the same image scaled by sharp: every channel within rounding, and colours off the 256 cube.

@@ -41,6 +41,17 @@ export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'p
   return { input, shown };
 }
 
+/**
+ * The slide at its own resolution, squared the way the model sees it, for the zoom:
+ * the kept overlays are 256 px, and a sixel or kitty terminal can show more than that.
+ */
+export async function loadOriginal(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, resize: ModelInfo['resize']): Promise<RgbImage> {
+  const { file, bytes } = await readSlideBytes(slideCopiesDir(config.store), config.incoming, slide);
+  const rgb = await decodeRgb(imageFromBytes(file, bytes, config.images), config.images);
+  const side = Math.max(rgb.width, rgb.height);
+  return { width: side, height: side, data: await resizeRgb(rgb, side, resize) };
+}
+
 /** Writes the original and one overlay per heatmap; returns method → file (relative to the store folder). */
 export async function writeOverlays(config: Config, sha256: string, model: ModelInfo, shown: RgbImage, heatmaps: Heatmap[]): Promise<Record<string, string>> {
   const dir = explanationDir(config);

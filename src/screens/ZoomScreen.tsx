@@ -6,12 +6,17 @@ import { Box, Text } from 'ink';
 import type { SlideRow } from '../app/rows.js';
 import type { Prediction } from '../store/schema.js';
 import { BlendedImage } from '../components/BlendedImage.js';
+import type { RgbPixels } from '../components/picture.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { colourAvailable } from '../components/TerminalImage.js';
 import { mapCaption, MAP_ORDER } from './maps.js';
+import { useGraphics } from '../contexts/GraphicsContext.js';
 
-export function ZoomScreen(props: { row: SlideRow; prediction: Prediction | null; storeDir: string; mapIndex: number; opacity: number; width: number; height: number; inputSize: number | null }) {
+const PROTOCOL_NAMES = { kitty: 'kitty graphics', iterm: 'iTerm2 inline images', sixel: 'sixel', blocks: 'half-blocks' } as const;
+
+export function ZoomScreen(props: { original: Promise<RgbPixels | null> | null; row: SlideRow; prediction: Prediction | null; storeDir: string; mapIndex: number; opacity: number; width: number; height: number; inputSize: number | null }) {
   const { prediction } = props;
+  const { graphics } = useGraphics();
   const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);
   const maps = MAP_ORDER.filter((m) => m !== 'image' && prediction?.explanations[m]);
   const map = maps.length ? maps[props.mapIndex % maps.length] : null;
@@ -22,10 +27,13 @@ export function ZoomScreen(props: { row: SlideRow; prediction: Prediction | null
         Zoom — {props.row.path.replace(/\n/g, '⏎')} — {caption}
       </Text>
       {colourAvailable() ? (
-        <BlendedImage base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 3} />
+        <BlendedImage original={props.original} base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 4} />
       ) : (
         <Text>Images are not drawn without colour: {fileOf('image') ?? 'none yet'}</Text>
       )}
+      <Text dimColor wrap="truncate-end">
+        drawn with {PROTOCOL_NAMES[graphics.protocol]}: {graphics.reason}
+      </Text>
       <KeyHints context="zoom" />
     </Box>
   );

@@ -1,0 +1,14 @@
+import sharp from 'sharp';
+import { blendPicture } from './src/components/picture.js';
+import { sixelImage } from './src/terminal/sixel.js';
+import { decode } from 'sixel';
+const d = '/tmp/xt/data/explanations/1909b37dbc62474b.728038e3b314';
+const p = await blendPicture({ protocol: 'sixel', cell: { width: 7, height: 15 } }, d + '.image.png', d + '.layercam.png', 1, 55, 24);
+console.log(p.width, p.height, p.columns, p.rows);
+let t = Date.now();
+const s = sixelImage(p.rgb, p.width, p.height);
+console.log('encode ms', Date.now() - t, 'bytes', s.length);
+const img = decode(new Uint8Array(Buffer.from(s.slice(s.indexOf('q') + 1), 'latin1')));
+console.log(img.width, img.height);
+await sharp(Buffer.from(img.data32.buffer), { raw: { width: img.width, height: img.height, channels: 4 } }).png().toFile('/tmp/exp/dec.png');
+await sharp(Buffer.from(p.rgb), { raw: { width: p.width, height: p.height, channels: 3 } }).png().toFile('/tmp/exp/src.png');

@@ -1,0 +1,76 @@
+// The app in a real terminal: xterm (sixel, VT340 emulation) under Xvfb, keys through XTEST, the screen
+// read back from screenshots. The zoom view must show the slide's own pixels at ≥ 224 × 224, and no
+// picture may stay on screen after Esc or after quitting. Skips, saying why, where the X tools are absent
+// (.ci/run installs them). SLIDETRIAGE_SCREENSHOTS=DIR keeps the zoom's screenshots (docs/screenshots).
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FIXTURES, tempDir } from './helpers.js';
+import { missingTools, Xterm } from './support/xterm.js';
+import { compareWith, cropPng, findPicture } from './support/screen-image.js';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
+const SLIDE = path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png');
+const missing = missingTools();
+if (missing.length) console.warn(`real-terminal tests skipped: ${missing.join(', ')} not installed (apt-get install xvfb xterm xdotool x11-apps)`);
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+let term: Xterm | null = null;
+afterAll(() => term?.stop());
+
+async function waitForFile(dir: string, pattern: RegExp, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (fs.existsSync(dir) && fs.readdirSync(dir).some((f) => pattern.test(f))) return;
+    await pause(250);
+  }
+  throw new Error(`no file like ${pattern} in ${dir} after ${ms} ms`);
+}
+
+async function keep(name: string, png: Buffer): Promise<void> {
+  const dir = process.env.SLIDETRIAGE_SCREENSHOTS;
+  if (dir) fs.writeFileSync(path.join(dir, name), png);
+}
+
+describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
+  it('zooms to the slide’s own pixels at ≥ 224 px, with the map over it or off, and leaves no picture after Esc and q', async () => {
+    const cwd = await tempDir();
+    fs.mkdirSync(path.join(cwd, 'incoming'));
+    fs.copyFileSync(SLIDE, path.join(cwd, 'incoming', 'slide.png'));
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+    for (const name of ['CI', 'TMUX', 'TMUX_PANE', 'COLORTERM', 'NO_COLOR']) delete env[name];
+    // The shell stays after the app quits, so that the screen after q can be looked at.
+    term = await Xterm.start({ cwd, env, columns: 100, rows: 30, command: `${process.execPath} ${BIN}; sleep 600` });
+    await waitForFile(path.join(cwd, 'data', 'explanations'), /\.layercam\.png$/, 90_000);
+    await pause(1500);
+    term.key('Return');
+    await pause(1500);
+    term.key('z');
+    await pause(2500);
+    const withMap = term.screenshot();
+    term.key('m');
+    await pause(2500);
+    const mapOff = term.screenshot();
+
+    const box = findPicture(mapOff, 150);
+    expect(box, 'a picture on the zoom screen').not.toBeNull();
+    expect(box!.width).toBeGreaterThanOrEqual(224);
+    expect(box!.height).toBeGreaterThanOrEqual(224);
+    const plain = await compareWith(mapOff, box!, SLIDE);
+    expect(plain.correlation).toBeGreaterThan(0.95);
+    expect(plain.meanDifference).toBeLessThan(12);
+    // With the map on, the same place shows the slide under a heatmap: still the slide's shape, other colours.
+    const mapped = await compareWith(withMap, box!, SLIDE);
+    console.info(`zoom picture ${box!.width} × ${box!.height} px; map off: correlation ${plain.correlation.toFixed(3)}, mean difference ${plain.meanDifference.toFixed(1)}; map on: ${mapped.meanDifference.toFixed(1)}`);
+    expect(mapped.meanDifference).toBeGreaterThan(plain.meanDifference + 10);
+    await keep('zoom-xterm-sixel-layercam.png', await cropPng(withMap, { x: 0, y: 0, width: 810, height: 460 }));
+    await keep('zoom-xterm-sixel-map-off.png', await cropPng(mapOff, { x: 0, y: 0, width: 810, height: 460 }));
+
+    term.key('Escape');
+    await pause(2000);
+    expect(findPicture(term.screenshot(), 150), 'the zoom picture after Esc').toBeNull();
+    term.key('q');
+    await pause(2500);
+    expect(findPicture(term.screenshot(), 40), 'any picture after q').toBeNull();
+  }, 150_000);
+});
