@@ -1,6 +1,7 @@
 // `npm run bench:ui [-- MODEL_DIR] [--slides N]`: milliseconds from a key press to the next frame Ink
-// writes, while the engine worker classifies a batch of images (goal: under 50 ms), and from a decision
-// key to its journal line fsynced on disk (goal: 20 ms median), with a store of N slides (default 200).
+// writes, while the engine worker classifies a batch of images (goal: under 50 ms), from a decision key
+// to its journal line fsynced on disk (goal: 20 ms median), with a store of N slides (default 200), and
+// in the zoom view drawn with sixel (8 × 15 px cells, 100 × 30): key → frame and key → picture written.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,9 @@ import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
 import { loadConfig } from '../src/config.js';
 import { SlideStore } from '../src/store/store.js';
+import { GraphicsProvider } from '../src/contexts/GraphicsContext.js';
+import { ImagePainter } from '../src/terminal/painter.js';
+import type { Graphics } from '../src/terminal/detect.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import * as tf from '@tensorflow/tfjs';
 
@@ -22,8 +26,11 @@ class FrameClock extends EventEmitter {
   rows = 30;
   isTTY = true;
   writes: number[] = [];
-  write(_chunk: string) {
+  /** When a sixel picture was last written. */
+  pictures: number[] = [];
+  write(chunk: string) {
     this.writes.push(performance.now());
+    if (chunk.includes('\u001bP')) this.pictures.push(performance.now());
     return true;
   }
 }
@@ -60,24 +67,31 @@ async function main() {
   const config = loadConfig({ cwd, overrides: { model: modelDir } });
   const { manifest } = await loadBundle(modelDir);
   const store = await SlideStore.open(config.store, config.journal);
-  // Slides with predictions, so the queue has something to move through.
+  // Slides with predictions, so the queue has something to move through, each with maps
+  // (a 450 px C-NMC image stands for the slide and its maps) for the zoom.
+  const maps = await fakeMaps(path.dirname(config.store));
   await store.update((d) => {
     for (let i = 0; i < nSlides; i++) {
       const sha = i.toString(16).padStart(64, '0');
       const p = Object.fromEntries(manifest.spec.classes.map((c, k) => [c, k === i % manifest.spec.classes.length ? 0.6 : 0.4 / (manifest.spec.classes.length - 1)]));
       d.slides[sha] = { sha256: sha, path: `slide-${i}.png`, width: 100, height: 100, addedAt: new Date(1e12 + i).toISOString() };
-      d.predictions[sha] = [{ modelId: manifest.id, label: manifest.spec.classes[i % manifest.spec.classes.length], probabilities: p, at: '', explanations: {} }];
+      d.predictions[sha] = [{ modelId: manifest.id, label: manifest.spec.classes[i % manifest.spec.classes.length], probabilities: p, at: '', explanations: maps }];
     }
   });
   const client = new EngineClient();
   const stdout = new FrameClock();
   const stdin = new KeyStdin();
+  const graphics: Graphics = { protocol: 'sixel', colour: 'truecolor', cell: { width: 8, height: 15 }, passthrough: false, reason: 'bench' };
+  const painter = new ImagePainter(stdout as unknown as NodeJS.WriteStream, false);
+  painter.install();
   const app = render(
-    <EngineProvider config={config} client={client}>
-      <StoreProvider config={config} store={store} watch={false}>
-        <App config={config} technician="bench" />
-      </StoreProvider>
-    </EngineProvider>,
+    <GraphicsProvider value={{ graphics, painter }}>
+      <EngineProvider config={config} client={client}>
+        <StoreProvider config={config} store={store} watch={false}>
+          <App config={config} technician="bench" />
+        </StoreProvider>
+      </EngineProvider>
+    </GraphicsProvider>,
     { stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream, exitOnCtrlC: false, patchConsole: false },
   );
   await new Promise((r) => setTimeout(r, 8000)); // engine up, model loaded
@@ -93,6 +107,7 @@ async function main() {
     latencies.push((stdout.writes[before] ?? performance.now()) - t0);
     await new Promise((r) => setTimeout(r, 40));
   }
+  const zoom = await zoomLatencies(stdin, stdout);
   const durable = await decisionLatencies(store, stdin);
   busy.cancel();
   await busy.result.catch(() => undefined);
@@ -101,7 +116,45 @@ async function main() {
   const line = (xs: number[], goal: string) => `median ${percentile(xs, 0.5).toFixed(1)} ms, p95 ${percentile(xs, 0.95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (goal: ${goal})`;
   process.stdout.write(`store: ${nSlides} slides, ${((await fs.stat(config.store)).size / 2 ** 20).toFixed(1)} MB\n`);
   process.stdout.write(`key press → next frame, ${latencies.length} presses while the engine classifies (${manifest.id}, ${size} px):\n${line(latencies, 'under 50 ms')}\n`);
+  process.stdout.write(`zoom view in sixel, ${zoom.frame.length} presses of Tab / + / − (next map, opacity):\nkey → frame: ${line(zoom.frame, 'under 50 ms')}\nkey → picture written: ${line(zoom.picture, 'none set')}\n`);
   process.stdout.write(`decision key → its journal line fsynced, ${durable.ms.length} decisions (${durable.refused} keys refused: the next slide not drawn yet):\n${line(durable.ms, '20 ms median')}\n`);
+}
+
+async function fakeMaps(storeDir: string): Promise<Record<string, string>> {
+  const dir = path.join(storeDir, 'explanations');
+  await fs.mkdir(dir, { recursive: true });
+  const source = path.resolve('fixtures/samples/cnmc-hem-H11-10-1.png');
+  const maps: Record<string, string> = {};
+  for (const m of ['image', 'layercam', 'gradcam', 'cam']) {
+    await fs.copyFile(source, path.join(dir, `${m}.png`));
+    maps[m] = path.join('explanations', `${m}.png`);
+  }
+  return maps;
+}
+
+/** Opens the first slide, zooms, and steps maps and opacity: key → Ink's frame, and key → the sixel written. */
+async function zoomLatencies(stdin: KeyStdin, stdout: FrameClock, n = 40): Promise<{ frame: number[]; picture: number[] }> {
+  stdin.press('g');
+  await new Promise((r) => setTimeout(r, 300));
+  stdin.press('\r');
+  await new Promise((r) => setTimeout(r, 500));
+  stdin.press('z');
+  await new Promise((r) => setTimeout(r, 1000));
+  const frame: number[] = [];
+  const picture: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [writes, pictures] = [stdout.writes.length, stdout.pictures.length];
+    const t0 = performance.now();
+    stdin.press(['\t', '-', '+'][i % 3]);
+    while (stdout.pictures.length === pictures && performance.now() - t0 < 3000) await new Promise((r) => setImmediate(r));
+    frame.push((stdout.writes[writes] ?? performance.now()) - t0);
+    picture.push((stdout.pictures[pictures] ?? performance.now()) - t0);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stdin.press('\u001b');
+  stdin.press('g');
+  await new Promise((r) => setTimeout(r, 300));
+  return { frame, picture };
 }
 
 /**

@@ -196,7 +196,9 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       case 'layout':
         return dispatch({ type: 'layout' });
       case 'next-map':
-        return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).length });
+        // The zoom steps through the maps only (not the plain image): a count of all would make every
+        // fourth Tab land on the map already shown.
+        return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).filter((m) => latest.current.zoom === null || m !== 'image').length });
       case 'zoom':
       case 'unzoom':
         return dispatch({ type: 'zoom' });

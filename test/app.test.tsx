@@ -334,18 +334,24 @@ describe('the triage app', () => {
     const cellRows = (frame: string) => frame.split('\n').filter((l) => l.includes('▀')).length;
     await waitFor(ui.lastFrame, /▀/);
     expect(cellRows(ui.lastFrame()!)).toBeGreaterThan(cellRows(slide));
+    // The picture follows its caption (the last one stays until the next is made): poll for the colour.
     const colourOf = async () => decodeHalfBlocks((await waitFor(ui.lastFrame, /▀/)).split('\n').filter((l) => l.includes('▀')).map((l) => l.slice(l.indexOf('\u001b[38;2')))).rgb.slice(0, 3);
-    expect([...(await colourOf())]).toEqual([200, 40, 40]);
+    await expect.poll(async () => [...(await colourOf())], { timeout: 10_000 }).toEqual([200, 40, 40]);
     await press(ui, '-');
     await waitFor(ui.lastFrame, /opacity 75%/);
-    expect([...(await colourOf())]).toEqual([175, 55, 55]); // a quarter of the way back to the grey image
+    await expect.poll(async () => [...(await colourOf())], { timeout: 10_000 }).toEqual([175, 55, 55]); // a quarter of the way back to the grey image
     await press(ui, 'm');
     await waitFor(ui.lastFrame, /opacity 0%/);
-    expect([...(await colourOf())]).toEqual([100, 100, 100]);
+    await expect.poll(async () => [...(await colourOf())], { timeout: 10_000 }).toEqual([100, 100, 100]);
     await press(ui, 'm');
     await press(ui, '\t');
     await waitFor(ui.lastFrame, /CAM · last stage, 1 × 1, class weights \(2\/2, Tab\) · opacity 100%/);
-    expect([...(await colourOf())]).toEqual([40, 40, 200]);
+    await expect.poll(async () => [...(await colourOf())], { timeout: 10_000 }).toEqual([40, 40, 200]);
+    // Every Tab moves: round the two maps and on again (the plain image is not one of them).
+    await press(ui, '\t');
+    await waitFor(ui.lastFrame, /\(1\/2, Tab\)/);
+    await press(ui, '\t');
+    await waitFor(ui.lastFrame, /\(2\/2, Tab\)/);
     await press(ui, 'z');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     expect(zoomed).not.toMatch(/Enter confirm/); // decisions are made on the slide, not in the zoom

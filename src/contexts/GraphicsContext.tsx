@@ -1,5 +1,5 @@
 // How images reach this terminal (detected once at start, src/terminal/detect.ts) and the painter that
-// draws the ones Ink cannot. Without a provider: half-blocks, with the colour the environment announces.
+// draws the ones Ink cannot.
 import React, { createContext, useContext } from 'react';
 import { colourDepth, type Graphics } from '../terminal/detect.js';
 import type { ImagePainter } from '../terminal/painter.js';
@@ -18,6 +18,7 @@ export function GraphicsProvider({ value, children }: { value: GraphicsState; ch
 export function useGraphics(): GraphicsState {
   const state = useContext(GraphicsContext);
   if (state) return state;
-  const colour = colourDepth(process.env);
-  return { graphics: { protocol: 'blocks', colour, cell: null, passthrough: false, reason: 'no detection (tests)' }, painter: null };
+  // Without a provider (tests, benches): half blocks in 24-bit colour unless colour is off.
+  const colour = colourDepth(process.env) === 'none' ? 'none' : 'truecolor';
+  return { graphics: { protocol: 'blocks', colour, cell: null, passthrough: false, reason: 'no detection' }, painter: null };
 }
