@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { IMAGE_SETTINGS } from './terminal/detect.js';
 
 /** The explanation methods the engine offers (src/engine/explain/index.ts), and the ones fast enough for every slide. */
-export const EXPLANATION_METHODS = ['gradcam', 'cam', 'lime', 'ig', 'gradcam14', 'gradcam28', 'layercam'] as const;
-export const FAST_METHODS = ['gradcam', 'cam', 'gradcam14', 'gradcam28', 'layercam'] as const;
+export const EXPLANATION_METHODS = ['gradcam', 'cam', 'lime', 'ig', 'gradcam14', 'gradcam28', 'layercam', 'layercam56'] as const;
+export const FAST_METHODS = ['gradcam', 'cam', 'gradcam14', 'gradcam28', 'layercam', 'layercam56'] as const;
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];

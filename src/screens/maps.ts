@@ -1,7 +1,7 @@
 // The maps of a slide in the order they are shown, with what each is and which layer it comes from.
-export const MAP_ORDER = ['image', 'layercam', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig'] as const;
+export const MAP_ORDER = ['image', 'layercam56', 'layercam', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig'] as const;
 
-export const MAP_TITLES: Record<string, string> = { image: 'image', layercam: 'LayerCAM', gradcam: 'Grad-CAM', gradcam28: 'Grad-CAM', gradcam14: 'Grad-CAM', cam: 'CAM', lime: 'LIME', ig: 'Integrated Gradients' };
+export const MAP_TITLES: Record<string, string> = { image: 'image', layercam56: 'LayerCAM', layercam: 'LayerCAM', gradcam: 'Grad-CAM', gradcam28: 'Grad-CAM', gradcam14: 'Grad-CAM', cam: 'CAM', lime: 'LIME', ig: 'Integrated Gradients' };
 
 /** Where a map comes from, for a model whose input side is `inputSize` (its last stage is 1/32 of it). */
 export function mapSource(method: string, inputSize: number | null): string {
@@ -9,6 +9,7 @@ export function mapSource(method: string, inputSize: number | null): string {
   const last = side ? `last stage, ${side} × ${side}` : 'last stage';
   const at = (stride: number) => (inputSize ? `${Math.round(inputSize / stride)} × ${Math.round(inputSize / stride)}` : `1/${stride} of the input`);
   const sources: Record<string, string> = {
+    layercam56: `last four stages, ${at(32)} to ${at(4)}`,
     layercam: `last three stages, ${at(32)} to ${at(8)}`,
     gradcam: last,
     gradcam14: `stage before the last, ${at(16)}`,

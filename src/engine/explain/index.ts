@@ -3,7 +3,7 @@ import { cam } from './cam.js';
 import { gradCam } from './gradcam.js';
 import { integratedGradients } from './integrated-gradients.js';
 import { lime } from './lime.js';
-import { gradCamAtStride, layerCam } from './layer-cams.js';
+import { gradCamAtStride, layerCam, layerCam56 } from './layer-cams.js';
 import type { ExplanationMethod } from './types.js';
 
 export const METHODS = {
@@ -14,6 +14,7 @@ export const METHODS = {
   gradcam14: gradCamAtStride('gradcam14', 16),
   gradcam28: gradCamAtStride('gradcam28', 8),
   layercam: layerCam,
+  layercam56: layerCam56,
 } as const;
 export type MethodName = keyof typeof METHODS;
 export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];

@@ -41,12 +41,20 @@ export function gradCamAtStride(name: string, stride: number): ExplanationMethod
   };
 }
 
-export const layerCam: ExplanationMethod<Record<string, never>> = {
-  name: 'layercam',
-  defaults: {},
-  async compute(input) {
-    // Each layer's map scaled to [0, 1] first, so the finer maps are not drowned by the coarser one.
-    const maps = [8, 16, 0].map((stride) => normalise(camAt(input, stride ? Math.round(input.size / stride) : 0, layerCamWeights)));
-    return { map: Float32Array.from(maps[0], (_, i) => Math.max(...maps.map((m) => m[i]))) };
-  },
-};
+/** LayerCAM fused over the maps at these strides (0: top_activation), each scaled to [0, 1] first so that
+ *  the finer maps are not drowned by the coarser ones; the fused map is their maximum. */
+function layerCamOver(name: string, strides: number[]): ExplanationMethod<Record<string, never>> {
+  return {
+    name,
+    defaults: {},
+    async compute(input) {
+      const maps = strides.map((stride) => normalise(camAt(input, stride ? Math.round(input.size / stride) : 0, layerCamWeights)));
+      return { map: Float32Array.from(maps[0], (_, i) => Math.max(...maps.map((m) => m[i]))) };
+    },
+  };
+}
+
+/** The last three stages: 28, 14 and 7 px maps at 224. */
+export const layerCam = layerCamOver('layercam', [8, 16, 0]);
+/** The last four: the 56 px map too, where a stained nucleus is still a few positions across. */
+export const layerCam56 = layerCamOver('layercam56', [4, 8, 16, 0]);

@@ -9,6 +9,7 @@ import { readXwd, type Screenshot } from './xwd.js';
 
 const TOOLS = ['Xvfb', 'xterm', 'xdotool', 'xwd'];
 
+
 function has(tool: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
@@ -18,8 +19,19 @@ function has(tool: string): boolean {
   }
 }
 
-export function missingTools(): string[] {
-  return TOOLS.filter((t) => !has(t));
+export function missingTools(terminal: 'xterm' | 'kitty' = 'xterm'): string[] {
+  return [...TOOLS.filter((t) => t !== 'xterm'), terminal].filter((t) => !has(t));
+}
+
+/** The command line that opens a terminal of columns × rows cells running `command`. */
+function terminalCommand(terminal: 'xterm' | 'kitty', columns: number, rows: number, command: string): string[] {
+  if (terminal === 'kitty') {
+    const size = ['-o', `initial_window_width=${columns}c`, '-o', `initial_window_height=${rows}c`, '-o', 'remember_window_size=no'];
+    return ['kitty', '--config', 'NONE', ...size, '-o', 'background=#ffffff', '-o', 'foreground=#000000', 'sh', '-c', command];
+  }
+  // allowWindowOps lets xterm answer CSI 16 t (its cell size in pixels); 256 sixel colour registers.
+  const args = ['-ti', 'vt340', '-xrm', 'XTerm*numColorRegisters: 256', '-xrm', 'XTerm*allowWindowOps: true', ...fontArgs()];
+  return ['xterm', ...args, '-geometry', `${columns}x${rows}+0+0`, '-e', 'sh', '-c', command];
 }
 
 /** DejaVu Sans Mono when fontconfig has it (it draws ⚠ and the box rules), else xterm's own font. */
@@ -31,29 +43,25 @@ function fontArgs(): string[] {
   }
 }
 
-export class Xterm {
+export class XTerminal {
   private constructor(
     private readonly display: string,
     private readonly xvfb: ChildProcess,
     private readonly xterm: ChildProcess,
   ) {}
 
-  /** Starts a screen and an xterm of columns × rows cells running `command` (a shell line) in cwd. */
-  static async start(opts: { cwd: string; command: string; columns: number; rows: number; env?: NodeJS.ProcessEnv }): Promise<Xterm> {
+  /** Starts a screen and a terminal of columns × rows cells running `command` (a shell line) in cwd. */
+  static async start(opts: { terminal?: 'xterm' | 'kitty'; cwd: string; command: string; columns: number; rows: number; env?: NodeJS.ProcessEnv }): Promise<XTerminal> {
     const number = 50 + (process.pid % 400);
     const display = `:${number}`;
     const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-wr', '-nolisten', 'tcp'], { stdio: 'ignore' });
     const socket = `/tmp/.X11-unix/X${number}`;
     for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
     if (!fs.existsSync(socket)) throw new Error(`Xvfb did not start on ${display}`);
-    // allowWindowOps lets xterm answer CSI 16 t (its cell size in pixels); 256 sixel colour registers.
-    const args = ['-ti', 'vt340', '-xrm', 'XTerm*numColorRegisters: 256', '-xrm', 'XTerm*allowWindowOps: true', ...fontArgs()];
-    const xterm = spawn('xterm', [...args, '-geometry', `${opts.columns}x${opts.rows}+0+0`, '-e', 'sh', '-c', opts.command], {
-      cwd: opts.cwd,
-      env: { ...opts.env, DISPLAY: display },
-      stdio: 'ignore',
-    });
-    return new Xterm(display, xvfb, xterm);
+    const [program, ...args] = terminalCommand(opts.terminal ?? 'xterm', opts.columns, opts.rows, opts.command);
+    // Kitty needs OpenGL 3.3: Mesa's software renderer gives it under Xvfb.
+    const xterm = spawn(program, args, { cwd: opts.cwd, env: { ...opts.env, DISPLAY: display, LIBGL_ALWAYS_SOFTWARE: '1' }, stdio: 'ignore' });
+    return new XTerminal(display, xvfb, xterm);
   }
 
   /** Types keys (xdotool names: Return, Escape, z) into the window under the pointer. */
