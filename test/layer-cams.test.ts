@@ -21,12 +21,12 @@ describe('a model cut at a stage boundary', () => {
     ['b0', 'efficientnet', 'paper head'],
     ['lite0', 'efficientnet', 'GAP head'],
     ['mobilenetv2', 'mobilenetv2', 'GAP head'],
-  ])('%s (%s, %s): the rest of the network from the 8 px and 4 px maps gives the model\'s logits', (variant, architecture, head) => {
+  ])('%s (%s, %s): the rest of the network from the 16, 8 and 4 px maps gives the model\'s logits', (variant, architecture, head) => {
     const spec = defaultSpec(variant as 'b0', ['a', 'b', 'c'], { architecture: architecture as 'efficientnet', inputSize: SIZE, head: head === 'GAP head' ? { pooling: 'avg', denseUnits: 0 } : {} });
     const model = buildModel(spec, 3);
     const x = tf.tensor4d(image, [1, SIZE, SIZE, 3]);
     const whole = splitAtFeatures(model).imageScores(x).dataSync();
-    for (const side of [8, 4]) {
+    for (const side of [16, 8, 4]) {
       const split = splitAtSide(model, side);
       const a = split.features.predict(x) as tf.Tensor;
       expect(a.shape.slice(1, 3)).toEqual([side, side]);
@@ -39,7 +39,7 @@ describe('a model cut at a stage boundary', () => {
 });
 
 describe('Grad-CAM on finer maps and LayerCAM', () => {
-  it.each(['gradcam14', 'gradcam28', 'layercam'])('%s gives a normalised map at the input size', async (name) => {
+  it.each(['gradcam14', 'gradcam28', 'layercam', 'layercam56'])('%s gives a normalised map at the input size', async (name) => {
     const model = buildModel(defaultSpec('lite0', ['a', 'b'], { inputSize: SIZE, head: { pooling: 'avg', denseUnits: 0 } }), 5);
     const h = await explain(methodByName(name), { model, classes: ['a', 'b'], image, size: SIZE, target: 1 });
     expect(h.values).toHaveLength(SIZE * SIZE);
