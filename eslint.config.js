@@ -20,7 +20,24 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js'],
+    // The engine boundary (issue #22): the UI, the store, ingest and the TF-free core reach the engine only
+    // through its client and protocol (types may come from anywhere), and never load TensorFlow.js or
+    // ONNX Runtime themselves: those live in the engine's worker thread.
+    files: ['src/{app,components,contexts,core,ingest,screens,services,state,store,terminal}/**/*.{ts,tsx}', 'src/app.tsx', 'src/keymap.ts', 'src/config.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)engine/(?!(client|protocol)\\.js$)', allowTypeImports: true, message: 'outside src/engine/, use engine/client and engine/protocol (or move what is not engine work to src/core/)' },
+            { group: ['@tensorflow/*', 'onnxruntime-node'], allowTypeImports: true, message: 'TensorFlow.js and ONNX Runtime run in the engine worker only' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['bin/**/*.js', 'scripts/**/*.js', 'test/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { EngineClient } from '../src/engine/client.js';
 import { prepareImage } from '../src/ingest/image.js';
-import { fileNumber, rng, shuffle } from '../src/engine/train/dataset.js';
+import { fileNumber } from '../src/engine/train/dataset.js';
+import { rng, shuffle } from '../src/core/random.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 
 const { values } = parseArgs({

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { freezeBatchNorm, recalibrateBatchNorm } from '../src/engine/train/batch-norm.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 
 beforeAll(async () => {
   await resolveBackend('wasm');

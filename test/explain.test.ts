@@ -9,7 +9,7 @@ import { layersFromTop, randomisationCorrelation, randomiseLayers, spearman } fr
 import { slic } from '../src/engine/explain/slic.js';
 import { explain, type Heatmap } from '../src/engine/explain/types.js';
 import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 
 const S = 32;
 // The square the tiny model looks at: rows 8–15, columns 16–23.

@@ -4,7 +4,7 @@ import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
 import { freezeBatchNorm, recalibrateBatchNorm } from '../src/engine/train/batch-norm.js';
 import { readWeights } from '../src/engine/train/checkpoint.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 import { GradientWorker } from '../src/engine/train/gradient-workers.js';
 import { microBatchGradients, trainingGraph, type MicroBatch } from '../src/engine/train/micro-batch.js';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { peakOf, pointingGame, relevanceMass } from '../src/engine/explain/quality.js';
 import { cellMask } from '../src/engine/explain/cell-mask.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 
 const SIZE = 64;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { averagePrecision, clusterBootstrap, computeMetrics, confusionMatrix, expectedCalibrationError, rocAuc, rocCurve } from '../src/engine/metrics.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 
 describe('metrics, on cases worked out by hand', () => {
   it('confusion matrix, accuracy, precision, recall and F1', () => {

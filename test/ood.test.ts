@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromFloat16, toFloat16 } from '../src/engine/bundle.js';
 import { checkOod, fitOod, knnDistance, quantile, unitRows } from '../src/engine/ood/knn.js';
-import { rng } from '../src/engine/train/dataset.js';
+import { rng } from '../src/core/random.js';
 
 /** n points of dim around `centre` (Gaussian-ish noise of the given spread), row-major. */
 function cloud(n: number, centre: number[], spread: number, random: () => number): Float32Array {

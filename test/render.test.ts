@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { colour, colourise, overlay } from '../src/engine/explain/render.js';
+import { colour, colourise, overlay } from '../src/core/overlay.js';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 
 const run = promisify(execFile);

@@ -16,7 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { tempDir } from './helpers.js';
 import { runTfliteReference } from './support/tflite-reference.js';
 import { relativeError } from './helpers.js';
-import { argmax } from '../src/engine/metrics.js';
+import { argmax } from '../src/core/probabilities.js';
 
 const WEIGHTS = path.resolve(import.meta.dirname, '..', '..', 'shared', 'weights');
 const LITE0 = path.join(WEIGHTS, 'efficientnet_lite0_imagenet_backbone_int8.tflite');

@@ -4,7 +4,6 @@ import { useCallback, useEffect, useRef } from 'react';
 import type { Config } from '../config.js';
 import type { CallHandle } from '../engine/client.js';
 import type { RetrainResult } from '../engine/retrain/types.js';
-import { listVersions, setCurrent } from '../engine/versions.js';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { buildRetrainRequest } from '../services/retrain-request.js';
@@ -16,9 +15,11 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
   const [state, dispatch] = useRetrainState();
   const handle = useRef<CallHandle<RetrainResult> | null>(null);
 
+  const client = engine.client;
   const refreshVersions = useCallback(async () => {
-    dispatch({ type: 'versions', versions: await listVersions(config.versions, defaultModel, config.shippedModels) });
-  }, [config.versions, config.shippedModels, defaultModel, dispatch]);
+    if (!client) return;
+    dispatch({ type: 'versions', versions: await client.call('versions', { versionsDir: config.versions, defaultDir: defaultModel, shipped: config.shippedModels }) });
+  }, [client, config.versions, config.shippedModels, defaultModel, dispatch]);
 
   useEffect(() => {
     void refreshVersions().catch((err: Error) => dispatch({ type: 'stopped', message: err.message }));
@@ -63,7 +64,8 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
     try {
       const current = state.versions.find((x) => x.current);
       const action = current && v.created < current.created ? 'rollback' : 'promote';
-      await setCurrent(config.versions, v, action, technician);
+      if (!engine.client) throw new Error('the engine is not running');
+      await engine.client.call('setCurrent', { versionsDir: config.versions, target: v, action, by: technician });
       await engine.reload(v.dir);
       await refreshVersions();
       dispatch({ type: 'answered', message: `${action === 'promote' ? 'promoted' : 'rolled back to'} ${v.id}; the unconfirmed slides are being re-scored` });

@@ -1,7 +1,6 @@
 // The Benchmarks screen's second table: every saved model version scored on the confirmed labels.
 import { useCallback, useState } from 'react';
 import type { Config } from '../config.js';
-import { listVersions } from '../engine/versions.js';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { evaluateVersions, evaluationLines } from '../services/version-scores.js';
@@ -20,7 +19,7 @@ export function useVersionEvaluation(config: Config, defaultModel: string) {
     if (!engine.client || table.running) return;
     setTable((t) => ({ ...t, running: true, message: 'scoring every model version on the confirmed labels…' }));
     try {
-      const versions = await listVersions(config.versions, defaultModel, config.shippedModels);
+      const versions = await engine.client.call('versions', { versionsDir: config.versions, defaultDir: defaultModel, shipped: config.shippedModels });
       const rows = await evaluateVersions(engine.client, config, versions, data);
       setTable({ running: false, lines: evaluationLines(rows), message: `${versions.length} version(s) scored on the confirmed labels (labels a version trained on count too; retrain.json has the held-out figures)` });
     } catch (err) {

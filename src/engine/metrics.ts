@@ -1,5 +1,6 @@
 // Classification metrics, one module for training, benchmarks and retraining. Scores are per-class
 // probabilities; labels are class indices.
+import { argmax } from '../core/probabilities.js';
 
 export interface PerClass {
   precision: number;
@@ -26,12 +27,6 @@ export interface Metrics {
   ece: number;
   /** Binary positive-vs-rest AUC when a negative class is named (malignant vs benign). */
   binary?: { negative: string; auc: number; accuracy: number; sensitivity: number; specificity: number };
-}
-
-export function argmax(row: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
-  return best;
 }
 
 export function confusionMatrix(labels: number[], predicted: number[], k: number): number[][] {

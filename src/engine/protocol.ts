@@ -9,6 +9,7 @@ import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 import type { RetrainRequest, RetrainResult } from './retrain/types.js';
 import type { VersionEvaluation, VersionEvaluationRequest } from './retrain/evaluate-versions.js';
 import type { OodCheck } from './ood/knn.js';
+import type { Pointer, VersionInfo } from './versions.js';
 
 export interface ExplainRequest {
   /** size × size × 3 floats in [0,1], at the loaded model's input size. */
@@ -78,6 +79,10 @@ export interface EngineCalls {
   evaluateVersion: [VersionEvaluationRequest, VersionEvaluation];
   /** A new model version from technician labels (head-only or full); progress per step. */
   retrain: [RetrainRequest, RetrainResult];
+  /** The model versions (versions.ts): the default, the shipped ones, then every retrained version. */
+  versions: [{ versionsDir: string; defaultDir: string; shipped: string[] }, VersionInfo[]];
+  /** Makes a version the current model (promote or roll back), appended to current.json's history. */
+  setCurrent: [{ versionsDir: string; target: VersionInfo; action: 'promote' | 'rollback'; by: string }, Pointer];
   /** Trains a model bundle; progress events carry TrainProgress in `data`. */
   train: [TrainOptions, TrainResult];
   /** Times Integrated Gradients on an untrained EfficientNet: the first call (graph export, session, warm-up) and the next. */

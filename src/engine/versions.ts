@@ -25,11 +25,6 @@ export interface VersionInfo {
 }
 
 
-/** A fresh folder name for a new version (time-ordered). */
-export function newVersionDir(versionsDir: string, now = new Date()): string {
-  return path.join(versionsDir, `v${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`);
-}
-
 async function describe(dir: string, kind: VersionInfo['kind'] | null, currentDir: string): Promise<VersionInfo | null> {
   const manifest = await readManifest(dir).catch(() => null);
   if (!manifest) return null;

@@ -11,11 +11,12 @@ import { isVariant } from './models/efficientnet.js';
 import { train } from './train/trainer.js';
 import { methodByName } from './explain/index.js';
 import { explain } from './explain/types.js';
-import { argmax } from './metrics.js';
+import { argmax } from '../core/probabilities.js';
 import { evaluateExplanations } from './explain/evaluate.js';
 import { ForwardRunner, gradientsOn } from './forward.js';
 import { retrain } from './retrain/retrain.js';
 import { dihedral } from './train/augment.js';
+import { listVersions, setCurrent } from './versions.js';
 import { evaluateVersion } from './retrain/evaluate-versions.js';
 import { OrtModel } from './onnx/ort-runtime.js';
 import { exportToOnnx } from './onnx/export.js';
@@ -159,6 +160,14 @@ const handlers: Handlers = {
   async evaluateVersion(request, ctx) {
     if (!backend) throw new Error('call init first');
     return evaluateVersion(request, { checkpoint: ctx.checkpoint, ort: (bundle) => forward.ortFor(bundle) });
+  },
+
+  async versions({ versionsDir, defaultDir, shipped }) {
+    return listVersions(versionsDir, defaultDir, shipped);
+  },
+
+  async setCurrent({ versionsDir, target, action, by }) {
+    return setCurrent(versionsDir, target, action, by);
   },
 
   async retrain(request, ctx) {

@@ -4,12 +4,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Config } from '../config.js';
 import { METHOD_NAMES } from '../engine/explain/index.js';
-import { overlay, writePng } from '../engine/explain/render.js';
+import { overlay, writePng } from '../core/overlay.js';
 import { decodeRgb, ImageRejected, readImageFile, toModelInput } from '../ingest/image.js';
 import { expandPaths } from './files.js';
 import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
-import { probabilityRecord } from '../engine/models/head.js';
+import { probabilityRecord } from '../core/probabilities.js';
 
 /** Longest side of the written overlays: enough to see a cell, small enough to open anywhere. */
 const OVERLAY_SIDE = 512;

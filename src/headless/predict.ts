@@ -6,8 +6,8 @@ import { ImageRejected, prepareImage, type PreparedImage } from '../ingest/image
 import { expandPaths } from './files.js';
 import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
-import { probabilityRecord } from '../engine/models/head.js';
-import { argmax } from '../engine/metrics.js';
+import { probabilityRecord } from '../core/probabilities.js';
+import { argmax } from '../core/probabilities.js';
 import type { OodCheck } from '../engine/ood/knn.js';
 
 export type PredictFormat = 'text' | 'json' | 'csv';

@@ -2,7 +2,7 @@
 // the Retrain screen.
 import type { Config } from '../config.js';
 import type { RetrainRequest } from '../engine/retrain/types.js';
-import { newVersionDir } from '../engine/versions.js';
+import { newVersionDir } from '../core/version-folders.js';
 import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
 import { slideCopiesDir } from '../store/slide-copies.js';
 import type { StoreData } from '../store/schema.js';

@@ -1,7 +1,7 @@
 // The confirmed labels of the store as training material, and a stratified, seeded held-out part.
 import path from 'node:path';
 import type { RetrainLabel } from '../engine/retrain/types.js';
-import { rng, shuffle } from '../engine/train/dataset.js';
+import { rng, shuffle } from '../core/random.js';
 import { currentLabel, type StoreData } from './schema.js';
 import { findSlideCopy, readVerified, SlideChangedError } from './slide-copies.js';
 

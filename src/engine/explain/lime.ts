@@ -5,7 +5,7 @@
 // regression (α = 1, with intercept). The heatmap holds each superpixel's positive coefficient.
 import * as tf from '@tensorflow/tfjs';
 import { toClassProbabilities } from '../models/head.js';
-import { rng } from '../train/dataset.js';
+import { rng } from '../../core/random.js';
 import { slic } from './slic.js';
 import type { ExplanationMethod } from './types.js';
 

@@ -2,7 +2,7 @@
 // down, and see how much an explanation changes. A method whose map survives randomisation is not
 // explaining the model.
 import * as tf from '@tensorflow/tfjs';
-import { rng } from '../train/dataset.js';
+import { rng } from '../../core/random.js';
 
 /** Spearman rank correlation (average ranks for ties). */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -59,11 +59,6 @@ export function classificationHead(features: tf.SymbolicTensor, numClasses: numb
     .apply(x) as tf.SymbolicTensor;
 }
 
-/** Probabilities by class name, rounded to 6 decimals, as results and the store keep them. */
-export function probabilityRecord(classes: string[], probabilities: ArrayLike<number>): Record<string, number> {
-  return Object.fromEntries(classes.map((c, i) => [c, Number(probabilities[i].toFixed(6))]));
-}
-
 /** Model outputs as per-class probabilities: a single sigmoid column p becomes [1 - p, p]. */
 export function toClassProbabilities(output: Float32Array, batch: number, numClasses: number): Float32Array[] {
   const width = output.length / batch;

@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { LoadedBundle } from '../bundle.js';
 import { outputUnits } from '../models/head.js';
 import { buildModel, type ModelSpec } from '../models/spec.js';
-import { classWeights, rng } from '../train/dataset.js';
+import { classWeights } from '../train/dataset.js';
+import { rng } from '../../core/random.js';
 import { applyPriorCorrection, recordedPriorCorrection, removePriorCorrection } from '../train/prior-correction.js';
 import { copyMatchingWeights } from '../train/init-from.js';
 

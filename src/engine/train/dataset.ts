@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { hasImageExtension } from '../../ingest/image.js';
+import { rng, shuffle } from '../../core/random.js';
 
 export interface Sample {
   /** Path relative to the data folder, with forward slashes. */
@@ -46,29 +47,8 @@ export function fileNumber(file: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-/** Mulberry32: a small seeded generator, so that splits and augmentation repeat exactly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The bootstrap draws of a run's held-out intervals, seeded from the run's seed (bench:uncertainty repeats them). */
 export const intervalRandom = (seed: number) => rng(seed * 101 + 7);
-
-export function shuffle<T>(items: T[], random: () => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
 
 export const splitSchema = z.object({
   method: z.string(),

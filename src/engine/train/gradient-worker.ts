@@ -9,7 +9,7 @@ import { resolveBackend } from '../tfjs/backend.js';
 import type { BackendChoice } from '../../config.js';
 import { freezeBatchNorm } from './batch-norm.js';
 import { writeWeights } from './checkpoint.js';
-import { rng } from './dataset.js';
+import { rng } from '../../core/random.js';
 import { microBatchGradients, trainingGraph, type TrainingGraph } from './micro-batch.js';
 import type { FromGradientWorker, ToGradientWorker } from './gradient-protocol.js';
 

@@ -1,6 +1,6 @@
 // Drawing heatmaps: turbo and jet colormaps, an alpha overlay on the slide image (sharp), PNG files.
 import sharp from 'sharp';
-import type { RgbImage } from '../../ingest/image.js';
+import type { RgbImage } from '../ingest/image.js';
 
 export type Colormap = 'turbo' | 'jet';
 
