@@ -105,6 +105,20 @@ describe('ONNX export', () => {
     expect(decoded.graph.node.some((n) => n.op_type === 'BatchNormalization')).toBe(false);
   });
 
+  it('a session released with runs in flight finishes them first, then refuses new ones', async () => {
+    const model = buildModel(defaultSpec('b0', ['a', 'b'], { inputSize: 64 }), 1);
+    const { bytes } = exportToOnnx(model);
+    model.dispose();
+    const ort = await OrtModel.create(bytes, 64, { threads: 1, provider: 'cpu' });
+    const batch = new Float32Array(8 * 64 * 64 * 3).fill(0.5);
+    const runs = [ort.run(batch, 8), ort.run(batch, 8, true)];
+    const released = ort.dispose();
+    const results = await Promise.all(runs);
+    await released;
+    expect(results.map((r) => r.probabilities.length)).toEqual([8, 8]); // one sigmoid unit per image (paper head, two classes)
+    await expect(ort.run(batch, 8)).rejects.toThrow(/released/);
+  });
+
   it('names the layer it cannot convert', () => {
     const input = tf.input({ shape: [8, 8, 3] });
     const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, activation: 'elu', name: 'odd_conv' }).apply(input) as tf.SymbolicTensor;

@@ -28,6 +28,11 @@ export function sessionOptions(opts: OrtSessionOptions): ort.InferenceSession.Se
 }
 
 export class OrtModel {
+  /** Runs not yet finished: a session released under one, or a thread ended with one in flight, can
+   *  take the process down (ONNX Runtime's callback then throws into a torn-down environment). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private released = false;
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly inputSize: number,
@@ -50,7 +55,7 @@ export class OrtModel {
     if (batch.length !== n * s * s * 3) throw new Error(`expected ${n} × ${s}×${s}×3 inputs, got ${batch.length} values`);
     const input = new ort.Tensor('float32', batch, [n, s, s, 3]);
     const fetches = withFeatures && this.hasFeatures ? [ONNX_OUTPUT, ONNX_FEATURES] : [ONNX_OUTPUT];
-    const result = await this.session.run({ [ONNX_INPUT]: input }, fetches);
+    const result = await this.tracked(() => this.session.run({ [ONNX_INPUT]: input }, fetches));
     const probs = result[ONNX_OUTPUT];
     const out: OrtOutputs = { probabilities: new Float32Array(probs.data as Float32Array) };
     if (fetches.length > 1) {
@@ -73,13 +78,28 @@ export class OrtModel {
       [ONNX_INPUT]: new ort.Tensor('float32', batch, [n, s, s, 3]),
       [ONNX_LOGITS_GRAD]: new ort.Tensor('float32', seed, [n, units]),
     };
-    const result = await this.session.run(feeds, [ONNX_INPUT_GRAD, ONNX_LOGITS]);
+    const result = await this.tracked(() => this.session.run(feeds, [ONNX_INPUT_GRAD, ONNX_LOGITS]));
     const out = { inputGrad: new Float32Array(result[ONNX_INPUT_GRAD].data as Float32Array), logits: new Float32Array(result[ONNX_LOGITS].data as Float32Array) };
     for (const t of [...Object.values(result), ...Object.values(feeds)]) t.dispose();
     return out;
   }
 
+  /** Starts a run unless the session is released (a run on a released session fails inside ONNX
+   *  Runtime's own timer), and keeps it until it ends. */
+  private tracked<T>(start: () => Promise<T>): Promise<T> {
+    if (this.released) return Promise.reject(new Error('this ONNX Runtime session was released'));
+    const run = start();
+    this.inFlight.add(run);
+    const done = () => this.inFlight.delete(run);
+    run.then(done, done);
+    return run;
+  }
+
+  /** Releases the session once the runs in flight have finished. */
   async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await Promise.allSettled([...this.inFlight]);
     await this.session.release();
   }
 }
