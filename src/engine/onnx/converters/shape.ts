@@ -1,0 +1,92 @@
+// Converters of layers that reshape or merge tensors: Reshape, Flatten, Add, Multiply, the scaled add of
+// EfficientNet's stem, Concatenate, and Dense (whose pre-activation is the gradient graph's `logits`).
+import type { ExportContext, LayerInput } from '../export-context.js';
+import { activate, activationGrad, reduceTo, sameLayout, weight } from '../export-ops.js';
+import { ExportError, ONNX_LOGITS_GRAD, type Value } from '../export-types.js';
+
+const TO_NHWC = { perm: { ints: [0, 2, 3, 1] } };
+
+export function reshape(ctx: ExportContext, l: LayerInput): Value {
+  const { g } = ctx;
+  const { name } = l;
+  const x = ctx.materialize(l.ins[0], name);
+  const target = l.cfg.targetShape as number[];
+  if (target.length === 3 && target[0] === 1 && target[1] === 1) {
+    // [N, C] → [N, 1, 1, C] in NHWC is [N, C, 1, 1] in NCHW: the same bytes.
+    l.grad((gy) => ctx.addGrad(l.inTensors[0], g.op('Reshape', [gy, g.int64s(`${name}_grad_shape`, [-1, target[2]])], `${name}_grad`)));
+    return { name: g.op('Reshape', [x.name, g.int64s(`${name}_shape`, [-1, target[2], 1, 1])], name), layout: 'nchw', shape: l.outShape };
+  }
+  l.grad(ctx.noGrad(l.layer));
+  const nhwc = x.layout === 'nchw' ? g.op('Transpose', [x.name], `${name}_nhwc`, TO_NHWC) : x.name;
+  const reshaped = g.op('Reshape', [nhwc, g.int64s(`${name}_shape`, [-1, ...target])], target.length === 3 ? `${name}_reshape` : name);
+  if (target.length === 3) return { name: g.op('Transpose', [reshaped], name, { perm: { ints: [0, 3, 1, 2] } }), layout: 'nchw', shape: l.outShape };
+  if (target.length === 1) return { name: reshaped, layout: 'flat', shape: l.outShape };
+  throw new ExportError(`${name}: reshape to ${target.length} dimensions is not supported`);
+}
+
+export function flatten(ctx: ExportContext, l: LayerInput): Value {
+  const x = ctx.materialize(l.ins[0], l.name);
+  const nhwc = x.layout === 'nchw' ? ctx.g.op('Transpose', [x.name], `${l.name}_nhwc`, TO_NHWC) : x.name;
+  l.grad(ctx.noGrad(l.layer));
+  return { name: ctx.g.op('Flatten', [nhwc], l.name, { axis: { int: 1 } }), layout: 'flat', shape: l.outShape };
+}
+
+/** The inputs with their padding applied, in one layout. */
+function merged(ctx: ExportContext, l: LayerInput): Value[] {
+  const xs = l.ins.map((v, i) => ctx.materialize(v, `${l.name}_${i}`));
+  sameLayout(xs, l.name);
+  return xs;
+}
+
+export function addOrMultiply(ctx: ExportContext, l: LayerInput): Value {
+  const { g } = ctx;
+  const { name, cls } = l;
+  const xs = merged(ctx, l);
+  let acc = xs[0].name;
+  for (let i = 1; i < xs.length; i++) acc = g.op(cls === 'Add' ? 'Add' : 'Mul', [acc, xs[i].name], i === xs.length - 1 ? name : `${name}_${i}`);
+  l.grad((gy) => {
+    if (cls === 'Multiply' && xs.length !== 2) throw new ExportError(`${name}: no gradient for a product of ${xs.length} tensors`);
+    xs.forEach((x, i) => {
+      const local = cls === 'Add' ? gy : g.op('Mul', [gy, xs[1 - i].name], `${name}_grad${i}_full`);
+      ctx.addGrad(l.inTensors[i], reduceTo(g, local, x, l.outShape, `${name}_grad${i}`));
+    });
+  });
+  return { name: acc, layout: xs[0].layout, shape: l.outShape };
+}
+
+export function customScale(ctx: ExportContext, l: LayerInput): Value {
+  const xs = merged(ctx, l);
+  const scaled = ctx.g.op('Mul', [xs[1].name, ctx.g.floats(`${l.name}_scale`, Float32Array.of(l.cfg.scale as number), [])], `${l.name}_scaled`);
+  l.grad(ctx.noGrad(l.layer));
+  return { name: ctx.g.op('Add', [xs[0].name, scaled], l.name), layout: xs[0].layout, shape: l.outShape };
+}
+
+export function concatenate(ctx: ExportContext, l: LayerInput): Value {
+  const xs = merged(ctx, l);
+  const axis = l.cfg.axis as number;
+  if (axis !== -1 && axis !== xs[0].shape.length) throw new ExportError(`${l.name}: concatenation on axis ${axis} is not supported`);
+  l.grad(ctx.noGrad(l.layer));
+  return { name: ctx.g.op('Concat', xs.map((v) => v.name), l.name, { axis: { int: 1 } }), layout: xs[0].layout, shape: l.outShape };
+}
+
+export function dense(ctx: ExportContext, l: LayerInput): Value {
+  const { g } = ctx;
+  const { name } = l;
+  const x = ctx.materialize(l.ins[0], name);
+  if (x.layout !== 'flat') throw new ExportError(`${name}: Dense on a feature map is not supported`);
+  const units = l.cfg.units as number;
+  const wName = g.floats(`${name}_W`, weight(l.layer, 'kernel'), [x.shape[0], units]);
+  const inputs = [x.name, wName];
+  if (l.cfg.useBias as boolean) inputs.push(g.floats(`${name}_B`, weight(l.layer, 'bias'), [units]));
+  const gemm = g.op('Gemm', inputs, `${name}_gemm`);
+  const act = l.cfg.activation as string;
+  const post = activate(g, gemm, act, name, 'flat');
+  const isOutput = l.outId === ctx.outputTensor.id;
+  if (isOutput) ctx.logits = { name: gemm, units };
+  l.grad((gy) => {
+    // The output layer's seed is given as ∂score/∂logits: its activation is not differentiated.
+    const gPre = isOutput ? ONNX_LOGITS_GRAD : activationGrad(g, gy, gemm, post, act, name);
+    ctx.addGrad(l.inTensors[0], g.op('Gemm', [gPre, wName], `${name}_grad`, { transB: { int: 1 } }));
+  });
+  return { name: post, layout: 'flat', shape: l.outShape };
+}
