@@ -1,33 +1,31 @@
 // The interactive app: Ink on the terminal, the engine in its worker thread, the store and watcher
 // behind contexts. This file routes keys to actions; each screen only draws.
 import path from 'node:path';
-import React, { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import React, { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Box, render, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Config } from './config.js';
-import { EngineClient, type CallHandle } from './engine/client.js';
-import type { ExplainResult } from './engine/protocol.js';
+import { EngineClient } from './engine/client.js';
 import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
-import { actionFor, type Context, type InkKey } from './keymap.js';
+import { actionFor, type Action, type Context, type InkKey } from './keymap.js';
 import { keyContext, selectedIndex, useTriage } from './state/triage.js';
-import { filterRows, slideRows, sortRows } from './app/rows.js';
-import { loadOriginal, loadSlide, writeOverlays } from './app/predictor.js';
-import { copySamples } from './app/samples.js';
+import { filterRows, slideRows, sortRows } from './queue/rows.js';
+import { loadOriginal } from './app/predictor.js';
 import { slidePathOf, useDecisions } from './app/decisions.js';
 import { useLeases } from './app/leases.js';
+import { useExplainMore } from './app/explain-more.js';
+import { keyHandlers } from './app/keys/index.js';
 import { QueueScreen } from './screens/QueueScreen.js';
-import { SlideScreen, type ExplainJob } from './screens/SlideScreen.js';
+import { SlideScreen } from './screens/SlideScreen.js';
 import { ZoomScreen } from './screens/ZoomScreen.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
-import { contentRows } from './components/ScrollLines.js';
 import { benchResultsFile, useBenchResults } from './app/bench-results.js';
 import { useRetrain } from './app/retrain.js';
 import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';
 import { BenchmarksScreen, benchmarkLines, benchmarkRows } from './screens/BenchmarksScreen.js';
 import { StatusBar, statusBarRows } from './components/StatusBar.js';
-import { describeCompleteness } from './services/completeness.js';
 import { GraphicsProvider } from './contexts/GraphicsContext.js';
 import { detectGraphics } from './terminal/query.js';
 import { ImagePainter } from './terminal/painter.js';
@@ -51,15 +49,13 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const { isRawModeSupported } = useStdin();
   const { stdout } = useStdout();
   const engine = useEngine();
-  const { store, data, refresh, warnings } = useStore();
+  const { data, warnings } = useStore();
   const [state, dispatch, latest] = useTriage();
-  const [job, setJob] = useState<ExplainJob | null>(null);
   // Quitting draws one last frame without images (sixel and iTerm2 pictures would stay on screen), then exits.
   const [quitting, setQuitting] = useState(false);
   useEffect(() => {
     if (quitting) exit();
   }, [quitting, exit]);
-  const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
   const width = stdout.columns || 80;
   const height = stdout.rows || 24;
   // The rows of the help, retrain and benchmarks screens: the terminal less the status bar and the
@@ -98,146 +94,21 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   // Moving on from a slide passes over those another technician has open.
   const busyElsewhere = (sha: string) => sha !== row?.sha256 && !leases.isFree(sha);
 
-  const cancelJob = useCallback(() => {
-    jobHandle.current?.cancel();
-    jobHandle.current = null;
-    setJob(null);
-  }, []);
-
   const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree, claim: leases.claim, holdWhile: leases.holdWhile });
 
-  const explainMore = useCallback(async () => {
-    if (!row || !engine.client || !engine.model || job) return;
-    const model = engine.model;
-    const sha = row.sha256;
-    try {
-      const { input, shown } = await loadSlide(config, row, model);
-      const handle = engine.client.start('explain', { image: input, methods: ['lime', 'ig'], target: prediction ? model.classes.indexOf(prediction.label) : undefined, options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } } }, (p) =>
-        setJob({ sha256: sha, done: p.done, total: p.total, method: p.message ?? '' }),
-      );
-      jobHandle.current = handle;
-      setJob({ sha256: sha, done: 0, total: 2, method: 'lime' });
-      const result = await handle.result;
-      const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
-      await store.update((d) => {
-        const p = (d.predictions[sha] ?? []).findLast((x) => x.modelId === model.id);
-        if (p) p.explanations = { ...p.explanations, ...files };
-      });
-      await refresh();
-      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms; ${describeCompleteness(result.heatmaps[1].diagnostics, config.explain.ig.baseline)}` });
-    } catch (err) {
-      dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
-    } finally {
-      jobHandle.current = null;
-      setJob(null);
-    }
-  }, [row, engine, job, config, prediction, store, refresh, dispatch]);
-
-  const run = (action: string | undefined, input: string) => {
-    const onError = (err: Error) => dispatch({ type: 'message', text: err.message });
-    switch (action) {
-      case 'quit':
-        // A note typed but not yet decided on is asked about, not dropped in silence.
-        if (latest.current.note && !latest.current.quitAsked) return dispatch({ type: 'quit-asked', asked: true });
-        cancelJob();
-        return setQuitting(true);
-      case 'help':
-        return dispatch({ type: 'toggle-help' });
-      case 'scroll-up':
-      case 'scroll-down':
-      case 'scroll-page': {
-        const screen = latest.current.screen === 'help' ? 'help' : 'benchmarks';
+  const { job, explainMore, cancelJob } = useExplainMore({ config, row, prediction, dispatch });
+  /** The handlers as of this render, made when a key comes (they read `latest`, a ref, only then). */
+  const handlerFor = (action: Action) =>
+    keyHandlers({
+      config, state, latest, dispatch, row, prediction, order, classes, leases, decide, undo, busyElsewhere, slidePath, retrain, versionEvaluation, explainMore, cancelJob,
+      jobRunning: job !== null,
+      quit: () => setQuitting(true),
+      scrollLimits: (screen) => {
         const rows = screen === 'help' ? helpListHeight(screenRows) : benchmarkRows(screenRows);
         const count = screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : benchmarkLines({ ...benchView, rows }).length;
-        // The last page ends on the last line; the position line takes a row once the lines do not fit.
-        const max = count > rows ? count - contentRows(rows) : 0;
-        return dispatch({ type: 'scroll', screen, by: action === 'scroll-up' ? -1 : action === 'scroll-down' ? 1 : contentRows(rows), max });
-      }
-      case 'go-queue':
-        cancelJob();
-        return dispatch({ type: 'go', screen: 'queue' });
-      case 'go-retrain':
-        return dispatch({ type: 'go', screen: 'retrain' });
-      case 'go-benchmarks':
-        return dispatch({ type: 'go', screen: 'benchmarks' });
-      case 'up':
-        return dispatch({ type: 'move', by: -1, order });
-      case 'down':
-        return dispatch({ type: 'move', by: 1, order });
-      case 'open':
-        return row && state.stateFilter !== 'rejected' ? leases.open() : undefined;
-      case 'open-anyway':
-        return leases.openAnyway();
-      case 'sort':
-        return dispatch({ type: 'sort' });
-      case 'filter-state':
-        return dispatch({ type: 'filter-state' });
-      case 'filter-label':
-        return dispatch({ type: 'filter-label', labels: classes });
-      case 'copy-samples':
-        return void copySamples(config.incoming).then((n) => dispatch({ type: 'message', text: `${n} sample images copied into ${config.incoming}/samples` }), onError);
-      case 'set-class': {
-        const label = classes[Number(input) - 1];
-        return label ? void decide(label).catch(onError) : dispatch({ type: 'message', text: `there is no class ${input}` });
-      }
-      case 'confirm':
-        return prediction ? void decide(prediction.label).catch(onError) : dispatch({ type: 'message', text: 'no prediction to confirm yet: press a number key to set the class' });
-      case 'undo':
-        return void undo().catch(onError);
-      case 'skip':
-      case 'next':
-        cancelJob();
-        return dispatch({ type: 'move', by: 1, order, skip: busyElsewhere });
-      case 'previous':
-        cancelJob();
-        return dispatch({ type: 'move', by: -1, order, skip: busyElsewhere });
-      case 'explain-more':
-        return void explainMore();
-      case 'layout':
-        return dispatch({ type: 'layout' });
-      case 'next-map':
-        // The zoom steps through the maps only (not the plain image): a count of all would make every
-        // fourth Tab land on the map already shown.
-        return dispatch({ type: 'next-map', count: Object.keys(prediction?.explanations ?? {}).filter((m) => latest.current.zoom === null || m !== 'image').length });
-      case 'zoom':
-      case 'unzoom':
-        return dispatch({ type: 'zoom' });
-      case 'map-off-on':
-        return dispatch({ type: 'zoom-overlay' });
-      case 'opacity-up':
-      case 'opacity-down':
-        return dispatch({ type: 'zoom-opacity', by: action === 'opacity-up' ? 0.25 : -0.25 });
-      case 'back':
-        if (job) return cancelJob();
-        return dispatch({ type: 'go', screen: 'queue' });
-      case 'note': {
-        if (!row) return;
-        const waiting = latest.current.note ? latest.current.noteSha : null;
-        if (waiting && waiting !== row.sha256) return dispatch({ type: 'message', text: `${slidePath(waiting)} has a note waiting: decide that slide first, or drop the note there (n, then Esc)` });
-        return dispatch({ type: 'note-start', sha: row.sha256 });
-      }
-      case 'evaluate-versions':
-        return void versionEvaluation.run();
-      case 'retrain-start':
-        return void retrain.start();
-      case 'retrain-mode':
-        return retrain.dispatch({ type: 'mode' });
-      case 'version-up':
-        return retrain.dispatch({ type: 'move', by: -1 });
-      case 'version-down':
-        return retrain.dispatch({ type: 'move', by: 1 });
-      case 'promote':
-        return retrain.ask();
-      case 'promote-yes':
-        return void retrain.promote();
-      case 'retrain-cancel':
-        return retrain.state.job || retrain.state.confirm ? retrain.cancel() : dispatch({ type: 'go', screen: 'queue' });
-      case 'save-note':
-        return dispatch({ type: 'note-end', keep: true });
-      case 'cancel-note':
-        return dispatch({ type: 'note-end', keep: false });
-    }
-  };
+        return { rows, count };
+      },
+    })[action];
 
   const onKey = (input: string, key: InkKey): void => {
     // A burst of keys (a fast typist, a paste, a slow terminal) can arrive as one chunk: one key at a time.
@@ -255,7 +126,11 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       return;
     }
     if (latest.current.quitAsked && action !== 'quit') dispatch({ type: 'quit-asked', asked: false });
-    return run(action, input);
+    if (!action) return;
+    const handler = handlerFor(action);
+    const reason = handler.disabled?.();
+    if (reason) return dispatch({ type: 'message', text: reason });
+    handler.run(input);
   };
 
   if (quitting) return <StatusBar technician={technician} width={width} />;

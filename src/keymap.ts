@@ -28,7 +28,7 @@ export interface InkKey {
 
 const char = (c: string) => (input: string, key: InkKey) => input === c && !key.ctrl;
 
-export const KEYMAP: readonly KeyBinding[] = [
+export const KEYMAP = [
   { label: '?', action: 'help', context: 'global', description: 'show or hide this list of keys', match: char('?') },
   { label: 'g', action: 'go-queue', context: 'global', description: 'the queue of slides', match: char('g') },
   { label: 'R', action: 'go-retrain', context: 'global', description: 'the retrain screen', match: char('R') },
@@ -85,16 +85,19 @@ export const KEYMAP: readonly KeyBinding[] = [
 
   { label: 'Enter', action: 'save-note', context: 'note', description: 'keep the note', match: (_, k) => k.return },
   { label: 'Esc', action: 'cancel-note', context: 'note', description: 'drop the note', match: (_, k) => k.escape },
-  { label: 'Ctrl-C', action: 'quit', context: 'note', description: 'quit (asks first: the note is not kept yet)', match: (i, k) => k.ctrl && i === 'c' },
-];
+  { label: 'Ctrl-C', action: 'quit', context: 'note', description: 'quit (asks first: the note is not kept yet)', match: (i: string, k: InkKey) => k.ctrl && i === 'c' },
+] as const satisfies readonly KeyBinding[];
+
+/** Every action a key can ask for; src/app/keys/ has a handler for each (the type checker sees to it). */
+export type Action = (typeof KEYMAP)[number]['action'];
 
 /** The action for a key in a context; screen bindings win over global ones. */
-export function actionFor(context: Context, input: string, key: InkKey): string | undefined {
+export function actionFor(context: Context, input: string, key: InkKey): Action | undefined {
   const local = KEYMAP.find((b) => b.context === context && b.match(input, key));
   if (local || context === 'note') return local?.action;
   return KEYMAP.find((b) => b.context === 'global' && b.match(input, key))?.action;
 }
 
-export function bindingsFor(context: Context): KeyBinding[] {
+export function bindingsFor(context: Context): readonly KeyBinding[] {
   return KEYMAP.filter((b) => b.context === context);
 }

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { slideRows } from '../src/app/rows.js';
+import { slideRows } from '../src/queue/rows.js';
 import type { IncomingWatcher } from '../src/ingest/watcher.js';
 import type { FileEntry } from '../src/store/schema.js';
 import { summarise } from '../src/store/summary.js';

@@ -34,6 +34,18 @@ async function waitForFile(dir: string, pattern: RegExp, ms: number): Promise<vo
   throw new Error(`no file like ${pattern} in ${dir} after ${ms} ms`);
 }
 
+/** Polls `look` (every 0.5 s, up to `ms`) until it gives a value that `ok` accepts; returns the last one.
+ *  The screen changes when the app has drawn, which takes longer on a loaded machine than any fixed pause. */
+async function until<T>(look: () => Promise<T> | T, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last = await look();
+  while (!ok(last) && Date.now() < end) {
+    await pause(500);
+    last = await look();
+  }
+  return last;
+}
+
 async function keep(name: string, png: Buffer): Promise<void> {
   const dir = process.env.SLIDETRIAGE_SCREENSHOTS;
   if (dir) fs.writeFileSync(path.join(dir, name), png);
@@ -59,12 +71,15 @@ describe.skipIf(missingForKitty.length > 0)('in kitty 0.26 (no Unicode placehold
     term.key('Return');
     await pause(1500);
     term.key('z', 'm');
-    await pause(2500);
-    const shot = term.screenshot();
-    const box = findPicture(shot, 150);
-    expect(box, 'a picture on the zoom screen').not.toBeNull();
     // Half blocks: two pixels a cell, so the slide at a few dozen pixels, but the slide.
-    const seen = await compareWith(shot, box!, SLIDE);
+    const look = async () => {
+      const shot = term!.screenshot();
+      const box = findPicture(shot, 150);
+      return { shot, box, seen: box ? await compareWith(shot, box, SLIDE) : null };
+    };
+    const { shot, box, seen: compared } = await until(look, (v) => (v.seen?.correlation ?? 0) > 0.9);
+    expect(box, 'a picture on the zoom screen').not.toBeNull();
+    const seen = compared!;
     console.info(`kitty 0.26, half blocks: ${box!.width} × ${box!.height} px on screen; correlation ${seen.correlation.toFixed(3)}, mean difference ${seen.meanDifference.toFixed(1)}`);
     expect(seen.correlation).toBeGreaterThan(0.9);
     await keep('zoom-kitty-0.26-half-blocks.png', await cropPng(shot, { x: 0, y: 0, width: Math.min(shot.width, 920), height: Math.min(shot.height, 560) }));
@@ -81,17 +96,20 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
     term.key('Return');
     await pause(1500);
     term.key('z');
-    await pause(2500);
+    await until(() => findPicture(term!.screenshot(), 150), (b) => b !== null);
+    await pause(1000); // a look a second after the picture appears: the settled screen
     const withMap = term.screenshot();
     term.key('m');
-    await pause(2500);
-    const mapOff = term.screenshot();
-
-    const box = findPicture(mapOff, 150);
+    const look = async () => {
+      const shot = term!.screenshot();
+      const box = findPicture(shot, 150);
+      return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
+    };
+    const { shot: mapOff, box, plain: compared } = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95);
     expect(box, 'a picture on the zoom screen').not.toBeNull();
     expect(box!.width).toBeGreaterThanOrEqual(224);
     expect(box!.height).toBeGreaterThanOrEqual(224);
-    const plain = await compareWith(mapOff, box!, SLIDE);
+    const plain = compared!;
     expect(plain.correlation).toBeGreaterThan(0.95);
     expect(plain.meanDifference).toBeLessThan(12);
     // With the map on, the same place shows the slide under a heatmap: still the slide's shape, other colours.
@@ -102,10 +120,8 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
     await keep('zoom-xterm-sixel-map-off.png', await cropPng(mapOff, { x: 0, y: 0, width: 810, height: 460 }));
 
     term.key('Escape');
-    await pause(2000);
-    expect(findPicture(term.screenshot(), 150), 'the zoom picture after Esc').toBeNull();
+    expect(await until(() => findPicture(term!.screenshot(), 150), (b) => b === null), 'the zoom picture after Esc').toBeNull();
     term.key('q');
-    await pause(2500);
-    expect(findPicture(term.screenshot(), 40), 'any picture after q').toBeNull();
+    expect(await until(() => findPicture(term!.screenshot(), 40), (b) => b === null), 'any picture after q').toBeNull();
   }, 150_000);
 });

@@ -7,7 +7,7 @@ import type { Decision, Prediction, StoreData } from '../store/schema.js';
 import type { Decided, DecisionInput } from '../store/store.js';
 import { currentLabel } from '../store/schema.js';
 import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
-import type { SlideRow } from './rows.js';
+import type { SlideRow } from '../queue/rows.js';
 
 export interface DecisionContext {
   /** The slide on the screen and the prediction shown with it. */

@@ -7,7 +7,7 @@ import { currentLabel, type StoreView } from '../store/schema.js';
 import { LEASE_MS, leasedByOther, type Claim } from '../store/leases.js';
 import type { TriageAction, TriageState } from '../state/triage.js';
 import { slidePathOf } from './decisions.js';
-import type { SlideRow } from './rows.js';
+import type { SlideRow } from '../queue/rows.js';
 
 /** The first slide after `at` in `order` (then before it) that no other instance has open, or null. */
 export function nextFree(order: string[], at: number, isFree: (sha: string) => boolean): { sha: string; index: number } | null {

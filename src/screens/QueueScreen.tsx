@@ -1,7 +1,7 @@
 // The queue: every slide with its state, predicted label, confidence and uncertainty margin.
 import React from 'react';
 import { Box, Text } from 'ink';
-import type { SlideRow } from '../app/rows.js';
+import type { SlideRow } from '../queue/rows.js';
 import type { FileEntry } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
 import { KeyHints } from '../components/KeyHints.js';

@@ -3,7 +3,7 @@ import React from 'react';
 import path from 'node:path';
 import { Box, Text } from 'ink';
 import { ProgressBar } from '@inkjs/ui';
-import type { SlideRow } from '../app/rows.js';
+import type { SlideRow } from '../queue/rows.js';
 import type { Decision, Prediction } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';

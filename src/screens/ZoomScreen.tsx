@@ -3,7 +3,7 @@
 import React from 'react';
 import path from 'node:path';
 import { Box, Text } from 'ink';
-import type { SlideRow } from '../app/rows.js';
+import type { SlideRow } from '../queue/rows.js';
 import type { Prediction } from '../store/schema.js';
 import { BlendedImage } from '../components/BlendedImage.js';
 import type { RgbPixels } from '../components/picture.js';

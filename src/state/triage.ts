@@ -1,6 +1,6 @@
 // The app's view state in one reducer: which screen, which slide, sorting, filters, layout, note.
 import { useCallback, useReducer, useRef } from 'react';
-import type { SortMode, StateFilter } from '../app/rows.js';
+import type { SortMode, StateFilter } from '../queue/rows.js';
 import type { Context } from '../keymap.js';
 
 export type Screen = 'queue' | 'slide' | 'help' | 'retrain' | 'benchmarks';

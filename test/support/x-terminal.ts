@@ -43,6 +43,8 @@ function fontArgs(): string[] {
   }
 }
 
+let started = 0;
+
 export class XTerminal {
   private constructor(
     private readonly display: string,
@@ -52,7 +54,8 @@ export class XTerminal {
 
   /** Starts a screen and a terminal of columns × rows cells running `command` (a shell line) in cwd. */
   static async start(opts: { terminal?: 'xterm' | 'kitty'; cwd: string; command: string; columns: number; rows: number; env?: NodeJS.ProcessEnv }): Promise<XTerminal> {
-    const number = 50 + (process.pid % 400);
+    // A display of its own: this process's, and another for each further terminal it starts.
+    const number = 50 + (process.pid % 400) * 4 + (started++ % 4);
     const display = `:${number}`;
     const xvfb = spawn('Xvfb', [display, '-screen', '0', '1280x800x24', '-wr', '-nolisten', 'tcp'], { stdio: 'ignore' });
     const socket = `/tmp/.X11-unix/X${number}`;

@@ -1,0 +1,61 @@
+// `x` on a slide: LIME and Integrated Gradients in the engine worker, with a progress bar that Esc
+// cancels; the overlays are written beside the store and the figures said on the screen.
+import { useCallback, useRef, useState } from 'react';
+import type { CallHandle } from '../engine/client.js';
+import type { ExplainResult } from '../engine/protocol.js';
+import { useEngine } from '../contexts/EngineContext.js';
+import { useStore } from '../contexts/StoreContext.js';
+import type { SlideRow } from '../queue/rows.js';
+import type { ExplainJob } from '../screens/SlideScreen.js';
+import { describeCompleteness } from '../services/completeness.js';
+import type { TriageAction } from '../state/triage.js';
+import type { Prediction } from '../store/schema.js';
+import type { Config } from '../config.js';
+import { loadSlide, writeOverlays } from './predictor.js';
+
+export interface ExplainMoreContext {
+  config: Config;
+  row: SlideRow | undefined;
+  prediction: Prediction | null;
+  dispatch(action: TriageAction): void;
+}
+
+/** The running explanation (for the progress bar), the call that starts one, and the one that cancels it. */
+export function useExplainMore({ config, row, prediction, dispatch }: ExplainMoreContext) {
+  const engine = useEngine();
+  const { store, refresh } = useStore();
+  const [job, setJob] = useState<ExplainJob | null>(null);
+  const jobHandle = useRef<CallHandle<ExplainResult> | null>(null);
+  const cancelJob = useCallback(() => {
+    jobHandle.current?.cancel();
+    jobHandle.current = null;
+    setJob(null);
+  }, []);
+  const explainMore = useCallback(async () => {
+    if (!row || !engine.client || !engine.model || job) return;
+    const model = engine.model;
+    const sha = row.sha256;
+    try {
+      const { input, shown } = await loadSlide(config, row, model);
+      const handle = engine.client.start('explain', { image: input, methods: ['lime', 'ig'], target: prediction ? model.classes.indexOf(prediction.label) : undefined, options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } } }, (p) =>
+        setJob({ sha256: sha, done: p.done, total: p.total, method: p.message ?? '' }),
+      );
+      jobHandle.current = handle;
+      setJob({ sha256: sha, done: 0, total: 2, method: 'lime' });
+      const result = await handle.result;
+      const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
+      await store.update((d) => {
+        const p = (d.predictions[sha] ?? []).findLast((x) => x.modelId === model.id);
+        if (p) p.explanations = { ...p.explanations, ...files };
+      });
+      await refresh();
+      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms; ${describeCompleteness(result.heatmaps[1].diagnostics, config.explain.ig.baseline)}` });
+    } catch (err) {
+      dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
+    } finally {
+      jobHandle.current = null;
+      setJob(null);
+    }
+  }, [row, engine, job, config, prediction, store, refresh, dispatch]);
+  return { job, explainMore, cancelJob };
+}
