@@ -1,0 +1,31 @@
+// Every command, in the order help lists them.
+import { appCommand } from './app.js';
+import { benchCommand, benchEngineCommand } from './bench.js';
+import type { Command } from './command.js';
+import { explainCommand, xaiEvalCommand } from './explain.js';
+import { importWeightsCommand } from './import-weights.js';
+import { modelsCommand, retrainCommand } from './models.js';
+import { predictCommand } from './predict.js';
+import { auditCommand, exportCommand, scanCommand, statusCommand } from './store.js';
+import { trainCommand } from './train.js';
+
+export const COMMANDS: readonly Command[] = [
+  appCommand,
+  predictCommand,
+  explainCommand,
+  xaiEvalCommand,
+  importWeightsCommand,
+  trainCommand,
+  retrainCommand,
+  modelsCommand,
+  scanCommand,
+  statusCommand,
+  exportCommand,
+  auditCommand,
+  benchCommand,
+  benchEngineCommand,
+];
+
+export function findCommand(name: string | undefined): Command | undefined {
+  return COMMANDS.find((c) => c.name === (name ?? ''));
+}
