@@ -1,7 +1,7 @@
 // The interactive app: Ink on the terminal, the engine in its worker thread, the store and watcher
 // behind contexts. This file routes keys to actions; each screen only draws.
 import path from 'node:path';
-import React, { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Box, render, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Config } from './config.js';
 import { EngineClient } from './engine/client.js';
@@ -9,9 +9,8 @@ import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, SlideStore } from './store/store.js';
 import { actionFor, type Action, type Context, type InkKey } from './keymap.js';
-import { keyContext, selectedIndex, useTriage } from './state/triage.js';
-import { filterRows, slideRows, sortRows } from './queue/rows.js';
-import { loadOriginal } from './app/predictor.js';
+import { keyContext, useTriage } from './state/triage.js';
+import { useSelection } from './app/selection.js';
 import { slidePathOf, useDecisions } from './app/decisions.js';
 import { useLeases } from './app/leases.js';
 import { useExplainMore } from './app/explain-more.js';
@@ -69,26 +68,8 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const benchResults = useBenchResults(config.benchResults, state.screen === 'benchmarks');
   const benchView = { results: benchResults, file: benchResultsFile(config.benchResults), model: engine.model, versions: versionEvaluation.table, width };
 
-  const allRows = useMemo(() => sortRows(slideRows(data, engine.model?.id ?? null), state.sort), [data, engine.model, state.sort]);
-  const rows = useMemo(() => filterRows(allRows, state.stateFilter, state.labelFilter), [allRows, state.stateFilter, state.labelFilter]);
-  const rejected = useMemo(() => Object.values(data.files).filter((f) => f.state === 'rejected'), [data]);
-  const order = useMemo(() => rows.map((r) => r.sha256), [rows]);
+  const { rows, rejected, order, selected, held, row, original, prediction } = useSelection({ config, data, model: engine.model, state, dispatch });
   const slidePath = (sha: string | null) => slidePathOf(data, sha);
-  const selected = selectedIndex(state, order);
-  // The open slide, decided meanwhile by another technician, left this list: it stays on the screen (with
-  // its new label) until the technician moves on, rather than another slide taking its place unseen.
-  const held = state.screen === 'slide' && state.selectedSha && !order.includes(state.selectedSha) && state.lastDecided?.sha !== state.selectedSha ? allRows.find((r) => r.sha256 === state.selectedSha) : undefined;
-  const row = held ?? rows[selected];
-  // The zoomed slide's own pixels, read once per slide (Tab and opacity keys reuse them); null: the preview.
-  const zoomedSha = state.zoom !== null ? row?.sha256 : undefined;
-  const resize = engine.model?.resize;
-  const original = useMemo(() => (zoomedSha && row && resize ? loadOriginal(config, row, resize).catch(() => null) : null), [zoomedSha, resize, config]); // eslint-disable-line react-hooks/exhaustive-deps
-  // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
-  // held has left the list.
-  useEffect(() => {
-    if (row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
-  }, [row, held, selected, state.selectedSha, state.selected, dispatch]);
-  const prediction = row ? ((data.predictions[row.sha256] ?? []).findLast((p) => p.modelId === engine.model?.id) ?? null) : null;
 
   const leases = useLeases({ row, order, state, latest, dispatch });
   // Moving on from a slide passes over those another technician has open.
