@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
 import { splitAtSide } from '../src/engine/explain/layer-split.js';
-import { splitAtFeatures } from '../src/engine/explain/head.js';
+import { splitAtFeatures } from '../src/engine/models/feature-split.js';
 import { methodByName } from '../src/engine/explain/index.js';
 import { explain } from '../src/engine/explain/types.js';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';

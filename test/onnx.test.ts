@@ -145,7 +145,7 @@ describe('the input-gradient graph', () => {
       const x = pattern(n, spec.inputSize);
       const { inputGrad } = await ort.runGradient(x, n, seed);
       await ort.dispose();
-      const { splitAtFeatures } = await import('../src/engine/explain/head.js');
+      const { splitAtFeatures } = await import('../src/engine/models/feature-split.js');
       const split = splitAtFeatures(model);
       const expected = tf.tidy(() => tf.grad((t: tf.Tensor) => split.imageScores(t).slice([0, target], [-1, 1]).sum())(tf.tensor4d(x, [n, spec.inputSize, spec.inputSize, 3])).dataSync() as Float32Array);
       return relError(inputGrad, expected);

@@ -7,9 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs/promises';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 import { loadBundle, saveBundle } from '../src/engine/bundle.js';
-import { splitAtFeatures } from '../src/engine/explain/head.js';
+import { poolFeatures, splitAtFeatures } from '../src/engine/models/feature-split.js';
 import { fitOod } from '../src/engine/ood/knn.js';
-import { poolFeatures } from '../src/engine/retrain/features.js';
 import { prepareImage } from '../src/ingest/image.js';
 import { loadConfig } from '../src/config.js';
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { modelSpecSchema, type ModelSpec } from './models/spec.js';
 import './models/normalization.js'; // registers the custom layer for deserialisation
 import { OOD_FILE, oodSchema, type OodIndex } from './ood/knn.js';
-import { featureTensor } from './explain/head.js';
+import { featureTensor } from './models/feature-split.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';

@@ -3,7 +3,7 @@
 import type { BackendChoice, OnnxProviderChoice, RuntimeChoice } from '../config.js';
 import type { BackendReport } from './tfjs/backend.js';
 import type { TrainOptions } from './train/options.js';
-import type { TrainResult } from './train/trainer.js';
+import type { TrainResult } from './train/run-types.js';
 import type { Heatmap } from './explain/types.js';
 import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 import type { RetrainRequest, RetrainResult } from './retrain/types.js';

@@ -15,7 +15,7 @@
 // and CAM keeps it, so on this head CAM adds little beyond Grad-CAM; with a GAP + linear head both are
 // exact and equal up to the ReLU.
 import * as tf from '@tensorflow/tfjs';
-import { isGapLinearHead, logits, splitAtFeatures } from './head.js';
+import { isGapLinearHead, logits, splitAtFeatures } from '../models/feature-split.js';
 import { upsample, type ExplanationMethod } from './types.js';
 
 export const cam: ExplanationMethod<Record<string, never>> = {

@@ -1,7 +1,7 @@
 // Grad-CAM (Selvaraju et al. 2017) on `top_activation`: channel weights are the spatial means of the
 // gradient of the class score (logit) through the head, the map is ReLU(Σ_k α_k A_k), upsampled.
 import * as tf from '@tensorflow/tfjs';
-import { splitAtFeatures } from './head.js';
+import { splitAtFeatures } from '../models/feature-split.js';
 import { upsample, type ExplanationMethod } from './types.js';
 
 export const gradCam: ExplanationMethod<Record<string, never>> = {

@@ -2,7 +2,7 @@
 // the integral by the trapezoid rule over m steps (m + 1 points, batched). F is the class score (logit).
 // The completeness gap |Σ attributions − (F(x) − F(x′))| / |F(x) − F(x′)| says how good the integral is.
 import * as tf from '@tensorflow/tfjs';
-import { splitAtFeatures } from './head.js';
+import { splitAtFeatures } from '../models/feature-split.js';
 import type { ExplainHooks, ExplainInput, ExplanationMethod } from './types.js';
 
 export interface IgOptions {

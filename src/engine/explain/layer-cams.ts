@@ -3,7 +3,7 @@
 // weighs every position of a map by its own positive gradient and fuses the 28, 14 and 7 px maps.
 // One base: a weight function on (feature map, gradient), as pytorch-grad-cam's methods share theirs.
 import * as tf from '@tensorflow/tfjs';
-import { splitAtFeatures } from './head.js';
+import { splitAtFeatures } from '../models/feature-split.js';
 import { splitAtSide } from './layer-split.js';
 import { normalise, upsample, type ExplainInput, type ExplanationMethod } from './types.js';
 

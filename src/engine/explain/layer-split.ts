@@ -5,7 +5,7 @@
 // The cut is the input of a stage's first block (`block<N>a_…`): in the EfficientNet and MobileNetV2
 // tables every later layer depends on the image only through that tensor, so the rest is a clean suffix.
 import * as tf from '@tensorflow/tfjs';
-import { logits } from './head.js';
+import { logits } from '../models/feature-split.js';
 
 export interface LayerSplit {
   /** Where the cut is: the stage whose input it is, and its side in pixels of the feature map. */

@@ -1,7 +1,6 @@
 // The out-of-distribution check of one image against the loaded bundle's index (knn.ts).
 import type { LoadedBundle } from '../bundle.js';
-import { featureMapOf } from '../explain/head.js';
-import { poolFeatures } from '../retrain/features.js';
+import { featureMapOf, poolFeatures } from '../models/feature-split.js';
 import { checkOod, type OodCheck } from './knn.js';
 
 type FeatureMap = { data: Float32Array; dims: number[] };

@@ -2,26 +2,10 @@
 // symmetries of the square (a smear has no up), computed once, from ONNX Runtime when it is there.
 import type { LoadedBundle } from '../bundle.js';
 import { dihedral } from '../train/augment.js';
-import { featureMapOf } from '../explain/head.js';
+import { featureMapOf, poolFeatures } from '../models/feature-split.js';
 import type { OrtModel } from '../onnx/ort-runtime.js';
 
 export const VIEWS = 8;
-
-/** Pools an NHWC map [n, h, w, k] to [n, k] as the head's pooling layer does. */
-export function poolFeatures(map: Float32Array, n: number, h: number, w: number, k: number, pooling: 'avg' | 'max'): Float32Array {
-  const out = new Float32Array(n * k).fill(pooling === 'max' ? -Infinity : 0);
-  for (let i = 0; i < n; i++) {
-    for (let p = 0; p < h * w; p++) {
-      const base = (i * h * w + p) * k;
-      for (let c = 0; c < k; c++) {
-        const v = map[base + c];
-        if (pooling === 'max') out[i * k + c] = Math.max(out[i * k + c], v);
-        else out[i * k + c] += v / (h * w);
-      }
-    }
-  }
-  return out;
-}
 
 /** [images × views, k] features; row i·8 + t is view t of image i (t = 0 is the image as is). */
 export async function extractFeatures(bundle: LoadedBundle, ort: OrtModel | null, images: Float32Array[], views: number, onProgress: (done: number, total: number) => Promise<void>): Promise<{ features: Float32Array; k: number }> {

@@ -5,8 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { exportToOnnx } from '../onnx/export.js';
 import { OrtModel, type OrtSessionOptions } from '../onnx/ort-runtime.js';
-import { featureMapOf } from '../explain/head.js';
-import { poolFeatures } from '../retrain/features.js';
+import { featureMapOf, poolFeatures } from '../models/feature-split.js';
 
 export type EvalRuntime = 'auto' | 'onnx' | 'tfjs';
 

@@ -66,3 +66,19 @@ export async function featureMapOf(model: tf.LayersModel, x: Float32Array, n: nu
   out.dispose();
   return { data, dims: out.shape };
 }
+
+/** Pools an NHWC map [n, h, w, k] to [n, k] as the head's pooling layer does. */
+export function poolFeatures(map: Float32Array, n: number, h: number, w: number, k: number, pooling: 'avg' | 'max'): Float32Array {
+  const out = new Float32Array(n * k).fill(pooling === 'max' ? -Infinity : 0);
+  for (let i = 0; i < n; i++) {
+    for (let p = 0; p < h * w; p++) {
+      const base = (i * h * w + p) * k;
+      for (let c = 0; c < k; c++) {
+        const v = map[base + c];
+        if (pooling === 'max') out[i * k + c] = Math.max(out[i * k + c], v);
+        else out[i * k + c] += v / (h * w);
+      }
+    }
+  }
+  return out;
+}
