@@ -77,12 +77,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
 
   const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree, claim: leases.claim, holdWhile: leases.holdWhile });
 
-  const { job, explainMore, cancelJob } = useExplainMore({ config, row, prediction, dispatch });
+  const { job, explainMore, cancelJob, nothingToAdd } = useExplainMore({ config, row, prediction, dispatch });
   /** The handlers as of this render, made when a key comes (they read `latest`, a ref, only then). */
   const handlerFor = (action: Action) =>
     keyHandlers({
       config, state, latest, dispatch, row, prediction, order, classes, leases, decide, undo, busyElsewhere, slidePath, retrain, versionEvaluation, explainMore, cancelJob,
       jobRunning: job !== null,
+      nothingToExplain: nothingToAdd,
+      modelReady: !!engine.model,
       quit: () => setQuitting(true),
       scrollLimits: (screen) => {
         const rows = screen === 'help' ? helpListHeight(screenRows) : benchmarkRows(screenRows);

@@ -4,10 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { IMAGE_SETTINGS } from './terminal/detect.js';
+import { METHOD_INFO, METHOD_NAMES } from './core/explanation-methods.js';
 
-/** The explanation methods the engine offers (src/engine/explain/index.ts), and the ones fast enough for every slide. */
-export const EXPLANATION_METHODS = ['gradcam', 'cam', 'lime', 'ig', 'gradcam14', 'gradcam28', 'layercam', 'layercam56'] as const;
-export const FAST_METHODS = ['gradcam', 'cam', 'gradcam14', 'gradcam28', 'layercam', 'layercam56'] as const;
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -65,13 +63,15 @@ export const configSchema = z
     predict: z.object({ batch: z.number().int().min(1).max(512), tta: z.boolean() }).strict(),
     explain: z
       .object({
-        /** `slidetriage explain`'s default methods. */
-        methods: z.array(z.enum(EXPLANATION_METHODS)),
+        /** `slidetriage explain`'s default methods, and those `x` adds in the app (the ones not shown yet). */
+        methods: z.array(z.enum(METHOD_NAMES)),
         /**
          * The maps made for every new slide in the app, in the background (LIME and IG come on request, x).
          * LayerCAM first: on the default model it points into the cell most often (README, Explanations).
          */
-        slideMethods: z.array(z.enum(FAST_METHODS)).min(1),
+        slideMethods: z
+          .array(z.enum(METHOD_NAMES).refine((m) => METHOD_INFO[m].fast, 'LIME and IG are too slow for every slide: they run on request (x)'))
+          .min(1),
         colormap: z.enum(['turbo', 'jet']),
         alpha: z.number().min(0).max(1),
         lime: z

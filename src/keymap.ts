@@ -52,7 +52,7 @@ export const KEYMAP = [
   { label: 's', action: 'skip', context: 'slide', description: 'skip to the next slide without deciding', match: char('s') },
   { label: '[', action: 'previous', context: 'slide', description: 'previous slide', match: char('[') },
   { label: ']', action: 'next', context: 'slide', description: 'next slide', match: char(']') },
-  { label: 'x', action: 'explain-more', context: 'slide', description: 'run LIME and Integrated Gradients (slower)', match: char('x') },
+  { label: 'x', action: 'explain-more', context: 'slide', description: 'run the methods of explain.methods the slide does not show yet (LIME and Integrated Gradients; slower)', match: char('x') },
   { label: 'v', action: 'layout', context: 'slide', description: 'maps side by side, or one enlarged', match: char('v') },
   { label: 'Tab', action: 'next-map', context: 'slide', description: 'enlarge the next map', match: (_, k) => k.tab },
   { label: 'z', action: 'zoom', context: 'slide', description: 'zoom: the slide and its maps as large as the terminal allows', match: char('z') },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,7 +15,7 @@ import { SlideStore } from '../src/store/store.js';
 import { acquireLock } from '../src/store/lock.js';
 import { currentLabel } from '../src/store/schema.js';
 import { KEYMAP } from '../src/keymap.js';
-import { makeBundle, tempDir } from './helpers.js';
+import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 import { decodeHalfBlocks } from '../src/components/halfblocks.js';
 
 const clients: EngineClient[] = [];
@@ -357,6 +358,34 @@ describe('the triage app', () => {
     expect(zoomed).not.toMatch(/Enter confirm/); // decisions are made on the slide, not in the zoom
     ui.unmount();
   });
+
+  it('x runs the methods of explain.methods the slide does not show yet, and says so when none is left', async () => {
+    const cwd = await tempDir();
+    const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', explain: { methods: ['gradcam28'] } } });
+    const bytes = await fs.readFile(path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png'));
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    await fs.mkdir(config.incoming, { recursive: true });
+    await fs.writeFile(path.join(config.incoming, 'real.png'), bytes);
+    const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
+    await store.update((d) => {
+      d.slides[digest] = { sha256: digest, path: 'real.png', width: 450, height: 450, addedAt: '2026-11-28T10:00:00.000Z' };
+      d.files['real.png'] = { path: 'real.png', state: 'queued', sha256: digest, duplicateOf: null, code: null, reason: null, size: bytes.length, mtimeMs: 1, seenAt: '' };
+      d.predictions[digest] = [{ modelId, label: 'Benign', probabilities: { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 }, at: '', explanations: {} }];
+    });
+    const ui = mount(config, store, 'alice');
+    await waitFor(ui.lastFrame, /1 slide\(s\)/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/1 — real\.png/);
+    await waitFor(ui.lastFrame, /test-untrained@/); // the model loaded
+    await press(ui, 'x');
+    await waitFor(ui.lastFrame, /Grad-CAM \d+ ms/, 60_000);
+    const explanations = (await store.read()).predictions[digest].at(-1)!.explanations;
+    expect(Object.keys(explanations)).toEqual(expect.arrayContaining(['image', 'gradcam28']));
+    expect(explanations).not.toHaveProperty('lime');
+    await press(ui, 'x');
+    await waitFor(ui.lastFrame, /shows every method of[\s\S]*explain\.methods already/);
+    ui.unmount();
+  }, 90_000);
 
   it('confirms with Enter, corrects with a number key, undoes with u — all kept in the store', async () => {
     const { ui, store } = await setup();

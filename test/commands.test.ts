@@ -57,3 +57,21 @@ describe('declared commands', () => {
     expect((err as { stderr: string }).stderr).toMatch(/--epochs is not a flag of status[\s\S]*slidetriage status\n/);
   });
 });
+
+describe('the explanation methods’ table', () => {
+  it('the engine has a method for every name, under that name', async () => {
+    const { METHODS } = await import('../src/engine/explain/index.js');
+    const { METHOD_NAMES } = await import('../src/core/explanation-methods.js');
+    expect(Object.keys(METHODS).sort()).toEqual([...METHOD_NAMES].sort());
+    for (const [key, m] of Object.entries(METHODS)) expect(m.name).toBe(key);
+  });
+
+  it('the configuration takes the table’s names, and only the fast ones for every slide', async () => {
+    const { configSchema, loadConfig } = await import('../src/config.js');
+    const config = loadConfig({ overrides: {} });
+    expect(configSchema.safeParse({ ...config, explain: { ...config.explain, slideMethods: ['layercam56', 'cam'] } }).success).toBe(true);
+    const slow = configSchema.safeParse({ ...config, explain: { ...config.explain, slideMethods: ['lime'] } });
+    expect(slow.success).toBe(false);
+    expect(JSON.stringify(slow.error?.issues)).toMatch(/too slow for every slide/);
+  });
+});

@@ -1,5 +1,6 @@
-// `x` on a slide: LIME and Integrated Gradients in the engine worker, with a progress bar that Esc
-// cancels; the overlays are written beside the store and the figures said on the screen.
+// `x` on a slide: the methods of explain.methods that the slide does not show yet (LIME and Integrated
+// Gradients by default) in the engine worker, with a progress bar that Esc cancels; the overlays are
+// written beside the store and the figures said on the screen.
 import { useCallback, useRef, useState } from 'react';
 import type { CallHandle } from '../engine/client.js';
 import type { ExplainResult } from '../engine/protocol.js';
@@ -12,6 +13,7 @@ import type { TriageAction } from '../state/triage.js';
 import type { Prediction } from '../store/schema.js';
 import type { Config } from '../config.js';
 import { loadSlide, writeOverlays } from './predictor.js';
+import { methodTitle } from '../core/explanation-methods.js';
 
 export interface ExplainMoreContext {
   config: Config;
@@ -31,17 +33,19 @@ export function useExplainMore({ config, row, prediction, dispatch }: ExplainMor
     jobHandle.current = null;
     setJob(null);
   }, []);
+  const missing = config.explain.methods.filter((m) => !prediction?.explanations[m]);
   const explainMore = useCallback(async () => {
-    if (!row || !engine.client || !engine.model || job) return;
+    if (!row || !engine.client || !engine.model || job || !missing.length) return;
     const model = engine.model;
     const sha = row.sha256;
     try {
       const { input, shown } = await loadSlide(config, row, model);
-      const handle = engine.client.start('explain', { image: input, methods: ['lime', 'ig'], target: prediction ? model.classes.indexOf(prediction.label) : undefined, options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } } }, (p) =>
+      const options = { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } };
+      const handle = engine.client.start('explain', { image: input, methods: missing, target: prediction ? model.classes.indexOf(prediction.label) : undefined, options }, (p) =>
         setJob({ sha256: sha, done: p.done, total: p.total, method: p.message ?? '' }),
       );
       jobHandle.current = handle;
-      setJob({ sha256: sha, done: 0, total: 2, method: 'lime' });
+      setJob({ sha256: sha, done: 0, total: missing.length, method: missing[0] });
       const result = await handle.result;
       const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
       await store.update((d) => {
@@ -49,13 +53,15 @@ export function useExplainMore({ config, row, prediction, dispatch }: ExplainMor
         if (p) p.explanations = { ...p.explanations, ...files };
       });
       await refresh();
-      dispatch({ type: 'message', text: `LIME ${Math.round(result.heatmaps[0].ms)} ms, IG ${Math.round(result.heatmaps[1].ms)} ms; ${describeCompleteness(result.heatmaps[1].diagnostics, config.explain.ig.baseline)}` });
+      const times = result.heatmaps.map((h) => `${h.method === 'ig' ? 'IG' : methodTitle(h.method)} ${Math.round(h.ms)} ms`).join(', ');
+      const ig = result.heatmaps.find((h) => h.method === 'ig');
+      dispatch({ type: 'message', text: `${times}${ig ? `; ${describeCompleteness(ig.diagnostics, config.explain.ig.baseline)}` : ''}` });
     } catch (err) {
       dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
     } finally {
       jobHandle.current = null;
       setJob(null);
     }
-  }, [row, engine, job, config, prediction, store, refresh, dispatch]);
-  return { job, explainMore, cancelJob };
+  }, [row, engine, job, config, prediction, store, refresh, dispatch, missing]);
+  return { job, explainMore, cancelJob, nothingToAdd: !missing.length };
 }

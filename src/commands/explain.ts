@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { asUsage, positiveInt, UsageError, type Command } from './command.js';
+import { METHOD_NAMES } from '../core/explanation-methods.js';
 
-const METHODS = 'gradcam,cam,lime,ig,gradcam14,gradcam28,layercam,layercam56';
+
+const METHODS = METHOD_NAMES.join(',');
 
 export const explainCommand: Command = {
   name: 'explain',

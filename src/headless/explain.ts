@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Config } from '../config.js';
-import { METHOD_NAMES } from '../engine/explain/index.js';
+import { METHOD_NAMES } from '../core/explanation-methods.js';
 import { overlay, writePng } from '../core/overlay.js';
 import { decodeRgb, ImageRejected, readImageFile, toModelInput } from '../ingest/image.js';
 import { expandPaths } from './files.js';
@@ -16,7 +16,7 @@ const OVERLAY_SIDE = 512;
 
 export function parseMethods(raw: string | undefined, fallback: string[]): string[] {
   const methods = raw ? raw.split(',').map((m) => m.trim()).filter(Boolean) : fallback;
-  const unknown = methods.filter((m) => !(METHOD_NAMES as string[]).includes(m));
+  const unknown = methods.filter((m) => !(METHOD_NAMES as readonly string[]).includes(m));
   if (unknown.length || !methods.length) throw new Error(`--methods takes a comma-separated list of ${METHOD_NAMES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
   return methods;
 }

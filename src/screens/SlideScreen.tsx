@@ -9,7 +9,7 @@ import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
 import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
-import { mapCaption, MAP_ORDER, MAP_TITLES } from './maps.js';
+import { mapCaption, mapTitle, MAP_ORDER } from './maps.js';
 
 
 export interface ExplainJob {
@@ -67,7 +67,7 @@ export function SlideScreen(props: {
             <Text>Maps are not drawn without colour. As PNG files:</Text>
             {maps.map((m) => (
               <Text key={m} wrap="truncate-middle">
-                {MAP_TITLES[m]}: {fileOf(m)}
+                {mapTitle(m)}: {fileOf(m)}
               </Text>
             ))}
           </Box>

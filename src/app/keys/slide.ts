@@ -27,7 +27,11 @@ export function slideHandlers(d: KeyDeps) {
     skip: move(d, 1),
     next: move(d, 1),
     previous: move(d, -1),
-    'explain-more': { run: () => void d.explainMore(), disabled: () => (d.jobRunning ? 'an explanation is already running: Esc cancels it' : null) },
+    'explain-more': {
+      run: () => void d.explainMore(),
+      disabled: () =>
+        !d.modelReady ? 'the model is not loaded yet' : d.jobRunning ? 'an explanation is already running: Esc cancels it' : d.nothingToExplain ? 'this slide shows every method of explain.methods already' : null,
+    },
     layout: { run: () => d.dispatch({ type: 'layout' }) },
     // The zoom steps through the maps only (not the plain image): a count of all would make every
     // fourth Tab land on the map already shown.

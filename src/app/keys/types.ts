@@ -25,6 +25,10 @@ export interface KeyDeps {
   undo(): Promise<unknown>;
   /** An explanation (LIME, IG) running for the open slide. */
   jobRunning: boolean;
+  /** The engine has a model loaded. */
+  modelReady: boolean;
+  /** The open slide shows every method of explain.methods already. */
+  nothingToExplain: boolean;
   cancelJob(): void;
   explainMore(): Promise<void>;
   /** A slide another technician has open: moving on passes over it. */

@@ -1,4 +1,5 @@
-// The explanation methods by name.
+// The explanation methods by name: one for every name of the method table (src/core/explanation-methods.ts).
+import { METHOD_NAMES, type MethodName } from '../../core/explanation-methods.js';
 import { cam } from './cam.js';
 import { gradCam } from './gradcam.js';
 import { integratedGradients } from './integrated-gradients.js';
@@ -15,9 +16,8 @@ export const METHODS = {
   gradcam28: gradCamAtStride('gradcam28', 8),
   layercam: layerCam,
   layercam56: layerCam56,
-} as const;
-export type MethodName = keyof typeof METHODS;
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+} as const satisfies Record<MethodName, { name: string }>;
+export { METHOD_NAMES, type MethodName };
 
 export function methodByName(name: string): ExplanationMethod<object> {
   const m = (METHODS as Record<string, ExplanationMethod<object>>)[name];
