@@ -43,6 +43,12 @@ function Keys({ onKey }: { onKey: (input: string, key: InkKey) => void }) {
   return null;
 }
 
+/** The rows a scrolling screen has and the lines it holds (help's lines given, the benchmarks' counted). */
+function scrollLimits(screen: 'help' | 'benchmarks', screenRows: number, helpCount: number | null, benchView: Omit<Parameters<typeof benchmarkLines>[0], 'rows'>) {
+  const rows = screen === 'help' ? helpListHeight(screenRows) : benchmarkRows(screenRows);
+  return { rows, count: helpCount ?? benchmarkLines({ ...benchView, rows }).length };
+}
+
 export function App({ config, technician, defaultModel }: { config: Config; technician: string; defaultModel?: string }) {
   const { exit } = useApp();
   const { isRawModeSupported } = useStdin();
@@ -82,15 +88,8 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const handlerFor = (action: Action) =>
     keyHandlers({
       config, state, latest, dispatch, row, prediction, order, classes, leases, decide, undo, busyElsewhere, slidePath, retrain, versionEvaluation, explainMore, cancelJob,
-      jobRunning: job !== null,
-      nothingToExplain: nothingToAdd,
-      modelReady: !!engine.model,
-      quit: () => setQuitting(true),
-      scrollLimits: (screen) => {
-        const rows = screen === 'help' ? helpListHeight(screenRows) : benchmarkRows(screenRows);
-        const count = screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : benchmarkLines({ ...benchView, rows }).length;
-        return { rows, count };
-      },
+      ...{ jobRunning: job !== null, nothingToExplain: nothingToAdd, modelReady: !!engine.model, quit: () => setQuitting(true) },
+      scrollLimits: (screen) => scrollLimits(screen, screenRows, screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : null, benchView),
     })[action];
 
   const onKey = (input: string, key: InkKey): void => {

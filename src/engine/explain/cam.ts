@@ -15,47 +15,39 @@
 // and CAM keeps it, so on this head CAM adds little beyond Grad-CAM; with a GAP + linear head both are
 // exact and equal up to the ReLU.
 import * as tf from '@tensorflow/tfjs';
-import { isGapLinearHead, logits, splitAtFeatures } from '../models/feature-split.js';
-import { upsample, type ExplanationMethod } from './types.js';
+import { isGapLinearHead, logits } from '../models/feature-split.js';
+import { camMap, type CamWeights } from './cam-base.js';
+import type { ExplanationMethod } from './types.js';
+
+/** w_eff = ∂score/∂pooled, through batch norm, dense, ReLU and the output layer (exactly the class
+ *  weights of the output layer on a GAP + linear head; for one sigmoid unit, class 0 is −w). */
+function effectiveWeights(model: tf.LayersModel, a: tf.Tensor4D, target: number): tf.Tensor {
+  const k = a.shape[3];
+  if (isGapLinearHead(model)) {
+    const kernel = model.getLayer('predictions').getWeights()[0] as tf.Tensor2D;
+    return kernel.shape[1] === 1 ? tf.mul(kernel.reshape([k]), target === 1 ? 1 : -1) : kernel.slice([0, target], [k, 1]).reshape([k]);
+  }
+  const pooled = model.getLayer('head_pool').apply(a, { training: false }) as tf.Tensor2D;
+  const rest = (p: tf.Tensor) => {
+    let h = p;
+    for (const name of ['head_bn', 'head_dense', 'head_dropout']) {
+      try {
+        h = model.getLayer(name).apply(h, { training: false }) as tf.Tensor;
+      } catch {
+        // layer absent in this head
+      }
+    }
+    return logits(model, h).slice([0, target], [1, 1]).sum();
+  };
+  return (tf.grad(rest)(pooled) as tf.Tensor).reshape([k]);
+}
+
+const camWeights: CamWeights = (a, { model, target }) => tf.mul(a, effectiveWeights(model, a, target).reshape([1, 1, 1, a.shape[3]]));
 
 export const cam: ExplanationMethod<Record<string, never>> = {
   name: 'cam',
   defaults: {},
-  async compute({ model, image, size, target, featureMap }) {
-    const split = splitAtFeatures(model);
-    const exact = isGapLinearHead(model);
-    const fast = await featureMap?.();
-    const map = tf.tidy(() => {
-      const a = fast ? tf.tensor4d(fast.data, fast.dims as [number, number, number, number]) : (split.features.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor4D);
-      const k = a.shape[3];
-      let w: tf.Tensor;
-      if (exact) {
-        // Class weights of the output layer (for one sigmoid unit, class 0 is −w).
-        const kernel = model.getLayer('predictions').getWeights()[0] as tf.Tensor2D;
-        w = kernel.shape[1] === 1 ? tf.mul(kernel.reshape([k]), target === 1 ? 1 : -1) : kernel.slice([0, target], [k, 1]).reshape([k]);
-      } else {
-        // w_eff = ∂score/∂pooled, through batch norm, dense, ReLU and the output layer.
-        const pool = model.getLayer('head_pool');
-        const pooled = pool.apply(a, { training: false }) as tf.Tensor2D;
-        const rest = (p: tf.Tensor) => {
-          let h = p;
-          for (const name of ['head_bn', 'head_dense', 'head_dropout']) {
-            try {
-              h = model.getLayer(name).apply(h, { training: false }) as tf.Tensor;
-            } catch {
-              // layer absent in this head
-            }
-          }
-          return logits(model, h).slice([0, target], [1, 1]).sum();
-        };
-        w = (tf.grad(rest)(pooled) as tf.Tensor).reshape([k]);
-      }
-      return tf.keep(tf.sum(tf.mul(a, w.reshape([1, 1, 1, k])), -1).squeeze([0]) as tf.Tensor2D);
-    });
-    try {
-      return { map: upsample(map, size), diagnostics: { exact: exact ? 1 : 0 } };
-    } finally {
-      map.dispose();
-    }
+  async compute(input) {
+    return { map: await camMap(input, camWeights, { signed: true }), diagnostics: { exact: isGapLinearHead(input.model) ? 1 : 0 } };
   },
 };
