@@ -29,7 +29,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '(^|/)engine/(?!(client|protocol)\\.js$)', allowTypeImports: true, message: 'outside src/engine/, use engine/client and engine/protocol (or move what is not engine work to src/core/)' },
+            {
+              regex: '(^|/)engine/(?!(client|protocol)\\.js$)',
+              allowTypeImports: true,
+              message: 'outside src/engine/, use engine/client and engine/protocol (or move what is not engine work to src/core/)',
+            },
             { group: ['@tensorflow/*', 'onnxruntime-node'], allowTypeImports: true, message: 'TensorFlow.js and ONNX Runtime run in the engine worker only' },
           ],
         },

@@ -21,7 +21,15 @@ import { rng, shuffle } from '../src/core/random.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 
 const { values } = parseArgs({
-  options: { domain: { type: 'string' }, models: { type: 'string' }, sizes: { type: 'string' }, modes: { type: 'string' }, repeats: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    domain: { type: 'string' },
+    models: { type: 'string' },
+    sizes: { type: 'string' },
+    modes: { type: 'string' },
+    repeats: { type: 'string' },
+    split: { type: 'string' },
+    out: { type: 'string' },
+  },
 });
 const config = loadConfig({});
 const domain = values.domain ?? 'segmented';
@@ -73,7 +81,7 @@ try {
     const negative = model.classes.findIndex((c) => NEGATIVE.test(c));
     const inputs = await Promise.all(all.map(async (i) => (await prepareImage(i.file, config.images, model.inputSize, model.resize)).input));
     const { probabilities, ood } = await engine.call('classify', { inputs, batch: 8, tta: config.predict.tta });
-    const right = all.map((it, i) => (probabilities[i][negative] < 0.5) === !NEGATIVE.test(it.label));
+    const right = all.map((it, i) => probabilities[i][negative] < 0.5 === !NEGATIVE.test(it.label));
     const flagged = ood.filter((o) => o?.unusual).length;
     process.stderr.write(`${model.id}: ${pct(mean(right.map(Number)))} binary before retraining on ${all.length} ${domain} images; ${flagged} flagged as unlike the training images\n`);
     for (const mode of modes) {
@@ -82,16 +90,33 @@ try {
         const before: number[] = [];
         for (let r = 0; r < repeats; r++) {
           const random = rng(1000 * n + r);
-          const chosen = classes.flatMap((c) => shuffle(all.filter((i) => i.label === c), random).slice(0, Math.max(1, Math.round(n / classes.length))));
+          const chosen = classes.flatMap((c) =>
+            shuffle(
+              all.filter((i) => i.label === c),
+              random,
+            ).slice(0, Math.max(1, Math.round(n / classes.length))),
+          );
           const near = (i: Item) => chosen.some((c) => c.unit === i.unit && Math.abs(c.number - i.number) <= 2);
           const rest = all.filter((i) => !chosen.includes(i) && !(domain === 'segmented' && near(i)));
           before.push(mean(rest.map((i) => Number(right[all.indexOf(i)]))));
           const outDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-adapt-'));
           try {
             const result = await engine.call('retrain', {
-              modelDir, outDir, name: 'adapt', mode, train: chosen, heldOut: rest, classes, baseDataDir: null,
-              epochs: mode === 'head' ? 60 : 8, batch: 32, lr: mode === 'head' ? 0.001 : 0.0001, seed: r,
-              extensions: config.images.extensions, maxPixels: config.images.maxPixels, resize: model.resize,
+              modelDir,
+              outDir,
+              name: 'adapt',
+              mode,
+              train: chosen,
+              heldOut: rest,
+              classes,
+              baseDataDir: null,
+              epochs: mode === 'head' ? 60 : 8,
+              batch: 32,
+              lr: mode === 'head' ? 0.001 : 0.0001,
+              seed: r,
+              extensions: config.images.extensions,
+              maxPixels: config.images.maxPixels,
+              resize: model.resize,
             });
             const m = result.heldOut.candidate!;
             row.after.push(m.binary?.accuracy ?? m.accuracy);

@@ -11,7 +11,9 @@ import { loadConfig } from '../src/config.js';
 import { EngineClient } from '../src/engine/client.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { models: { type: 'string' }, split: { type: 'string' }, data: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' }, keep: { type: 'string' } },
+});
 const config = loadConfig({});
 const dataDir = path.resolve(values.data ?? '../shared/data/taleqani');
 if (!values.models) {
@@ -25,8 +27,7 @@ if (!values.models) {
 }
 const models = values.models.split(',').map((m) => path.resolve(m));
 const split = JSON.parse(await fs.readFile(values.split ?? 'models/default/split.json', 'utf8')) as { train: string[]; val: string[] };
-const labelled = (files: string[]): RetrainLabel[] =>
-  files.map((f) => ({ file: path.join(dataDir, f), label: f.split('/')[0], sha256: f, decidedAt: new Date(0).toISOString(), technician: 'bench' }));
+const labelled = (files: string[]): RetrainLabel[] => files.map((f) => ({ file: path.join(dataDir, f), label: f.split('/')[0], sha256: f, decidedAt: new Date(0).toISOString(), technician: 'bench' }));
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
 
 const engine = new EngineClient();
@@ -40,14 +41,28 @@ try {
     const outDir = values.keep ? path.resolve(values.keep, path.basename(modelDir)) : await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-heads-'));
     try {
       const r = await engine.call('retrain', {
-        modelDir, outDir, name: 'head-stage', mode: 'head', train: labelled(split.train), heldOut: labelled(split.val), classes: model.classes,
-        baseDataDir: null, epochs: Number(values.epochs ?? 40), batch: 32, lr: 0.001, seed: 1,
-        extensions: config.images.extensions, maxPixels: config.images.maxPixels, resize: model.resize,
+        modelDir,
+        outDir,
+        name: 'head-stage',
+        mode: 'head',
+        train: labelled(split.train),
+        heldOut: labelled(split.val),
+        classes: model.classes,
+        baseDataDir: null,
+        epochs: Number(values.epochs ?? 40),
+        batch: 32,
+        lr: 0.001,
+        seed: 1,
+        extensions: config.images.extensions,
+        maxPixels: config.images.maxPixels,
+        resize: model.resize,
       });
       const m = r.heldOut.candidate!;
       const manifest = JSON.parse(await fs.readFile(path.join(modelDir, 'manifest.json'), 'utf8')) as { spec: { head: Record<string, unknown> } };
       const head = manifest.spec.head;
-      rows.push(`| ${path.basename(modelDir)} | ${head.pooling} → ${head.batchNorm ? 'BN → ' : ''}${head.denseUnits ? `Dense ${head.denseUnits} → ` : ''}dropout ${head.dropout} | ${pct(m.accuracy)} | ${m.binary ? m.binary.auc.toFixed(4) : '–'} | ${pct(m.perClass.Benign?.recall)} | ${pct(m.ece)} | ${r.seconds.toFixed(0)} |`);
+      rows.push(
+        `| ${path.basename(modelDir)} | ${head.pooling} → ${head.batchNorm ? 'BN → ' : ''}${head.denseUnits ? `Dense ${head.denseUnits} → ` : ''}dropout ${head.dropout} | ${pct(m.accuracy)} | ${m.binary ? m.binary.auc.toFixed(4) : '–'} | ${pct(m.perClass.Benign?.recall)} | ${pct(m.ece)} | ${r.seconds.toFixed(0)} |`,
+      );
       results.push({ model: modelDir, head, val: m, seconds: r.seconds });
       process.stderr.write(`${rows.at(-1)}\n`);
     } finally {

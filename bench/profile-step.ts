@@ -10,7 +10,13 @@ const spec = defaultSpec('b0', ['a', 'b', 'c', 'd'], { inputSize: size, head: { 
 const model = buildModel(spec, 1);
 const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
 const xs = tf.randomUniform([batch, size, size, 3]);
-const y = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 4), 'int32'), 4);
+const y = tf.oneHot(
+  tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 4),
+    'int32',
+  ),
+  4,
+);
 const step = () => {
   const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar, vars);
   value.dataSync();
@@ -31,4 +37,5 @@ for (const k of info.kernels) {
 }
 const total = [...byName.values()].reduce((s, e) => s + e.ms, 0);
 console.log(`B0@${size} batch ${batch}: step ${plain.toFixed(0)} ms (${(plain / batch).toFixed(1)} ms/img), kernels ${total.toFixed(0)} ms`);
-for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`${name.padEnd(36)} ${e.ms.toFixed(0).padStart(7)} ms  ${String(e.n).padStart(5)}×  ${((100 * e.ms) / total).toFixed(1)}%`);
+for (const [name, e] of [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+  console.log(`${name.padEnd(36)} ${e.ms.toFixed(0).padStart(7)} ms  ${String(e.n).padStart(5)}×  ${((100 * e.ms) / total).toFixed(1)}%`);

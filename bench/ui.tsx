@@ -116,8 +116,12 @@ async function main() {
   const line = (xs: number[], goal: string) => `median ${percentile(xs, 0.5).toFixed(1)} ms, p95 ${percentile(xs, 0.95).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (goal: ${goal})`;
   process.stdout.write(`store: ${nSlides} slides, ${((await fs.stat(config.store)).size / 2 ** 20).toFixed(1)} MB\n`);
   process.stdout.write(`key press → next frame, ${latencies.length} presses while the engine classifies (${manifest.id}, ${size} px):\n${line(latencies, 'under 50 ms')}\n`);
-  process.stdout.write(`zoom view in sixel, ${zoom.frame.length} presses of Tab / + / − (next map, opacity):\nkey → frame: ${line(zoom.frame, 'under 50 ms')}\nkey → picture written: ${line(zoom.picture, 'none set')}\n`);
-  process.stdout.write(`decision key → its journal line fsynced, ${durable.ms.length} decisions (${durable.refused} keys refused: the next slide not drawn yet):\n${line(durable.ms, '20 ms median')}\n`);
+  process.stdout.write(
+    `zoom view in sixel, ${zoom.frame.length} presses of Tab / + / − (next map, opacity):\nkey → frame: ${line(zoom.frame, 'under 50 ms')}\nkey → picture written: ${line(zoom.picture, 'none set')}\n`,
+  );
+  process.stdout.write(
+    `decision key → its journal line fsynced, ${durable.ms.length} decisions (${durable.refused} keys refused: the next slide not drawn yet):\n${line(durable.ms, '20 ms median')}\n`,
+  );
 }
 
 async function fakeMaps(storeDir: string): Promise<Record<string, string>> {

@@ -62,7 +62,9 @@ async function main() {
   await fs.writeFile(path.join(bad, 'text-named.png'), 'this is not an image, only text with a .png name\n');
   await fs.writeFile(path.join(bad, 'notes.txt'), 'a note that someone left in the slide folder\n');
   await fs.writeFile(path.join(bad, 'bomb-50000x50000.png'), bombPng(50_000, 50_000));
-  await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 100, b: 150 } } }).png().toFile(path.join(bad, 'one-pixel-1x1.png'));
+  await sharp({ create: { width: 1, height: 1, channels: 3, background: { r: 200, g: 100, b: 150 } } })
+    .png()
+    .toFile(path.join(bad, 'one-pixel-1x1.png'));
   await fs.writeFile(path.join(bad, 'truncated.bmp'), all.bytes.subarray(0, Math.floor(all.bytes.length / 2)));
   // Other formats under slide names: libvips would decode them (an SVG filter for minutes), so they must be
   // refused by their first bytes.

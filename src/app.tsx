@@ -16,8 +16,8 @@ import { useLeases } from './app/leases.js';
 import { useExplainMore } from './app/explain-more.js';
 import { keyHandlers } from './app/keys/index.js';
 import { QueueScreen } from './screens/QueueScreen.js';
-import { SlideScreen } from './screens/SlideScreen.js';
-import { ZoomScreen } from './screens/ZoomScreen.js';
+import { OpenSlide } from './screens/OpenSlide.js';
+import { Notices } from './components/Notices.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
 import { benchResultsFile, useBenchResults } from './app/bench-results.js';
 import { useRetrain } from './app/retrain.js';
@@ -87,7 +87,23 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   /** The handlers as of this render, made when a key comes (they read `latest`, a ref, only then). */
   const handlerFor = (action: Action) =>
     keyHandlers({
-      config, state, latest, dispatch, row, prediction, order, classes, leases, decide, undo, busyElsewhere, slidePath, retrain, versionEvaluation, explainMore, cancelJob,
+      config,
+      state,
+      latest,
+      dispatch,
+      row,
+      prediction,
+      order,
+      classes,
+      leases,
+      decide,
+      undo,
+      busyElsewhere,
+      slidePath,
+      retrain,
+      versionEvaluation,
+      explainMore,
+      cancelJob,
       ...{ jobRunning: job !== null, nothingToExplain: nothingToAdd, modelReady: !!engine.model, quit: () => setQuitting(true) },
       scrollLimits: (screen) => scrollLimits(screen, screenRows, screen === 'help' ? helpLines(keyContext({ ...latest.current, screen: latest.current.previous }), width).length : null, benchView),
     })[action];
@@ -121,44 +137,30 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {isRawModeSupported && <Keys onKey={onKey} />}
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
-      {state.screen === 'queue' && <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />}
-      {state.screen === 'slide' && row && state.zoom !== null && (
-        <ZoomScreen original={original} row={row} prediction={prediction} storeDir={path.dirname(config.store)} mapIndex={state.enlarged} opacity={state.zoom} width={width} height={height - 2 - narrow} inputSize={engine.model?.inputSize ?? null} />
+      {state.screen === 'queue' && (
+        <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />
       )}
-      {state.screen === 'slide' && row && state.zoom === null && (
-        <SlideScreen
-          row={row}
+      {state.screen === 'slide' && (
+        <OpenSlide
+          {...{ row, classes, prediction, state, width, job, original }}
           index={held ? null : selected}
           count={rows.length}
-          classes={classes}
-          prediction={prediction}
-          decisions={data.decisions[row.sha256] ?? []}
+          decisions={row ? (data.decisions[row.sha256] ?? []) : []}
           storeDir={path.dirname(config.store)}
-          state={state}
-          width={width}
           height={height - 2 - narrow}
-          job={job}
-          noteWaitsOn={state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
+          noteWaitsOn={row && state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
           inputSize={engine.model?.inputSize ?? null}
         />
-      )}
-      {state.screen === 'slide' && !row && (
-        <Box flexDirection="column" paddingX={1}>
-          {state.message ? <Text color="green">{state.message}</Text> : null}
-          <Text>All slides in this list are done. Press g for the queue.</Text>
-        </Box>
       )}
       {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={screenRows} offset={state.scroll.help} />}
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={screenRows} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={screenRows} offset={state.scroll.benchmarks} />}
       {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
-      {state.quitAsked ? (
-        <Text color="yellow">
-          A note waits for the decision on {slidePath(state.noteSha)} (&quot;{state.note}&quot;): decide that slide, or press {state.noteMode ? 'Ctrl-C' : 'q'} again to quit without the note.
-        </Text>
-      ) : null}
-      {engine.warning ? <Text color="yellow" wrap="truncate-end">engine: {engine.warning}</Text> : null}
-      {warnings.length ? <Text color="yellow" wrap="truncate-end">warning: {warnings.at(-1)}</Text> : null}
+      <Notices
+        quit={state.quitAsked ? { slide: slidePath(state.noteSha), note: state.note, key: state.noteMode ? 'Ctrl-C' : 'q' } : null}
+        engineWarning={engine.warning}
+        warning={warnings.at(-1) ?? null}
+      />
       <StatusBar technician={technician} width={width} />
     </Box>
   );

@@ -30,7 +30,10 @@ function configFrom(values: Record<string, unknown>): Config {
 function checkFlags(command: Command, values: Record<string, unknown>): void {
   const foreign = Object.keys(values).filter((f) => !(f in COMMON_FLAGS) && !(f in command.flags));
   const name = command.name || 'the app';
-  if (foreign.length) throw new UsageError(`${foreign.map((f) => `--${f}`).join(', ')} ${foreign.length > 1 ? 'are not flags' : 'is not a flag'} of ${name} (slidetriage ${command.name ? `${command.name} ` : ''}--help lists them)`);
+  if (foreign.length)
+    throw new UsageError(
+      `${foreign.map((f) => `--${f}`).join(', ')} ${foreign.length > 1 ? 'are not flags' : 'is not a flag'} of ${name} (slidetriage ${command.name ? `${command.name} ` : ''}--help lists them)`,
+    );
 }
 
 let helpFor: Command | undefined;

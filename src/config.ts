@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { IMAGE_SETTINGS } from './terminal/detect.js';
 import { METHOD_INFO, METHOD_NAMES } from './core/explanation-methods.js';
 
-
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 export const RUNTIMES = ['auto', 'onnx', 'tfjs'] as const;
@@ -69,9 +68,7 @@ export const configSchema = z
          * The maps made for every new slide in the app, in the background (LIME and IG come on request, x).
          * LayerCAM first: on the default model it points into the cell most often (README, Explanations).
          */
-        slideMethods: z
-          .array(z.enum(METHOD_NAMES).refine((m) => METHOD_INFO[m].fast, 'LIME and IG are too slow for every slide: they run on request (x)'))
-          .min(1),
+        slideMethods: z.array(z.enum(METHOD_NAMES).refine((m) => METHOD_INFO[m].fast, 'LIME and IG are too slow for every slide: they run on request (x)')).min(1),
         colormap: z.enum(['turbo', 'jet']),
         alpha: z.number().min(0).max(1),
         lime: z
@@ -193,8 +190,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (!result.success) throw new ConfigError(describeIssues(result.error, sources.join(' + ')));
   const cfg = result.data;
   // The default model path is relative to the package; user paths are relative to the working directory.
-  const resolveFrom = (p: string, isDefaultModel = false) =>
-    path.isAbsolute(p) ? p : path.resolve(isDefaultModel ? PACKAGE_ROOT : cwd, p);
+  const resolveFrom = (p: string, isDefaultModel = false) => (path.isAbsolute(p) ? p : path.resolve(isDefaultModel ? PACKAGE_ROOT : cwd, p));
   return {
     ...cfg,
     incoming: resolveFrom(cfg.incoming),

@@ -43,7 +43,10 @@ describe('batch norm of a training run', () => {
     );
     expect(used).toBe(3);
     const stats = data.map(channelStats);
-    const [, , movingMean, movingVariance] = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+    const [, , movingMean, movingVariance] = model
+      .getLayer('bn')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
     for (let c = 0; c < 3; c++) {
       expect(movingMean[c]).toBeCloseTo(stats.reduce((s, st) => s + st.mean[c], 0) / 3, 4);
       expect(movingVariance[c]).toBeCloseTo(stats.reduce((s, st) => s + st.variance[c], 0) / 3, 3);
@@ -56,7 +59,10 @@ describe('batch norm of a training run', () => {
     const model = tinyModel();
     await recalibrateBatchNorm(model, [tf.tensor4d(batches(1, 2)[0], [5, 2, 2, 3])]);
     const x = tf.tensor4d(batches(2, 3)[1], [5, 2, 2, 3]);
-    const before = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+    const before = model
+      .getLayer('bn')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
     const inference = Array.from((model.predict(x) as tf.Tensor).dataSync());
     const trainingBefore = Array.from((model.apply(x, { training: true }) as tf.Tensor).dataSync());
     // Not frozen yet: training mode uses this batch's statistics (so the check below can fail).
@@ -67,7 +73,10 @@ describe('batch norm of a training run', () => {
     expect(freezeBatchNorm(model)).toBe(1);
     const training = Array.from((model.apply(x, { training: true }) as tf.Tensor).dataSync());
     training.forEach((v, i) => expect(v).toBeCloseTo(inference[i], 5));
-    const after = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+    const after = model
+      .getLayer('bn')
+      .getWeights()
+      .map((w) => Array.from(w.dataSync()));
     expect(after).toEqual(before);
 
     const gamma = model.getLayer('bn').trainableWeights[0].read() as tf.Variable;

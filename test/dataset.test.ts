@@ -44,7 +44,7 @@ describe('training data and splits', () => {
     expect(makeSplit(data, { method: 'blocks', valFraction: 0.2, testFraction: 0.2, seed: 2, blockSize: 10 }).val).not.toEqual(split.val);
   });
 
-  it('names each file\'s unit as the split made it: its block of numbers, or the file itself', () => {
+  it("names each file's unit as the split made it: its block of numbers, or the file itself", () => {
     const data = fakeData([200, 120]);
     const units = unitOfFile(data, 'blocks of 10');
     expect(new Set(units.values()).size).toBe(32);

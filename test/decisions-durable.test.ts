@@ -30,7 +30,11 @@ describe('decisions', () => {
     await alice.read(); // the slides are known
     const release = await acquireLock(file); // the store busy elsewhere: before, a decision waited here
     try {
-      const { entry } = await within(alice.decide({ sha256: shaOf(0), action: 'correct', label: 'Pre', modelId: 'm@1', predicted: 'Pro', probabilities: null }), 5_000, 'a decision while the store is locked');
+      const { entry } = await within(
+        alice.decide({ sha256: shaOf(0), action: 'correct', label: 'Pre', modelId: 'm@1', predicted: 'Pro', probabilities: null }),
+        5_000,
+        'a decision while the store is locked',
+      );
       const { entries } = await readJournal(journal);
       expect(entries.map((e) => [e.seq, e.sha256, e.label])).toEqual([[entry.seq, shaOf(0), 'Pre']]);
     } finally {

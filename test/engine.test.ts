@@ -116,7 +116,10 @@ describe('engine worker', () => {
     // Started just before the close (the app quitting as the predictor sends a slide): the call reaches the
     // worker after its shutdown, so the worker ends without answering it.
     const running = other.start('classify', { inputs: images(2, 10), batch: 2 });
-    const settled = running.result.then(() => 'answered', (e: Error) => e.message);
+    const settled = running.result.then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
     expect(await other.close()).toBe('released');
     expect(await settled).toMatch(/closed/);
   });

@@ -42,7 +42,9 @@ tf.serialization.registerClass(SquareMask);
 function squareModel(paperHead = false): tf.LayersModel {
   const input = tf.input({ shape: [S, S, 3] });
   let x = new SquareMask({}).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'top_conv', kernelInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }), biasInitializer: 'zeros' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'top_conv', kernelInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 1 }), biasInitializer: 'zeros' })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'top_activation' }).apply(x) as tf.SymbolicTensor;
   if (paperHead) {
     x = tf.layers.globalMaxPooling2d({ name: 'head_pool' }).apply(x) as tf.SymbolicTensor;
@@ -161,7 +163,12 @@ describe('building blocks', () => {
   it('SLIC keeps superpixels inside flat colour regions and connected', () => {
     // Four flat quadrants.
     const img = new Float32Array(S * S * 3);
-    const colours = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]];
+    const colours = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+      [1, 1, 0],
+    ];
     for (let p = 0; p < S * S; p++) img.set(colours[(Math.floor(p / S) >= 16 ? 2 : 0) + (p % S >= 16 ? 1 : 0)], p * 3);
     const { labels, count } = slic(img, S, S, 16);
     expect(count).toBeGreaterThanOrEqual(4);
@@ -183,7 +190,13 @@ describe('building blocks', () => {
       x.push(row);
       y.push(0.5 + 2 * row[0] - 1 * row[2]);
     }
-    const fit = weightedRidge(x, y, x.map(() => 1), 3, 1e-6);
+    const fit = weightedRidge(
+      x,
+      y,
+      x.map(() => 1),
+      3,
+      1e-6,
+    );
     expect(fit.coef[0]).toBeCloseTo(2, 4);
     expect(fit.coef[1]).toBeCloseTo(0, 4);
     expect(fit.coef[2]).toBeCloseTo(-1, 4);
@@ -249,7 +262,16 @@ describe('randomising layers for the sanity check', () => {
     const model = buildModel(defaultSpec('b0', ['a', 'b', 'c'], { inputSize: 32 }), 1);
     // Trained variances spread widely (a fresh model has them all at 1): a draw around their mean can go below 0.
     for (const layer of layersFromTop(model).slice(0, 8)) {
-      layer.setWeights(layer.getWeights().map((w, i) => (layer.weights[i].name.includes('moving_variance') ? tfjs.tensor(Float32Array.from({ length: w.size }, (_, k) => 0.01 + 3 * ((k * 0.618) % 1) ** 3), w.shape) : w)));
+      layer.setWeights(
+        layer.getWeights().map((w, i) =>
+          layer.weights[i].name.includes('moving_variance')
+            ? tfjs.tensor(
+                Float32Array.from({ length: w.size }, (_, k) => 0.01 + 3 * ((k * 0.618) % 1) ** 3),
+                w.shape,
+              )
+            : w,
+        ),
+      );
     }
     randomiseLayers(layersFromTop(model).slice(0, 8), 3);
     for (const layer of model.layers) {

@@ -47,7 +47,11 @@ describe('gradient worker (data-parallel training)', () => {
     });
     expect(worst).toBeLessThan(1e-4);
     // Other weights give another answer: the comparison above can fail.
-    const unsent = await worker.compute(batch, 99, weights.map((w) => w.map((v) => v * 0.9)));
+    const unsent = await worker.compute(
+      batch,
+      99,
+      weights.map((w) => w.map((v) => v * 0.9)),
+    );
     expect(Math.abs(unsent.loss - local.loss)).toBeGreaterThan(1e-6);
     tf.dispose(local.grads.filter((g): g is tf.Tensor => !!g));
     model.dispose();
@@ -75,7 +79,11 @@ describe('gradient worker (data-parallel training)', () => {
     const scale = Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
     remote.grads[0]!.forEach((v, k) => expect(Math.abs(v - a[k]) / scale).toBeLessThan(1e-4));
     // A worker on batch statistics, given the same trainable weights, does not agree.
-    const unfrozen = await worker!.compute(batch, 7, graph.trainable.map((v) => (v.dataSync() as Float32Array).slice()));
+    const unfrozen = await worker!.compute(
+      batch,
+      7,
+      graph.trainable.map((v) => (v.dataSync() as Float32Array).slice()),
+    );
     expect(Math.abs(unfrozen.loss - local.loss)).toBeGreaterThan(1e-4);
     tf.dispose(local.grads.filter((g): g is tf.Tensor => !!g));
     model.dispose();

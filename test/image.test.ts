@@ -27,7 +27,12 @@ describe('reading slide images', () => {
     // 24-bit BMP rows are stored bottom-up as BGR, padded to 4 bytes.
     const offset = read.bytes.readUInt32LE(10);
     const row = Math.ceil((450 * 3) / 4) * 4;
-    for (const [x, y] of [[225, 225], [100, 300], [0, 0], [449, 449]]) {
+    for (const [x, y] of [
+      [225, 225],
+      [100, 300],
+      [0, 0],
+      [449, 449],
+    ]) {
       const p = offset + (449 - y) * row + x * 3;
       const expected = [read.bytes[p + 2], read.bytes[p + 1], read.bytes[p]];
       const q = (y * 450 + x) * 3;
@@ -62,7 +67,9 @@ describe('reading slide images', () => {
   it('letterboxes on black when asked', async () => {
     const dir = await tempDir();
     const wide = path.join(dir, 'wide.png');
-    await sharp({ create: { width: 200, height: 100, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toFile(wide);
+    await sharp({ create: { width: 200, height: 100, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toFile(wide);
     const boxed = await prepareImage(wide, limits, 20, 'letterbox');
     expect(boxed.input[0]).toBe(0); // top-left is padding
     expect(boxed.input[(10 * 20 + 10) * 3]).toBeCloseTo(1, 2); // centre is image
@@ -89,7 +96,10 @@ describe('reading slide images', () => {
     const dir = await tempDir();
     const svg = path.join(dir, 'filter.jpg');
     // A tiny SVG with a heavy filter: libvips would rasterise it for minutes.
-    await fs.writeFile(svg, '<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="20000"><filter id="f"><feTurbulence baseFrequency="0.9" numOctaves="10"/></filter><rect width="100%" height="100%" filter="url(#f)"/></svg>');
+    await fs.writeFile(
+      svg,
+      '<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="20000"><filter id="f"><feTurbulence baseFrequency="0.9" numOctaves="10"/></filter><rect width="100%" height="100%" filter="url(#f)"/></svg>',
+    );
     const pixel = sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 200, g: 10, b: 10 } } });
     const gif = path.join(dir, 'cell.jpg');
     await fs.writeFile(gif, await pixel.clone().gif().toBuffer());
@@ -97,7 +107,11 @@ describe('reading slide images', () => {
     await fs.writeFile(webp, await pixel.clone().webp().toBuffer());
     const jpegNamedPng = path.join(dir, 'really-jpeg.png');
     await fs.writeFile(jpegNamedPng, await pixel.clone().jpeg().toBuffer());
-    for (const [file, what] of [[svg, /SVG/], [gif, /GIF/], [webp, /WebP/]] as const) {
+    for (const [file, what] of [
+      [svg, /SVG/],
+      [gif, /GIF/],
+      [webp, /WebP/],
+    ] as const) {
       const err = await rejection(file);
       expect(err.code, file).toBe('content-mismatch');
       expect(err.message).toMatch(what);

@@ -30,7 +30,10 @@ const stateOf = (e: FileEntry | undefined) => (e ? [e.state, e.code] : 'no state
 describe('every incoming file gets exactly one state', () => {
   it('decides readability by opening the file, never by its mode bits (mode 000 and 0204)', async () => {
     const { incoming, store, start } = await fixture();
-    for (const [name, mode, from] of [['m000.png', 0o000, PNG], ['m0204.jpg', 0o204, JPG]] as const) {
+    for (const [name, mode, from] of [
+      ['m000.png', 0o000, PNG],
+      ['m0204.jpg', 0o204, JPG],
+    ] as const) {
       await fs.copyFile(from, path.join(incoming, name));
       await fs.chmod(path.join(incoming, name), mode);
     }
@@ -113,7 +116,11 @@ describe('every incoming file gets exactly one state', () => {
     let data = await store.read();
     expect(stateOf(data.files['b.png'])).toEqual(['queued', null]);
     expect(data.slides[sha].path).toBe('b.png');
-    expect(slideRows(data, null).map((r) => r.path).sort()).toEqual(['b.png', 'other.jpg']);
+    expect(
+      slideRows(data, null)
+        .map((r) => r.path)
+        .sort(),
+    ).toEqual(['b.png', 'other.jpg']);
     // Removed while nothing watched: the walk at the next start finds it gone.
     await first.w.stop();
     await fs.rm(path.join(incoming, 'b.png'));

@@ -80,7 +80,10 @@ describe('Keras weight import', () => {
     expect(report.normalisation).toBe('squared');
     // Every loaded weight equals the file's values.
     for (const name of ['stem_conv', 'block1a_dwconv', 'block3b_se_reduce', 'top_bn']) {
-      const got = model.getLayer(name).getWeights().map((w) => w.dataSync());
+      const got = model
+        .getLayer(name)
+        .getWeights()
+        .map((w) => w.dataSync());
       expected.get(name)!.forEach((want, k) => expect(Array.from(got[k])).toEqual(Array.from(want)));
     }
     const variance = model.getLayer('normalization').getWeights()[1].dataSync();

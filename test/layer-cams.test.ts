@@ -21,7 +21,7 @@ describe('a model cut at a stage boundary', () => {
     ['b0', 'efficientnet', 'paper head'],
     ['lite0', 'efficientnet', 'GAP head'],
     ['mobilenetv2', 'mobilenetv2', 'GAP head'],
-  ])('%s (%s, %s): the rest of the network from the 16, 8 and 4 px maps gives the model\'s logits', (variant, architecture, head) => {
+  ])("%s (%s, %s): the rest of the network from the 16, 8 and 4 px maps gives the model's logits", (variant, architecture, head) => {
     const spec = defaultSpec(variant as 'b0', ['a', 'b', 'c'], { architecture: architecture as 'efficientnet', inputSize: SIZE, head: head === 'GAP head' ? { pooling: 'avg', denseUnits: 0 } : {} });
     const model = buildModel(spec, 3);
     const x = tf.tensor4d(image, [1, SIZE, SIZE, 3]);

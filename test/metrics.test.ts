@@ -107,8 +107,16 @@ describe('cluster bootstrap', () => {
   it('near-duplicates in one cluster widen the interval as ten images, not a hundred, would', () => {
     // 100 images, right or wrong in blocks of ten: as clusters the evidence is ten blocks.
     const right = Array.from({ length: 100 }, (_, i) => (Math.floor(i / 10) % 2 === 0 ? 1 : 0));
-    const blocks = clusterBootstrap(right.map((_, i) => `b${Math.floor(i / 10)}`), mean(right), { random: rng(1) });
-    const single = clusterBootstrap(right.map((_, i) => `i${i}`), mean(right), { random: rng(1) });
+    const blocks = clusterBootstrap(
+      right.map((_, i) => `b${Math.floor(i / 10)}`),
+      mean(right),
+      { random: rng(1) },
+    );
+    const single = clusterBootstrap(
+      right.map((_, i) => `i${i}`),
+      mean(right),
+      { random: rng(1) },
+    );
     expect(blocks.estimate).toBe(0.5);
     expect(single.estimate).toBe(0.5);
     // Standard errors: 0.5/√10 = 0.158 and 0.5/√100 = 0.05, so 95% widths near 0.62 and 0.20.
@@ -116,7 +124,19 @@ describe('cluster bootstrap', () => {
     expect(blocks.high - blocks.low).toBeLessThan(0.75);
     expect(single.high - single.low).toBeGreaterThan(0.15);
     expect(single.high - single.low).toBeLessThan(0.25);
-    expect(clusterBootstrap(right.map((_, i) => `b${Math.floor(i / 10)}`), mean(right), { random: rng(1) })).toEqual(blocks); // seeded
-    expect(clusterBootstrap(right.map(() => 'x'), mean(right.map(() => 1)), { random: rng(2) })).toMatchObject({ estimate: 1, low: 1, high: 1 });
+    expect(
+      clusterBootstrap(
+        right.map((_, i) => `b${Math.floor(i / 10)}`),
+        mean(right),
+        { random: rng(1) },
+      ),
+    ).toEqual(blocks); // seeded
+    expect(
+      clusterBootstrap(
+        right.map(() => 'x'),
+        mean(right.map(() => 1)),
+        { random: rng(2) },
+      ),
+    ).toMatchObject({ estimate: 1, low: 1, high: 1 });
   });
 });

@@ -147,7 +147,12 @@ describe('the input-gradient graph', () => {
       await ort.dispose();
       const { splitAtFeatures } = await import('../src/engine/models/feature-split.js');
       const split = splitAtFeatures(model);
-      const expected = tf.tidy(() => tf.grad((t: tf.Tensor) => split.imageScores(t).slice([0, target], [-1, 1]).sum())(tf.tensor4d(x, [n, spec.inputSize, spec.inputSize, 3])).dataSync() as Float32Array);
+      const expected = tf.tidy(
+        () =>
+          tf
+            .grad((t: tf.Tensor) => split.imageScores(t).slice([0, target], [-1, 1]).sum())(tf.tensor4d(x, [n, spec.inputSize, spec.inputSize, 3]))
+            .dataSync() as Float32Array,
+      );
       return relError(inputGrad, expected);
     } finally {
       model.dispose();

@@ -42,7 +42,12 @@ describe('out-of-distribution index', () => {
     expect(checks.every((c) => c.unusual && c.distance > c.threshold)).toBe(true);
     // Scale does not matter (cosine): a training point times 10 is as usual as itself.
     const one = cloud(1, centre, 0, random);
-    expect(checkOod(index, one.map((v) => v * 10)).distance).toBeCloseTo(checkOod(index, one).distance, 6);
+    expect(
+      checkOod(
+        index,
+        one.map((v) => v * 10),
+      ).distance,
+    ).toBeCloseTo(checkOod(index, one).distance, 6);
     expect(() => checkOod(index, new Float32Array(8))).toThrow(/8 features but its out-of-distribution index has 16/);
     expect(() => fitOod(cloud(3, centre, 0.3, random), cloud(3, centre, 0.3, random), 16, 5, 0.95)).toThrow(/too few/);
   });

@@ -37,7 +37,10 @@ describe('slidetriage predict', () => {
   it('prints a result for every good fixture and a reason for every bad one, and exits 0', async () => {
     const { code, stdout, stderr } = await cli(['predict', FIXTURES, '--model', bundle, '--json', '--batch', '4', '--backend', 'wasm']);
     expect(code, stderr).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const byName = new Map(rows.map((r) => [path.relative(FIXTURES, r.path), r]));
     const good = [...byName.entries()].filter(([, r]) => r.label);
     const bad = [...byName.entries()].filter(([, r]) => r.error);
@@ -94,7 +97,10 @@ describe('slidetriage predict', () => {
     model.dispose();
     const { code, stdout, stderr } = await cli(['predict', path.join(FIXTURES, 'cnmc'), '--model', withIndex, '--json']);
     expect(code, stderr).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(20);
     for (const r of rows) {
       expect(r.ood.threshold).toBe(0.001);
@@ -102,9 +108,19 @@ describe('slidetriage predict', () => {
     }
     // The plain bundle has no index: null, and the text output has no warning.
     const plain = await cli(['predict', path.join(FIXTURES, 'cnmc', 'hem'), '--model', bundle, '--json']);
-    expect(plain.stdout.trim().split('\n').every((l) => JSON.parse(l).ood === null)).toBe(true);
+    expect(
+      plain.stdout
+        .trim()
+        .split('\n')
+        .every((l) => JSON.parse(l).ood === null),
+    ).toBe(true);
     const text = await cli(['predict', path.join(FIXTURES, 'cnmc'), '--model', withIndex]);
-    expect(text.stdout.split('\n').filter((l) => l.includes('UNLIKE THE TRAINING IMAGES')).every((l) => l.includes('_hem.bmp'))).toBe(true);
+    expect(
+      text.stdout
+        .split('\n')
+        .filter((l) => l.includes('UNLIKE THE TRAINING IMAGES'))
+        .every((l) => l.includes('_hem.bmp')),
+    ).toBe(true);
     expect(text.stdout.split('\n').filter((l) => l.includes('UNLIKE THE TRAINING IMAGES'))).toHaveLength(10);
   });
 
@@ -126,7 +142,10 @@ describe('slidetriage predict', () => {
     const image = path.join(FIXTURES, 'cnmc', 'all', 'UID_14_26_2_all.bmp');
     const { code, stdout, stderr } = await cli(['predict', image, ...missing, '--model', bundle, '--json']);
     expect(code, stderr).toBe(0);
-    const rows = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.filter((r) => r.error?.code === 'missing')).toHaveLength(400);
     expect(rows.filter((r) => r.label).map((r) => r.path)).toEqual([image]);
   });

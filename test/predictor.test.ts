@@ -9,7 +9,18 @@ import type { ModelInfo } from '../src/engine/protocol.js';
 import { SlideStore } from '../src/store/store.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
-const model: ModelInfo = { id: 'fake@0123456789ab', name: 'fake', classes: ['hem', 'all'], inputSize: 16, variant: 'b0', resize: 'stretch', parameters: 1, runtime: 'fake', dir: '/nowhere', metrics: null };
+const model: ModelInfo = {
+  id: 'fake@0123456789ab',
+  name: 'fake',
+  classes: ['hem', 'all'],
+  inputSize: 16,
+  variant: 'b0',
+  resize: 'stretch',
+  parameters: 1,
+  runtime: 'fake',
+  dir: '/nowhere',
+  metrics: null,
+};
 
 /** An engine that records what it is asked and answers every explain call alike. */
 function fakeEngine() {
@@ -18,7 +29,9 @@ function fakeEngine() {
     call: async (name: string, payload: { image: Float32Array; methods: string[] }) => {
       expect(name).toBe('explain');
       calls.push({ methods: payload.methods, blank: payload.image.every((v) => v === 0) });
-      const heatmaps = payload.methods.includes('gradcam') ? [{ method: 'gradcam', size: 4, values: new Float32Array(16).fill(0.5), target: 1, targetLabel: 'all', params: {}, diagnostics: {}, ms: 1 }] : [];
+      const heatmaps = payload.methods.includes('gradcam')
+        ? [{ method: 'gradcam', size: 4, values: new Float32Array(16).fill(0.5), target: 1, targetLabel: 'all', params: {}, diagnostics: {}, ms: 1 }]
+        : [];
       return { probabilities: new Float32Array([0.3, 0.7]), target: 1, heatmaps, ood: null };
     },
   };
@@ -32,7 +45,9 @@ async function storeWith(files: string[]) {
   const store = await SlideStore.open(config.store, config.journal, { technician: 't', displayName: null });
   const add = async (f: string) => {
     await fs.copyFile(path.join(FIXTURES, 'cnmc', 'all', f), path.join(config.incoming, f));
-    const sha = createHash('sha256').update(await fs.readFile(path.join(config.incoming, f))).digest('hex');
+    const sha = createHash('sha256')
+      .update(await fs.readFile(path.join(config.incoming, f)))
+      .digest('hex');
     await store.update((d) => {
       d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: new Date().toISOString() };
     });

@@ -6,10 +6,16 @@ import { applyPriorCorrection, removePriorCorrection } from '../src/engine/train
 
 function tinyModel(units: number, activation: 'softmax' | 'sigmoid'): tf.LayersModel {
   const input = tf.input({ shape: [3] });
-  const out = tf.layers.dense({ units, activation, name: 'predictions', biasInitializer: tf.initializers.randomNormal({ seed: 3 }), kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units, activation, name: 'predictions', biasInitializer: tf.initializers.randomNormal({ seed: 3 }), kernelInitializer: tf.initializers.randomNormal({ seed: 1 }) })
+    .apply(input) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
-const x = tf.tensor2d([[0.3, -1.2, 2], [1, 0.5, -0.7], [-2, 0.1, 0.4]]);
+const x = tf.tensor2d([
+  [0.3, -1.2, 2],
+  [1, 0.5, -0.7],
+  [-2, 0.1, 0.4],
+]);
 const rows = (m: tf.LayersModel) => (m.predict(x) as tf.Tensor).arraySync() as number[][];
 const maxDiff = (a: number[][], b: number[][]) => Math.max(...a.flatMap((r, i) => r.map((v, j) => Math.abs(v - b[i][j]))));
 
@@ -52,7 +58,14 @@ describe('prior correction', () => {
     const before = bias();
     // Learning rate 0: the fit leaves the weights alone, so only the correction moves the bias.
     const labels = [0, 0, 0, 0, 1, 1, 2, 2];
-    await trainHead(m, new Float32Array(labels.length * 3).map((_, i) => Math.sin(i)), 3, labels, 3, { epochs: 1, batch: 4, lr: 0, seed: 1, onEpoch: async () => {} });
+    await trainHead(
+      m,
+      new Float32Array(labels.length * 3).map((_, i) => Math.sin(i)),
+      3,
+      labels,
+      3,
+      { epochs: 1, batch: 4, lr: 0, seed: 1, onEpoch: async () => {} },
+    );
     const w = [8 / 12, 8 / 6, 8 / 6];
     bias().forEach((b, c) => expect(b).toBeCloseTo(before[c] - Math.log(w[c]), 5));
   });
@@ -81,7 +94,14 @@ describe('prior correction', () => {
     const bias = () => Array.from(head.getLayer('predictions').getWeights()[1].dataSync());
     bias().forEach((b, c) => expect(b).toBeCloseTo(original[c] - Object.values(recorded)[c], 5));
     const labels = [0, 0, 0, 0, 1, 1, 2, 2];
-    const { priorCorrection } = await trainHead(head, new Float32Array(labels.length * 3).map((_, i) => Math.cos(i)), 3, labels, 3, { epochs: 1, batch: 4, lr: 0, seed: 1, onEpoch: async () => {} });
+    const { priorCorrection } = await trainHead(
+      head,
+      new Float32Array(labels.length * 3).map((_, i) => Math.cos(i)),
+      3,
+      labels,
+      3,
+      { epochs: 1, batch: 4, lr: 0, seed: 1, onEpoch: async () => {} },
+    );
     const w = [8 / 12, 8 / 6, 8 / 6];
     expect(Object.values(priorCorrection!)).toEqual(w.map((v) => -Math.log(v)));
     bias().forEach((b, c) => expect(b).toBeCloseTo(original[c] - Object.values(recorded)[c] - Math.log(w[c]), 5));

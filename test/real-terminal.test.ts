@@ -96,7 +96,10 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
     term.key('Return');
     await pause(1500);
     term.key('z');
-    await until(() => findPicture(term!.screenshot(), 150), (b) => b !== null);
+    await until(
+      () => findPicture(term!.screenshot(), 150),
+      (b) => b !== null,
+    );
     await pause(1000); // a look a second after the picture appears: the settled screen
     const withMap = term.screenshot();
     term.key('m');
@@ -114,14 +117,28 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
     expect(plain.meanDifference).toBeLessThan(12);
     // With the map on, the same place shows the slide under a heatmap: still the slide's shape, other colours.
     const mapped = await compareWith(withMap, box!, SLIDE);
-    console.info(`zoom picture ${box!.width} × ${box!.height} px; map off: correlation ${plain.correlation.toFixed(3)}, mean difference ${plain.meanDifference.toFixed(1)}; map on: ${mapped.meanDifference.toFixed(1)}`);
+    console.info(
+      `zoom picture ${box!.width} × ${box!.height} px; map off: correlation ${plain.correlation.toFixed(3)}, mean difference ${plain.meanDifference.toFixed(1)}; map on: ${mapped.meanDifference.toFixed(1)}`,
+    );
     expect(mapped.meanDifference).toBeGreaterThan(plain.meanDifference + 10);
     await keep('zoom-xterm-sixel-layercam.png', await cropPng(withMap, { x: 0, y: 0, width: 810, height: 460 }));
     await keep('zoom-xterm-sixel-map-off.png', await cropPng(mapOff, { x: 0, y: 0, width: 810, height: 460 }));
 
     term.key('Escape');
-    expect(await until(() => findPicture(term!.screenshot(), 150), (b) => b === null), 'the zoom picture after Esc').toBeNull();
+    expect(
+      await until(
+        () => findPicture(term!.screenshot(), 150),
+        (b) => b === null,
+      ),
+      'the zoom picture after Esc',
+    ).toBeNull();
     term.key('q');
-    expect(await until(() => findPicture(term!.screenshot(), 40), (b) => b === null), 'any picture after q').toBeNull();
+    expect(
+      await until(
+        () => findPicture(term!.screenshot(), 40),
+        (b) => b === null,
+      ),
+      'any picture after q',
+    ).toBeNull();
   }, 150_000);
 });

@@ -44,7 +44,19 @@ describe('drawing heatmaps', () => {
     const model = await tempDir();
     await makeBundle(model, { size: 32 });
     const out = await tempDir();
-    const { stdout } = await run(process.execPath, [BIN, 'explain', path.join(FIXTURES, 'samples/cnmc-hem-H11-10-1.png'), '--methods', 'gradcam,cam,lime', '--set', 'explain.lime.samples=30', '--model', model, '--out', out]);
+    const { stdout } = await run(process.execPath, [
+      BIN,
+      'explain',
+      path.join(FIXTURES, 'samples/cnmc-hem-H11-10-1.png'),
+      '--methods',
+      'gradcam,cam,lime',
+      '--set',
+      'explain.lime.samples=30',
+      '--model',
+      model,
+      '--out',
+      out,
+    ]);
     expect(stdout).toMatch(/gradcam \d+ ms, cam \d+ ms, lime \d+ ms/);
     const files = (await fs.readdir(out)).sort();
     expect(files).toEqual(['cnmc-hem-H11-10-1.cam.png', 'cnmc-hem-H11-10-1.gradcam.png', 'cnmc-hem-H11-10-1.json', 'cnmc-hem-H11-10-1.lime.png']);

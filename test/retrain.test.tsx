@@ -54,11 +54,16 @@ async function labelledSetup() {
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime: 'onnx', shippedModels: [] } });
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
-  const picks = [...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']), ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro'])];
+  const picks = [
+    ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']),
+    ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro']),
+  ];
   const shas: string[] = [];
   for (const [i, [dir, f]] of picks.entries()) {
     await fs.copyFile(path.join(FIXTURES, 'cnmc', dir, f), path.join(config.incoming, f));
-    const sha = createHash('sha256').update(await fs.readFile(path.join(config.incoming, f))).digest('hex');
+    const sha = createHash('sha256')
+      .update(await fs.readFile(path.join(config.incoming, f)))
+      .digest('hex');
     shas.push(sha);
     await store.update((d) => {
       d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: `2026-11-28T10:0${i}:00.000Z` };
@@ -134,12 +139,19 @@ describe('retraining from the store', () => {
     expect((await readPointer(config.versions))!.history.map((h) => h.action)).toEqual(['promote', 'rollback']);
   });
 
-  it('full retraining fine-tunes every layer at a tenth of the rate, holding the model\'s batch-norm statistics', async () => {
+  it("full retraining fine-tunes every layer at a tenth of the rate, holding the model's batch-norm statistics", async () => {
     const { config, store } = await labelledSetup();
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    const req = await buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'full', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.34, seed: 3 });
+    const req = await buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], {
+      mode: 'full',
+      baseDataDir: null,
+      classes: null,
+      epochs: 1,
+      heldOutFraction: 0.34,
+      seed: 3,
+    });
     expect(req.lr).toBe(0.0001);
     const result = await engine.call('retrain', req);
     expect(result.heldOut.candidate).not.toBeNull();
@@ -157,7 +169,9 @@ describe('retraining from the store', () => {
   it('refuses labels outside the model classes unless the new classes are named', async () => {
     const { config, store } = await labelledSetup();
     const data = await store.read();
-    await expect(buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(/--classes/);
+    await expect(buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(
+      /--classes/,
+    );
   });
 
   it('refuses to retrain on a label whose file was replaced after the decision (no copy kept), naming it', async () => {
@@ -167,7 +181,9 @@ describe('retraining from the store', () => {
     const [pro] = Object.values(data.slides).filter((x) => data.decisions[x.sha256]?.at(-1)?.label === 'Pro');
     await fs.copyFile(path.join(config.incoming, pro.path), path.join(config.incoming, benign.path)); // a Pro image under a Benign label
     const options = { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 } as const;
-    await expect(buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], options)).rejects.toThrow(new RegExp(`1 labelled slide\\(s\\) no longer hold the image that was labelled.*${benign.path} is no longer the image`));
+    await expect(buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], options)).rejects.toThrow(
+      new RegExp(`1 labelled slide\\(s\\) no longer hold the image that was labelled.*${benign.path} is no longer the image`),
+    );
   });
 
   it('the Retrain screen: r retrains, p asks, y promotes, and the model in use changes', async () => {

@@ -4,8 +4,32 @@ import { versionWindow } from '../src/screens/RetrainScreen.js';
 import type { BenchRow } from '../src/services/bench-table.js';
 
 const row = (name: string, auc: number): BenchRow => ({
-  model: name.toLowerCase(), name, parameters: 4_000_000, trainSeconds: 120, epochs: 3, n: 32, accuracy: 0.9, precision: 0.91, recall: 0.9, f1: 0.9, auc, mAP: 0.95, msPerImage: 7.5, msTestPart: 240,
-  classes: ['Benign', 'Early', 'Pre', 'Pro'], confusion: [[8, 0, 0, 0], [1, 7, 0, 0], [0, 0, 8, 0], [0, 0, 0, 8]], roc: [[0, 0], [0.1, 0.8], [1, 1]],
+  model: name.toLowerCase(),
+  name,
+  parameters: 4_000_000,
+  trainSeconds: 120,
+  epochs: 3,
+  n: 32,
+  accuracy: 0.9,
+  precision: 0.91,
+  recall: 0.9,
+  f1: 0.9,
+  auc,
+  mAP: 0.95,
+  msPerImage: 7.5,
+  msTestPart: 240,
+  classes: ['Benign', 'Early', 'Pre', 'Pro'],
+  confusion: [
+    [8, 0, 0, 0],
+    [1, 7, 0, 0],
+    [0, 0, 8, 0],
+    [0, 0, 0, 8],
+  ],
+  roc: [
+    [0, 0],
+    [0.1, 0.8],
+    [1, 1],
+  ],
 });
 const results = { header: 'Held-out test part', rows: ['EfficientNet-B0', 'VGG-19', 'ResNet50', 'InceptionResNetV2', 'DenseNet-121', 'AlexNet'].map((n, i) => row(n, 0.9 + i / 100)) };
 const text = (width: number, rows = 21) => benchmarkLines({ results, file: 'bench-results/models/results.json', model: null, width, rows }).map((l) => l.map((s) => s.text).join(''));

@@ -19,7 +19,9 @@ describe('scan, status, export and audit verify', () => {
     expect(scan.stdout).toMatch(/rejected: empty 1/);
 
     const store = await SlideStore.open(path.join(cwd, 'data/store.json'), path.join(cwd, 'data/audit.jsonl'));
-    const [sha] = Object.values((await store.read()).slides).filter((s) => s.path === 'a.bmp').map((s) => s.sha256);
+    const [sha] = Object.values((await store.read()).slides)
+      .filter((s) => s.path === 'a.bmp')
+      .map((s) => s.sha256);
     await store.decide({ sha256: sha, action: 'correct', label: 'Pro', note: 'said "pale", twice', modelId: 'm@1', predicted: 'Early', probabilities: { Early: 0.7, Pro: 0.3 } });
 
     const status = await cli(cwd, ['status', '--json']);

@@ -177,7 +177,21 @@ describe('journal hashing', () => {
   it('covers nested values: a changed probability breaks the hash', async () => {
     const { canonicalJson, entryHash } = await import('../src/store/journal.js');
     expect(canonicalJson({ b: 1, a: { d: [1, { f: 2, e: 3 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"e":3,"f":2}]},"b":1}');
-    const body = { sha256: 'x', action: 'confirm' as const, predicted: 'Pro', probabilities: { Pro: 0.6, Early: 0.4 }, label: 'Pro', previousLabel: null, technician: 't', displayName: null, modelId: 'm', note: '', seq: 1, at: 'now', prevHash: '' };
+    const body = {
+      sha256: 'x',
+      action: 'confirm' as const,
+      predicted: 'Pro',
+      probabilities: { Pro: 0.6, Early: 0.4 },
+      label: 'Pro',
+      previousLabel: null,
+      technician: 't',
+      displayName: null,
+      modelId: 'm',
+      note: '',
+      seq: 1,
+      at: 'now',
+      prevHash: '',
+    };
     expect(entryHash({ ...body, probabilities: { Pro: 0.6, Early: 0.41 } })).not.toBe(entryHash(body));
     expect(entryHash({ ...body, probabilities: { Early: 0.4, Pro: 0.6 } })).toBe(entryHash(body));
   });

@@ -26,7 +26,10 @@ function testImage(width = 40, height = 30): Uint8Array {
   return rgb;
 }
 
-const png = (rgb: Uint8Array, width: number, height: number) => sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } }).png().toBuffer();
+const png = (rgb: Uint8Array, width: number, height: number) =>
+  sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 
 describe('kitty graphics with Unicode placeholders', () => {
   it('sends the PNG in 4096-byte chunks that join back to the same bytes, and places it over columns × rows', async () => {
@@ -113,7 +116,10 @@ describe('detection', () => {
     expect(xterm).toMatchObject({ protocol: 'sixel', cell: { width: 8, height: 15 } });
     expect(chooseGraphics({ ...base, replies: replies('\u001b[?63;1;2;4;6c') })).toMatchObject({ protocol: 'blocks', reason: expect.stringMatching(/cell size/) });
     expect(chooseGraphics({ ...base, replies: replies('\u001b_Gi=31;OK\u001b\\\u001bP>|kitty(0.35.2)\u001b\\\u001b[?62;c') }).protocol).toBe('kitty');
-    expect(chooseGraphics({ ...base, replies: replies('\u001b_Gi=31;OK\u001b\\\u001bP>|kitty(0.26.5)\u001b\\\u001b[?62;c') })).toMatchObject({ protocol: 'blocks', reason: expect.stringMatching(/0\.28/) });
+    expect(chooseGraphics({ ...base, replies: replies('\u001b_Gi=31;OK\u001b\\\u001bP>|kitty(0.26.5)\u001b\\\u001b[?62;c') })).toMatchObject({
+      protocol: 'blocks',
+      reason: expect.stringMatching(/0\.28/),
+    });
     expect(chooseGraphics({ ...base, env: { TERM_PROGRAM: 'iTerm.app' }, replies: replies('\u001b[?62;22c') }).protocol).toBe('iterm');
     expect(chooseGraphics({ ...base, replies: replies('\u001b[?62;22c') }).protocol).toBe('blocks');
   });

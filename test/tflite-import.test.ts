@@ -41,7 +41,10 @@ describe('model tables: the mobile families', () => {
     for (const [variant, count] of Object.entries(expected)) {
       const m = buildBackbone(variant as keyof typeof expected, undefined, 'none');
       expect(m.countParams(), variant).toBe(count);
-      expect(m.layers.some((l) => l.getClassName() === 'BatchNormalization'), variant).toBe(false);
+      expect(
+        m.layers.some((l) => l.getClassName() === 'BatchNormalization'),
+        variant,
+      ).toBe(false);
       m.dispose();
     }
   });
@@ -107,7 +110,9 @@ describe.skipIf(!haveWeights)('TFLite ImageNet weights on our engine', () => {
     const bin = fs.readFileSync(LITE0.replace('_int8.tflite', '_f32.bin'));
     const fromBin = (i: number) => {
       const t = ref.tensors[String(i)];
-      return t.dtype === 'float32' ? new Float32Array(bin.buffer.slice(bin.byteOffset + t.offset!, bin.byteOffset + t.offset! + t.count! * 4)) : Float32Array.from(new Int32Array(bin.buffer.slice(bin.byteOffset + t.offset!, bin.byteOffset + t.offset! + t.count! * 4)));
+      return t.dtype === 'float32'
+        ? new Float32Array(bin.buffer.slice(bin.byteOffset + t.offset!, bin.byteOffset + t.offset! + t.count! * 4))
+        : Float32Array.from(new Int32Array(bin.buffer.slice(bin.byteOffset + t.offset!, bin.byteOffset + t.offset! + t.count! * 4)));
     };
     const model = buildModel(defaultSpec('lite0', ['a', 'b'], { head: { pooling: 'avg', denseUnits: 0 } }), 1);
     const report = importTfliteWeights(graph, model);
@@ -128,7 +133,12 @@ describe.skipIf(!haveWeights)('TFLite ImageNet weights on our engine', () => {
   });
 
   it('MobileNetV2 with its ImageNet head names the four photos right on tfjs and on ONNX Runtime', async () => {
-    const labels = uniqueLabels(fs.readFileSync(path.join(WEIGHTS, 'imagenet_labels.txt'), 'utf8').split('\n').filter((l) => l.trim()));
+    const labels = uniqueLabels(
+      fs
+        .readFileSync(path.join(WEIGHTS, 'imagenet_labels.txt'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim()),
+    );
     expect(labels).toHaveLength(1001);
     const spec = defaultSpec('mobilenetv2', labels, { architecture: 'mobilenetv2', head: { pooling: 'avg', batchNorm: false, denseUnits: 0, l1: 0, l2: 0, dropout: 0 } });
     const model = buildModel(spec, 1);

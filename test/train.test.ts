@@ -194,7 +194,12 @@ describe('training', () => {
     const w2 = await checkpoint('weights.bin');
     const a2 = await checkpoint('average.bin');
     expect(maxDiff(w2, w1)).toBeGreaterThan(1e-4);
-    expect(maxDiff(a2, w1.map((v, i) => (v + w2[i]) / 2))).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        a2,
+        w1.map((v, i) => (v + w2[i]) / 2),
+      ),
+    ).toBeLessThan(1e-6);
     // Once averaging has begun, its first epoch cannot change.
     await expect(engine.call('train', { ...o, resume: true, averageFrom: 2 })).rejects.toThrow(/resume it with --average-from 1/);
     // Shortened to 2 epochs: nothing left to train; the best validated mean is saved.
@@ -273,7 +278,12 @@ describe('training', () => {
     };
     const [wa, wb, ws] = [(await weightsOf(a)).flat(), (await weightsOf(b)).flat(), (await weightsOf(soup)).flat()];
     expect(maxDiff(wa, wb)).toBeGreaterThan(1e-3); // two different models
-    expect(maxDiff(ws, wa.map((v, k) => (v + wb[k]) / 2))).toBeLessThan(1e-6);
+    expect(
+      maxDiff(
+        ws,
+        wa.map((v, k) => (v + wb[k]) / 2),
+      ),
+    ).toBeLessThan(1e-6);
     // A bundle with another head (a dense layer before the output): its output layer does not match.
     const other = await tempDir();
     await engine.call('train', options(other, { valSplit: 0, epochs: 0, init: [a], head: { ...TRAIN_DEFAULTS.head, denseUnits: 8 } }));

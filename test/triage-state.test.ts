@@ -45,7 +45,7 @@ describe('a note belongs to its slide', () => {
 });
 
 describe('where a decision moves the selection', () => {
-  it('in the to-review list the next slide takes the decided one\'s row; at the end, the previous one', () => {
+  it("in the to-review list the next slide takes the decided one's row; at the end, the previous one", () => {
     expect(afterDecision(['a', 'b', 'c'], 1, true)).toEqual({ sha: 'c', index: 1 });
     expect(afterDecision(['a', 'b', 'c'], 2, true)).toEqual({ sha: 'b', index: 1 });
     expect(afterDecision(['a'], 0, true)).toBeNull();

@@ -23,7 +23,6 @@ async function onBackend(name: 'cpu' | 'wasm', fn: () => tf.Tensor): Promise<Flo
   return data;
 }
 
-
 type Shape4 = [number, number, number, number];
 
 /**
@@ -37,7 +36,11 @@ async function expectGradsMatchCpu(xShape: Shape4, wShape: Shape4, seed: number,
       const filter = tf.tensor4d(values(tf.util.sizeFromShape(wShape), seed + 1), wShape);
       const y = op(x, filter);
       const dy = tf.tensor(values(y.size, seed + 2), y.shape);
-      const [gx, gf] = tf.grads((a: tf.Tensor, f: tf.Tensor) => op(a as tf.Tensor4D, f as tf.Tensor4D).mul(dy).sum())([x, filter]);
+      const [gx, gf] = tf.grads((a: tf.Tensor, f: tf.Tensor) =>
+        op(a as tf.Tensor4D, f as tf.Tensor4D)
+          .mul(dy)
+          .sum(),
+      )([x, filter]);
       return which === 0 ? gx : gf;
     });
   for (const which of [0, 1] as const) {
@@ -104,7 +107,10 @@ describe('wasm gradient kernels match the cpu backend', () => {
   it('gives an input gradient through a whole EfficientNet-B0 on wasm', async () => {
     await tf.setBackend('wasm');
     const model = buildModel(defaultSpec('b0', ['a', 'b', 'c'], { inputSize: 64 }), 1);
-    const x = tf.tensor4d(values(64 * 64 * 3, 9).map((v) => v + 0.5), [1, 64, 64, 3]);
+    const x = tf.tensor4d(
+      values(64 * 64 * 3, 9).map((v) => v + 0.5),
+      [1, 64, 64, 3],
+    );
     const g = tf.grad((input: tf.Tensor) => (model.predict(input) as tf.Tensor).mul(tf.tensor2d([[0, 1, 0]])).sum())(x);
     const data = await g.data();
     expect(data.every(Number.isFinite)).toBe(true);
@@ -129,9 +135,13 @@ describe('batch-norm gradient', () => {
     const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => tf.batchNorm(a, m, v, o, s, 1e-3).mul(dy).sum();
     // tfjs-core's gradient first (resolveBackend registered ours already), then ours again.
     tf.registerGradient(fusedBatchNormGradConfig);
-    const expected = tf.grads(f)([x, mean, variance, scale, offset]).map((t) => t.dataSync());
+    const expected = tf
+      .grads(f)([x, mean, variance, scale, offset])
+      .map((t) => t.dataSync());
     tf.registerGradient(fusedBatchNormGrad);
-    const actual = tf.grads(f)([x, mean, variance, scale, offset]).map((t) => t.dataSync());
+    const actual = tf
+      .grads(f)([x, mean, variance, scale, offset])
+      .map((t) => t.dataSync());
     for (let i = 0; i < 5; i++) expect(relativeError(actual[i] as Float32Array, expected[i] as Float32Array)).toBeLessThan(1e-5);
   });
 });

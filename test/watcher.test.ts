@@ -56,7 +56,11 @@ describe('incoming folder', () => {
     expect(state('one pixel.png')).toEqual(['rejected', 'too-small']);
     expect(state('bomb.png')).toEqual(['rejected', 'too-many-pixels']);
     expect(state('notes.txt')).toEqual(['rejected', 'extension']);
-    for (const [f, what] of [['svg.jpg', /SVG/], ['gif.jpg', /GIF/], ['webp.png', /WebP/]] as const) {
+    for (const [f, what] of [
+      ['svg.jpg', /SVG/],
+      ['gif.jpg', /GIF/],
+      ['webp.png', /WebP/],
+    ] as const) {
       expect(state(f)).toEqual(['rejected', 'content-mismatch']);
       expect(data.files[f].reason).toMatch(what);
     }
@@ -96,7 +100,9 @@ describe('incoming folder', () => {
     const staging = path.join(dir, 'staging');
     await fs.mkdir(staging);
     for (let i = 0; i < 1000; i++) {
-      const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: i % 256, g: (i >> 8) * 40, b: 7 } } }).png().toBuffer();
+      const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: i % 256, g: (i >> 8) * 40, b: 7 } } })
+        .png()
+        .toBuffer();
       await fs.writeFile(path.join(staging, `slide-${i}.png`), png);
     }
     const { w } = start();

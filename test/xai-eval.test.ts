@@ -19,7 +19,11 @@ describe('slidetriage xai-eval', () => {
     await makeBundle(model, { size: 32, classes: ['all', 'hem'] });
     // C-NMC cells are cut out on black: the images are their own localisation masks.
     const cnmc = path.join(FIXTURES, 'cnmc');
-    const { stdout } = await run(process.execPath, [BIN, 'xai-eval', '--data', cnmc, '--masks', cnmc, '--limit', '2', '--methods', 'gradcam,cam,ig', '--set', 'explain.ig.steps=4', '--model', model, '--json'], { maxBuffer: 1 << 22 });
+    const { stdout } = await run(
+      process.execPath,
+      [BIN, 'xai-eval', '--data', cnmc, '--masks', cnmc, '--limit', '2', '--methods', 'gradcam,cam,ig', '--set', 'explain.ig.steps=4', '--model', model, '--json'],
+      { maxBuffer: 1 << 22 },
+    );
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(result.images).toBe(2);
     expect(result.masks).toEqual({ used: 2, skippedNearlyEmpty: 0, missing: 0 });

@@ -66,7 +66,8 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
       // Once a decision has moved on, a decision key before the next slide is drawn is refused.
       if (pending.selectedSha && pending.selectedSha !== row.sha256) return dispatch({ type: 'message', text: 'the next slide is not on the screen yet: look at it first' });
       // Another instance had this slide first (this one is about to move on): its technician decides it.
-      if (row.openBy && pending.override !== row.sha256) return dispatch({ type: 'message', text: `${row.openBy} has this slide open in another instance: not decided here. ] goes to the next slide; to take it over, Esc, then Enter and y on it` });
+      if (row.openBy && pending.override !== row.sha256)
+        return dispatch({ type: 'message', text: `${row.openBy} has this slide open in another instance: not decided here. ] goes to the next slide; to take it over, Esc, then Enter and y on it` });
       const action = prediction && prediction.label === label ? 'confirm' : 'correct';
       // The note as of the last key (it may have been typed in the same burst as this key), when it was
       // written on this slide: a note waiting on another slide stays with that one.
@@ -77,7 +78,16 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
       const inPlace = selectedIndex(pending, order);
       const next = at >= 0 ? afterDecision(order, at, state.stateFilter === 'to review', isFree) : order.length ? { sha: order[inPlace], index: inPlace } : null;
       // Written only while this instance holds the slide, and the slide's lease kept until it is on disk.
-      const input: DecisionInput = { sha256: row.sha256, action, label, note, modelId: prediction?.modelId ?? null, predicted: prediction?.label ?? null, probabilities: prediction?.probabilities ?? null, seen: row.label };
+      const input: DecisionInput = {
+        sha256: row.sha256,
+        action,
+        label,
+        note,
+        modelId: prediction?.modelId ?? null,
+        predicted: prediction?.label ?? null,
+        probabilities: prediction?.probabilities ?? null,
+        seen: row.label,
+      };
       const saved = claim(row.sha256).then((mine) => (mine ? store.decide(input) : null));
       holdWhile(row.sha256, saved);
       if (next) dispatch({ type: 'pin', ...next });

@@ -106,7 +106,14 @@ export class Predictor extends EventEmitter<PredictorEvents> {
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
           const probabilities = probabilityRecord(this.model.classes, result.probabilities);
           await this.store.update((d) => {
-            (d.predictions[next.sha256] ??= []).push({ modelId: this.model.id, label: this.model.classes[argmax(result.probabilities)], probabilities, at: new Date().toISOString(), explanations, ood: result.ood });
+            (d.predictions[next.sha256] ??= []).push({
+              modelId: this.model.id,
+              label: this.model.classes[argmax(result.probabilities)],
+              probabilities,
+              at: new Date().toISOString(),
+              explanations,
+              ood: result.ood,
+            });
           });
           this.emit('predicted', next.sha256);
         } catch (err) {

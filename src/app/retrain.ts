@@ -28,7 +28,14 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
   const start = useCallback(async () => {
     if (handle.current || !engine.client || !engine.model) return;
     try {
-      const req = await buildRetrainRequest(config, data, engine.model.dir, engine.model.classes, { mode: state.mode, baseDataDir: null, classes: null, epochs: null, heldOutFraction: 0.25, seed: 42 });
+      const req = await buildRetrainRequest(config, data, engine.model.dir, engine.model.classes, {
+        mode: state.mode,
+        baseDataDir: null,
+        classes: null,
+        epochs: null,
+        heldOutFraction: 0.25,
+        seed: 42,
+      });
       dispatch({ type: 'started' });
       const h = engine.client.start('retrain', req, (p) => {
         const loss = /^epoch \d+\/\d+: loss ([0-9.]+)/.exec(p.message ?? '')?.[1];

@@ -16,7 +16,10 @@ export function useSelection({ config, data, model, state, dispatch }: { config:
   const selected = selectedIndex(state, order);
   // The open slide, decided meanwhile by another technician, left this list: it stays on the screen (with
   // its new label) until the technician moves on, rather than another slide taking its place unseen.
-  const held = state.screen === 'slide' && state.selectedSha && !order.includes(state.selectedSha) && state.lastDecided?.sha !== state.selectedSha ? allRows.find((r) => r.sha256 === state.selectedSha) : undefined;
+  const held =
+    state.screen === 'slide' && state.selectedSha && !order.includes(state.selectedSha) && state.lastDecided?.sha !== state.selectedSha
+      ? allRows.find((r) => r.sha256 === state.selectedSha)
+      : undefined;
   const row = held ?? rows[selected];
   // The zoomed slide's own pixels, read once per slide (Tab and opacity keys reuse them); null: the preview.
   const zoomedSha = state.zoom !== null ? row?.sha256 : undefined;

@@ -21,7 +21,11 @@ export function useVersionEvaluation(config: Config, defaultModel: string) {
     try {
       const versions = await engine.client.call('versions', { versionsDir: config.versions, defaultDir: defaultModel, shipped: config.shippedModels });
       const rows = await evaluateVersions(engine.client, config, versions, data);
-      setTable({ running: false, lines: evaluationLines(rows), message: `${versions.length} version(s) scored on the confirmed labels (labels a version trained on count too; retrain.json has the held-out figures)` });
+      setTable({
+        running: false,
+        lines: evaluationLines(rows),
+        message: `${versions.length} version(s) scored on the confirmed labels (labels a version trained on count too; retrain.json has the held-out figures)`,
+      });
     } catch (err) {
       setTable({ running: false, lines: [], message: `could not score the versions: ${(err as Error).message}` });
     }

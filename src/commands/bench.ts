@@ -21,7 +21,10 @@ export const benchCommand: Command = {
     if (!values.data) throw new UsageError('bench needs --data DIR (class folders)');
     const { runBench } = await import('../headless/bench.js');
     const { parseModelName } = await import('../engine/models/architectures.js');
-    const models = String(values.models ?? MODELS).split(',').map((m) => m.trim()).filter(Boolean);
+    const models = String(values.models ?? MODELS)
+      .split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
     asUsage(() => models.forEach(parseModelName));
     const o = {
       dataDir: path.resolve(String(values.data)),

@@ -2,7 +2,6 @@ import path from 'node:path';
 import { asUsage, positiveInt, UsageError, type Command } from './command.js';
 import { METHOD_NAMES } from '../core/explanation-methods.js';
 
-
 const METHODS = METHOD_NAMES.join(',');
 
 export const explainCommand: Command = {
@@ -36,6 +35,10 @@ export const xaiEvalCommand: Command = {
     const { parseMethods } = await import('../headless/explain.js');
     const { runXaiEval } = await import('../headless/xai-eval.js');
     const methods = asUsage(() => parseMethods(values.methods as string | undefined, ['gradcam', 'cam', 'lime', 'ig']));
-    return runXaiEval(config, { dataDir: String(values.data), masksDir: (values.masks as string | undefined) ?? null, limit: positiveInt(values.limit, '--limit', 20), methods, json: !!values.json }, out);
+    return runXaiEval(
+      config,
+      { dataDir: String(values.data), masksDir: (values.masks as string | undefined) ?? null, limit: positiveInt(values.limit, '--limit', 20), methods, json: !!values.json },
+      out,
+    );
   },
 };

@@ -34,5 +34,14 @@ export function commandsSynopsis(): string {
 
 /** The commands as a Markdown list (docs/commands.md, between its generated-list markers). */
 export function commandsMarkdown(): string {
-  return COMMANDS.map((c) => `- \`${commandLine(c).trim()}\`: ${c.summary}${Object.keys(c.flags).length ? `. Flags: ${Object.keys(c.flags).map((f) => `\`--${f}\``).join(', ')}` : ''}`).join('\n');
+  return COMMANDS.map(
+    (c) =>
+      `- \`${commandLine(c).trim()}\`: ${c.summary}${
+        Object.keys(c.flags).length
+          ? `. Flags: ${Object.keys(c.flags)
+              .map((f) => `\`--${f}\``)
+              .join(', ')}`
+          : ''
+      }`,
+  ).join('\n');
 }

@@ -18,9 +18,13 @@ export const importWeightsCommand: Command = {
   },
   async run({ values, args, config, out }) {
     const variant = (values.arch ?? values.variant) as string | undefined;
-    if (args.length !== 1 || !variant || !values.out) throw new UsageError('import-weights needs one FILE.h5 with --variant b0…b7, or one FILE.tflite with --arch lite0…lite4|mobilenetv2, and --out DIR');
+    if (args.length !== 1 || !variant || !values.out)
+      throw new UsageError('import-weights needs one FILE.h5 with --variant b0…b7, or one FILE.tflite with --arch lite0…lite4|mobilenetv2, and --out DIR');
     const { runImportWeights } = await import('../headless/import-weights.js');
-    const classes = String(values.classes ?? 'Benign,Early,Pre,Pro').split(',').map((c) => c.trim()).filter(Boolean);
+    const classes = String(values.classes ?? 'Benign,Early,Pre,Pro')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
     const imgSize = values['img-size'] ? positiveInt(values['img-size'], '--img-size', 224) : undefined;
     const head = {
       ...(values.pooling ? { pooling: values.pooling === 'max' ? ('max' as const) : ('avg' as const) } : {}),

@@ -25,7 +25,12 @@ export const retrainCommand: Command = {
       {
         mode,
         baseDataDir: values.base ? path.resolve(String(values.base)) : null,
-        classes: values.classes ? String(values.classes).split(',').map((c) => c.trim()).filter(Boolean) : null,
+        classes: values.classes
+          ? String(values.classes)
+              .split(',')
+              .map((c) => c.trim())
+              .filter(Boolean)
+          : null,
         epochs: values.epochs === undefined ? null : positiveInt(values.epochs, '--epochs', 1),
         heldOutFraction: heldOut,
         seed: values.seed === undefined ? 42 : Number(values.seed),

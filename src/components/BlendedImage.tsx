@@ -6,7 +6,21 @@ import { useGraphics } from '../contexts/GraphicsContext.js';
 import { zoomPicture, type Picture, type RgbPixels } from './picture.js';
 import { PixelImage } from './PixelImage.js';
 
-export function BlendedImage({ original, base, overlay, opacity, columns, rows }: { original: Promise<RgbPixels | null> | null; base: string | null; overlay: string | null; opacity: number; columns: number; rows: number }) {
+export function BlendedImage({
+  original,
+  base,
+  overlay,
+  opacity,
+  columns,
+  rows,
+}: {
+  original: Promise<RgbPixels | null> | null;
+  base: string | null;
+  overlay: string | null;
+  opacity: number;
+  columns: number;
+  rows: number;
+}) {
   const { graphics } = useGraphics();
   const request = `${base}|${overlay}|${opacity}|${columns}|${rows}`;
   const [drawn, setDrawn] = useState<{ request: string; base: string; picture: Picture | null; error: string | null } | null>(null);
@@ -16,9 +30,9 @@ export function BlendedImage({ original, base, overlay, opacity, columns, rows }
     Promise.resolve(original)
       .then((pixels) => zoomPicture(graphics, pixels ?? null, base, overlay, opacity, columns, rows))
       .then(
-      (picture) => live && setDrawn({ request, base, picture, error: null }),
-      (err: Error) => live && setDrawn({ request, base, picture: null, error: err.message }),
-    );
+        (picture) => live && setDrawn({ request, base, picture, error: null }),
+        (err: Error) => live && setDrawn({ request, base, picture: null, error: err.message }),
+      );
     return () => {
       live = false;
     };

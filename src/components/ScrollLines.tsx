@@ -34,11 +34,13 @@ export function ScrollLines({ lines, height, offset }: { lines: Line[]; height: 
     <Box flexDirection="column">
       {shown.map((l, i) => (
         <Text key={start + i} wrap="truncate-end">
-          {l.length ? l.map((s, j) => (
-            <Text key={j} bold={s.bold} dimColor={s.dim} underline={s.underline} color={s.color}>
-              {s.text}
-            </Text>
-          )) : ' '}
+          {l.length
+            ? l.map((s, j) => (
+                <Text key={j} bold={s.bold} dimColor={s.dim} underline={s.underline} color={s.color}>
+                  {s.text}
+                </Text>
+              ))
+            : ' '}
         </Text>
       ))}
       {scrolls ? <Text dimColor>{`lines ${start + 1}–${start + shown.length} of ${lines.length}${start + rows < lines.length ? ' · more below' : ''}`}</Text> : null}

@@ -30,7 +30,11 @@ export function TerminalImage({ file, width, height, caption }: { file: string |
   const error = drawn?.request === request ? drawn.error : null;
   return (
     <Box flexDirection="column" width={width + 1}>
-      {picture ? <PixelImage picture={picture} /> : <Text dimColor>{error ? `(cannot draw: ${error})` : file ? (colourAvailable() ? '…' : '(no colour: image not drawn)') : '(not computed yet)'}</Text>}
+      {picture ? (
+        <PixelImage picture={picture} />
+      ) : (
+        <Text dimColor>{error ? `(cannot draw: ${error})` : file ? (colourAvailable() ? '…' : '(no colour: image not drawn)') : '(not computed yet)'}</Text>
+      )}
       <Text wrap="truncate-end">{caption}</Text>
     </Box>
   );

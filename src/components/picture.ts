@@ -51,7 +51,15 @@ export interface RgbPixels {
  * The zoom's picture: the slide at its own resolution when it is given (else the 256 px preview), with
  * t · (overlay − preview) added, the map's colour at opacity t without the preview's blur.
  */
-export async function zoomPicture(graphics: Pick<Graphics, 'protocol' | 'cell'>, original: RgbPixels | null, preview: string, overlay: string | null, t: number, columns: number, rows: number): Promise<Picture> {
+export async function zoomPicture(
+  graphics: Pick<Graphics, 'protocol' | 'cell'>,
+  original: RgbPixels | null,
+  preview: string,
+  overlay: string | null,
+  t: number,
+  columns: number,
+  rows: number,
+): Promise<Picture> {
   const meta = await sharp(preview).metadata();
   const size = pictureSize(graphics, meta.width ?? 1, meta.height ?? 1, columns, rows);
   const rgb = original ? await picturePixels(sharp(original.data, { raw: { width: original.width, height: original.height, channels: 3 } }), size) : await picturePixels(preview, size);

@@ -52,7 +52,14 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
     void refresh();
     const timer = setInterval(async () => {
       // The store, or who has which slide open (leases/ beside it).
-      const times = await Promise.all([config.store, store.leases.dir].map((f) => fs.stat(f).then((st) => st.mtimeMs, () => 0)));
+      const times = await Promise.all(
+        [config.store, store.leases.dir].map((f) =>
+          fs.stat(f).then(
+            (st) => st.mtimeMs,
+            () => 0,
+          ),
+        ),
+      );
       const stamp = times.join(':');
       if (stamp !== lastMtime.current) {
         lastMtime.current = stamp;

@@ -35,7 +35,11 @@ export async function colourise(values: Float32Array, size: number, width: numbe
   const grey = Buffer.alloc(size * size);
   for (let i = 0; i < grey.length; i++) grey[i] = Math.round(clamp01(values[i]) * 255);
   // sharp turns one-channel raw input into sRGB; extractChannel keeps one value per pixel.
-  const scaled = await sharp(grey, { raw: { width: size, height: size, channels: 1 } }).resize(width, height, { fit: 'fill', kernel: 'linear' }).extractChannel(0).raw().toBuffer();
+  const scaled = await sharp(grey, { raw: { width: size, height: size, channels: 1 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
   if (scaled.length !== width * height) throw new Error(`heatmap resize gave ${scaled.length} values for ${width}×${height}`);
   const rgb = Buffer.alloc(width * height * 3);
   const lut = Array.from({ length: 256 }, (_, v) => colour(map, v / 255));
@@ -52,9 +56,13 @@ export async function overlay(image: RgbImage, values: Float32Array, size: numbe
 }
 
 export async function writePng(file: string, rgb: Buffer, width: number, height: number): Promise<void> {
-  await sharp(rgb, { raw: { width, height, channels: 3 } }).png().toFile(file);
+  await sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 export function pngOf(rgb: Buffer, width: number, height: number): Promise<Buffer> {
-  return sharp(rgb, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

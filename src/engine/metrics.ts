@@ -43,7 +43,7 @@ export function rocAuc(scores: number[], positive: boolean[]): number {
   const order = scores.map((s, i) => i).sort((a, b) => scores[a] - scores[b]);
   let pos = 0;
   let rankSum = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     const midRank = (i + j) / 2 + 1;
@@ -66,7 +66,7 @@ function thresholdCounts(scores: number[], positive: boolean[]): Array<[number, 
   const counts: Array<[number, number]> = [];
   let tp = 0;
   let fp = 0;
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && scores[order[j + 1]] === scores[order[i]]) j++;
     for (let t = i; t <= j; t++) {
@@ -152,10 +152,7 @@ export function computeMetrics(probabilities: ArrayLike<number>[], labels: numbe
   const pcs = Object.values(perClass);
   const metrics: Metrics = {
     n: labels.length,
-    accuracy: safe(
-      predicted.filter((p, i) => p === labels[i]).length,
-      labels.length,
-    ),
+    accuracy: safe(predicted.filter((p, i) => p === labels[i]).length, labels.length),
     classes,
     perClass,
     macro: {
@@ -239,7 +236,11 @@ export function accuracyOf(probabilities: ArrayLike<number>[], labels: number[])
 
 /** Binary positive-vs-`negative` ROC AUC of the drawn images (NaN when a draw lacks either side). */
 export function binaryAucOf(probabilities: ArrayLike<number>[], labels: number[], negative: number): (idx: number[]) => number {
-  return (idx) => rocAuc(idx.map((i) => 1 - probabilities[i][negative]), idx.map((i) => labels[i] !== negative));
+  return (idx) =>
+    rocAuc(
+      idx.map((i) => 1 - probabilities[i][negative]),
+      idx.map((i) => labels[i] !== negative),
+    );
 }
 
 /** 95% intervals of a held-out part's accuracy and binary AUC by the bootstrap over `groups` (seeded). */

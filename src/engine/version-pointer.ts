@@ -27,4 +27,3 @@ export async function currentModelDir(versionsDir: string, defaultDir: string): 
   if (pointer && (await fs.stat(path.join(pointer.dir, 'manifest.json')).catch(() => null))) return pointer.dir;
   return defaultDir;
 }
-

@@ -24,7 +24,6 @@ export interface VersionInfo {
   current: boolean;
 }
 
-
 async function describe(dir: string, kind: VersionInfo['kind'] | null, currentDir: string): Promise<VersionInfo | null> {
   const manifest = await readManifest(dir).catch(() => null);
   if (!manifest) return null;
@@ -58,7 +57,11 @@ export async function listVersions(versionsDir: string, defaultDir: string, ship
     if (v) out.push(v);
   }
   const entries = await fs.readdir(versionsDir, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => path.join(versionsDir, e.name)).sort().reverse();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(versionsDir, e.name))
+    .sort()
+    .reverse();
   for (const dir of dirs) {
     const v = await describe(dir, null, current);
     if (v) out.push(v);

@@ -52,7 +52,14 @@ function requireRuntime(): TfjsRuntime {
  * when ONNX Runtime runs the model, each image's pooled features (of the image as is) from the same pass,
  * for the out-of-distribution check; null otherwise.
  */
-async function probabilitiesOf(rt: TfjsRuntime, packed: Float32Array, n: number, classes: number, tta: boolean, features = false): Promise<{ probabilities: Float32Array; pooled: Float32Array[] | null }> {
+async function probabilitiesOf(
+  rt: TfjsRuntime,
+  packed: Float32Array,
+  n: number,
+  classes: number,
+  tta: boolean,
+  features = false,
+): Promise<{ probabilities: Float32Array; pooled: Float32Array[] | null }> {
   const bundle = rt.loaded!;
   const size = bundle.manifest.spec.inputSize;
   const run = async (x: Float32Array, m: number) => {
@@ -151,10 +158,15 @@ const handlers: Handlers = {
   async xaiEval(request, ctx) {
     const loaded = requireRuntime().loaded;
     if (!loaded) throw new Error('no model loaded');
-    return evaluateExplanations(loaded, request, {
-      progress: (done, total, message) => ctx.progress({ done, total, message }),
-      checkpoint: ctx.checkpoint,
-    }, (image) => forward.explainHelpers(image, request.methods.includes('ig')));
+    return evaluateExplanations(
+      loaded,
+      request,
+      {
+        progress: (done, total, message) => ctx.progress({ done, total, message }),
+        checkpoint: ctx.checkpoint,
+      },
+      (image) => forward.explainHelpers(image, request.methods.includes('ig')),
+    );
   },
 
   async evaluateVersion(request, ctx) {

@@ -55,7 +55,10 @@ export async function runBenchEngine(config: Config, cases: BenchCase[], outFile
     const table = [
       '| model | input | batch | tfjs ms / image | ONNX Runtime ms / image | ORT bare ms / image | ORT vs tfjs | ours vs bare | GFLOP / image |',
       '|---|---|---|---|---|---|---|---|---|',
-      ...rows.map((r) => `| ${r.model} | ${r.size} | ${r.batch} | ${cell(r.ms.tfjs)} | ${cell(r.ms.onnx)} | ${cell(r.ms['onnx-bare'])} | ${ratio(r.ms.tfjs, r.ms.onnx)}× | ${ratio(r.ms.onnx, r.ms['onnx-bare'], 2)} | ${r.gflopsPerImage} |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.model} | ${r.size} | ${r.batch} | ${cell(r.ms.tfjs)} | ${cell(r.ms.onnx)} | ${cell(r.ms['onnx-bare'])} | ${ratio(r.ms.tfjs, r.ms.onnx)}× | ${ratio(r.ms.onnx, r.ms['onnx-bare'], 2)} | ${r.gflopsPerImage} |`,
+      ),
     ];
     const ig: Array<Record<string, unknown>> = [];
     if (withIg) {
@@ -74,7 +77,10 @@ export async function runBenchEngine(config: Config, cases: BenchCase[], outFile
       for (const r of ig) out.stdout(`| ${r.runtime === 'onnx' ? 'ONNX Runtime (gradient graph)' : 'TensorFlow.js'} | ${r.firstMs} | ${r.nextMs} | ${r.completenessGap} |`);
     }
     await fs.mkdir(path.dirname(outFile), { recursive: true });
-    await fs.writeFile(outFile, JSON.stringify({ date: new Date().toISOString(), backend: `tfjs-${backend.backend}`, threads: config.threads, node: process.version, rows, integratedGradients: ig }, null, 2) + '\n');
+    await fs.writeFile(
+      outFile,
+      JSON.stringify({ date: new Date().toISOString(), backend: `tfjs-${backend.backend}`, threads: config.threads, node: process.version, rows, integratedGradients: ig }, null, 2) + '\n',
+    );
     out.info(`written ${outFile}`);
     return 0;
   });

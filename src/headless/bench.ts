@@ -125,7 +125,13 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
     const header = `Held-out test part (never used for training or early stopping), ${o.imgSize} px, up to ${o.epochs} epochs, ${backend.backend}, ${o.limit ? `first ${o.limit} images per class` : 'all images'} of ${o.dataDir}`;
     await fs.writeFile(path.join(o.outDir, 'table.md'), [header, '', ...table, ''].join('\n'));
     const csvHead = 'model,accuracy,precision,recall,f1,roc_auc,map,parameters,train_seconds,ms_per_image,ms_test_part,n';
-    await fs.writeFile(path.join(o.outDir, 'table.csv'), [csvHead, ...rows.map((r) => [r.name, r.accuracy, r.precision, r.recall, r.f1, r.auc, r.mAP, r.parameters, r.trainSeconds.toFixed(1), r.msPerImage.toFixed(2), r.msTestPart.toFixed(1), r.n].join(','))].join('\n') + '\n');
+    await fs.writeFile(
+      path.join(o.outDir, 'table.csv'),
+      [
+        csvHead,
+        ...rows.map((r) => [r.name, r.accuracy, r.precision, r.recall, r.f1, r.auc, r.mAP, r.parameters, r.trainSeconds.toFixed(1), r.msPerImage.toFixed(2), r.msTestPart.toFixed(1), r.n].join(',')),
+      ].join('\n') + '\n',
+    );
     await fs.writeFile(path.join(o.outDir, 'results.json'), JSON.stringify({ header, rows }, null, 1));
     const curves: Curve[] = rows.map((r) => ({ label: `${r.name} (AUC ${pct(r.auc)}%)`, points: r.roc }));
     await writeSvgPng(path.join(o.outDir, 'roc'), rocSvg(o.negativeClass ? `ROC, malignant vs ${o.negativeClass}` : 'ROC', curves));

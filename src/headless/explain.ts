@@ -15,7 +15,12 @@ import { probabilityRecord } from '../core/probabilities.js';
 const OVERLAY_SIDE = 512;
 
 export function parseMethods(raw: string | undefined, fallback: string[]): string[] {
-  const methods = raw ? raw.split(',').map((m) => m.trim()).filter(Boolean) : fallback;
+  const methods = raw
+    ? raw
+        .split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : fallback;
   const unknown = methods.filter((m) => !(METHOD_NAMES as readonly string[]).includes(m));
   if (unknown.length || !methods.length) throw new Error(`--methods takes a comma-separated list of ${METHOD_NAMES.join(', ')}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`);
   return methods;
@@ -47,7 +52,14 @@ export async function runExplain(config: Config, files: string[], methods: strin
       const scale = Math.min(1, OVERLAY_SIDE / Math.max(rgb.width, rgb.height));
       const width = Math.max(1, Math.round(rgb.width * scale));
       const height = Math.max(1, Math.round(rgb.height * scale));
-      const shown = { width, height, data: await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(width, height, { fit: 'fill' }).raw().toBuffer() };
+      const shown = {
+        width,
+        height,
+        data: await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+          .resize(width, height, { fit: 'fill' })
+          .raw()
+          .toBuffer(),
+      };
       const stem = path.basename(file).replace(/\.[^.]+$/, '');
       const written: Record<string, string> = {};
       for (const h of result.heatmaps) {

@@ -105,7 +105,14 @@ async function importTflite(o: ImportOptions, variant: Variant, bytes: Uint8Arra
   const title = variant === 'mobilenetv2' ? 'MobileNetV2 1.0' : `EfficientNet-${variant[0].toUpperCase()}${variant.slice(1)}`;
   const lines = [`${report.loaded.length} layers loaded from ${o.file} (${report.quantization}, dequantized to float32) into ${title} (${spec.inputSize} px)`];
   if (report.notInFile.length) lines.push(`new, not in the file (trained from scratch): ${report.notInFile.join(', ')}`);
-  const provenance = { format: 'tflite', loadedLayers: report.loaded.length, notInFile: report.notInFile, quantization: report.quantization, batchNorm: 'folded into the convolutions (biases)', head: withHead ? `the file's classifier (${classes.length} classes)` : 'untrained: train with --init' };
+  const provenance = {
+    format: 'tflite',
+    loadedLayers: report.loaded.length,
+    notInFile: report.notInFile,
+    quantization: report.quantization,
+    batchNorm: 'folded into the convolutions (biases)',
+    head: withHead ? `the file's classifier (${classes.length} classes)` : 'untrained: train with --init',
+  };
   const trainFlags = variant === 'mobilenetv2' ? '--architecture mobilenetv2' : `--variant ${variant}`;
   return { model, spec, name: `imagenet-${variant}`, provenance, lines, trainFlags };
 }

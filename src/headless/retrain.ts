@@ -18,7 +18,12 @@ const auc = (m: Metrics | null | undefined) => (m ? (m.binary ? m.binary.auc : m
 
 export function comparisonLines(result: Pick<RetrainResult, 'heldOut' | 'base'>): string[] {
   const row = (what: string, c: Comparison) => `| ${what} | ${c.n} | ${pct(c.current)} | ${pct(c.candidate)} | ${auc(c.current)} | ${auc(c.candidate)} | ${c.note ?? ''} |`;
-  return ['| yardstick | images | current accuracy | new accuracy | current AUC | new AUC | note |', '|---|---|---|---|---|---|---|', row('held-out confirmed labels', result.heldOut), row('base test part', result.base)];
+  return [
+    '| yardstick | images | current accuracy | new accuracy | current AUC | new AUC | note |',
+    '|---|---|---|---|---|---|---|',
+    row('held-out confirmed labels', result.heldOut),
+    row('base test part', result.base),
+  ];
 }
 
 export async function runRetrain(config: Config, o: RetrainOptions & { json: boolean }, out: Output): Promise<number> {
@@ -26,7 +31,9 @@ export async function runRetrain(config: Config, o: RetrainOptions & { json: boo
     const model = await engine.call('load', { modelDir: config.model });
     const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
     const req = await buildRetrainRequest(config, await store.read(), config.model, model.classes, o);
-    out.info(`retraining ${model.id} (${o.mode === 'head' ? 'head only, on cached backbone features' : 'every layer'}) on ${req.train.length} labels, ${req.heldOut.length} held out${req.baseDataDir ? `, with ${req.baseDataDir}` : ''}`);
+    out.info(
+      `retraining ${model.id} (${o.mode === 'head' ? 'head only, on cached backbone features' : 'every layer'}) on ${req.train.length} labels, ${req.heldOut.length} held out${req.baseDataDir ? `, with ${req.baseDataDir}` : ''}`,
+    );
     const handle = engine.start('retrain', req, (p) => out.info(p.message ?? `${p.done}/${p.total}`));
     const onSigint = () => handle.cancel();
     process.on('SIGINT', onSigint);

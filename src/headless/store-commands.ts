@@ -41,10 +41,24 @@ export async function runStatus(config: Config, json: boolean, out: Output, open
     return 0;
   }
   out.stdout(`incoming ${config.incoming}`);
-  out.stdout(`files: ${s.files.queued} queued, ${s.files.duplicate} duplicate, ${s.files.rejected} rejected${s.files.changed ? `, ${s.files.changed} still being written (read again later)` : ''}${s.files.gone ? `, ${s.files.gone} gone from the folder` : ''}`);
-  out.stdout(`slides: ${s.slides} (${s.labelled} labelled, ${s.unlabelled} to review)${s.goneSlides ? `; ${s.goneSlides} more gone from the folder (${s.goneLabelled} labelled: labels and history kept)` : ''}`);
-  if (Object.keys(s.byLabel).length) out.stdout(`labels: ${Object.entries(s.byLabel).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (Object.keys(s.rejections).length) out.stdout(`rejected: ${Object.entries(s.rejections).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.stdout(
+    `files: ${s.files.queued} queued, ${s.files.duplicate} duplicate, ${s.files.rejected} rejected${s.files.changed ? `, ${s.files.changed} still being written (read again later)` : ''}${s.files.gone ? `, ${s.files.gone} gone from the folder` : ''}`,
+  );
+  out.stdout(
+    `slides: ${s.slides} (${s.labelled} labelled, ${s.unlabelled} to review)${s.goneSlides ? `; ${s.goneSlides} more gone from the folder (${s.goneLabelled} labelled: labels and history kept)` : ''}`,
+  );
+  if (Object.keys(s.byLabel).length)
+    out.stdout(
+      `labels: ${Object.entries(s.byLabel)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
+  if (Object.keys(s.rejections).length)
+    out.stdout(
+      `rejected: ${Object.entries(s.rejections)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   out.stdout(`journal: ${s.journalEntries} decisions`);
   for (const f of rejectedFiles) out.stdout(`rejected ${JSON.stringify(f.path)}: ${f.code}: ${f.reason}`);
   return 0;

@@ -124,7 +124,10 @@ export function metricsTable(title: string, e: Evaluation): string[] {
   lines.push(row('overall', e.metrics), row('overall, 8-view TTA', e.tta));
   const i = e.intervals;
   const span = (r: { low: number; high: number }, f: (v: number) => string) => `[${f(r.low)}, ${f(r.high)}]`;
-  if (i) lines.push(`95% intervals (bootstrap over the split's ${i.units} units, blocks of near-duplicate file numbers or single images): accuracy ${span(i.accuracy, pct)}${i.binaryAuc ? `, binary AUC ${span(i.binaryAuc, pct)}` : ''}`);
+  if (i)
+    lines.push(
+      `95% intervals (bootstrap over the split's ${i.units} units, blocks of near-duplicate file numbers or single images): accuracy ${span(i.accuracy, pct)}${i.binaryAuc ? `, binary AUC ${span(i.binaryAuc, pct)}` : ''}`,
+    );
   return lines;
 }
 

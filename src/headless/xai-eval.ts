@@ -12,7 +12,10 @@ export function xaiTable(r: XaiEvalResult): string[] {
     `model ${r.model}; ${r.images} images from ${r.source}; masks used ${r.masks.used}, near-empty skipped ${r.masks.skippedNearlyEmpty}, missing ${r.masks.missing}`,
     '| method | deletion AUC ↓ | insertion AUC ↑ | pointing game ↑ | mass in cell ↑ | rank corr. after randomisation ↓ | mass in scale-mark corner (1.5% of area) | ms / explanation |',
     '|---|---|---|---|---|---|---|---|',
-    ...r.rows.map((x) => `| ${x.method} | ${f(x.deletionAuc)} | ${f(x.insertionAuc)} | ${f(x.pointingGame)} | ${f(x.relevanceMass)} | ${f(x.randomisationSpearman)}${x.randomisationConstant ? ` (${x.randomisationConstant} constant map(s) left out)` : ''} | ${f(x.cornerMass)} | ${f(x.ms, 0)} |`),
+    ...r.rows.map(
+      (x) =>
+        `| ${x.method} | ${f(x.deletionAuc)} | ${f(x.insertionAuc)} | ${f(x.pointingGame)} | ${f(x.relevanceMass)} | ${f(x.randomisationSpearman)}${x.randomisationConstant ? ` (${x.randomisationConstant} constant map(s) left out)` : ''} | ${f(x.cornerMass)} | ${f(x.ms, 0)} |`,
+    ),
   ];
 }
 

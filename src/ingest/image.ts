@@ -57,7 +57,11 @@ export function sniffContent(bytes: Buffer): { slide: boolean; what: string } {
   if (ascii(0, 4) === 'RIFF' && ascii(8, 4) === 'WEBP') return { slide: false, what: 'a WebP image' };
   if (ascii(0, 5) === '%PDF-') return { slide: false, what: 'a PDF document' };
   if (ascii(4, 4) === 'ftyp') return { slide: false, what: `an ISO media file (${ascii(8, 4).trim() || 'unknown brand'}: HEIC, AVIF or video)` };
-  const text = bytes.subarray(0, 512).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = bytes
+    .subarray(0, 512)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (/^<(\?xml|svg|!DOCTYPE svg)/i.test(text)) return { slide: false, what: 'SVG or other XML' };
   // Printable ASCII, tab, CR and LF only in the first 64 bytes: text.
   if (bytes.subarray(0, 64).every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b <= 0x7e))) return { slide: false, what: 'text' };

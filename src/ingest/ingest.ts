@@ -113,7 +113,8 @@ export function recordExamined(data: StoreData, batch: Examined[]): FileEntry[] 
       if (holder?.sha256 === sha256 && holder.state !== 'gone') {
         entry = { ...base, sha256, state: 'duplicate', duplicateOf: existing.path };
       } else {
-        if (existing) existing.path = x.rel; // back, or its first file gone: the slide is at this path now
+        if (existing)
+          existing.path = x.rel; // back, or its first file gone: the slide is at this path now
         else data.slides[sha256] = { sha256, path: x.rel, width, height, addedAt: x.seenAt };
         entry = { ...base, sha256, state: 'queued' };
       }

@@ -26,26 +26,28 @@ export type StateFilter = 'all' | 'to review' | 'labelled' | 'rejected';
 /** Slides whose files are all gone from the folder are not rows (their labels stay in the store). */
 export function slideRows(data: StoreView, modelId: string | null): SlideRow[] {
   const gone = goneSlides(data);
-  return Object.values(data.slides).filter((slide) => !gone.has(slide.sha256)).map((slide) => {
-    const predictions = data.predictions[slide.sha256] ?? [];
-    const p = predictions.findLast((x) => x.modelId === modelId) ?? predictions.at(-1) ?? null;
-    const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
-    const decision = currentLabel(data, slide.sha256);
-    return {
-      sha256: slide.sha256,
-      path: slide.path,
-      addedAt: slide.addedAt,
-      state: decision ? 'labelled' : 'to review',
-      predicted: p?.label ?? null,
-      probabilities: p?.probabilities ?? null,
-      confidence: probs ? probs[0] : null,
-      margin: probs ? probs[0] - (probs[1] ?? 0) : null,
-      label: decision?.label ?? null,
-      modelId: p?.modelId ?? null,
-      unusual: p?.ood?.unusual ?? false,
-      openBy: leasedByOther(data.leases[slide.sha256]) ? data.leases[slide.sha256].technician : null,
-    };
-  });
+  return Object.values(data.slides)
+    .filter((slide) => !gone.has(slide.sha256))
+    .map((slide) => {
+      const predictions = data.predictions[slide.sha256] ?? [];
+      const p = predictions.findLast((x) => x.modelId === modelId) ?? predictions.at(-1) ?? null;
+      const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
+      const decision = currentLabel(data, slide.sha256);
+      return {
+        sha256: slide.sha256,
+        path: slide.path,
+        addedAt: slide.addedAt,
+        state: decision ? 'labelled' : 'to review',
+        predicted: p?.label ?? null,
+        probabilities: p?.probabilities ?? null,
+        confidence: probs ? probs[0] : null,
+        margin: probs ? probs[0] - (probs[1] ?? 0) : null,
+        label: decision?.label ?? null,
+        modelId: p?.modelId ?? null,
+        unusual: p?.ood?.unusual ?? false,
+        openBy: leasedByOther(data.leases[slide.sha256]) ? data.leases[slide.sha256].technician : null,
+      };
+    });
 }
 
 export function sortRows(rows: SlideRow[], mode: SortMode): SlideRow[] {

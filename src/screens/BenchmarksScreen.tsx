@@ -53,7 +53,10 @@ function besideLines(left: string[], right: string[], gap = 2): string[] {
 
 export function benchmarkLines({ results, file, model, versions, selected = 0, width, rows }: BenchmarksView): Line[] {
   const inner = Math.max(20, width - 2);
-  const wrapped = (text: string, style: Parameters<typeof line>[1] = {}) => wrapAnsi(text, inner, { hard: true }).split('\n').map((t) => line(t, style));
+  const wrapped = (text: string, style: Parameters<typeof line>[1] = {}) =>
+    wrapAnsi(text, inner, { hard: true })
+      .split('\n')
+      .map((t) => line(t, style));
   const out: Line[] = [...wrapped(modelLine(model))];
   if (results === null) out.push(line(`reading ${file}…`));
   if (results === 'none') out.push(...wrapped(`No benchmark run yet: \`slidetriage bench --data DIR\` writes ${file}.`, { color: 'yellow' }));

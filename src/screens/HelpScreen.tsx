@@ -6,7 +6,16 @@ import wrapAnsi from 'wrap-ansi';
 import { KEYMAP, type Context } from '../keymap.js';
 import { ScrollLines, type Line } from '../components/ScrollLines.js';
 
-const TITLES: Record<Context, string> = { global: 'Everywhere', queue: 'Queue', slide: 'Slide', zoom: 'Zoomed slide', note: 'Writing a note', retrain: 'Retrain and model versions', benchmarks: 'Benchmarks', help: 'This list' };
+const TITLES: Record<Context, string> = {
+  global: 'Everywhere',
+  queue: 'Queue',
+  slide: 'Slide',
+  zoom: 'Zoomed slide',
+  note: 'Writing a note',
+  retrain: 'Retrain and model versions',
+  benchmarks: 'Benchmarks',
+  help: 'This list',
+};
 const ORDER: Context[] = ['global', 'queue', 'slide', 'zoom', 'note', 'retrain', 'benchmarks', 'help'];
 const LABEL_WIDTH = 7;
 

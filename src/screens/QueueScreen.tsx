@@ -9,7 +9,23 @@ import { KeyHints } from '../components/KeyHints.js';
 const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
 
 /** `selected`: the selected slide's row, found by its sha256 (state.selected is only where it was). */
-export function QueueScreen({ rows, rejected, state, selected: cursor, height, incoming, modelReady }: { rows: SlideRow[]; rejected: FileEntry[]; state: TriageState; selected: number; height: number; incoming: string; modelReady: boolean }) {
+export function QueueScreen({
+  rows,
+  rejected,
+  state,
+  selected: cursor,
+  height,
+  incoming,
+  modelReady,
+}: {
+  rows: SlideRow[];
+  rejected: FileEntry[];
+  state: TriageState;
+  selected: number;
+  height: number;
+  incoming: string;
+  modelReady: boolean;
+}) {
   const visible = Math.max(3, height - 6);
   const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? `uncertainty (${rows.some((r) => r.unusual) ? '⚠ first, then ' : ''}smallest margin first)` : 'arrival'}`;
   if (state.stateFilter === 'rejected') {
@@ -31,7 +47,8 @@ export function QueueScreen({ rows, rejected, state, selected: cursor, height, i
       <Box flexDirection="column" paddingX={1}>
         <Text bold>{title}</Text>
         <Text>
-          No slides {state.stateFilter === 'all' ? 'yet' : `${state.stateFilter}`}. Watching <Text bold>{incoming}</Text>: copy images there (jpg, png, bmp, tif), or press <Text bold>c</Text> to copy in the bundled samples.
+          No slides {state.stateFilter === 'all' ? 'yet' : `${state.stateFilter}`}. Watching <Text bold>{incoming}</Text>: copy images there (jpg, png, bmp, tif), or press <Text bold>c</Text> to copy
+          in the bundled samples.
         </Text>
         {!modelReady && <Text color="yellow">No model is loaded: slides are accounted for but not classified.</Text>}
         <KeyHints context="queue" only={['filter-state', 'sort', 'copy-samples']} />

@@ -37,7 +37,11 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
     <Box flexDirection="column" paddingX={1}>
       <Text bold>Retrain from the confirmed labels</Text>
       <Text>
-        {summary.labelled} confirmed label(s): {Object.entries(summary.byLabel).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'} · current model {modelId ?? 'none'}
+        {summary.labelled} confirmed label(s):{' '}
+        {Object.entries(summary.byLabel)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none yet'}{' '}
+        · current model {modelId ?? 'none'}
       </Text>
       <Text>
         mode <Text bold>{state.mode === 'head' ? 'head only (cached backbone features, fast)' : 'every layer (slow)'}</Text> · a quarter of each class is held out to compare the models
@@ -47,7 +51,11 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
           <Text color="cyan">
             {state.job.message} ({Math.round((100 * state.job.done) / Math.max(1, state.job.total))}%) · Esc cancels
           </Text>
-          {state.curve.length ? <Text>loss {sparkline(state.curve)} {state.curve.at(-1)!.toFixed(4)}</Text> : null}
+          {state.curve.length ? (
+            <Text>
+              loss {sparkline(state.curve)} {state.curve.at(-1)!.toFixed(4)}
+            </Text>
+          ) : null}
         </Box>
       )}
       {r && !state.job && (
@@ -55,7 +63,12 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
           <Text bold>
             {r.id}: {r.trainedOn} training images, {r.seconds.toFixed(0)} s {state.curve.length ? `· loss ${sparkline(state.curve)}` : ''}
           </Text>
-          <Text>{'yardstick'.padEnd(28)}{'images'.padStart(7)}{'current'.padStart(10)}{'new'.padStart(10)}</Text>
+          <Text>
+            {'yardstick'.padEnd(28)}
+            {'images'.padStart(7)}
+            {'current'.padStart(10)}
+            {'new'.padStart(10)}
+          </Text>
           {[
             ['held-out confirmed labels', r.heldOut],
             ['base test part', r.base],
@@ -73,9 +86,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
         </Box>
       )}
       <Box flexDirection="column" marginTop={1}>
-        <Text bold>
-          Model versions{shown.end - shown.start < state.versions.length ? ` (${shown.start + 1}–${shown.end} of ${state.versions.length}, ↑↓ to see more)` : ''}
-        </Text>
+        <Text bold>Model versions{shown.end - shown.start < state.versions.length ? ` (${shown.start + 1}–${shown.end} of ${state.versions.length}, ↑↓ to see more)` : ''}</Text>
         {state.versions.slice(shown.start, shown.end).map((v, j) => (
           <Text key={v.dir} inverse={shown.start + j === state.selected} wrap="truncate-end">
             {v.current ? '* ' : '  '}

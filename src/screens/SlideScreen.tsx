@@ -11,7 +11,6 @@ import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { mapCaption, mapTitle, MAP_ORDER } from './maps.js';
 
-
 export interface ExplainJob {
   sha256: string;
   done: number;
@@ -59,7 +58,13 @@ export function SlideScreen(props: {
         {colour ? (
           <Box flexDirection="row">
             {shown.map((m) => (
-              <TerminalImage key={m} file={fileOf(m)} width={mapWidth} height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))} caption={`${mapCaption(m, props.inputSize ?? null)}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`} />
+              <TerminalImage
+                key={m}
+                file={fileOf(m)}
+                width={mapWidth}
+                height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))}
+                caption={`${mapCaption(m, props.inputSize ?? null)}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`}
+              />
             ))}
           </Box>
         ) : (
@@ -79,7 +84,9 @@ export function SlideScreen(props: {
                 Predicted <Text bold>{prediction.label}</Text> by {prediction.modelId}
               </Text>
               <ProbabilityBars classes={classes} probabilities={prediction.probabilities} predicted={prediction.label} width={14} />
-              <Text wrap="truncate-end">margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — uncertain: look closely' : ''}</Text>
+              <Text wrap="truncate-end">
+                margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — uncertain: look closely' : ''}
+              </Text>
               {prediction.ood?.unusual ? (
                 <Text color="red" wrap="wrap">
                   ⚠ Unlike the training images (distance {prediction.ood.distance.toFixed(2)}, limit {prediction.ood.threshold.toFixed(2)}): the model may be wrong however sure it looks. Check by eye.
@@ -92,7 +99,12 @@ export function SlideScreen(props: {
           <Text> </Text>
           <Text>
             Label: <Text bold>{row.label ?? 'none yet'}</Text>
-            {last ? <Text dimColor> ({last.action} by {last.technician}, {last.at.slice(0, 16).replace('T', ' ')})</Text> : null}
+            {last ? (
+              <Text dimColor>
+                {' '}
+                ({last.action} by {last.technician}, {last.at.slice(0, 16).replace('T', ' ')})
+              </Text>
+            ) : null}
           </Text>
           {props.job && props.job.sha256 === row.sha256 ? (
             <Box flexDirection="column">
@@ -111,13 +123,18 @@ export function SlideScreen(props: {
           ) : state.note && state.noteSha === row.sha256 ? (
             <Text wrap="truncate-end">Note: {state.note}</Text>
           ) : state.note && props.noteWaitsOn ? (
-            <Text dimColor wrap="truncate-end">note waiting on {props.noteWaitsOn}</Text>
+            <Text dimColor wrap="truncate-end">
+              note waiting on {props.noteWaitsOn}
+            </Text>
           ) : null}
           {row.openBy ? <Text color="yellow">{row.openBy} has this slide open too: the last decision made is its label</Text> : null}
           {state.message ? <Text color={state.message.startsWith('⧗') ? 'yellow' : 'green'}>{state.message}</Text> : null}
         </Box>
       </Box>
-      <KeyHints context={state.noteMode ? 'note' : 'slide'} only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'zoom', 'layout', 'back']} />
+      <KeyHints
+        context={state.noteMode ? 'note' : 'slide'}
+        only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'zoom', 'layout', 'back']}
+      />
     </Box>
   );
 }

@@ -14,7 +14,17 @@ import { useGraphics } from '../contexts/GraphicsContext.js';
 
 const PROTOCOL_NAMES = { kitty: 'kitty graphics', iterm: 'iTerm2 inline images', sixel: 'sixel', blocks: 'half-blocks' } as const;
 
-export function ZoomScreen(props: { original: Promise<RgbPixels | null> | null; row: SlideRow; prediction: Prediction | null; storeDir: string; mapIndex: number; opacity: number; width: number; height: number; inputSize: number | null }) {
+export function ZoomScreen(props: {
+  original: Promise<RgbPixels | null> | null;
+  row: SlideRow;
+  prediction: Prediction | null;
+  storeDir: string;
+  mapIndex: number;
+  opacity: number;
+  width: number;
+  height: number;
+  inputSize: number | null;
+}) {
   const { prediction } = props;
   const { graphics } = useGraphics();
   const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);

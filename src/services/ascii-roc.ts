@@ -25,10 +25,5 @@ function plotCurves(curves: Array<{ mark: string; points: Array<[number, number]
 
 /** The chart with its frame and legend, as lines: `width` × `height` cells inside the frame. */
 export function rocLines(curves: Array<{ mark: string; label: string; points: Array<[number, number]> }>, width = 40, height = 14): string[] {
-  return [
-    `TPR ┌${'─'.repeat(width)}┐`,
-    ...plotCurves(curves, width, height).map((l) => `    │${l}│`),
-    `    └${'─'.repeat(width)}┘ FPR`,
-    ...curves.map((c) => `    ${c.mark} ${c.label}`),
-  ];
+  return [`TPR ┌${'─'.repeat(width)}┐`, ...plotCurves(curves, width, height).map((l) => `    │${l}│`), `    └${'─'.repeat(width)}┘ FPR`, ...curves.map((c) => `    ${c.mark} ${c.label}`)];
 }

@@ -14,7 +14,9 @@ export function evaluationLines(rows: Array<{ version: VersionInfo; result: Vers
     '| version | kind | labels scored | accuracy | macro F1 | AUC | skipped |',
     '|---|---|---|---|---|---|---|',
     ...rows.map(({ version: v, result: r, error }) =>
-      r ? `| ${v.current ? '* ' : ''}${v.id} | ${v.kind} | ${r.n} | ${f(r.metrics?.accuracy)} | ${f(r.metrics?.macro.f1)} | ${f(r.metrics ? (r.metrics.binary?.auc ?? r.metrics.macro.auc) : undefined)} | ${r.skipped} |` : `| ${v.id} | ${v.kind} | – | – | – | – | ${error ?? ''} |`,
+      r
+        ? `| ${v.current ? '* ' : ''}${v.id} | ${v.kind} | ${r.n} | ${f(r.metrics?.accuracy)} | ${f(r.metrics?.macro.f1)} | ${f(r.metrics ? (r.metrics.binary?.auc ?? r.metrics.macro.auc) : undefined)} | ${r.skipped} |`
+        : `| ${v.id} | ${v.kind} | – | – | – | – | ${error ?? ''} |`,
     ),
   ];
 }

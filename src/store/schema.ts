@@ -81,19 +81,21 @@ export function bareRecord<T>(): Record<string, T> {
  * instead of storing an entry, so a file named __proto__ vanished on the next read.
  */
 function keyedBy<T extends z.ZodType>(value: T) {
-  return z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected an object').transform((obj, ctx) => {
-    const out = bareRecord<z.output<T>>();
-    for (const [key, v] of Object.entries(obj)) {
-      const parsed = value.safeParse(v);
-      if (!parsed.success) {
-        const first = parsed.error.issues[0];
-        ctx.addIssue({ code: 'custom', message: first.message, path: [key, ...first.path] });
-        return z.NEVER;
+  return z
+    .custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected an object')
+    .transform((obj, ctx) => {
+      const out = bareRecord<z.output<T>>();
+      for (const [key, v] of Object.entries(obj)) {
+        const parsed = value.safeParse(v);
+        if (!parsed.success) {
+          const first = parsed.error.issues[0];
+          ctx.addIssue({ code: 'custom', message: first.message, path: [key, ...first.path] });
+          return z.NEVER;
+        }
+        out[key] = parsed.data;
       }
-      out[key] = parsed.data;
-    }
-    return out;
-  });
+      return out;
+    });
 }
 
 export const storeSchema = z.object({

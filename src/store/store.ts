@@ -174,7 +174,15 @@ export class SlideStore {
     const made = await this.journal.append(input.sha256, (decisions) => {
       const current = currentOf(decisions);
       const overrode = input.seen !== undefined && (current?.label ?? null) !== input.seen ? current : null;
-      const fields: JournalInput = { ...this.entryFields(input.sha256, current), action: input.action, predicted: input.predicted, probabilities: input.probabilities, label: input.label, modelId: input.modelId, note: input.note ?? '' };
+      const fields: JournalInput = {
+        ...this.entryFields(input.sha256, current),
+        action: input.action,
+        predicted: input.predicted,
+        probabilities: input.probabilities,
+        label: input.label,
+        modelId: input.modelId,
+        note: input.note ?? '',
+      };
       return { input: fields, extra: overrode };
     });
     this.applySoon();
@@ -187,7 +195,15 @@ export class SlideStore {
       const stack = labelStack(decisions);
       if (!stack.length) return null;
       const last = decisions.at(-1)!;
-      const input: JournalInput = { ...this.entryFields(sha256, last), action: 'undo', predicted: last.predicted, probabilities: null, label: stack.length >= 2 ? stack[stack.length - 2] : null, modelId: last.modelId, note: '' };
+      const input: JournalInput = {
+        ...this.entryFields(sha256, last),
+        action: 'undo',
+        predicted: last.predicted,
+        probabilities: null,
+        label: stack.length >= 2 ? stack[stack.length - 2] : null,
+        modelId: last.modelId,
+        note: '',
+      };
       return { input, extra: null };
     });
     if (made) this.applySoon();

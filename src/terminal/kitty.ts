@@ -55,7 +55,12 @@ export function parseKittyCommands(stream: string): KittyCommand[] {
   const commands: KittyCommand[] = [];
   let open: KittyCommand | null = null;
   for (const m of stream.matchAll(new RegExp(`${ESC}_G([^;${ESC}]*);?([^${ESC}]*)${ESC}\\\\`, 'g'))) {
-    const keys = Object.fromEntries(m[1].split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+    const keys = Object.fromEntries(
+      m[1]
+        .split(',')
+        .filter(Boolean)
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     if (open) open.payload += m[2];
     else open = { keys, payload: m[2] };
     if (keys.m !== '1') {

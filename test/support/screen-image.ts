@@ -50,13 +50,20 @@ export function findPicture(s: Screenshot, minSide = 100): Box | null {
 
 /** The box's pixels as PNG (for docs and for looking at a failure). */
 export function cropPng(s: Screenshot, box: Box): Promise<Buffer> {
-  return sharp(Buffer.from(s.rgb), { raw: { width: s.width, height: s.height, channels: 3 } }).extract({ left: box.x, top: box.y, width: box.width, height: box.height }).png().toBuffer();
+  return sharp(Buffer.from(s.rgb), { raw: { width: s.width, height: s.height, channels: 3 } })
+    .extract({ left: box.x, top: box.y, width: box.width, height: box.height })
+    .png()
+    .toBuffer();
 }
 
 /** Mean absolute difference per channel (0–255) and the correlation of brightness, both at 48 × 48. */
 export async function compareWith(s: Screenshot, box: Box, expected: Buffer | string): Promise<{ meanDifference: number; correlation: number }> {
   const side = 48;
-  const shown = await sharp(await cropPng(s, box)).resize(side, side, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+  const shown = await sharp(await cropPng(s, box))
+    .resize(side, side, { fit: 'fill' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   const wanted = await sharp(expected).resize(side, side, { fit: 'fill' }).removeAlpha().raw().toBuffer();
   let diff = 0;
   for (let i = 0; i < shown.length; i++) diff += Math.abs(shown[i] - wanted[i]);

@@ -9,7 +9,6 @@ import { readXwd, type Screenshot } from './xwd.js';
 
 const TOOLS = ['Xvfb', 'xterm', 'xdotool', 'xwd'];
 
-
 function has(tool: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });

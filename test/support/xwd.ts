@@ -15,7 +15,8 @@ export function readXwd(file: string): Screenshot {
   const field = (i: number) => buf.readUInt32BE(i * 4);
   const [headerSize, version, format] = [field(0), field(1), field(2)];
   const [width, height, byteOrder, bitsPerPixel, bytesPerLine, ncolors] = [field(4), field(5), field(7), field(11), field(12), field(19)];
-  if (version !== 7 || format !== 2 || (bitsPerPixel !== 32 && bitsPerPixel !== 24)) throw new Error(`xwd: version ${version}, format ${format}, ${bitsPerPixel} bits a pixel: only ZPixmap at 24 or 32 bits is read`);
+  if (version !== 7 || format !== 2 || (bitsPerPixel !== 32 && bitsPerPixel !== 24))
+    throw new Error(`xwd: version ${version}, format ${format}, ${bitsPerPixel} bits a pixel: only ZPixmap at 24 or 32 bits is read`);
   const bytes = bitsPerPixel / 8;
   const start = headerSize + ncolors * 12;
   const rgb = new Uint8Array(width * height * 3);

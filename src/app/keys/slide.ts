@@ -30,7 +30,13 @@ export function slideHandlers(d: KeyDeps) {
     'explain-more': {
       run: () => void d.explainMore(),
       disabled: () =>
-        !d.modelReady ? 'the model is not loaded yet' : d.jobRunning ? 'an explanation is already running: Esc cancels it' : d.nothingToExplain ? 'this slide shows every method of explain.methods already' : null,
+        !d.modelReady
+          ? 'the model is not loaded yet'
+          : d.jobRunning
+            ? 'an explanation is already running: Esc cancels it'
+            : d.nothingToExplain
+              ? 'this slide shows every method of explain.methods already'
+              : null,
     },
     layout: { run: () => d.dispatch({ type: 'layout' }) },
     // The zoom steps through the maps only (not the plain image): a count of all would make every
@@ -42,7 +48,8 @@ export function slideHandlers(d: KeyDeps) {
       run() {
         if (!d.row) return;
         const waiting = d.latest.current.note ? d.latest.current.noteSha : null;
-        if (waiting && waiting !== d.row.sha256) return d.dispatch({ type: 'message', text: `${d.slidePath(waiting)} has a note waiting: decide that slide first, or drop the note there (n, then Esc)` });
+        if (waiting && waiting !== d.row.sha256)
+          return d.dispatch({ type: 'message', text: `${d.slidePath(waiting)} has a note waiting: decide that slide first, or drop the note there (n, then Esc)` });
         d.dispatch({ type: 'note-start', sha: d.row.sha256 });
       },
     },

@@ -12,7 +12,9 @@ export function rocSvg(title: string, curves: Curve[], size = 480): string {
   const w = size - 2 * m;
   const px = (x: number) => m + x * w;
   const py = (y: number) => size - m - y * w;
-  const lines = curves.map((c, i) => `<polyline fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2" points="${c.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
+  const lines = curves.map(
+    (c, i) => `<polyline fill="none" stroke="${COLOURS[i % COLOURS.length]}" stroke-width="2" points="${c.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`,
+  );
   const legend = curves.map((c, i) => `<text x="${px(0.45)}" y="${py(0.32) + i * 18}" font-size="13" fill="${COLOURS[i % COLOURS.length]}">${esc(c.label)}</text>`);
   const ticks = [0, 0.25, 0.5, 0.75, 1].flatMap((t) => [
     `<text x="${px(t)}" y="${size - m + 18}" font-size="11" text-anchor="middle">${t}</text>`,

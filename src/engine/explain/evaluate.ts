@@ -112,15 +112,25 @@ export async function evaluateExplanations(
     source = split.test.length ? "the model's test part" : "the model's validation part";
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
-  const methods: Array<ExplanationMethod<object>> = [...req.methods.map(methodByName), noiseMap('random', req.seed, (size) => size), noiseMap('random-smooth', req.seed + 1, (size) => Math.max(2, Math.round(size / 32)))];
-  const acc = new Map(methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]));
+  const methods: Array<ExplanationMethod<object>> = [
+    ...req.methods.map(methodByName),
+    noiseMap('random', req.seed, (size) => size),
+    noiseMap('random-smooth', req.seed + 1, (size) => Math.max(2, Math.round(size / 32))),
+  ];
+  const acc = new Map(
+    methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]),
+  );
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);
   const total = chosen.length;
   for (const [i, file] of chosen.entries()) {
     await hooks.checkpoint();
     hooks.progress(i, total, file);
-    const image = await toModelInput(await decodeRgb(await readImageFile(path.join(req.dataDir, file), { extensions: req.extensions, maxPixels: req.maxPixels, maxBytes: 1 << 30 }), { maxPixels: req.maxPixels }), size, manifest.preprocessing.resize);
+    const image = await toModelInput(
+      await decodeRgb(await readImageFile(path.join(req.dataDir, file), { extensions: req.extensions, maxPixels: req.maxPixels, maxBytes: 1 << 30 }), { maxPixels: req.maxPixels }),
+      size,
+      manifest.preprocessing.resize,
+    );
     const probs = tf.tidy(() => toClassProbabilities((model.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor).dataSync() as Float32Array, 1, classes.length)[0]);
     const target = argmax(probs);
     let mask: Uint8Array | null = null;

@@ -53,7 +53,9 @@ export const integratedGradients: ExplanationMethod<IgOptions> = {
         hooks.progress?.(Math.min(start + batch, steps + 1), steps + 1);
       }
       const attributions = tf.mul(diff, total);
-      const [sumAttr, fx, fx0] = tf.tidy(() => [tf.sum(attributions), split.imageScores(x).slice([0, target], [1, 1]).sum(), split.imageScores(x0).slice([0, target], [1, 1]).sum()].map((t) => t.dataSync()[0]));
+      const [sumAttr, fx, fx0] = tf.tidy(() =>
+        [tf.sum(attributions), split.imageScores(x).slice([0, target], [1, 1]).sum(), split.imageScores(x0).slice([0, target], [1, 1]).sum()].map((t) => t.dataSync()[0]),
+      );
       const delta = fx - fx0;
       const gap = Math.abs(sumAttr - delta) / Math.max(Math.abs(delta), 1e-12);
       // The map: attributions summed over colour channels, positive evidence only.
@@ -124,4 +126,3 @@ async function onGradientGraph(
   const gap = Math.abs(sumAttr - delta) / Math.max(Math.abs(delta), 1e-12);
   return { map, diagnostics: { completenessGap: gap, scoreDifference: delta, sumOfAttributions: sumAttr } };
 }
-

@@ -9,7 +9,7 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const rank = (v: ArrayLike<number>) => {
     const idx = Array.from({ length: v.length }, (_, i) => i).sort((i, j) => v[i] - v[j]);
     const r = new Float64Array(v.length);
-    for (let i = 0; i < idx.length; ) {
+    for (let i = 0; i < idx.length;) {
       let j = i;
       while (j + 1 < idx.length && v[idx[j + 1]] === v[idx[i]]) j++;
       for (let k = i; k <= j; k++) r[idx[k]] = (i + j) / 2;

@@ -9,7 +9,7 @@ function srgbToLinear(c: number): number {
 /** RGB in [0,1] → CIELAB (D65). */
 export function rgbToLab(rgb: Float32Array, pixels: number): Float32Array {
   const lab = new Float32Array(pixels * 3);
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
   for (let p = 0; p < pixels; p++) {
     const r = srgbToLinear(rgb[p * 3]);
     const g = srgbToLinear(rgb[p * 3 + 1]);

@@ -3,7 +3,14 @@ import * as ort from 'onnxruntime-node';
 import { ONNX_INPUT, ONNX_OUTPUT } from './export.js';
 import { OrtModel, sessionOptions, type OrtProvider } from './ort-runtime.js';
 
-export async function benchOnnx(bytes: Uint8Array, input: Float32Array, batch: number, size: number, bare: boolean, s: { threads: number; provider: OrtProvider }): Promise<{ once(): Promise<number>; release(): Promise<void> }> {
+export async function benchOnnx(
+  bytes: Uint8Array,
+  input: Float32Array,
+  batch: number,
+  size: number,
+  bare: boolean,
+  s: { threads: number; provider: OrtProvider },
+): Promise<{ once(): Promise<number>; release(): Promise<void> }> {
   if (!bare) {
     const model = await OrtModel.create(bytes, size, s);
     return {

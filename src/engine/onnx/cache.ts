@@ -25,7 +25,9 @@ export interface OnnxForBundle {
 /** What the export depends on: every file the manifest lists, and the exporter. */
 export function bundleKey(bundle: LoadedBundle): string {
   const files = Object.entries(bundle.manifest.files).sort(([a], [b]) => a.localeCompare(b));
-  return createHash('sha256').update(JSON.stringify({ files, exporter: EXPORTER_VERSION })).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify({ files, exporter: EXPORTER_VERSION }))
+    .digest('hex');
 }
 
 export async function onnxForBundle(bundle: LoadedBundle, kind: GraphKind = 'forward'): Promise<OnnxForBundle> {
@@ -33,7 +35,10 @@ export async function onnxForBundle(bundle: LoadedBundle, kind: GraphKind = 'for
   const file = path.join(bundle.dir, FILES[kind]);
   const stampFile = `${file}.json`;
   const key = bundleKey(bundle);
-  const stamp = await fs.readFile(stampFile, 'utf8').then((s) => JSON.parse(s) as { key?: string; sha256?: string }).catch(() => null);
+  const stamp = await fs
+    .readFile(stampFile, 'utf8')
+    .then((s) => JSON.parse(s) as { key?: string; sha256?: string })
+    .catch(() => null);
   if (stamp?.key === key) {
     const bytes = await fs.readFile(file).catch(() => null);
     if (bytes && createHash('sha256').update(bytes).digest('hex') === stamp.sha256) return { file, bytes: null, source: 'cache', ms: performance.now() - t0 };

@@ -53,18 +53,24 @@ export function foldIntoConv(w: Float32Array, bias: Float32Array, bn: BatchNorm,
 /** tfjs conv kernel [kh, kw, cin, cout] → ONNX [cout, cin, kh, kw]. */
 export function convToOihw(k: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
   const out = new Float32Array(k.length);
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < cin; c++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + c) * kh + i) * kw + j] = k[((i * kw + j) * cin + c) * cout + o];
-  }
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++)
+        for (let o = 0; o < cout; o++) {
+          out[((o * cin + c) * kh + i) * kw + j] = k[((i * kw + j) * cin + c) * cout + o];
+        }
   return out;
 }
 
 /** tfjs depthwise kernel [kh, kw, cin, m] → ONNX grouped [cin·m, 1, kh, kw]. */
 export function depthwiseToOihw(k: Float32Array, kh: number, kw: number, cin: number, m: number): Float32Array {
   const out = new Float32Array(k.length);
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let c = 0; c < cin; c++) for (let d = 0; d < m; d++) {
-    out[((c * m + d) * kh + i) * kw + j] = k[((i * kw + j) * cin + c) * m + d];
-  }
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let c = 0; c < cin; c++)
+        for (let d = 0; d < m; d++) {
+          out[((c * m + d) * kh + i) * kw + j] = k[((i * kw + j) * cin + c) * m + d];
+        }
   return out;
 }
 
@@ -76,7 +82,10 @@ export function convPads(x: Value, padding: string, k: number[], s: number[], d:
   if (padding === 'same') {
     const [pt, pb] = samePad(h + extra[0] + extra[1], k[0], s[0], d[0]);
     const [pl, pr] = samePad(w + extra[2] + extra[3], k[1], s[1], d[1]);
-    t += pt; b += pb; l += pl; r += pr;
+    t += pt;
+    b += pb;
+    l += pl;
+    r += pr;
   } else if (padding !== 'valid') {
     throw new ExportError(`padding '${padding}' is not supported`);
   }
@@ -119,11 +128,14 @@ export function activate(g: GraphBuilder, x: string, activation: string, name: s
 /** OIHW kernel rotated by 180°; with `swap`, in and out channels exchanged too ([o, i] → [i, o]). */
 export function flipKernel(w: Float32Array, o: number, i: number, kh: number, kw: number, swap: boolean): Float32Array {
   const out = new Float32Array(w.length);
-  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) {
-    const src = ((a * i + b) * kh + y) * kw + x;
-    const dst = swap ? ((b * o + a) * kh + (kh - 1 - y)) * kw + (kw - 1 - x) : ((a * i + b) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
-    out[dst] = w[src];
-  }
+  for (let a = 0; a < o; a++)
+    for (let b = 0; b < i; b++)
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++) {
+          const src = ((a * i + b) * kh + y) * kw + x;
+          const dst = swap ? ((b * o + a) * kh + (kh - 1 - y)) * kw + (kw - 1 - x) : ((a * i + b) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
+          out[dst] = w[src];
+        }
   return out;
 }
 

@@ -8,7 +8,13 @@ import type { OrtModel } from '../onnx/ort-runtime.js';
 export const VIEWS = 8;
 
 /** [images × views, k] features; row i·8 + t is view t of image i (t = 0 is the image as is). */
-export async function extractFeatures(bundle: LoadedBundle, ort: OrtModel | null, images: Float32Array[], views: number, onProgress: (done: number, total: number) => Promise<void>): Promise<{ features: Float32Array; k: number }> {
+export async function extractFeatures(
+  bundle: LoadedBundle,
+  ort: OrtModel | null,
+  images: Float32Array[],
+  views: number,
+  onProgress: (done: number, total: number) => Promise<void>,
+): Promise<{ features: Float32Array; k: number }> {
   const size = bundle.manifest.spec.inputSize;
   const pooling = bundle.manifest.spec.head.pooling;
   const stride = size * size * 3;

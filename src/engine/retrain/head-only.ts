@@ -48,9 +48,7 @@ export function headModel(bundle: LoadedBundle, k: number, classes: string[], se
   }
   const sameClasses = JSON.stringify(classes) === JSON.stringify(bundle.manifest.spec.classes);
   const src = bundle.model.getLayer('predictions');
-  const out = sameClasses
-    ? clone(src)
-    : tf.layers.dense({ ...outputUnits(classes.length), kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'predictions' });
+  const out = sameClasses ? clone(src) : tf.layers.dense({ ...outputUnits(classes.length), kernelInitializer: tf.initializers.glorotUniform({ seed }), name: 'predictions' });
   const y = out.apply(x) as tf.SymbolicTensor;
   if (sameClasses) copies.push([src, out]);
   const model = tf.model({ inputs: input, outputs: y, name: 'head' });
@@ -109,7 +107,11 @@ export async function trainHead(
     Math.random = savedRandom;
     tf.dispose([x, y]);
   }
-  const priorCorrection = applyPriorCorrection(head, Array.from({ length: classes }, (_, i) => String(i)), weights);
+  const priorCorrection = applyPriorCorrection(
+    head,
+    Array.from({ length: classes }, (_, i) => String(i)),
+    weights,
+  );
   return { curve, priorCorrection };
 }
 

@@ -85,10 +85,24 @@ function negativeOf(classes: string[]): string | undefined {
   return classes.find((c) => /^(benign|hem|normal)$/i.test(c));
 }
 
-async function compare(current: LoadedBundle, candidate: tf.LayersModel, candidateClasses: string[], items: Array<{ file: string; label: string }>, req: RetrainRequest, hooks: RetrainHooks, what: string): Promise<Comparison> {
+async function compare(
+  current: LoadedBundle,
+  candidate: tf.LayersModel,
+  candidateClasses: string[],
+  items: Array<{ file: string; label: string }>,
+  req: RetrainRequest,
+  hooks: RetrainHooks,
+  what: string,
+): Promise<Comparison> {
   if (!items.length) return { n: 0, current: null, candidate: null, note: `no ${what}` };
   const size = current.manifest.spec.inputSize;
-  const inputs = await loadInputs(items.map((i) => i.file), req, size, hooks, what);
+  const inputs = await loadInputs(
+    items.map((i) => i.file),
+    req,
+    size,
+    hooks,
+    what,
+  );
   const score = async (model: tf.LayersModel, classes: string[]): Promise<Metrics> => {
     const probs = await probabilities(model, inputs, size, classes.length, hooks);
     const truth = items.map((i) => classes.indexOf(i.label));
@@ -108,6 +122,12 @@ function labelRecord(l: RetrainLabel) {
   return { sha256: l.sha256, label: l.label, technician: l.technician, decidedAt: l.decidedAt, file: path.basename(l.file) };
 }
 
+/** What the new version records of its making: the parent, the labels (trained on and held out), the settings. */
+function provenanceOf(req: RetrainRequest, parent: string, baseImages: number) {
+  const { mode, baseDataDir, epochs, lr, seed } = req;
+  return { retrain: { mode, parent, labels: req.train.map(labelRecord), heldOut: req.heldOut.map(labelRecord), baseDataDir, baseImages, epochs, lr, seed } };
+}
+
 export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise<RetrainResult> {
   const t0 = Date.now();
   const bundle = await loadBundle(req.modelDir);
@@ -121,23 +141,25 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
   let classes = req.classes;
   let curve: RetrainResult['curve'] = [];
   let headCorrection: Record<string, number> | null = null; // recorded so that a later retraining can take it out
-  const provenance = {
-    retrain: {
-      mode: req.mode,
-      parent: bundle.manifest.id,
-      labels: req.train.map(labelRecord),
-      heldOut: req.heldOut.map(labelRecord),
-      baseDataDir: req.baseDataDir,
-      baseImages: base?.train.length ?? 0,
-      epochs: req.epochs,
-      lr: req.lr,
-      seed: req.seed,
-    },
-  };
+  const provenance = provenanceOf(req, bundle.manifest.id, base?.train.length ?? 0);
   try {
     if (req.mode === 'head') {
-      const inputs = await loadInputs(req.train.map((l) => l.file), req, size, hooks, 'labelled slides');
-      const baseInputs = base?.train.length ? await loadInputs(base.train.map((b) => b.file), req, size, hooks, 'base images') : [];
+      const inputs = await loadInputs(
+        req.train.map((l) => l.file),
+        req,
+        size,
+        hooks,
+        'labelled slides',
+      );
+      const baseInputs = base?.train.length
+        ? await loadInputs(
+            base.train.map((b) => b.file),
+            req,
+            size,
+            hooks,
+            'base images',
+          )
+        : [];
       const ort = await hooks.ort(bundle);
       hooks.progress(0, 1, 'backbone features');
       const labelled = await extractFeatures(bundle, ort, inputs, VIEWS, async (d, t) => {
@@ -177,12 +199,30 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
       candidate = tuned.model;
       classes = tuned.classes; // class folders are read in name order
     }
-    const heldOut = await compare(bundle, candidate, classes, req.heldOut.map((l) => ({ file: l.file, label: l.label })), req, hooks, 'held-out labels');
-    const baseCmp = base?.test.length ? await compare(bundle, candidate, classes, base.test, req, hooks, 'base test images') : { n: 0, current: null, candidate: null, note: base?.note ?? 'no base data set' };
+    const heldOut = await compare(
+      bundle,
+      candidate,
+      classes,
+      req.heldOut.map((l) => ({ file: l.file, label: l.label })),
+      req,
+      hooks,
+      'held-out labels',
+    );
+    const baseCmp = base?.test.length
+      ? await compare(bundle, candidate, classes, base.test, req, hooks, 'base test images')
+      : { n: 0, current: null, candidate: null, note: base?.note ?? 'no base data set' };
     const metrics = { heldOut: heldOut.candidate, baseTest: baseCmp.candidate };
     let id: string;
     if (req.mode === 'head') {
-      const manifest = await saveBundle(candidate, req.outDir, { name: req.name, spec, resize: bundle.manifest.preprocessing.resize, float16: bundle.manifest.weightsDtype === 'float16', training: { ...provenance, priorCorrection: headCorrection }, metrics, ood: bundle.ood }); // same backbone: same features, same index
+      const manifest = await saveBundle(candidate, req.outDir, {
+        name: req.name,
+        spec,
+        resize: bundle.manifest.preprocessing.resize,
+        float16: bundle.manifest.weightsDtype === 'float16',
+        training: { ...provenance, priorCorrection: headCorrection },
+        metrics,
+        ood: bundle.ood,
+      }); // same backbone: same features, same index
       id = manifest.id;
     } else {
       const saved = await loadBundle(req.outDir);
@@ -200,7 +240,13 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
 }
 
 /** Full fine-tuning: `train` with the current model as its start, on the labels (+ base training part). */
-async function fineTune(req: RetrainRequest, bundle: LoadedBundle, base: BaseData | null, hooks: RetrainHooks, onCurve: (c: RetrainResult['curve']) => void): Promise<{ model: tf.LayersModel; classes: string[] }> {
+async function fineTune(
+  req: RetrainRequest,
+  bundle: LoadedBundle,
+  base: BaseData | null,
+  hooks: RetrainHooks,
+  onCurve: (c: RetrainResult['curve']) => void,
+): Promise<{ model: tf.LayersModel; classes: string[] }> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'slidetriage-retrain-'));
   try {
     const items = [...req.train.map((l) => ({ file: l.file, label: l.label })), ...(base?.train ?? [])];

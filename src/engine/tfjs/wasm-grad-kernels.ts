@@ -205,14 +205,26 @@ function fullCorrelationInput(s: KernelScope, dy: TensorInfo, info: tf.backend_u
   if (sh > 1 || sw > 1) {
     // Insert stride − 1 zeros after every row and column of dy.
     const spread = s.reshape(dy, [b, oh, 1, ow, 1, channels]);
-    const padded = s.pad(spread, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    const padded = s.pad(spread, [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
     dilated = s.reshape(padded, [b, oh * sh, ow * sw, channels]);
   }
   // Full correlation needs h + ekh − 1 rows: ekh − 1 − padTop of them before the first dy row.
   const fit = (t: TensorInfo, axis: 1 | 2, before: number, length: number): TensorInfo => {
     if (before < 0) throw new Error('convolution backprop on wasm: padding larger than the filter is not supported');
     const after = length - before - t.shape[axis];
-    const pads: Array<[number, number]> = [[0, 0], [0, 0], [0, 0], [0, 0]];
+    const pads: Array<[number, number]> = [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ];
     pads[axis] = [before, Math.max(0, after)];
     let out = s.pad(t, pads);
     if (after < 0) {
@@ -237,13 +249,17 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   return withScope(backend as unknown as Backend, (s) => {
     const full = fullCorrelationInput(s, dy, info, h, w);
     const flipped = s.reshape(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [kh, kw, cin * mul, 1]);
-    const dx = s.run('DepthwiseConv2dNative', { x: full, filter: flipped }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dilations: [info.dilationHeight, info.dilationWidth],
-      dimRoundingMode: undefined as unknown as string,
-    });
+    const dx = s.run(
+      'DepthwiseConv2dNative',
+      { x: full, filter: flipped },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [info.dilationHeight, info.dilationWidth],
+        dimRoundingMode: undefined as unknown as string,
+      },
+    );
     if (mul === 1) return dx;
     return s.run('Sum', { x: s.reshape(dx, [b, h, w, cin, mul]) }, { axis: [4], keepDims: false });
   });
@@ -264,13 +280,17 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const full = fullCorrelationInput(s, dy, info, h, w);
     const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
     const swapped = s.run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] });
-    return s.run('Conv2D', { x: full, filter: swapped }, {
-      strides: [1, 1],
-      pad: 'valid',
-      dataFormat: 'NHWC',
-      dilations: [1, 1],
-      dimRoundingMode: undefined as unknown as string,
-    });
+    return s.run(
+      'Conv2D',
+      { x: full, filter: swapped },
+      {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined as unknown as string,
+      },
+    );
   });
 };
 

@@ -83,9 +83,13 @@ function mismatch(graph: TfliteGraph, op: TfliteOperator, layer: tf.layers.Layer
 export function importTfliteWeights(graph: TfliteGraph, model: tf.LayersModel): TfliteImportReport {
   const ops = graph.operators.filter((o) => WEIGHTED_OPS.has(o.op));
   const layers = model.layers.filter((l) => WEIGHTED_LAYERS.has(l.getClassName()) && l.getWeights().length);
-  const problems = ops.slice(0, layers.length).map((op, i) => mismatch(graph, op, layers[i])).filter((p): p is string => p !== null);
+  const problems = ops
+    .slice(0, layers.length)
+    .map((op, i) => mismatch(graph, op, layers[i]))
+    .filter((p): p is string => p !== null);
   if (ops.length > layers.length) problems.unshift(`the file has ${ops.length} weighted operators, the model ${layers.length} weighted layers`);
-  if (problems.length) throw new TfliteImportError(`the file does not match ${model.name}:\n  ${problems.slice(0, 8).join('\n  ')}${problems.length > 8 ? `\n  … and ${problems.length - 8} more` : ''}`);
+  if (problems.length)
+    throw new TfliteImportError(`the file does not match ${model.name}:\n  ${problems.slice(0, 8).join('\n  ')}${problems.length > 8 ? `\n  … and ${problems.length - 8} more` : ''}`);
   ops.forEach((op, i) => {
     const w = graph.tensors[op.inputs[1]];
     const b = graph.tensors[op.inputs[2]];

@@ -10,9 +10,24 @@ export class TfliteImportError extends Error {
 
 /** The builtin operators an import can meet, by code (the rest keep their number in messages). */
 const OPERATOR_NAMES: Record<number, string> = {
-  0: 'ADD', 1: 'AVERAGE_POOL_2D', 3: 'CONV_2D', 4: 'DEPTHWISE_CONV_2D', 6: 'DEQUANTIZE', 9: 'FULLY_CONNECTED',
-  14: 'LOGISTIC', 17: 'MAX_POOL_2D', 18: 'MUL', 19: 'RELU', 21: 'RELU6', 22: 'RESHAPE', 25: 'SOFTMAX', 34: 'PAD',
-  39: 'TRANSPOSE', 40: 'MEAN', 57: 'MINIMUM', 114: 'QUANTIZE',
+  0: 'ADD',
+  1: 'AVERAGE_POOL_2D',
+  3: 'CONV_2D',
+  4: 'DEPTHWISE_CONV_2D',
+  6: 'DEQUANTIZE',
+  9: 'FULLY_CONNECTED',
+  14: 'LOGISTIC',
+  17: 'MAX_POOL_2D',
+  18: 'MUL',
+  19: 'RELU',
+  21: 'RELU6',
+  22: 'RESHAPE',
+  25: 'SOFTMAX',
+  34: 'PAD',
+  39: 'TRANSPOSE',
+  40: 'MEAN',
+  57: 'MINIMUM',
+  114: 'QUANTIZE',
 };
 
 export type Activation = 'NONE' | 'RELU' | 'RELU6' | 'OTHER';
@@ -107,9 +122,8 @@ function tensorOf(t: schema.Tensor, index: number, model: schema.Model, size: nu
   if (data && data.byteOffset + data.length > size) throw new TfliteImportError(`tensor ${index}'s data runs past the end of the file`);
   const q = t.quantization();
   const scale = q?.scaleArray() ?? null;
-  const quantization = scale && scale.length
-    ? { scale: Float32Array.from(scale), zeroPoint: Array.from({ length: q!.zeroPointLength() }, (_, i) => Number(q!.zeroPoint(i) ?? 0)), axis: q!.quantizedDimension() }
-    : null;
+  const quantization =
+    scale && scale.length ? { scale: Float32Array.from(scale), zeroPoint: Array.from({ length: q!.zeroPointLength() }, (_, i) => Number(q!.zeroPoint(i) ?? 0)), axis: q!.quantizedDimension() } : null;
   const type = schema.TensorType[t.type()] as keyof typeof schema.TensorType | undefined;
   if (!type) throw new TfliteImportError(`tensor ${index} has unknown type ${t.type()}`);
   return { index, name: t.name() ?? `tensor ${index}`, shape: Array.from(t.shapeArray() ?? []), type, data: data && data.length ? data : null, quantization };

@@ -12,14 +12,22 @@ export interface AugmentOptions {
 export function dihedralSource(t: number, y: number, x: number, size: number): [number, number] {
   const n = size - 1;
   switch (t & 7) {
-    case 0: return [y, x];
-    case 1: return [y, n - x]; // horizontal flip
-    case 2: return [n - y, x]; // vertical flip
-    case 3: return [n - y, n - x]; // 180°
-    case 4: return [x, y]; // transpose
-    case 5: return [x, n - y]; // 90° one way
-    case 6: return [n - x, y]; // 90° the other way
-    default: return [n - x, n - y]; // anti-transpose
+    case 0:
+      return [y, x];
+    case 1:
+      return [y, n - x]; // horizontal flip
+    case 2:
+      return [n - y, x]; // vertical flip
+    case 3:
+      return [n - y, n - x]; // 180°
+    case 4:
+      return [x, y]; // transpose
+    case 5:
+      return [x, n - y]; // 90° one way
+    case 6:
+      return [n - x, y]; // 90° the other way
+    default:
+      return [n - x, n - y]; // anti-transpose
   }
 }
 

@@ -27,7 +27,10 @@ export async function scanClassFolders(root: string, extensions: readonly string
   } catch (err) {
     throw new Error(`cannot read the data folder ${root}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const found = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+  const found = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
   const names = classes ?? found;
   const missing = names.filter((c) => !found.includes(c));
   if (missing.length) throw new Error(`${root} has no folder for class(es) ${missing.join(', ')}`);

@@ -18,7 +18,14 @@ export interface EvalForward {
   dispose(): Promise<void>;
 }
 
-export async function evalForward(model: tf.LayersModel, size: number, pooling: 'avg' | 'max', runtime: EvalRuntime, settings: OrtSessionOptions, warn: (message: string) => void): Promise<EvalForward> {
+export async function evalForward(
+  model: tf.LayersModel,
+  size: number,
+  pooling: 'avg' | 'max',
+  runtime: EvalRuntime,
+  settings: OrtSessionOptions,
+  warn: (message: string) => void,
+): Promise<EvalForward> {
   const pool = (map: Float32Array, dims: number[]) => ({ features: poolFeatures(map, dims[0], dims[1], dims[2], dims[3], pooling), dim: dims[3] });
   const tfjsFeatures = async (x: Float32Array, n: number) => {
     const map = await featureMapOf(model, x, n, size);

@@ -9,6 +9,4 @@ export type ToGradientWorker =
   | { kind: 'compute'; id: number; batch: MicroBatch; randomSeed: number; weights: Float32Array[] | null };
 
 export type FromGradientWorker =
-  | { kind: 'ready'; variables: number }
-  | { kind: 'result'; id: number; loss: number; hits: number; grads: Array<Float32Array | null> }
-  | { kind: 'error'; id: number | null; message: string };
+  { kind: 'ready'; variables: number } | { kind: 'result'; id: number; loss: number; hits: number; grads: Array<Float32Array | null> } | { kind: 'error'; id: number | null; message: string };

@@ -51,7 +51,10 @@ async function handle(msg: ToGradientWorker): Promise<void> {
     const r = await microBatchGradients(g, msg.batch);
     const grads = r.grads.map((t) => (t ? (t.dataSync() as Float32Array).slice() : null));
     r.grads.forEach((t) => t?.dispose());
-    send({ kind: 'result', id: msg.id, loss: r.loss, hits: r.hits, grads }, grads.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
+    send(
+      { kind: 'result', id: msg.id, loss: r.loss, hits: r.hits, grads },
+      grads.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])),
+    );
   } finally {
     Math.random = systemRandom;
   }

@@ -11,14 +11,7 @@ export interface CachedImages {
   files: string[];
 }
 
-export async function loadImages(
-  root: string,
-  files: string[],
-  size: number,
-  resize: ResizeMode,
-  limits: ImageLimits,
-  onProgress: (done: number, total: number) => void,
-): Promise<CachedImages> {
+export async function loadImages(root: string, files: string[], size: number, resize: ResizeMode, limits: ImageLimits, onProgress: (done: number, total: number) => void): Promise<CachedImages> {
   const stride = size * size * 3;
   const pixels = new Uint8Array(files.length * stride);
   let next = 0;

@@ -30,7 +30,9 @@ export async function initFrom(dirs: string[], model: tf.LayersModel): Promise<I
       from.model.dispose();
     }
     if (i > 0 && (copied.copied !== note.layersCopied || copied.skipped.join() !== note.layersNew.join())) {
-      throw new Error(`cannot average ${dir} with ${dirs[0]}: ${copied.copied} layers match against ${note.layersCopied} (new: ${copied.skipped.join(', ') || 'none'} against ${note.layersNew.join(', ') || 'none'})`);
+      throw new Error(
+        `cannot average ${dir} with ${dirs[0]}: ${copied.copied} layers match against ${note.layersCopied} (new: ${copied.skipped.join(', ') || 'none'} against ${note.layersNew.join(', ') || 'none'})`,
+      );
     }
     note.bundles.push({ dir: path.resolve(dir), id: from.manifest.id, correctionRemoved: recorded });
     note.layersCopied = copied.copied;

@@ -24,7 +24,8 @@ export function applyPriorCorrection(model: tf.LayersModel, classes: string[], w
  */
 export function removePriorCorrection(model: tf.LayersModel, classes: string[], recorded: Record<string, number>): void {
   const shift = classes.map((c) => recorded[c]);
-  if (shift.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`the recorded prior correction (${Object.keys(recorded).join(', ')}) does not match the classes ${classes.join(', ')}`);
+  if (shift.some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+    throw new Error(`the recorded prior correction (${Object.keys(recorded).join(', ')}) does not match the classes ${classes.join(', ')}`);
   shiftOutputBias(model, shift, -1);
 }
 

@@ -69,7 +69,10 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
     trainIdx,
     valIdx: split.val.map((_, i) => split.train.length + i),
     testIdx: split.test.map((_, i) => split.train.length + split.val.length + i),
-    weightsPerClass: classWeights(trainIdx.map((i) => labels[i]), classes.length),
+    weightsPerClass: classWeights(
+      trainIdx.map((i) => labels[i]),
+      classes.length,
+    ),
   };
 }
 

@@ -86,7 +86,10 @@ async function batchGradients(run: Run, micro: MicroBatch[]): Promise<{ grads: A
   for (const r of await Promise.all(remote)) {
     lossSum += r.loss;
     correct += r.hits;
-    accumulate(grads, r.grads.map((g, i) => (g ? tf.tensor(g, trainable[i].shape) : null)));
+    accumulate(
+      grads,
+      r.grads.map((g, i) => (g ? tf.tensor(g, trainable[i].shape) : null)),
+    );
   }
   return { grads, lossSum, correct };
 }
@@ -158,7 +161,11 @@ async function validate(run: Run): Promise<{ valLoss: number | null; valAccuracy
       const fwd = await openEval(run);
       const probs = await predictProbs(run, run.valIdx, false, fwd).finally(() => fwd.dispose());
       valLoss = lossOf(run, probs, run.valIdx);
-      valAccuracy = computeMetrics(probs, run.valIdx.map((i) => run.labels[i]), run.classes).accuracy;
+      valAccuracy = computeMetrics(
+        probs,
+        run.valIdx.map((i) => run.labels[i]),
+        run.classes,
+      ).accuracy;
     }
   } finally {
     if (own) writeWeights(run.model, own, tf);
@@ -195,7 +202,16 @@ async function endEpoch(run: Run, epochStart: number): Promise<void> {
     state.average = { from: o.averageFrom, count };
   }
   const seen = Math.max(1, state.epochSums.seen);
-  const record = { epoch: state.epoch + 1, loss: state.epochSums.loss / seen, accuracy: state.epochSums.correct / seen, valLoss, valAccuracy, ...(mean ? { averagedEpochs: count } : {}), learningRate: optimizer.learningRate, seconds: (Date.now() - epochStart) / 1000 };
+  const record = {
+    epoch: state.epoch + 1,
+    loss: state.epochSums.loss / seen,
+    accuracy: state.epochSums.correct / seen,
+    valLoss,
+    valAccuracy,
+    ...(mean ? { averagedEpochs: count } : {}),
+    learningRate: optimizer.learningRate,
+    seconds: (Date.now() - epochStart) / 1000,
+  };
   state.history.push(record);
   earlyStopping(run, valLoss, mean);
   state.learningRate = optimizer.learningRate;

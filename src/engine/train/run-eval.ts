@@ -48,7 +48,10 @@ async function pooledFeatures(run: Run, idx: number[], fwd: EvalForward): Promis
   for (let s = 0; s < idx.length; s += 32) {
     await run.hooks.checkpoint();
     const part = idx.slice(s, s + 32);
-    const out = await fwd.pooledFeatures(makeBatch(run.cache, part, null, () => 0), part.length);
+    const out = await fwd.pooledFeatures(
+      makeBatch(run.cache, part, null, () => 0),
+      part.length,
+    );
     parts.push(out.features);
     dim = out.dim;
   }
@@ -87,7 +90,19 @@ export async function finalEvaluation(run: Run): Promise<{ val: Evaluation | nul
   const predictions: TrainResult['predictions'] = { val: null, test: null };
   const fwd = await openEval(run);
   const { state, o, optimizer } = run;
-  run.hooks.progress({ phase: 'evaluating', epoch: state.epoch, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: optimizer.learningRate, message: 'evaluating the best weights on the held-out parts' });
+  run.hooks.progress({
+    phase: 'evaluating',
+    epoch: state.epoch,
+    epochs: o.epochs,
+    step: 0,
+    steps: 0,
+    loss: null,
+    accuracy: null,
+    imagesPerSecond: null,
+    etaSeconds: null,
+    learningRate: optimizer.learningRate,
+    message: 'evaluating the best weights on the held-out parts',
+  });
   try {
     const val = await evaluatePart(run, fwd, run.valIdx, 'val', predictions);
     const test = await evaluatePart(run, fwd, run.testIdx, 'test', predictions);
@@ -95,7 +110,11 @@ export async function finalEvaluation(run: Run): Promise<{ val: Evaluation | nul
     if (o.ood && run.valIdx.length >= OOD_MIN_VAL) {
       run.say('out-of-distribution index: features of the training and held-out images');
       ood = await fitOodIndex((idx) => pooledFeatures(run, idx, fwd), run.trainIdx, run.valIdx, run.testIdx);
-      run.say(`out-of-distribution threshold ${ood.meta.threshold.toFixed(4)}: ${Object.entries(ood.meta.flagged).map(([part, f]) => `${f.unusual}/${f.n} ${part}`).join(', ')} flagged`);
+      run.say(
+        `out-of-distribution threshold ${ood.meta.threshold.toFixed(4)}: ${Object.entries(ood.meta.flagged)
+          .map(([part, f]) => `${f.unusual}/${f.n} ${part}`)
+          .join(', ')} flagged`,
+      );
     }
     return { val, test, ood, predictions };
   } finally {

@@ -19,12 +19,42 @@ import type { Run, TrainHooks } from './run-types.js';
 const FINGERPRINT_DEFAULTS: Record<string, unknown> = { architecture: 'efficientnet', limitPerClass: null, bnMomentum: 0.99, batchNorm: 'batch' };
 
 function fingerprint(o: TrainOptions, classes: string[]): Record<string, unknown> {
-  return { dataDir: path.resolve(o.dataDir), classes, architecture: o.architecture, limitPerClass: o.limitPerClass, variant: o.variant, imgSize: o.imgSize, batch: o.batch, split: o.split, blockSize: o.blockSize, valSplit: o.valSplit, testSplit: o.testSplit, seed: o.seed, head: o.head, preprocessing: o.preprocessing, bnMomentum: o.bnMomentum, batchNorm: o.batchNorm };
+  return {
+    dataDir: path.resolve(o.dataDir),
+    classes,
+    architecture: o.architecture,
+    limitPerClass: o.limitPerClass,
+    variant: o.variant,
+    imgSize: o.imgSize,
+    batch: o.batch,
+    split: o.split,
+    blockSize: o.blockSize,
+    valSplit: o.valSplit,
+    testSplit: o.testSplit,
+    seed: o.seed,
+    head: o.head,
+    preprocessing: o.preprocessing,
+    bnMomentum: o.bnMomentum,
+    batchNorm: o.batchNorm,
+  };
 }
 
 function freshState(o: TrainOptions, classes: string[]): TrainState {
   const epochSums = { loss: 0, correct: 0, seen: 0 };
-  return { version: 1, fingerprint: fingerprint(o, classes), epoch: 0, step: 0, history: [], bestValLoss: null, bestEpoch: null, staleEpochs: 0, learningRate: o.lr, elapsedMs: 0, epochSums, done: false };
+  return {
+    version: 1,
+    fingerprint: fingerprint(o, classes),
+    epoch: 0,
+    step: 0,
+    history: [],
+    bestValLoss: null,
+    bestEpoch: null,
+    staleEpochs: 0,
+    learningRate: o.lr,
+    elapsedMs: 0,
+    epochSums,
+    done: false,
+  };
 }
 
 /** The model, its training graph and optimizer, and the run's starting state (fresh, or the checkpoint's). */
@@ -42,7 +72,14 @@ export async function prepareModel(o: TrainOptions, hooks: TrainHooks, data: Run
   const graph = trainingGraph(model, o.head, classes.length);
   const now = Date.now();
   const run: Run = {
-    ...data, o, hooks, say, spec, model, graph, initNote,
+    ...data,
+    o,
+    hooks,
+    say,
+    spec,
+    model,
+    graph,
+    initNote,
     ckptDir: path.join(o.outDir, 'checkpoint'),
     optimizer: new Adamax(o.lr),
     state: freshState(o, classes),
@@ -64,7 +101,11 @@ export async function prepareModel(o: TrainOptions, hooks: TrainHooks, data: Run
 async function resume(run: Run): Promise<void> {
   const { o, model, optimizer, ckptDir } = run;
   const trainable = run.graph.trainable;
-  const snap = await loadCheckpoint(ckptDir, model.weights.map((w) => tf.util.sizeFromShape(w.shape as number[])), trainable.map((v) => v.size));
+  const snap = await loadCheckpoint(
+    ckptDir,
+    model.weights.map((w) => tf.util.sizeFromShape(w.shape as number[])),
+    trainable.map((v) => v.size),
+  );
   if (!snap) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
   // Checkpoints from before a key existed carry no value for it: they match when ours is its default.
   const stored = { ...FINGERPRINT_DEFAULTS, ...snap.state.fingerprint };
@@ -73,8 +114,10 @@ async function resume(run: Run): Promise<void> {
   // Averaging does not change the path of the weights, so it may be switched on at a resume, but
   // only before its first epoch ends; once begun, the mean is of a fixed set of epochs.
   const averaged = snap.state.average;
-  if (averaged && averaged.count > 0 && averaged.from !== o.averageFrom) throw new Error(`--resume: this run averages the weights from epoch ${averaged.from}; resume it with --average-from ${averaged.from}`);
-  if (o.averageFrom > 0 && !snap.average && snap.state.epoch >= o.averageFrom) throw new Error(`--average-from ${o.averageFrom}: epoch ${o.averageFrom} of this run is already over; use ${snap.state.epoch + 1} or later`);
+  if (averaged && averaged.count > 0 && averaged.from !== o.averageFrom)
+    throw new Error(`--resume: this run averages the weights from epoch ${averaged.from}; resume it with --average-from ${averaged.from}`);
+  if (o.averageFrom > 0 && !snap.average && snap.state.epoch >= o.averageFrom)
+    throw new Error(`--average-from ${o.averageFrom}: epoch ${o.averageFrom} of this run is already over; use ${snap.state.epoch + 1} or later`);
   writeWeights(model, snap.weights, tf);
   optimizer.setState(trainable, snap.optimizer);
   run.best = snap.best;

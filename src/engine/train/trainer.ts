@@ -40,7 +40,12 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
   if (chosen) writeWeights(run.model, chosen, tf);
   await snapshot(run);
   const priorShift = o.priorCorrection ? applyPriorCorrection(run.model, run.classes, run.weightsPerClass) : null;
-  if (priorShift) say(`class weights divided out of the output: logit shift ${Object.entries(priorShift).map(([c, v]) => `${c} ${v.toFixed(3)}`).join(', ')}`);
+  if (priorShift)
+    say(
+      `class weights divided out of the output: logit shift ${Object.entries(priorShift)
+        .map(([c, v]) => `${c} ${v.toFixed(3)}`)
+        .join(', ')}`,
+    );
   const evaluated = await finalEvaluation(run);
   return saveRun(run, priorShift, evaluated);
 }

@@ -56,7 +56,14 @@ function convBackward(ctx: ExportContext, l: LayerInput, x: Value, k: ConvGeomet
       ctx.addGrad(l.inTensors[0], g.op('Conv', [gPre, wFlip], `${l.name}_grad`, { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads }, group: { int: depthwise ? cin : 1 } }));
       return;
     }
-    const attrs = { kernel_shape: { ints: [kh, kw] }, strides: { ints: [sh, sw] }, dilations: { ints: [dh, dw] }, pads: { ints: pads }, output_padding: { ints: outPad }, group: { int: depthwise ? cin : 1 } };
+    const attrs = {
+      kernel_shape: { ints: [kh, kw] },
+      strides: { ints: [sh, sw] },
+      dilations: { ints: [dh, dw] },
+      pads: { ints: pads },
+      output_padding: { ints: outPad },
+      group: { int: depthwise ? cin : 1 },
+    };
     ctx.addGrad(l.inTensors[0], g.op('ConvTranspose', [gPre, op.wName], `${l.name}_grad`, attrs));
   };
 }

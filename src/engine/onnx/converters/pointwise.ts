@@ -24,14 +24,26 @@ function scaleShift(ctx: ExportContext, l: LayerInput, x: Value, scale: Float32A
 export function normalization(ctx: ExportContext, l: LayerInput): Value {
   const mean = weight(l.layer, 'mean');
   const inv = Float32Array.from(weight(l.layer, 'variance'), (v) => 1 / Math.sqrt(Math.max(v, 1e-7)));
-  return scaleShift(ctx, l, { ...l.ins[0], layout: 'nchw' }, inv, Float32Array.from(mean, (m, i) => -m * inv[i]));
+  return scaleShift(
+    ctx,
+    l,
+    { ...l.ins[0], layout: 'nchw' },
+    inv,
+    Float32Array.from(mean, (m, i) => -m * inv[i]),
+  );
 }
 
 export function batchNormalization(ctx: ExportContext, l: LayerInput): Value {
   const x = ctx.materialize(l.ins[0], l.name);
   const bn = batchNormParams(l.layer, x.layout === 'flat' ? x.shape[0] : x.shape[2]);
   const scale = Float32Array.from(bn.gamma, (gm, i) => gm / Math.sqrt(bn.variance[i] + bn.epsilon));
-  return scaleShift(ctx, l, x, scale, Float32Array.from(bn.beta, (bt, i) => bt - bn.mean[i] * scale[i]));
+  return scaleShift(
+    ctx,
+    l,
+    x,
+    scale,
+    Float32Array.from(bn.beta, (bt, i) => bt - bn.mean[i] * scale[i]),
+  );
 }
 
 export function activation(ctx: ExportContext, l: LayerInput): Value {

@@ -66,7 +66,16 @@ export function concatenate(ctx: ExportContext, l: LayerInput): Value {
   const axis = l.cfg.axis as number;
   if (axis !== -1 && axis !== xs[0].shape.length) throw new ExportError(`${l.name}: concatenation on axis ${axis} is not supported`);
   l.grad(ctx.noGrad(l.layer));
-  return { name: ctx.g.op('Concat', xs.map((v) => v.name), l.name, { axis: { int: 1 } }), layout: xs[0].layout, shape: l.outShape };
+  return {
+    name: ctx.g.op(
+      'Concat',
+      xs.map((v) => v.name),
+      l.name,
+      { axis: { int: 1 } },
+    ),
+    layout: xs[0].layout,
+    shape: l.outShape,
+  };
 }
 
 export function dense(ctx: ExportContext, l: LayerInput): Value {

@@ -1,0 +1,26 @@
+// The lines under a screen: the question before quitting with a note waiting, the engine's latest
+// warning, and the store's.
+import React from 'react';
+import { Text } from 'ink';
+
+export function Notices({ quit, engineWarning, warning }: { quit: { slide: string; note: string; key: string } | null; engineWarning: string | null; warning: string | null }) {
+  return (
+    <>
+      {quit ? (
+        <Text color="yellow">
+          A note waits for the decision on {quit.slide} (&quot;{quit.note}&quot;): decide that slide, or press {quit.key} again to quit without the note.
+        </Text>
+      ) : null}
+      {engineWarning ? (
+        <Text color="yellow" wrap="truncate-end">
+          engine: {engineWarning}
+        </Text>
+      ) : null}
+      {warning ? (
+        <Text color="yellow" wrap="truncate-end">
+          warning: {warning}
+        </Text>
+      ) : null}
+    </>
+  );
+}
