@@ -2,29 +2,16 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { SlideRow } from '../queue/rows.js';
-import type { Decision, Prediction } from '../store/schema.js';
-import type { TriageState } from '../state/triage.js';
 import type { RgbPixels } from '../components/picture.js';
-import { SlideScreen, type ExplainJob } from './SlideScreen.js';
+import { SlideScreen } from './SlideScreen.js';
 import { ZoomScreen } from './ZoomScreen.js';
 
-export interface OpenSlideProps {
+/** The slide screen's props, with the row absent when the list is done, and the zoom's original pixels. */
+export type OpenSlideProps = Omit<Parameters<typeof SlideScreen>[0], 'row'> & {
   row: SlideRow | undefined;
-  /** The row's place in the list, or null when it left the list (decided meanwhile by someone else). */
-  index: number | null;
-  count: number;
-  classes: string[];
-  prediction: Prediction | null;
-  decisions: Decision[];
-  storeDir: string;
-  state: TriageState;
-  width: number;
-  height: number;
-  job: ExplainJob | null;
-  noteWaitsOn: string | null;
   inputSize: number | null;
   original: Promise<RgbPixels | null> | null;
-}
+};
 
 export function OpenSlide(p: OpenSlideProps) {
   const { row, state } = p;
