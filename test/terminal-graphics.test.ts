@@ -126,7 +126,9 @@ describe('detection', () => {
 
   it('inside tmux: says to turn passthrough on when it is off, and wraps when it is on', () => {
     const off = chooseGraphics({ ...base, env: { TERM: 'tmux-256color' }, tmux: { passthrough: false, outerTerm: 'xterm-kitty' } });
-    expect(off).toMatchObject({ protocol: 'blocks', reason: expect.stringMatching(/allow-passthrough on/) });
+    expect(off).toMatchObject({ protocol: 'blocks', reason: expect.stringMatching(/allow-passthrough on.*\(kitty\)/) });
+    const unknownOuter = chooseGraphics({ ...base, env: { TERM: 'tmux-256color' }, tmux: { passthrough: false, outerTerm: null } });
+    expect(unknownOuter.reason).toMatch(/allow-passthrough on/);
     const on = chooseGraphics({ ...base, env: { TERM: 'tmux-256color' }, tmux: { passthrough: true, outerTerm: 'xterm-kitty' } });
     expect(on).toMatchObject({ protocol: 'kitty', passthrough: true });
   });

@@ -86,7 +86,8 @@ export function chooseGraphics(input: DetectionInput): Graphics {
   if (input.tmux && !input.tmux.passthrough) {
     const hint = answered?.protocol ?? hintedProtocol(input.env, input.tmux.outerTerm);
     const off = 'inside tmux with allow-passthrough off';
-    return { protocol: 'blocks', colour, cell, passthrough: false, reason: hint ? `${off}: \`tmux set -g allow-passthrough on\` gives real pixels (${hint})` : `${off}` };
+    const how = '`tmux set -g allow-passthrough on` gives real pixels';
+    return { protocol: 'blocks', colour, cell, passthrough: false, reason: hint ? `${off}: ${how} (${hint})` : `${off}: ${how} where the terminal has them` };
   }
   if (answered) return made(answered.protocol, answered.reason);
   const hint = hintedProtocol(input.env, input.tmux?.outerTerm ?? null);
