@@ -19,7 +19,7 @@ import { QueueScreen } from './screens/QueueScreen.js';
 import { OpenSlide } from './screens/OpenSlide.js';
 import { Notices } from './components/Notices.js';
 import { HelpScreen, helpLines, helpListHeight } from './screens/HelpScreen.js';
-import { benchResultsFile, useBenchResults } from './app/bench-results.js';
+import { benchResultsFile, useBenchResults } from './bench/results.js';
 import { useRetrain } from './app/retrain.js';
 import { useVersionEvaluation } from './app/version-evaluation.js';
 import { RetrainScreen } from './screens/RetrainScreen.js';

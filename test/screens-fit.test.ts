@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchmarkLines } from '../src/screens/BenchmarksScreen.js';
 import { versionWindow } from '../src/screens/RetrainScreen.js';
-import type { BenchRow } from '../src/services/bench-table.js';
+import type { BenchRow } from '../src/bench/table.js';
 
 const row = (name: string, auc: number): BenchRow => ({
   model: name.toLowerCase(),

@@ -19,7 +19,7 @@ export const benchCommand: Command = {
   },
   async run({ values, config, out }) {
     if (!values.data) throw new UsageError('bench needs --data DIR (class folders)');
-    const { runBench } = await import('../headless/bench.js');
+    const { runBench } = await import('../bench/run-bench.js');
     const { parseModelName } = await import('../engine/models/architectures.js');
     const models = String(values.models ?? MODELS)
       .split(',')
@@ -49,7 +49,7 @@ export const benchEngineCommand: Command = {
     out: { type: 'string', value: 'FILE', description: 'the JSON results', default: 'bench-results/engine.json' },
   },
   async run({ values, config, out }) {
-    const { runBenchEngine, DEFAULT_CASES } = await import('../headless/bench-engine.js');
+    const { runBenchEngine, DEFAULT_CASES } = await import('../bench/run-bench-engine.js');
     const cases = values.quick ? DEFAULT_CASES.filter((c) => c.variant === 'b0').map((c) => ({ ...c, runs: 3 })) : DEFAULT_CASES;
     return runBenchEngine(config, cases, path.resolve(String(values.out ?? 'bench-results/engine.json')), out);
   },

@@ -6,12 +6,12 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import wrapAnsi from 'wrap-ansi';
 import type { ModelInfo } from '../engine/protocol.js';
-import { rocLines } from '../services/ascii-roc.js';
-import { benchTable, type BenchRow } from '../services/bench-table.js';
+import { rocLines } from '../bench/ascii-roc.js';
+import { benchTable, type BenchRow } from '../bench/table.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { line, ScrollLines, type Line } from '../components/ScrollLines.js';
 import type { VersionTable } from '../app/version-evaluation.js';
-import type { BenchResults } from '../app/bench-results.js';
+import type { BenchResults } from '../bench/results.js';
 
 const MARKS = 'ABCDEFGH';
 const CHART_MAX_WIDTH = 40;

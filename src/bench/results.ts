@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { BenchRow } from '../services/bench-table.js';
+import type { BenchRow } from './table.js';
 
 /** null while reading; 'none' when no run wrote the file (or it cannot be read). */
 export type BenchResults = { header: string; rows: BenchRow[] } | null | 'none';

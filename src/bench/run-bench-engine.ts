@@ -2,8 +2,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import type { Output } from './output.js';
-import { withEngine } from './with-engine.js';
+import type { Output } from '../headless/output.js';
+import { withEngine } from '../headless/with-engine.js';
 
 export interface BenchCase {
   variant: string;

@@ -5,14 +5,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Config } from '../config.js';
-import { confusionSvg, rocSvg, type Curve } from '../engine/bench/charts.js';
+import { confusionSvg, rocSvg, type Curve } from './charts.js';
 import { rocCurve } from '../engine/metrics.js';
 import { DISPLAY_NAMES, parseModelName } from '../engine/models/architectures.js';
 import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
 import type { PartPredictions } from '../engine/train/trainer.js';
-import type { Output } from './output.js';
-import { withEngine } from './with-engine.js';
-import { benchTable, pct, type BenchRow } from '../services/bench-table.js';
+import type { Output } from '../headless/output.js';
+import { withEngine } from '../headless/with-engine.js';
+import { benchTable, pct, type BenchRow } from './table.js';
 
 export interface BenchOptions {
   dataDir: string;
