@@ -41,7 +41,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'scripts/**/*.js', 'test/**/*.mjs'],
+    files: ['bin/**/*.js', 'scripts/**/*.{js,mjs}', 'test/**/*.mjs', 'src/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -1,5 +1,12 @@
-// Worker threads do not inherit the TypeScript loader of the thread that starts them: register tsx here.
-import { register } from 'tsx/esm/api';
+// Worker threads do not inherit the TypeScript loader of the thread that starts them. In a package built
+// to JavaScript (dist/) the compiled worker is beside this file; in a clone, tsx is registered here.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./worker.ts');
+const compiled = new URL('./worker.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./worker.ts');
+}
