@@ -10,6 +10,8 @@ import { App } from '../src/app.js';
 import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
+import type { ModelInfo } from '../src/engine/protocol.js';
+import { FakeEngineClient } from './support/fake-engine.js';
 import { loadConfig } from '../src/config.js';
 import { SlideStore } from '../src/store/store.js';
 import { acquireLock } from '../src/store/lock.js';
@@ -22,6 +24,7 @@ const clients: EngineClient[] = [];
 const mounted: { unmount(): void }[] = [];
 let modelDir: string;
 let modelId: string;
+let modelInfo: ModelInfo;
 
 // A test that fails half-way leaves its app mounted (store poll, predictor, engine calls): unmount
 // it here, before the engine workers close, so nothing of it runs into the file's teardown.
@@ -36,6 +39,11 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   modelDir = await tempDir();
   modelId = (await makeBundle(modelDir, { size: 32, classes: ['Benign', 'Early', 'Pre', 'Pro'] })).id;
+  // What the real engine says of this bundle, for the fake one to answer the same.
+  const engine = new EngineClient();
+  await engine.call('init', { backend: 'wasm', threads: 1 });
+  modelInfo = await engine.call('load', { modelDir });
+  await engine.close();
 });
 
 async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_000): Promise<string> {
@@ -50,10 +58,19 @@ async function waitFor(frame: () => string | undefined, text: RegExp, ms = 20_00
 
 const sha = (i: number) => i.toString(16).padStart(64, 'a');
 
-/** The app with its providers, on a fresh engine worker (closed after the file). */
-function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string, pollMs?: number) {
-  const client = new EngineClient();
-  clients.push(client);
+/**
+ * The app with its providers. UI tests run on a fake engine (no worker, no ONNX Runtime: test/support/
+ * fake-engine.ts); the tests of what the engine does for the app (LIME/IG on `x`, a worker that dies)
+ * get a fresh real one (closed after the file).
+ */
+function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technician: string, pollMs?: number, engine: 'fake' | 'real' = 'fake') {
+  let client: EngineClient;
+  if (engine === 'real') {
+    client = new EngineClient();
+    clients.push(client);
+  } else {
+    client = new FakeEngineClient(modelInfo).asClient();
+  }
   const ui = render(
     <EngineProvider config={config} client={client}>
       <StoreProvider config={config} store={store} watch={false} pollMs={pollMs}>
@@ -66,7 +83,7 @@ function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technic
 }
 
 /** A store with three predicted slides: margins 0.6 (a), 0.05 (b, the most uncertain) and 0.3 (c); `unusual`: those unlike the training images. */
-async function setup(unusual: number[] = [], pollMs?: number, runtime: 'auto' | 'tfjs' = 'auto') {
+async function setup(unusual: number[] = [], pollMs?: number, runtime: 'auto' | 'tfjs' = 'auto', engine: 'fake' | 'real' = 'fake') {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime } });
   const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
@@ -85,7 +102,7 @@ async function setup(unusual: number[] = [], pollMs?: number, runtime: 'auto' | 
       d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {}, ood }];
     });
   });
-  const ui = mount(config, store, 'alice', pollMs);
+  const ui = mount(config, store, 'alice', pollMs, engine);
   await waitFor(ui.lastFrame, /3 slide\(s\)/);
   await waitFor(ui.lastFrame, new RegExp(`model|${modelId.slice(0, 10)}`));
   return { ui, store, config };
@@ -383,7 +400,7 @@ describe('the triage app', () => {
       d.files['real.png'] = { path: 'real.png', state: 'queued', sha256: digest, duplicateOf: null, code: null, reason: null, size: bytes.length, mtimeMs: 1, seenAt: '' };
       d.predictions[digest] = [{ modelId, label: 'Benign', probabilities: { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 }, at: '', explanations: {} }];
     });
-    const ui = mount(config, store, 'alice');
+    const ui = mount(config, store, 'alice', undefined, 'real');
     await waitFor(ui.lastFrame, /1 slide\(s\)/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/1 — real\.png/);
@@ -439,7 +456,7 @@ describe('the triage app', () => {
     // The engine on TensorFlow.js alone: a worker thread terminated with ONNX Runtime sessions open can
     // take the whole process down as the native addon's finalisers run (which is why the engine releases
     // them before it ends), and this test kills the worker from outside to see the app restart it.
-    const { ui } = await setup([], undefined, 'tfjs');
+    const { ui } = await setup([], undefined, 'tfjs', 'real');
     await (clients.at(-1) as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     await waitFor(ui.lastFrame, /engine: \d\d:\d\d the engine worker exited \(code 1\); restarting it — \d\d:\d\d running again/);
     await press(ui, '\r');
