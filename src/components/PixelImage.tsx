@@ -47,7 +47,13 @@ export function PixelImage({ picture }: { picture: Picture }) {
   const protocol = painter ? graphics.protocol : 'blocks';
   const box = useRef<DOMElement>(null);
   const [kittyId, setKittyId] = useState<number | null>(null);
-  const blankRows = useMemo(() => Array.from({ length: picture.rows }, () => BLANK.repeat(picture.columns)), [picture]);
+  // The text of the picture's cells, made once per picture (a frame redraws often: the status bar, keys).
+  const colour = graphics.colour === '256' ? '256' : 'truecolor';
+  const lines = useMemo(() => {
+    if (protocol === 'blocks') return halfBlockLines(picture.rgb, picture.columns, picture.rows, colour);
+    if (protocol === 'kitty' && kittyId) return kittyPlaceholderLines(kittyId, picture.columns, picture.rows);
+    return Array.from({ length: picture.rows }, () => BLANK.repeat(picture.columns));
+  }, [picture, protocol, colour, kittyId]);
   useEffect(() => {
     if (!painter || protocol === 'blocks') return;
     const id = nextImageId();
@@ -67,8 +73,7 @@ export function PixelImage({ picture }: { picture: Picture }) {
       if (protocol === 'kitty') painter.send(kittyDelete(id));
     };
   }, [picture, painter, protocol]);
-  if (protocol === 'blocks') return <TextRows lines={halfBlockLines(picture.rgb, picture.columns, picture.rows, graphics.colour === '256' ? '256' : 'truecolor')} />;
-  const lines = protocol === 'kitty' && kittyId ? kittyPlaceholderLines(kittyId, picture.columns, picture.rows) : blankRows;
+  if (protocol === 'blocks') return <TextRows lines={lines} />;
   return (
     <Box ref={box} flexDirection="column" width={picture.columns} flexShrink={0}>
       <TextRows lines={lines} />
