@@ -13,7 +13,8 @@ import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
 import { loadConfig } from '../src/config.js';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
+import type { SlideStore } from '../src/store/types.js';
 import { GraphicsProvider } from '../src/contexts/GraphicsContext.js';
 import { ImagePainter } from '../src/terminal/painter.js';
 import type { Graphics } from '../src/terminal/detect.js';
@@ -66,17 +67,18 @@ async function main() {
   const modelDir = args[0] ?? path.resolve('models/default');
   const config = loadConfig({ cwd, overrides: { model: modelDir } });
   const { manifest } = await loadBundle(modelDir);
-  const store = await SlideStore.open(config.store, config.journal);
+  const store = await openStore(config.store);
   // Slides with predictions, so the queue has something to move through, each with maps
   // (a 450 px C-NMC image stands for the slide and its maps) for the zoom.
   const maps = await fakeMaps(path.dirname(config.store));
-  await store.update((d) => {
-    for (let i = 0; i < nSlides; i++) {
-      const sha = i.toString(16).padStart(64, '0');
-      const p = Object.fromEntries(manifest.spec.classes.map((c, k) => [c, k === i % manifest.spec.classes.length ? 0.6 : 0.4 / (manifest.spec.classes.length - 1)]));
-      d.slides[sha] = { sha256: sha, path: `slide-${i}.png`, width: 100, height: 100, addedAt: new Date(1e12 + i).toISOString() };
-      d.predictions[sha] = [{ modelId: manifest.id, label: manifest.spec.classes[i % manifest.spec.classes.length], probabilities: p, at: '', explanations: maps }];
-    }
+  const classes = manifest.spec.classes;
+  const shas = Array.from({ length: nSlides }, (_, i) => i.toString(16).padStart(64, '0'));
+  await store.importRecords({
+    slides: shas.map((sha, i) => ({ sha256: sha, path: `slide-${i}.png`, width: 100, height: 100, addedAt: new Date(1e12 + i).toISOString() })),
+    predictions: shas.map((sha, i) => {
+      const p = Object.fromEntries(classes.map((c, k) => [c, k === i % classes.length ? 0.6 : 0.4 / (classes.length - 1)]));
+      return { sha256: sha, prediction: { modelId: manifest.id, label: classes[i % classes.length], probabilities: p, at: '', explanations: maps } };
+    }),
   });
   const client = new EngineClient();
   const stdout = new FrameClock();

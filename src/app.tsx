@@ -7,11 +7,11 @@ import type { Config } from './config.js';
 import { EngineClient } from './engine/client.js';
 import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
-import { currentIdentity, SlideStore } from './store/store.js';
+import { currentIdentity, openStore } from './store/store.js';
 import { actionFor, type Action, type Context, type InkKey } from './keymap.js';
 import { keyContext, useTriage } from './state/triage.js';
 import { useSelection } from './app/selection.js';
-import { slidePathOf, useDecisions } from './app/decisions.js';
+import { slidePathOf, useDecisionHistory, useDecisions } from './app/decisions.js';
 import { useLeases } from './app/leases.js';
 import { useExplainMore } from './app/explain-more.js';
 import { keyHandlers } from './app/keys/index.js';
@@ -54,7 +54,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const { isRawModeSupported } = useStdin();
   const { stdout } = useStdout();
   const engine = useEngine();
-  const { data, warnings } = useStore();
+  const { warnings, warn, summary } = useStore();
   const [state, dispatch, latest] = useTriage();
   // Quitting draws one last frame without images (sixel and iTerm2 pictures would stay on screen), then exits.
   const [quitting, setQuitting] = useState(false);
@@ -74,14 +74,15 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const benchResults = useBenchResults(config.benchResults, state.screen === 'benchmarks');
   const benchView = { results: benchResults, file: benchResultsFile(config.benchResults), model: engine.model, versions: versionEvaluation.table, width };
 
-  const { rows, rejected, order, selected, held, row, original, prediction } = useSelection({ config, data, model: engine.model, state, dispatch });
-  const slidePath = (sha: string | null) => slidePathOf(data, sha);
+  const { rows, rejected, order, selected, held, row, original, prediction } = useSelection({ config, model: engine.model, state, dispatch, warn });
+  const slidePath = (sha: string | null) => slidePathOf(rows, sha);
+  const decisions = useDecisionHistory(state.screen === 'slide' ? row?.sha256 : undefined);
 
   const leases = useLeases({ row, order, state, latest, dispatch });
   // Moving on from a slide passes over those another technician has open.
   const busyElsewhere = (sha: string) => sha !== row?.sha256 && !leases.isFree(sha);
 
-  const { decide, undo } = useDecisions({ row, prediction, order, state, latest, dispatch, isFree: leases.isFree, claim: leases.claim, holdWhile: leases.holdWhile });
+  const { decide, undo } = useDecisions({ row, rows, prediction, order, state, latest, dispatch, isFree: leases.isFree, claim: leases.claim, holdWhile: leases.holdWhile });
 
   const { job, explainMore, cancelJob, nothingToAdd } = useExplainMore({ config, row, prediction, dispatch });
   /** The handlers as of this render, made when a key comes (they read `latest`, a ref, only then). */
@@ -138,14 +139,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
       {state.screen === 'queue' && (
-        <QueueScreen rows={rows} rejected={rejected} state={state} selected={selected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />
+        <QueueScreen {...{ order, rows, rejected, state, selected }} rejectedCount={summary.files.rejected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />
       )}
       {state.screen === 'slide' && (
         <OpenSlide
           {...{ row, classes, prediction, state, width, job, original }}
           index={held ? null : selected}
-          count={rows.length}
-          decisions={row ? (data.decisions[row.sha256] ?? []) : []}
+          count={order.length}
+          decisions={decisions}
           storeDir={path.dirname(config.store)}
           height={height - 2 - narrow}
           noteWaitsOn={row && state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
@@ -168,7 +169,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
 
 export async function runApp(config: Config, defaultModel = config.model): Promise<number> {
   const identity = currentIdentity(config.technicianName);
-  const store = await SlideStore.open(config.store, config.journal, identity);
+  const store = await openStore(config.store, identity);
   const client = new EngineClient();
   const graphics = await detectGraphics(config.display.images);
   const painter = new ImagePainter(process.stdout, graphics.passthrough);

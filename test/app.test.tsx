@@ -13,8 +13,9 @@ import { EngineClient } from '../src/engine/client.js';
 import type { ModelInfo } from '../src/engine/protocol.js';
 import { FakeEngineClient } from './support/fake-engine.js';
 import { loadConfig } from '../src/config.js';
-import { SlideStore } from '../src/store/store.js';
-import { acquireLock } from '../src/store/lock.js';
+import { openStore } from '../src/store/store.js';
+import type { SlideStore } from '../src/store/types.js';
+import Database from 'better-sqlite3';
 import { currentLabel } from '../src/store/schema.js';
 import { KEYMAP } from '../src/keymap.js';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
@@ -86,21 +87,20 @@ function mount(config: ReturnType<typeof loadConfig>, store: SlideStore, technic
 async function setup(unusual: number[] = [], pollMs?: number, runtime: 'auto' | 'tfjs' = 'auto', engine: 'fake' | 'real' = 'fake') {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime } });
-  const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
+  const store = await openStore(config.store, { technician: 'alice', displayName: null });
   const probs = [
     { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 },
     { Benign: 0.05, Early: 0.45, Pre: 0.4, Pro: 0.1 },
     { Benign: 0.1, Early: 0.1, Pre: 0.2, Pro: 0.6 },
   ];
-  await store.update((d) => {
-    probs.forEach((p, i) => {
-      const name = `slide-${'abc'[i]}.png`;
-      d.slides[sha(i)] = { sha256: sha(i), path: name, width: 100, height: 100, addedAt: `2026-11-28T10:0${i}:00.000Z` };
-      d.files[name] = { path: name, state: 'queued', sha256: sha(i), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
+  await store.importRecords({
+    slides: probs.map((_, i) => ({ sha256: sha(i), path: `slide-${'abc'[i]}.png`, width: 100, height: 100, addedAt: `2026-11-28T10:0${i}:00.000Z` })),
+    files: probs.map((_, i) => ({ path: `slide-${'abc'[i]}.png`, state: 'queued', sha256: sha(i), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' })),
+    predictions: probs.map((p, i) => {
       const label = Object.entries(p).sort((x, y) => y[1] - x[1])[0][0];
       const ood = unusual.includes(i) ? { distance: 0.42, threshold: 0.12, unusual: true } : { distance: 0.05, threshold: 0.12, unusual: false };
-      d.predictions[sha(i)] = [{ modelId, label, probabilities: p, at: '', explanations: {}, ood }];
-    });
+      return { sha256: sha(i), prediction: { modelId, label, probabilities: p, at: '', explanations: {}, ood } };
+    }),
   });
   const ui = mount(config, store, 'alice', pollMs, engine);
   await waitFor(ui.lastFrame, /3 slide\(s\)/);
@@ -169,17 +169,20 @@ describe('the triage app', () => {
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 2\/3 — slide-c\.png/);
     // Another slide arrives and is scored, less certain than every one: it sorts first.
-    await store.update((d) => {
-      d.slides[sha(3)] = { sha256: sha(3), path: 'slide-d.png', width: 100, height: 100, addedAt: '2026-11-28T10:09:00.000Z' };
-      d.files['slide-d.png'] = { path: 'slide-d.png', state: 'queued', sha256: sha(3), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
-      d.predictions[sha(3)] = [
-        { modelId, label: 'Pre', probabilities: { Benign: 0.3, Early: 0.2, Pre: 0.31, Pro: 0.19 }, at: '', explanations: {}, ood: { distance: 0.05, threshold: 0.12, unusual: false } },
-      ];
+    await store.importRecords({
+      slides: [{ sha256: sha(3), path: 'slide-d.png', width: 100, height: 100, addedAt: '2026-11-28T10:09:00.000Z' }],
+      files: [{ path: 'slide-d.png', state: 'queued', sha256: sha(3), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' }],
+      predictions: [
+        {
+          sha256: sha(3),
+          prediction: { modelId, label: 'Pre', probabilities: { Benign: 0.3, Early: 0.2, Pre: 0.31, Pro: 0.19 }, at: '', explanations: {}, ood: { distance: 0.05, threshold: 0.12, unusual: false } },
+        },
+      ],
     });
     await waitFor(ui.lastFrame, /Slide 3\/4 — slide-c\.png/); // the store is polled every 2 s
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /confirmed Pro/);
-    const data = await store.read();
+    const data = await store.dump();
     expect(currentLabel(data, sha(2))).toMatchObject({ label: 'Pro', action: 'confirm' });
     expect(currentLabel(data, sha(3))).toBeNull();
     // The labelled slide leaves the to-review list: the slide now in its place is shown, and stays.
@@ -207,7 +210,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /slide-b\.png has a note waiting:/);
     await press(ui, '3'); // slide-c corrected to Pre: without slide-b's note
     await waitFor(ui.lastFrame, /corrected to Pre/);
-    expect(currentLabel(await store.read(), sha(2))).toMatchObject({ label: 'Pre', note: '' });
+    expect(currentLabel(await store.dump(), sha(2))).toMatchObject({ label: 'Pre', note: '' });
     await press(ui, 'q');
     await waitFor(ui.lastFrame, /A note waits for the decision on slide-b\.png \("look again"\): decide that slide, or press q again/);
     await press(ui, '[');
@@ -222,7 +225,7 @@ describe('the triage app', () => {
     expect(back).toMatch(/Note: look again/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /confirmed Early/);
-    expect(currentLabel(await store.read(), sha(1))).toMatchObject({ label: 'Early', action: 'confirm', note: 'look again' });
+    expect(currentLabel(await store.dump(), sha(1))).toMatchObject({ label: 'Early', action: 'confirm', note: 'look again' });
     ui.unmount();
   });
 
@@ -234,7 +237,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /Slide 1\/2 — slide-c\.png/);
     // Time for a second decision to be written, were one made, before the store is read.
     await new Promise((r) => setTimeout(r, 500));
-    const data = await store.read();
+    const data = await store.dump();
     expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Benign', action: 'correct' });
     expect(data.decisions[sha(1)]).toHaveLength(1);
     expect(currentLabel(data, sha(2))).toBeNull();
@@ -252,7 +255,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     await press(ui, '2');
     await waitFor(ui.lastFrame, /confirmed Early/);
-    const data = await store.read();
+    const data = await store.dump();
     expect(data.decisions[sha(1)].map((d) => d.action)).toEqual(['correct', 'undo', 'confirm']);
     expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Early' });
     expect(data.decisions[sha(2)] ?? []).toEqual([]);
@@ -265,7 +268,7 @@ describe('the triage app', () => {
     const { ui, config } = await setup();
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
-    const bob = await SlideStore.open(config.store, config.journal, { technician: 'bob', displayName: null });
+    const bob = await openStore(config.store, { technician: 'bob', displayName: null });
     await bob.decide({ sha256: sha(1), action: 'correct', label: 'Pre', note: '', modelId, predicted: 'Early', probabilities: null });
     const held = await waitFor(ui.lastFrame, /Label: Pre \(correct by bob/); // the store is polled every 2 s
     expect(held).toMatch(/Slide –\/2 — slide-b\.png/);
@@ -278,21 +281,71 @@ describe('the triage app', () => {
     const { ui, config, store } = await setup();
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
-    const release = await acquireLock(config.journal); // a disk that is slow to take the line
+    // Another process in the middle of a long write: the decision waits for it without freezing the screen.
+    const other = new Database(config.store);
+    other.exec('BEGIN IMMEDIATE');
+    const release = async () => {
+      other.exec('COMMIT');
+      other.close();
+    };
     await press(ui, '\r');
     const pending = await waitFor(ui.lastFrame, /⧗ confirming Early…/);
     expect(pending).toMatch(/slide-c\.png/); // the screen moved on at once
     expect(pending).not.toMatch(/✓ confirmed/);
     await release();
     await waitFor(ui.lastFrame, /✓ confirmed Early/);
-    expect(currentLabel(await store.read(), sha(1))?.label).toBe('Early');
+    expect(currentLabel(await store.dump(), sha(1))?.label).toBe('Early');
+    ui.unmount();
+  });
+
+  it('a full disk during a decision: the app says so, keeps the slide and its note for another try, and leaves nothing behind', async () => {
+    const { ui: first, config } = await setup();
+    first.unmount();
+    // The same store with no room left (a page limit on this connection: the disk as SQLite sees it).
+    const full = await openStore(config.store, { technician: 'alice', displayName: null }, { pragmas: ['max_page_count = 40'] });
+    // Fill the journal's pages with decisions on slides whose files are gone (not in the queue), long notes first.
+    const hidden = Array.from({ length: 60 }, (_, i) => sha(100 + i));
+    await full
+      .importRecords({
+        slides: hidden.map((h, i) => ({ sha256: h, path: `gone-${i}.png`, width: 1, height: 1, addedAt: '' })),
+        files: hidden.map((h, i) => ({ path: `gone-${i}.png`, state: 'gone', sha256: h, duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' })),
+      })
+      .catch(() => undefined);
+    let next = 0;
+    for (const size of [4000, 1000, 200, 1])
+      while (
+        next < hidden.length &&
+        (await full.decide({ sha256: hidden[next], action: 'correct', label: 'Pre', note: 'x'.repeat(size), modelId: null, predicted: null, probabilities: null }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        next++;
+    const ui = mount(config, full, 'alice');
+    await waitFor(ui.lastFrame, /3 slide\(s\)/);
+    await press(ui, '\r');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    await press(ui, 'n');
+    await press(ui, 'look again\r');
+    await press(ui, '4');
+    const refused = await waitFor(ui.lastFrame, /not saved: the disk holding the store/);
+    expect(refused.replace(/\s*\n\s*/g, ' ')).toMatch(/is full \(database or disk is full\): nothing was saved; free some space and try again/);
+    expect(refused).toMatch(/Slide 1\/3 — slide-b\.png/); // back on the slide, still to decide
+    expect((await full.decisionsOf(sha(1))).length).toBe(0);
+    expect((await fs.readdir(path.dirname(config.store))).filter((f) => !/^store\.db(-wal|-shm)?$/.test(f))).toEqual([]);
+    // Still running: keys still work, and the note waits for the next try.
+    await press(ui, ']');
+    await waitFor(ui.lastFrame, /Slide 2\/3 — slide-c\.png/);
+    await press(ui, '[');
+    await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
+    expect(ui.lastFrame()).toMatch(/look again/);
     ui.unmount();
   });
 
   it('passes over a slide another technician has open when moving on, and asks before opening it', async () => {
     const { ui, store } = await setup();
     // bob's instance, on another host, has slide-c (second in the list) open.
-    store.leases.writeSync(sha(2), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
+    await store.putLease(sha(2), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await waitFor(ui.lastFrame, /slide-c\.png \(open: bob\)/); // the store is polled every 2 s
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
@@ -314,11 +367,11 @@ describe('the triage app', () => {
 
   it('moves on when another instance opened the slide first though the list did not show it yet, and decides nothing there', async () => {
     const { ui, store } = await setup([], 600_000); // this instance does not see other instances' writes
-    store.leases.writeSync(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
+    await store.putLease(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await press(ui, '\r\r'); // open slide-b and confirm at once, before the claim on it has failed
     await waitFor(ui.lastFrame, /not decided: another instance opened\s+slide-b\.png first/);
     await waitFor(ui.lastFrame, /— slide-c\.png/);
-    expect((await store.read()).decisions[sha(1)] ?? []).toEqual([]);
+    expect((await store.dump()).decisions[sha(1)] ?? []).toEqual([]);
     ui.unmount();
   });
 
@@ -327,11 +380,11 @@ describe('the triage app', () => {
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Slide 1\/3 — slide-b\.png/);
     // bob answered y on his host: the lease is his now.
-    store.leases.writeSync(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
+    await store.putLease(sha(1), { technician: 'bob', pid: 1, host: 'bobs-host', expiresAt: Date.now() + 60_000 });
     await waitFor(ui.lastFrame, /bob has this slide open too/);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /bob has this slide open in another/);
-    expect((await store.read()).decisions[sha(1)] ?? []).toEqual([]);
+    expect((await store.dump()).decisions[sha(1)] ?? []).toEqual([]);
     ui.unmount();
   });
 
@@ -347,9 +400,7 @@ describe('the triage app', () => {
     await square(100, 100, 100, 'b.image.png');
     await square(200, 40, 40, 'b.gradcam.png');
     await square(40, 40, 200, 'b.cam.png');
-    await store.update((d) => {
-      d.predictions[sha(1)][0].explanations = { image: 'explanations/b.image.png', gradcam: 'explanations/b.gradcam.png', cam: 'explanations/b.cam.png' };
-    });
+    await store.addExplanations(sha(1), modelId, { image: 'explanations/b.image.png', gradcam: 'explanations/b.gradcam.png', cam: 'explanations/b.cam.png' });
     await press(ui, '\r');
     const slide = await waitFor(ui.lastFrame, /Grad-CAM · last st/); // under the map, truncated side by side
     await press(ui, 'z');
@@ -394,11 +445,11 @@ describe('the triage app', () => {
     const digest = createHash('sha256').update(bytes).digest('hex');
     await fs.mkdir(config.incoming, { recursive: true });
     await fs.writeFile(path.join(config.incoming, 'real.png'), bytes);
-    const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
-    await store.update((d) => {
-      d.slides[digest] = { sha256: digest, path: 'real.png', width: 450, height: 450, addedAt: '2026-11-28T10:00:00.000Z' };
-      d.files['real.png'] = { path: 'real.png', state: 'queued', sha256: digest, duplicateOf: null, code: null, reason: null, size: bytes.length, mtimeMs: 1, seenAt: '' };
-      d.predictions[digest] = [{ modelId, label: 'Benign', probabilities: { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 }, at: '', explanations: {} }];
+    const store = await openStore(config.store, { technician: 'alice', displayName: null });
+    await store.importRecords({
+      slides: [{ sha256: digest, path: 'real.png', width: 450, height: 450, addedAt: '2026-11-28T10:00:00.000Z' }],
+      files: [{ path: 'real.png', state: 'queued', sha256: digest, duplicateOf: null, code: null, reason: null, size: bytes.length, mtimeMs: 1, seenAt: '' }],
+      predictions: [{ sha256: digest, prediction: { modelId, label: 'Benign', probabilities: { Benign: 0.7, Early: 0.1, Pre: 0.1, Pro: 0.1 }, at: '', explanations: {} } }],
     });
     const ui = mount(config, store, 'alice', undefined, 'real');
     await waitFor(ui.lastFrame, /1 slide\(s\)/);
@@ -407,7 +458,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /test-untrained@/); // the model loaded
     await press(ui, 'x');
     await waitFor(ui.lastFrame, /Grad-CAM \d+ ms/, 60_000);
-    const explanations = (await store.read()).predictions[digest].at(-1)!.explanations;
+    const explanations = (await store.dump()).predictions[digest].at(-1)!.explanations;
     expect(Object.keys(explanations)).toEqual(expect.arrayContaining(['image', 'gradcam28']));
     expect(explanations).not.toHaveProperty('lime');
     await press(ui, 'x');
@@ -422,7 +473,7 @@ describe('the triage app', () => {
     expect(ui.lastFrame()).toMatch(/Predicted Early/);
     await press(ui, '\r'); // confirm Early
     await waitFor(ui.lastFrame, /confirmed Early/);
-    let data = await store.read();
+    let data = await store.dump();
     expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Early', action: 'confirm', technician: 'alice', modelId });
     // slide-b left the to-review list: the same position is now slide-c; correct it to Pre with a note.
     await waitFor(ui.lastFrame, /slide-c\.png/);
@@ -435,7 +486,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /Enter confirm/); // back from the note field
     await press(ui, '3');
     await waitFor(ui.lastFrame, /corrected to Pre/);
-    data = await store.read();
+    data = await store.dump();
     expect(currentLabel(data, sha(2))).toMatchObject({ label: 'Pre', action: 'correct', predicted: 'Pro', note: 'pale nucleus' });
     // Back to the labelled list and undo the correction there.
     await press(ui, 'g');
@@ -446,7 +497,7 @@ describe('the triage app', () => {
     await waitFor(ui.lastFrame, /slide-c\.png/);
     await press(ui, 'u');
     await waitFor(ui.lastFrame, /undone: label now none/);
-    data = await store.read();
+    data = await store.dump();
     expect(currentLabel(data, sha(2))).toBeNull();
     expect(data.decisions[sha(2)].map((d) => d.action)).toEqual(['correct', 'undo']);
     ui.unmount();
@@ -502,7 +553,7 @@ describe('the triage app', () => {
     const { ui, store } = await setup();
     ui.stdin.write('\rnquick look\r3');
     await waitFor(ui.lastFrame, /corrected to Pre/);
-    const data = await store.read();
+    const data = await store.dump();
     expect(currentLabel(data, sha(1))).toMatchObject({ label: 'Pre', action: 'correct', note: 'quick look' });
     ui.unmount();
   });
@@ -523,21 +574,19 @@ describe('empty incoming folder', () => {
   it('says which folder it watches and offers the samples', async () => {
     const cwd = await tempDir();
     const config = loadConfig({ cwd, overrides: { model: path.join(cwd, 'no-model'), backend: 'wasm' } });
-    const store = await SlideStore.open(config.store, config.journal);
+    const store = await openStore(config.store);
     const ui = mount(config, store, 'bob');
     const frame = await waitFor(ui.lastFrame, /No model could be loaded/);
     expect(frame).toContain('press c to copy in the bundled samples');
     expect(frame).toContain(path.basename(config.incoming));
     // Without a model a slide can still be labelled by hand with the configured classes.
-    await store.update((d) => {
-      d.slides[sha(9)] = { sha256: sha(9), path: 'by-hand.png', width: 64, height: 64, addedAt: new Date().toISOString() };
-    });
+    await store.importRecords({ slides: [{ sha256: sha(9), path: 'by-hand.png', width: 64, height: 64, addedAt: new Date().toISOString() }] });
     await waitFor(ui.lastFrame, /by-hand\.png/, 10_000);
     await press(ui, '\r');
     await waitFor(ui.lastFrame, /Waiting for a prediction/);
     await press(ui, '4');
     await waitFor(ui.lastFrame, /corrected to Pro/);
-    expect(currentLabel(await store.read(), sha(9))).toMatchObject({ label: 'Pro', predicted: null, modelId: null });
+    expect(currentLabel(await store.dump(), sha(9))).toMatchObject({ label: 'Pro', predicted: null, modelId: null });
     ui.unmount();
   });
 });
@@ -576,7 +625,7 @@ describe('benchmarks screen', () => {
       ],
     });
     await fs.writeFile(path.join(config.benchResults, 'results.json'), JSON.stringify({ header: 'test header', rows: [row('alexnet', 'AlexNet', 0.875), row('effnet-b0', 'EfficientNet-B0', 0.9)] }));
-    const store = await SlideStore.open(config.store, config.journal);
+    const store = await openStore(config.store);
     const ui = mount(config, store, 'carol');
     await waitFor(ui.lastFrame, /Queue/);
     await press(ui, 'B');

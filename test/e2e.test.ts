@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentLabel } from '../src/store/schema.js';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
@@ -54,8 +54,8 @@ describe('end to end in a terminal', () => {
     await waitForScreen(/Slide 1\/1 — new slide\.png/);
     tmux('send-keys', '-t', session, 'Enter');
     await waitForScreen(new RegExp(`confirmed ${predicted}`));
-    const store = await SlideStore.open(path.join(cwd, 'data/store.json'), path.join(cwd, 'data/audit.jsonl'));
-    const data = await store.read();
+    const store = await openStore(path.join(cwd, 'data/store.db'));
+    const data = await store.dump();
     const [slide] = Object.values(data.slides);
     expect(slide.path).toBe('new slide.png');
     expect(currentLabel(data, slide.sha256)).toMatchObject({ label: predicted, action: 'confirm' });

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
 import { FIXTURES, tempDir } from './helpers.js';
 import { cli } from './support/cli.js';
 
@@ -17,8 +17,8 @@ async function labelledStore() {
   await fs.mkdir(incoming);
   await fs.copyFile(path.join(FIXTURES, 'samples/cnmc-all-14-26-2.jpg'), path.join(incoming, 'a.jpg'));
   expect((await cli(cwd, ['scan'])).code).toBe(0);
-  const store = await SlideStore.open(path.join(cwd, 'data/store.json'), path.join(cwd, 'data/audit.jsonl'));
-  const sha = (await store.read()).files['a.jpg'].sha256!;
+  const store = await openStore(path.join(cwd, 'data/store.db'));
+  const sha = (await store.dump()).files['a.jpg'].sha256!;
   await store.decide({ sha256: sha, action: 'correct', label: 'Benign', modelId: null, predicted: null, probabilities: null });
   return { cwd, incoming, sha };
 }

@@ -3,10 +3,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { slideRows } from '../src/queue/rows.js';
 import type { IncomingWatcher } from '../src/ingest/watcher.js';
 import type { FileEntry } from '../src/store/schema.js';
-import { summarise } from '../src/store/summary.js';
 import { FIXTURES } from './helpers.js';
 import { incomingFixture, LIMITS, waitUntil } from './support/incoming.js';
 
@@ -39,7 +37,7 @@ describe('every incoming file gets exactly one state', () => {
     }
     const { w } = start();
     await w.whenIdle();
-    const data = await store.read();
+    const data = await store.dump();
     for (const name of ['m000.png', 'm0204.jpg']) {
       const readable = await canOpen(path.join(incoming, name));
       expect(stateOf(data.files[name]), name).toEqual(readable ? ['queued', null] : ['rejected', 'unreadable']);
@@ -54,7 +52,7 @@ describe('every incoming file gets exactly one state', () => {
     await fs.symlink('nowhere.jpg', path.join(incoming, 'dangling.jpg'));
     const { w } = start({ rescanMs: 300 });
     await w.whenIdle();
-    const data = await store.read();
+    const data = await store.dump();
     for (const name of ['loop-a.jpg', 'loop-b.jpg']) {
       expect(stateOf(data.files[name])).toEqual(['rejected', 'unreadable']);
       expect(data.files[name].reason).toMatch(/ELOOP/);
@@ -63,7 +61,7 @@ describe('every incoming file gets exactly one state', () => {
     // chokidar announces no event for a link that resolves nowhere: the periodic walk finds it.
     await fs.symlink('late-b.jpg', path.join(incoming, 'late-a.jpg'));
     await fs.symlink('late-a.jpg', path.join(incoming, 'late-b.jpg'));
-    await waitUntil(async () => (await store.read()).files['late-a.jpg']?.code === 'unreadable', 10_000);
+    await waitUntil(async () => (await store.dump()).files['late-a.jpg']?.code === 'unreadable', 10_000);
   });
 
   it('keeps a file named __proto__ as a key like any other, across a write and a read', async () => {
@@ -73,10 +71,10 @@ describe('every incoming file gets exactly one state', () => {
     await fs.copyFile(PNG, path.join(incoming, 'constructor', '__proto__.png'));
     const { w } = start();
     await w.whenIdle();
-    const data = await store.read();
+    const data = await store.dump();
     expect(Object.keys(data.files).sort()).toEqual(['__proto__', path.join('constructor', '__proto__.png')]);
     expect(stateOf(data.files['__proto__'])).toEqual(['rejected', 'extension']);
-    expect(summarise(data).files).toMatchObject({ queued: 1, rejected: 1 });
+    expect((await store.summary()).files).toMatchObject({ queued: 1, rejected: 1 });
   });
 
   it('calls a file still being written `changed` and reads it again, never rejecting it on the way', async () => {
@@ -86,7 +84,7 @@ describe('every incoming file gets exactly one state', () => {
     const bytes = await fs.readFile(JPG);
     const target = path.join(incoming, 'copying.jpg');
     const seen = new Set<string>();
-    const watch = setInterval(() => void store.read().then((d) => d.files['copying.jpg'] && seen.add(String(stateOf(d.files['copying.jpg'])))), 50);
+    const watch = setInterval(() => void store.dump().then((d) => d.files['copying.jpg'] && seen.add(String(stateOf(d.files['copying.jpg'])))), 50);
     // The attack: a writer appending every 0.5 s, for 3 s.
     const h = await fs.open(target, 'w');
     const chunk = Math.ceil(bytes.length / 7);
@@ -96,7 +94,7 @@ describe('every incoming file gets exactly one state', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     await h.close();
-    await waitUntil(async () => (await store.read()).files['copying.jpg']?.state === 'queued', 15_000);
+    await waitUntil(async () => (await store.dump()).files['copying.jpg']?.state === 'queued', 15_000);
     clearInterval(watch);
     expect([...seen].filter((s) => s.startsWith('rejected'))).toEqual([]);
     expect(seen).toContain('changed,changed');
@@ -109,27 +107,24 @@ describe('every incoming file gets exactly one state', () => {
     await fs.copyFile(JPG, path.join(incoming, 'other.jpg'));
     const first = start();
     await first.w.whenIdle();
-    const sha = (await store.read()).files['a.png'].sha256!;
+    const sha = (await store.dump()).files['a.png'].sha256!;
     await store.decide({ sha256: sha, action: 'correct', label: 'Pre', modelId: null, predicted: null, probabilities: null });
     await fs.rm(path.join(incoming, 'a.png'));
-    await waitUntil(async () => (await store.read()).files['a.png'].state === 'gone');
-    let data = await store.read();
+    await waitUntil(async () => (await store.dump()).files['a.png'].state === 'gone');
+    let data = await store.dump();
     expect(stateOf(data.files['b.png'])).toEqual(['queued', null]);
     expect(data.slides[sha].path).toBe('b.png');
-    expect(
-      slideRows(data, null)
-        .map((r) => r.path)
-        .sort(),
-    ).toEqual(['b.png', 'other.jpg']);
+    const queuePaths = async () => (await store.queueRows(await store.queueOrder({ modelId: null, sort: 'arrival', state: 'all', label: null }), null)).map((r) => r.path).sort();
+    expect(await queuePaths()).toEqual(['b.png', 'other.jpg']);
     // Removed while nothing watched: the walk at the next start finds it gone.
     await first.w.stop();
     await fs.rm(path.join(incoming, 'b.png'));
     const second = start();
     await second.w.whenIdle();
-    data = await store.read();
+    data = await store.dump();
     expect(stateOf(data.files['b.png'])).toEqual(['gone', null]);
-    expect(slideRows(data, null).map((r) => r.path)).toEqual(['other.jpg']);
+    expect(await queuePaths()).toEqual(['other.jpg']);
     expect(data.decisions[sha].at(-1)?.label).toBe('Pre');
-    expect(summarise(data)).toMatchObject({ files: { queued: 1, gone: 2 }, slides: 1, goneSlides: 1, goneLabelled: 1, byLabel: { Pre: 1 } });
+    expect(await store.summary()).toMatchObject({ files: { queued: 1, gone: 2 }, slides: 1, goneSlides: 1, goneLabelled: 1, byLabel: { Pre: 1 } });
   });
 });

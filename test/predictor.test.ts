@@ -6,7 +6,7 @@ import { Predictor } from '../src/app/predictor.js';
 import { loadConfig } from '../src/config.js';
 import type { EngineClient } from '../src/engine/client.js';
 import type { ModelInfo } from '../src/engine/protocol.js';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 const model: ModelInfo = {
@@ -42,15 +42,13 @@ async function storeWith(files: string[]) {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: {} });
   await fs.mkdir(config.incoming, { recursive: true });
-  const store = await SlideStore.open(config.store, config.journal, { technician: 't', displayName: null });
+  const store = await openStore(config.store, { technician: 't', displayName: null });
   const add = async (f: string) => {
     await fs.copyFile(path.join(FIXTURES, 'cnmc', 'all', f), path.join(config.incoming, f));
     const sha = createHash('sha256')
       .update(await fs.readFile(path.join(config.incoming, f)))
       .digest('hex');
-    await store.update((d) => {
-      d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: new Date().toISOString() };
-    });
+    await store.importRecords({ slides: [{ sha256: sha, path: f, width: 450, height: 450, addedAt: new Date().toISOString() }] });
     return sha;
   };
   for (const f of files) await add(f);
@@ -72,7 +70,7 @@ describe('background predictor', () => {
       { methods: ['layercam', 'gradcam', 'cam'], blank: false },
       { methods: ['ig'], blank: true },
     ]);
-    const data = await store.read();
+    const data = await store.dump();
     expect(Object.values(data.predictions).map((list) => list.map((x) => x.label))).toEqual([['all'], ['all']]);
     // Later slides are scored; the warm-up is not repeated.
     await add(files[2]);
@@ -92,7 +90,7 @@ describe('background predictor', () => {
     p.on('error', (_sha, message) => errors.push(message));
     await p.kick();
     expect(errors).toEqual([expect.stringMatching(new RegExp(`${files[1]} is no longer the image that was recorded`))]);
-    const data = await store.read();
+    const data = await store.dump();
     const [prediction] = Object.values(data.predictions).flat();
     expect(Object.keys(data.predictions)).toHaveLength(1);
     const dir = path.join(path.dirname(config.store), 'explanations');

@@ -10,7 +10,7 @@ import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
 import { loadConfig } from '../src/config.js';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
 import { holdOut, confirmedLabels } from '../src/store/labels.js';
 import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
 import { currentModelDir } from '../src/engine/version-pointer.js';
@@ -53,7 +53,7 @@ async function labelledSetup() {
   const cwd = await tempDir();
   const config = loadConfig({ cwd, overrides: { model: modelDir, backend: 'wasm', runtime: 'onnx', shippedModels: [] } });
   await fs.mkdir(config.incoming, { recursive: true });
-  const store = await SlideStore.open(config.store, config.journal, { technician: 'alice', displayName: null });
+  const store = await openStore(config.store, { technician: 'alice', displayName: null });
   const picks = [
     ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'hem'))).slice(0, 3).map((f) => ['hem', f, 'Benign']),
     ...(await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 3).map((f) => ['all', f, 'Pro']),
@@ -65,9 +65,9 @@ async function labelledSetup() {
       .update(await fs.readFile(path.join(config.incoming, f)))
       .digest('hex');
     shas.push(sha);
-    await store.update((d) => {
-      d.slides[sha] = { sha256: sha, path: f, width: 450, height: 450, addedAt: `2026-11-28T10:0${i}:00.000Z` };
-      d.files[f] = { path: f, state: 'queued', sha256: sha, duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' };
+    await store.importRecords({
+      slides: [{ sha256: sha, path: f, width: 450, height: 450, addedAt: `2026-11-28T10:0${i}:00.000Z` }],
+      files: [{ path: f, state: 'queued', sha256: sha, duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' }],
     });
   }
   for (const [i, pick] of picks.entries()) {
@@ -107,9 +107,8 @@ describe('retraining from the store', () => {
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    const data = await store.read();
-    expect(confirmedLabels(data, config.incoming, slideCopiesDir(config.store))).toHaveLength(6);
-    const req = await buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
+    expect(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store))).toHaveLength(6);
+    const req = await buildRetrainRequest(config, store, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
     expect(req.train).toHaveLength(4);
     expect(req.heldOut).toHaveLength(2);
     const result = await engine.call('retrain', req);
@@ -144,7 +143,7 @@ describe('retraining from the store', () => {
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    const req = await buildRetrainRequest(config, await store.read(), modelDir, ['Benign', 'Early', 'Pre', 'Pro'], {
+    const req = await buildRetrainRequest(config, store, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], {
       mode: 'full',
       baseDataDir: null,
       classes: null,
@@ -168,20 +167,19 @@ describe('retraining from the store', () => {
 
   it('refuses labels outside the model classes unless the new classes are named', async () => {
     const { config, store } = await labelledSetup();
-    const data = await store.read();
-    await expect(buildRetrainRequest(config, data, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(
+    await expect(buildRetrainRequest(config, store, modelDir, ['hem', 'all'], { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 })).rejects.toThrow(
       /--classes/,
     );
   });
 
   it('refuses to retrain on a label whose file was replaced after the decision (no copy kept), naming it', async () => {
     const { config, store } = await labelledSetup();
-    const data = await store.read();
-    const [benign] = Object.values(data.slides).filter((x) => data.decisions[x.sha256]?.at(-1)?.label === 'Benign');
-    const [pro] = Object.values(data.slides).filter((x) => data.decisions[x.sha256]?.at(-1)?.label === 'Pro');
+    const labelled = await store.labelledSlides();
+    const [benign] = labelled.filter((x) => x.decision.label === 'Benign').map((x) => x.slide);
+    const [pro] = labelled.filter((x) => x.decision.label === 'Pro').map((x) => x.slide);
     await fs.copyFile(path.join(config.incoming, pro.path), path.join(config.incoming, benign.path)); // a Pro image under a Benign label
     const options = { mode: 'head', baseDataDir: null, classes: null, epochs: 1, heldOutFraction: 0.25, seed: 1 } as const;
-    await expect(buildRetrainRequest(config, data, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], options)).rejects.toThrow(
+    await expect(buildRetrainRequest(config, store, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], options)).rejects.toThrow(
       new RegExp(`1 labelled slide\\(s\\) no longer hold the image that was labelled.*${benign.path} is no longer the image`),
     );
   });

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SlideStore } from '../src/store/store.js';
+import { openStore } from '../src/store/store.js';
 import { FIXTURES, tempDir } from './helpers.js';
 import { cli } from './support/cli.js';
 
@@ -18,8 +19,8 @@ describe('scan, status, export and audit verify', () => {
     expect(scan.stdout).toMatch(/files: 2 queued, 0 duplicate, 1 rejected/);
     expect(scan.stdout).toMatch(/rejected: empty 1/);
 
-    const store = await SlideStore.open(path.join(cwd, 'data/store.json'), path.join(cwd, 'data/audit.jsonl'));
-    const [sha] = Object.values((await store.read()).slides)
+    const store = await openStore(path.join(cwd, 'data/store.db'));
+    const [sha] = Object.values((await store.dump()).slides)
       .filter((s) => s.path === 'a.bmp')
       .map((s) => s.sha256);
     await store.decide({ sha256: sha, action: 'correct', label: 'Pro', note: 'said "pale", twice', modelId: 'm@1', predicted: 'Early', probabilities: { Early: 0.7, Pro: 0.3 } });
@@ -42,8 +43,11 @@ describe('scan, status, export and audit verify', () => {
     expect((await cli(cwd, ['export', '--format', 'xml', '--out', 'x'])).code).toBe(2);
 
     expect((await cli(cwd, ['audit', 'verify'])).code).toBe(0);
-    const journal = path.join(cwd, 'data/audit.jsonl');
-    await fs.writeFile(journal, (await fs.readFile(journal, 'utf8')).replace('"Pro"', '"Benign"'));
+    // Someone edits the label in the database itself, past the table's append-only triggers.
+    await store.close();
+    const db = new Database(path.join(cwd, 'data/store.db'));
+    db.exec("DROP TRIGGER journal_no_update; UPDATE journal SET label = 'Benign'");
+    db.close();
     const bad = await cli(cwd, ['audit', 'verify']);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/edited/);

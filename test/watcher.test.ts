@@ -3,7 +3,6 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingWatcher } from '../src/ingest/watcher.js';
-import { summarise } from '../src/store/summary.js';
 import { FIXTURES } from './helpers.js';
 import { incomingFixture, waitUntil } from './support/incoming.js';
 
@@ -48,7 +47,7 @@ describe('incoming folder', () => {
     const before = await snapshot(incoming);
     const { w, warnings } = start();
     await w.whenIdle();
-    const data = await store.read();
+    const data = await store.dump();
     const state = (p: string) => [data.files[p]?.state, data.files[p]?.code];
     expect(state('zero bytes.jpg')).toEqual(['rejected', 'empty']);
     expect(state('truncated.jpg')).toEqual(['rejected', 'undecodable']);
@@ -72,7 +71,7 @@ describe('incoming folder', () => {
     const copies = ['patient 7/smear ü/slide №1 (copy).jpg', 'patient 7/same content, other name.jpg'].map((p) => data.files[p].state).sort();
     expect(copies).toEqual(['duplicate', 'queued']);
     expect(Object.keys(data.files)).toHaveLength(15); // hidden and temporary files are not recorded
-    expect(summarise(data)).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 11 }, slides: 3 });
+    expect(await store.summary()).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 11 }, slides: 3 });
     expect(await snapshot(incoming)).toEqual(before);
   });
 
@@ -81,7 +80,7 @@ describe('incoming folder', () => {
     await fs.copyFile(path.join(FIXTURES, 'samples/cnmc-hem-H11-10-1.png'), path.join(incoming, 'before-start.png'));
     const { w } = start();
     await w.whenIdle();
-    expect((await store.read()).files['before-start.png'].state).toBe('queued');
+    expect((await store.dump()).files['before-start.png'].state).toBe('queued');
     const bytes = await fs.readFile(path.join(FIXTURES, 'cnmc/hem/UID_H11_4_1_hem.bmp'));
     const target = path.join(incoming, 'slow.bmp');
     const h = await fs.open(target, 'w');
@@ -90,8 +89,8 @@ describe('incoming folder', () => {
       await new Promise((r) => setTimeout(r, 60));
     }
     await h.close();
-    await waitUntil(async () => (await store.read()).files['slow.bmp']?.state === 'queued');
-    const entry = (await store.read()).files['slow.bmp'];
+    await waitUntil(async () => (await store.dump()).files['slow.bmp']?.state === 'queued');
+    const entry = (await store.dump()).files['slow.bmp'];
     expect(entry.size).toBe(bytes.length);
   });
 
@@ -111,9 +110,9 @@ describe('incoming folder', () => {
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
     const startRss = process.memoryUsage().rss;
     await fs.rename(staging, path.join(incoming, 'batch')); // all at once
-    await waitUntil(async () => summarise(await store.read()).files.queued === 1000, 120_000);
+    await waitUntil(async () => (await store.summary()).files.queued === 1000, 120_000);
     clearInterval(sampler);
-    const s = summarise(await store.read());
+    const s = await store.summary();
     expect(s.files).toEqual({ queued: 1000, duplicate: 0, rejected: 0, changed: 0, gone: 0 });
     const grewMb = (peakRss - startRss) / 2 ** 20;
     console.log(`1,000 files: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (+${grewMb.toFixed(0)} MB while ingesting)`);

@@ -1,17 +1,18 @@
 // The technician's decisions on the open slide: confirm or correct, and undo. Each applies to the slide
 // on the screen, and the selection moves on before the store is written, so that keys typed faster than
 // the screen redraws never land on a slide twice or on one not yet seen.
-import { useCallback, type RefObject } from 'react';
+import { useCallback, useEffect, useState, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
-import type { Decision, Prediction, StoreData } from '../store/schema.js';
-import type { Decided, DecisionInput } from '../store/store.js';
-import { currentLabel } from '../store/schema.js';
+import type { Decision, Prediction } from '../store/schema.js';
+import type { Decided, DecisionInput } from '../store/types.js';
 import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
 import type { SlideRow } from '../queue/rows.js';
 
 export interface DecisionContext {
   /** The slide on the screen and the prediction shown with it. */
   row: SlideRow | undefined;
+  /** The rows fetched (for the names of slides in messages). */
+  rows: ReadonlyMap<string, SlideRow>;
   prediction: Prediction | null;
   /** The list as shown: its sha256s in order. */
   order: string[];
@@ -28,8 +29,26 @@ export interface DecisionContext {
 }
 
 /** The file name of a slide, for messages. */
-export function slidePathOf(data: StoreData, sha: string | null): string {
-  return sha ? (data.slides[sha]?.path ?? sha.slice(0, 12)) : 'a slide';
+export function slidePathOf(rows: ReadonlyMap<string, SlideRow>, sha: string | null): string {
+  return sha ? (rows.get(sha)?.path ?? sha.slice(0, 12)) : 'a slide';
+}
+
+/** The open slide's decisions, oldest first, read again whenever the store changes. */
+export function useDecisionHistory(sha: string | undefined): Decision[] {
+  const { store, version } = useStore();
+  const [history, setHistory] = useState<{ sha: string; decisions: Decision[] } | null>(null);
+  useEffect(() => {
+    if (!sha) return;
+    let live = true;
+    void store.decisionsOf(sha).then(
+      (decisions) => live && setHistory({ sha, decisions }),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [store, sha, version]);
+  return history && history.sha === sha ? history.decisions : [];
 }
 
 /**
@@ -56,8 +75,8 @@ export function decidedMessage(action: 'confirm' | 'correct', label: string, ove
   return `${done} — but ${overrode.technician} had set ${slide} to ${overrode.label} at ${at} UTC while you looked; yours is the label now (both are in the journal; u undoes yours)`;
 }
 
-export function useDecisions({ row, prediction, order, state, latest, dispatch, isFree, claim, holdWhile }: DecisionContext) {
-  const { store, data, refresh } = useStore();
+export function useDecisions({ row, rows, prediction, order, state, latest, dispatch, isFree, claim, holdWhile }: DecisionContext) {
+  const { store, refresh } = useStore();
 
   const decide = useCallback(
     async (label: string) => {
@@ -107,10 +126,10 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
         return dispatch({ type: 'message', text: `not decided: another instance opened ${row.path} first, and its technician decides it` });
       }
       if (note) dispatch({ type: 'note-used' });
-      dispatch({ type: 'message', text: decidedMessage(action, label, decided.overrode, slidePathOf(data, row.sha256)) });
+      dispatch({ type: 'message', text: decidedMessage(action, label, decided.overrode, row.path) });
       await refresh();
     },
-    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh, data, isFree, claim, holdWhile],
+    [row, prediction, order, state.stateFilter, latest, dispatch, store, refresh, isFree, claim, holdWhile],
   );
 
   const undo = useCallback(async () => {
@@ -118,15 +137,16 @@ export function useDecisions({ row, prediction, order, state, latest, dispatch, 
     // On a slide with no decision of its own, u undoes the decision just made (the slide it moved on from)
     // and goes back to that slide, the way a technician who pressed the wrong number expects.
     const last = latest.current.lastDecided;
-    const back = !currentLabel(data, row.sha256) && last && last.sha !== row.sha256 ? last : null;
+    const back = !row.label && last && last.sha !== row.sha256 ? last : null;
     const entry = await store.undo(back?.sha ?? row.sha256);
     dispatch({ type: 'decided', sha: null, index: 0 });
     await refresh();
     // After the refresh, which puts the slide back in the to-review list: before it, the selection would
     // fall back to the slide shown.
     if (back) dispatch({ type: 'pin', sha: back.sha, index: back.index });
-    dispatch({ type: 'message', text: entry ? `undone${back ? ` on ${slidePathOf(data, back.sha)}` : ''}: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
-  }, [row, latest, data, store, refresh, dispatch]);
+    const backPath = back ? ((await store.slide(back.sha))?.path ?? slidePathOf(rows, back.sha)) : '';
+    dispatch({ type: 'message', text: entry ? `undone${back ? ` on ${backPath}` : ''}: label now ${entry.label ?? 'none'}` : 'nothing to undo' });
+  }, [row, rows, latest, store, refresh, dispatch]);
 
   return { decide, undo };
 }

@@ -48,10 +48,7 @@ export function useExplainMore({ config, row, prediction, dispatch }: ExplainMor
       setJob({ sha256: sha, done: 0, total: missing.length, method: missing[0] });
       const result = await handle.result;
       const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
-      await store.update((d) => {
-        const p = (d.predictions[sha] ?? []).findLast((x) => x.modelId === model.id);
-        if (p) p.explanations = { ...p.explanations, ...files };
-      });
+      await store.addExplanations(sha, model.id, files);
       await refresh();
       const times = result.heatmaps.map((h) => `${h.method === 'ig' ? 'IG' : methodTitle(h.method)} ${Math.round(h.ms)} ms`).join(', ');
       const ig = result.heatmaps.find((h) => h.method === 'ig');

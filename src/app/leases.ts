@@ -3,11 +3,12 @@
 // one moves on to the next free slide instead of sitting on the same one.
 import { useCallback, useEffect, useLayoutEffect, useRef, type RefObject } from 'react';
 import { useStore } from '../contexts/StoreContext.js';
-import { currentLabel, type StoreView } from '../store/schema.js';
-import { LEASE_MS, leasedByOther, type Claim } from '../store/leases.js';
+import type { Lease } from '../store/schema.js';
+import { LEASE_MS, leasedByOther } from '../store/leases.js';
+import type { Claim } from '../store/types.js';
 import type { TriageAction, TriageState } from '../state/triage.js';
 import { slidePathOf } from './decisions.js';
-import type { SlideRow } from '../queue/rows.js';
+import { keysAround, type SlideRow } from '../queue/rows.js';
 
 /** The first slide after `at` in `order` (then before it) that no other instance has open, or null. */
 export function nextFree(order: string[], at: number, isFree: (sha: string) => boolean): { sha: string; index: number } | null {
@@ -16,7 +17,10 @@ export function nextFree(order: string[], at: number, isFree: (sha: string) => b
   return null;
 }
 
-export const isFreeIn = (data: StoreView) => (sha: string) => !leasedByOther(data.leases[sha]);
+export const isFreeIn = (leases: Record<string, Lease>) => (sha: string) => !leasedByOther(leases[sha]);
+
+/** A lease attempt: taken, refused (another instance has it, or it was decided), or not written at all. */
+type Attempt = Claim | { ok: false; reason: 'failed'; message: string };
 
 interface LeaseContext {
   /** The slide on the screen, or selected in the queue. */
@@ -29,7 +33,7 @@ interface LeaseContext {
 
 export function useLeases({ row, order, state, latest, dispatch }: LeaseContext) {
   const selectedRow = row;
-  const { store, data } = useStore();
+  const { store, leases } = useStore();
   const sha = state.screen === 'slide' ? (row?.sha256 ?? null) : null;
   // A slide left while its decision is still on its way to the journal keeps its lease until the decision
   // is there: in between, another instance would find it neither open nor decided.
@@ -41,7 +45,7 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
   }, []);
   // Each slide's lease attempt: a decision waits for it, so that a slide another instance took first is
   // never decided here, however fast the key after it came.
-  const claims = useRef(new Map<string, Promise<Claim>>());
+  const claims = useRef(new Map<string, Promise<Attempt>>());
   const claimOf = useCallback(
     (of: string) => {
       let attempt = claims.current.get(of);
@@ -49,14 +53,21 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
         const override = latest.current.override === of;
         // In the to-review list a slide decided meanwhile (the list shown can be 2 s behind) is not taken.
         const unlabelledOnly = !override && latest.current.stateFilter === 'to review';
-        attempt = store.claim(of, { override, unlabelledOnly }).catch((err: Error): Claim => ({ ok: false, reason: 'open', by: err.message }));
+        attempt = store.claim(of, { override, unlabelledOnly }).catch((err: Error): Attempt => ({ ok: false, reason: 'failed', message: err.message }));
         claims.current.set(of, attempt);
       }
       return attempt;
     },
     [store, latest],
   );
-  const claim = useCallback(async (of: string) => (await claimOf(of)).ok, [claimOf]);
+  // A lease that could not be written (a full disk) does not stop the decision: its own write says why it fails.
+  const claim = useCallback(
+    async (of: string) => {
+      const attempt = await claimOf(of);
+      return attempt.ok || attempt.reason === 'failed';
+    },
+    [claimOf],
+  );
   // The list as of now, without re-leasing the slide each time the list is redrawn.
   const orderNow = useRef(order);
   useLayoutEffect(() => {
@@ -70,13 +81,18 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
     void (async () => {
       const claimed = await claimOf(sha);
       if (claimed.ok) return;
-      const fresh = await store.read();
+      if (claimed.reason === 'failed') return dispatch({ type: 'message', text: `this slide could not be leased (${claimed.message}): another technician may open it meanwhile` });
+      // The leases as they are now, and the rows of the slides near this one (the list shown may not have caught up yet).
+      const order = orderNow.current;
+      const at = order.indexOf(sha);
+      const [leasesNow, near] = await Promise.all([store.liveLeases(), store.queueRows([...keysAround(order, at), sha], null)]);
       if (!live) return; // the technician has moved on meanwhile
+      const fresh = new Map(near.map((r) => [r.sha256, r]));
       const why = claimed.reason === 'decided' ? `${claimed.by} decided ${slidePathOf(fresh, sha)} meanwhile` : `${claimed.by} opened ${slidePathOf(fresh, sha)} first`;
-      // Free, and (in the to-review list) still to review: the list shown may not have caught up yet.
-      const free = isFreeIn(fresh);
+      // Free, and (in the to-review list) still to review.
+      const free = isFreeIn(leasesNow);
       const toReview = latest.current.stateFilter === 'to review';
-      const next = nextFree(orderNow.current, orderNow.current.indexOf(sha), (x) => free(x) && !(toReview && currentLabel(fresh, x)));
+      const next = nextFree(order, at, (x) => free(x) && !(toReview && fresh.get(x)?.label));
       if (!next) {
         dispatch({ type: 'go', screen: 'queue' });
         return dispatch({ type: 'message', text: `${why}, and every other slide here is open elsewhere or decided` });
@@ -92,7 +108,8 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
       clearInterval(renew);
       live = false;
       attempts.delete(sha);
-      void (inFlight.get(sha) ?? Promise.resolve()).then(() => store.releaseLease(sha));
+      // A lease that cannot be let go (a full disk) runs out by itself.
+      void (inFlight.get(sha) ?? Promise.resolve()).then(() => store.releaseLease(sha)).catch(() => undefined);
     };
   }, [sha, store, latest, dispatch, claimOf]);
 
@@ -112,5 +129,5 @@ export function useLeases({ row, order, state, latest, dispatch }: LeaseContext)
     dispatch({ type: 'go', screen: 'slide' });
   }, [selectedRow, latest, dispatch]);
 
-  return { open, openAnyway, claim, holdWhile, isFree: isFreeIn(data) };
+  return { open, openAnyway, claim, holdWhile, isFree: isFreeIn(leases) };
 }

@@ -12,8 +12,8 @@ import { argmax } from '../core/probabilities.js';
 import { probabilityRecord } from '../core/probabilities.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { decodeRgb, imageFromBytes, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
-import type { SlideStore } from '../store/store.js';
-import { currentLabel, type Slide } from '../store/schema.js';
+import type { SlideStore } from '../store/types.js';
+import type { Slide } from '../store/schema.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 
 /** Side of the overlay images kept for the terminal: far more than a terminal can show. */
@@ -91,29 +91,23 @@ export class Predictor extends EventEmitter<PredictorEvents> {
     try {
       for (;;) {
         if (this.stopped) return;
-        const data = await this.store.read();
         // After a model change only the unconfirmed slides are re-scored; labelled ones keep the
         // prediction their decision was made on.
-        const next = Object.values(data.slides).find((s) => {
-          const predictions = data.predictions[s.sha256] ?? [];
-          if (this.failed.has(s.sha256) || predictions.some((p) => p.modelId === this.model.id)) return false;
-          return !(predictions.length && currentLabel(data, s.sha256));
-        });
+        const candidates = await this.store.unpredicted(this.model.id, this.failed.size + 1);
+        const next = candidates.find((s) => !this.failed.has(s.sha256));
         if (!next) break;
         try {
           const { input, shown } = await loadSlide(this.config, next, this.model);
           const result = await this.engine.call('explain', { image: input, methods: [...this.config.explain.slideMethods], tta: this.config.predict.tta });
           const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
           const probabilities = probabilityRecord(this.model.classes, result.probabilities);
-          await this.store.update((d) => {
-            (d.predictions[next.sha256] ??= []).push({
-              modelId: this.model.id,
-              label: this.model.classes[argmax(result.probabilities)],
-              probabilities,
-              at: new Date().toISOString(),
-              explanations,
-              ood: result.ood,
-            });
+          await this.store.addPrediction(next.sha256, {
+            modelId: this.model.id,
+            label: this.model.classes[argmax(result.probabilities)],
+            probabilities,
+            at: new Date().toISOString(),
+            explanations,
+            ood: result.ood,
           });
           this.emit('predicted', next.sha256);
         } catch (err) {

@@ -11,7 +11,7 @@ import { useRetrainState } from '../state/retrain.js';
 
 export function useRetrain(config: Config, defaultModel: string, technician: string) {
   const engine = useEngine();
-  const { data } = useStore();
+  const { store } = useStore();
   const [state, dispatch] = useRetrainState();
   const handle = useRef<CallHandle<RetrainResult> | null>(null);
 
@@ -28,7 +28,7 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
   const start = useCallback(async () => {
     if (handle.current || !engine.client || !engine.model) return;
     try {
-      const req = await buildRetrainRequest(config, data, engine.model.dir, engine.model.classes, {
+      const req = await buildRetrainRequest(config, store, engine.model.dir, engine.model.classes, {
         mode: state.mode,
         baseDataDir: null,
         classes: null,
@@ -51,7 +51,7 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
     } finally {
       handle.current = null;
     }
-  }, [engine, config, data, state.mode, dispatch, refreshVersions]);
+  }, [engine, config, store, state.mode, dispatch, refreshVersions]);
 
   const cancel = useCallback(() => {
     if (handle.current) handle.current.cancel();

@@ -13,14 +13,14 @@ export interface VersionTable {
 
 export function useVersionEvaluation(config: Config, defaultModel: string) {
   const engine = useEngine();
-  const { data } = useStore();
+  const { store } = useStore();
   const [table, setTable] = useState<VersionTable>({ running: false, lines: [], message: null });
   const run = useCallback(async () => {
     if (!engine.client || table.running) return;
     setTable((t) => ({ ...t, running: true, message: 'scoring every model version on the confirmed labels…' }));
     try {
       const versions = await engine.client.call('versions', { versionsDir: config.versions, defaultDir: defaultModel, shipped: config.shippedModels });
-      const rows = await evaluateVersions(engine.client, config, versions, data);
+      const rows = await evaluateVersions(engine.client, config, versions, store);
       setTable({
         running: false,
         lines: evaluationLines(rows),
@@ -29,6 +29,6 @@ export function useVersionEvaluation(config: Config, defaultModel: string) {
     } catch (err) {
       setTable({ running: false, lines: [], message: `could not score the versions: ${(err as Error).message}` });
     }
-  }, [engine.client, table.running, config, defaultModel, data]);
+  }, [engine.client, table.running, config, defaultModel, store]);
   return { table, run };
 }

@@ -6,7 +6,7 @@ import { explainCommand, xaiEvalCommand } from './explain.js';
 import { importWeightsCommand } from './import-weights.js';
 import { modelsCommand, retrainCommand } from './models.js';
 import { predictCommand } from './predict.js';
-import { auditCommand, exportCommand, scanCommand, statusCommand } from './store.js';
+import { auditCommand, exportCommand, scanCommand, statusCommand, storeCommand } from './store.js';
 import { trainCommand } from './train.js';
 
 export const COMMANDS: readonly Command[] = [
@@ -22,6 +22,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   exportCommand,
   auditCommand,
+  storeCommand,
   benchCommand,
   benchEngineCommand,
 ];

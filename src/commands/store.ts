@@ -1,4 +1,5 @@
-// The store's commands: read the incoming folder, count, export the confirmed labels, check the journal.
+// The store's commands: read the incoming folder, count, export the confirmed labels, check and export the
+// journal, and import an older store.
 import path from 'node:path';
 import { UsageError, type Command } from './command.js';
 
@@ -39,12 +40,36 @@ export const exportCommand: Command = {
 
 export const auditCommand: Command = {
   name: 'audit',
-  usage: 'verify',
-  summary: 'check the audit journal’s hash chain',
-  flags: {},
-  async run({ args, config, out }) {
-    if (args[0] !== 'verify') throw new UsageError('audit has one subcommand: audit verify');
-    const { runAuditVerify } = await import('../headless/store-commands.js');
-    return runAuditVerify(config, out);
+  usage: 'verify|export',
+  summary: 'check the audit journal’s hash chain (in the store, or an exported file), or export it as JSON lines',
+  flags: {
+    file: { type: 'string', value: 'FILE', description: 'verify: a JSON-lines journal (an export) instead of the store’s; export: where to write it' },
+  },
+  async run({ args, values, config, out }) {
+    const file = values.file === undefined ? null : path.resolve(String(values.file));
+    const { runAuditVerify, runAuditExport } = await import('../headless/store-commands.js');
+    if (args[0] === 'verify') return runAuditVerify(config, file, out);
+    if (args[0] === 'export') {
+      if (!file) throw new UsageError('audit export needs --file FILE (a new file)');
+      return runAuditExport(config, file, out);
+    }
+    throw new UsageError('audit has two subcommands: audit verify [--file FILE], audit export --file FILE');
+  },
+};
+
+export const storeCommand: Command = {
+  name: 'store',
+  usage: 'migrate',
+  summary: 'import an older slidetriage’s store.json and audit.jsonl into the SQLite store (verified first; the old files stay untouched)',
+  flags: {
+    from: { type: 'string', value: 'FILE', description: 'the JSON store to import', default: 'store.json beside the configured store' },
+    journal: { type: 'string', value: 'FILE', description: 'its journal', default: 'the configured journal' },
+  },
+  async run({ args, values, config, out }) {
+    if (args[0] !== 'migrate') throw new UsageError('store has one subcommand: store migrate [--from FILE] [--journal FILE]');
+    const from = path.resolve(values.from === undefined ? path.join(path.dirname(config.store), 'store.json') : String(values.from));
+    const journal = values.journal === undefined ? config.journal : path.resolve(String(values.journal));
+    const { runStoreMigrate } = await import('../headless/store-commands.js');
+    return runStoreMigrate(config, from, journal, out);
   },
 };

@@ -1,75 +1,78 @@
 // The label store, the incoming-folder watcher and the background predictor, behind one context.
-// Screens read a snapshot of the store; every change goes through the store's own methods.
+// Screens never hold the whole store: they hold the counts, the live leases and a version number that
+// moves when anything changed (in this process, or in another: PRAGMA data_version, polled), and query
+// the pages they show (app/selection.ts).
 import React, { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
-import { emptyView, type StoreView } from '../store/schema.js';
+import { bareRecord, type Lease } from '../store/schema.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
-import type { SlideStore } from '../store/store.js';
-import { summarise, type StoreSummary } from '../store/summary.js';
+import type { SlideStore } from '../store/types.js';
+import { emptySummary, type StoreSummary } from '../store/summary.js';
 import { Predictor } from '../app/predictor.js';
 import { useEngine } from './EngineContext.js';
 
 export interface StoreState {
   store: SlideStore;
-  data: StoreView;
   summary: StoreSummary;
+  leases: Record<string, Lease>;
+  /** Moves on each refresh: what a screen queried before it is out of date. */
+  version: number;
   watcher: string;
   predicting: boolean;
   warnings: string[];
+  warn(message: string): void;
+  /** Reads the counts and leases again, and has every registered view (the queue's page) reload; resolves when all have. */
   refresh(): Promise<void>;
+  /** Registers a view's reload with refresh(); returns the unregistration. */
+  onRefresh(reload: () => Promise<void>): () => void;
 }
 
 const StoreContext = createContext<StoreState | null>(null);
 
 /** How often to look for writes by other instances (another technician on the same store). */
-const POLL_MS = 2000;
+const POLL_MS = 1000;
 /** How often the watcher walks the folder for what no event announced (links that go nowhere, removals on network folders). */
 const RESCAN_MS = 60_000;
 
-export function StoreProvider({ config, store, children, watch = true, pollMs = POLL_MS }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean; pollMs?: number }) {
-  const engine = useEngine();
-  const [data, setData] = useState<StoreView>(emptyView());
-  const [watcherState, setWatcherState] = useState('starting');
-  const [predicting, setPredicting] = useState(false);
-  const [warnings, setWarnings] = useState<string[]>([]);
-  const lastMtime = useRef('');
-  const predictor = useRef<Predictor | null>(null);
-
-  const warn = useCallback((m: string) => setWarnings((w) => [...w.slice(-4), m]), []);
+function useStoreSnapshot(store: SlideStore, pollMs: number, warn: (m: string) => void, onChange: () => void) {
+  const [snapshot, setSnapshot] = useState({ summary: emptySummary(), leases: bareRecord<Lease>(), version: 0 });
+  const reloads = useRef(new Set<() => Promise<void>>());
+  const onRefresh = useCallback((reload: () => Promise<void>) => {
+    reloads.current.add(reload);
+    return () => void reloads.current.delete(reload);
+  }, []);
   const refresh = useCallback(async () => {
     try {
-      setData(await store.read()); // a fresh object each read: nothing else holds it
+      const [summary, leases] = await Promise.all([store.summary(), store.liveLeases(), ...[...reloads.current].map((reload) => reload())]);
+      setSnapshot((s) => ({ summary, leases, version: s.version + 1 }));
     } catch (err) {
       warn((err as Error).message);
     }
   }, [store, warn]);
-
+  const stamp = useRef('');
+  const changed = useRef(onChange);
   useEffect(() => {
-    // refresh() sets state only after reading the file, never synchronously.
-    // eslint-disable-next-line react-hooks/set-state-in-effect
+    changed.current = onChange;
+  });
+  useEffect(() => {
     void refresh();
     const timer = setInterval(async () => {
-      // The store, or who has which slide open (leases/ beside it).
-      const times = await Promise.all(
-        [config.store, store.leases.dir].map((f) =>
-          fs.stat(f).then(
-            (st) => st.mtimeMs,
-            () => 0,
-          ),
-        ),
-      );
-      const stamp = times.join(':');
-      if (stamp !== lastMtime.current) {
-        lastMtime.current = stamp;
-        await refresh();
-        void predictor.current?.kick();
-      }
+      // A change by anyone (a lease taken or let go included), or a lease that has run out meanwhile.
+      const now = await store.changeStamp().catch(() => stamp.current);
+      if (now === stamp.current) return;
+      stamp.current = now;
+      await refresh();
+      changed.current();
     }, pollMs);
     return () => clearInterval(timer);
-  }, [config.store, store, refresh, pollMs]);
+  }, [store, refresh, pollMs]);
+  return { ...snapshot, refresh, onRefresh };
+}
 
+function useWatcher(config: Config, store: SlideStore, watch: boolean, warn: (m: string) => void, onRecorded: () => void) {
+  const [watcherState, setWatcherState] = useState('starting');
   useEffect(() => {
     if (!watch) return;
     let watcher: IncomingWatcher | null = null;
@@ -80,10 +83,7 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
       const copies = slideCopiesDir(config.store);
       watcher = new IncomingWatcher(config.incoming, store, config.images, { rescanMs: RESCAN_MS, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
       watcher.on('warning', warn);
-      watcher.on('recorded', () => {
-        void refresh();
-        void predictor.current?.kick();
-      });
+      watcher.on('recorded', onRecorded);
       watcher.on('ready', () => setWatcherState('watching'));
       watcher.start();
       setWatcherState('scanning');
@@ -95,7 +95,24 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
       live = false;
       void watcher?.stop();
     };
-  }, [config, store, watch, refresh, warn]);
+  }, [config, store, watch, warn, onRecorded]);
+  return watcherState;
+}
+
+export function StoreProvider({ config, store, children, watch = true, pollMs = POLL_MS }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean; pollMs?: number }) {
+  const engine = useEngine();
+  const [predicting, setPredicting] = useState(false);
+  const [warnings, setWarnings] = useState<string[]>([]);
+  const predictor = useRef<Predictor | null>(null);
+  const warn = useCallback((m: string) => setWarnings((w) => [...w.slice(-4), m]), []);
+  const kick = useCallback(() => void predictor.current?.kick(), []);
+  const snapshot = useStoreSnapshot(store, pollMs, warn, kick);
+  const { refresh } = snapshot;
+  const onRecorded = useCallback(() => {
+    void refresh();
+    kick();
+  }, [refresh, kick]);
+  const watcherState = useWatcher(config, store, watch, warn, onRecorded);
 
   useEffect(() => {
     if (!engine.client || !engine.model) return;
@@ -114,7 +131,7 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
     };
   }, [config, engine.client, engine.model, store, refresh, warn]);
 
-  const value: StoreState = { store, data, summary: summarise(data), watcher: watcherState, predicting, warnings, refresh };
+  const value: StoreState = { store, ...snapshot, watcher: watcherState, predicting, warnings, warn };
   return <StoreContext.Provider value={value}>{children}</StoreContext.Provider>;
 }
 

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { extensionFor } from '../ingest/image.js';
 import { ensureDir, writePrivate } from '../store/files.js';
-import { currentLabel, type Decision, type Slide, type StoreData } from '../store/schema.js';
+import type { Decision, Slide } from '../store/schema.js';
+import type { LabelledSlide } from '../store/types.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 import type { Output } from './output.js';
 
@@ -22,13 +23,6 @@ const csv = (v: string | null | undefined) => {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-function labelledRows(data: StoreData): Array<{ slide: Slide; decision: Decision }> {
-  return Object.values(data.slides).flatMap((slide) => {
-    const decision = currentLabel(data, slide.sha256);
-    return decision ? [{ slide, decision }] : [];
-  });
-}
-
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
     return (await fs.readdir(dir)).length === 0;
@@ -38,7 +32,7 @@ async function isEmptyOrMissing(dir: string): Promise<boolean> {
   }
 }
 
-export async function runExport(config: Config, data: StoreData, o: ExportOptions, out: Output): Promise<number> {
+export async function runExport(config: Config, rows: LabelledSlide[], o: ExportOptions, out: Output): Promise<number> {
   if (o.format !== 'csv' && o.format !== 'folders') {
     out.error(`--format must be csv or folders, got "${o.format}"`);
     return 2;
@@ -48,7 +42,6 @@ export async function runExport(config: Config, data: StoreData, o: ExportOption
     return 2;
   }
   await ensureDir(o.outDir);
-  const rows = labelledRows(data);
   if (o.format === 'csv') {
     const lines = ['sha256,path,label,technician,display_name,decided_at,model,predicted,note'];
     for (const { slide, decision: d } of rows) lines.push([slide.sha256, slide.path, d.label, d.technician, d.displayName, d.at, d.modelId, d.predicted, d.note].map(csv).join(','));

@@ -9,7 +9,7 @@ import type { Comparison, RetrainResult } from '../engine/retrain/types.js';
 import { findVersion, listVersions, setCurrent, type VersionInfo } from '../engine/versions.js';
 import { buildRetrainRequest, type RetrainOptions } from '../services/retrain-request.js';
 import { evaluateVersions, evaluationLines } from '../services/version-scores.js';
-import { currentIdentity, SlideStore } from '../store/store.js';
+import { currentIdentity, openStore } from '../store/store.js';
 import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
 
@@ -29,8 +29,8 @@ export function comparisonLines(result: Pick<RetrainResult, 'heldOut' | 'base'>)
 export async function runRetrain(config: Config, o: RetrainOptions & { json: boolean }, out: Output): Promise<number> {
   return withEngine(config, out, 'retrain', async (engine: EngineClient) => {
     const model = await engine.call('load', { modelDir: config.model });
-    const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
-    const req = await buildRetrainRequest(config, await store.read(), config.model, model.classes, o);
+    const store = await openStore(config.store, currentIdentity(config.technicianName));
+    const req = await buildRetrainRequest(config, store, config.model, model.classes, o).finally(() => store.close());
     out.info(
       `retraining ${model.id} (${o.mode === 'head' ? 'head only, on cached backbone features' : 'every layer'}) on ${req.train.length} labels, ${req.heldOut.length} held out${req.baseDataDir ? `, with ${req.baseDataDir}` : ''}`,
     );
@@ -101,8 +101,8 @@ export async function runModels(config: Config, defaultModel: string, args: stri
 
 async function runEvaluateVersions(config: Config, versions: VersionInfo[], out: Output): Promise<number> {
   return withEngine(config, out, 'models evaluate', async (engine) => {
-    const store = await SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
-    const rows = await evaluateVersions(engine, config, versions, await store.read());
+    const store = await openStore(config.store, currentIdentity(config.technicianName));
+    const rows = await evaluateVersions(engine, config, versions, store).finally(() => store.close());
     for (const l of evaluationLines(rows)) out.stdout(l);
     return 0;
   });

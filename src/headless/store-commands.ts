@@ -1,41 +1,54 @@
-// Headless commands over the incoming folder and the label store: scan, status, export, audit verify.
+// Headless commands over the incoming folder and the label store: scan, status, export, audit verify and
+// export, store migrate.
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
-import { verifyJournal } from '../store/journal.js';
-import { currentIdentity, SlideStore } from '../store/store.js';
+import { journalLines, verifyJournal, type VerifyResult } from '../store/journal.js';
+import { writeDurable } from '../store/files.js';
+import { migrateLegacy } from '../store/migrate-legacy.js';
+import { currentIdentity, openStore, type SlideStore } from '../store/store.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
-import { summarise } from '../store/summary.js';
 import { runExport, type ExportOptions } from './export.js';
 import type { Output } from './output.js';
 
-async function openStore(config: Config): Promise<SlideStore> {
-  return SlideStore.open(config.store, config.journal, currentIdentity(config.technicianName));
+/** Runs fn on the opened store and closes it. */
+async function withStore<T>(config: Config, fn: (store: SlideStore) => Promise<T>, migrating = false): Promise<T> {
+  const store = await openStore(config.store, currentIdentity(config.technicianName), { migrating });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Reads every file in the incoming folder once (what the app's watcher does at start) and exits. */
 export async function runScan(config: Config, out: Output): Promise<number> {
   await fs.mkdir(config.incoming, { recursive: true });
-  const store = await openStore(config);
-  const copies = slideCopiesDir(config.store);
-  // A file still being written is read again for a while (about settleSeconds each time), then left `changed`.
-  const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
-  watcher.on('warning', (m) => out.info(`warning: ${m}`));
-  watcher.start();
-  await watcher.whenIdle();
-  await watcher.stop();
-  return runStatus(config, false, out, store);
+  return withStore(config, async (store) => {
+    const copies = slideCopiesDir(config.store);
+    // A file still being written is read again for a while (about settleSeconds each time), then left `changed`.
+    const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
+    watcher.on('warning', (m) => out.info(`warning: ${m}`));
+    watcher.start();
+    await watcher.whenIdle();
+    await watcher.stop();
+    return printStatus(config, store, false, out);
+  });
 }
 
-export async function runStatus(config: Config, json: boolean, out: Output, opened?: SlideStore): Promise<number> {
-  const store = opened ?? (await openStore(config));
-  const data = await store.read();
-  const s = summarise(data);
+export function runStatus(config: Config, json: boolean, out: Output): Promise<number> {
+  return withStore(config, (store) => printStatus(config, store, json, out));
+}
+
+const counts = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
+async function printStatus(config: Config, store: SlideStore, json: boolean, out: Output): Promise<number> {
+  const s = await store.summary();
   // Each rejected file by name, so that a technician can find and fix it (the app shows only a screenful).
-  const rejectedFiles = Object.values(data.files)
-    .filter((f) => f.state === 'rejected')
-    .map((f) => ({ path: f.path, code: f.code, reason: f.reason }))
-    .sort((a, b) => a.path.localeCompare(b.path));
+  const rejectedFiles = (await store.rejectedFiles()).map((f) => ({ path: f.path, code: f.code, reason: f.reason }));
   if (json) {
     out.stdout(JSON.stringify({ incoming: config.incoming, store: config.store, ...s, rejectedFiles }));
     return 0;
@@ -47,38 +60,59 @@ export async function runStatus(config: Config, json: boolean, out: Output, open
   out.stdout(
     `slides: ${s.slides} (${s.labelled} labelled, ${s.unlabelled} to review)${s.goneSlides ? `; ${s.goneSlides} more gone from the folder (${s.goneLabelled} labelled: labels and history kept)` : ''}`,
   );
-  if (Object.keys(s.byLabel).length)
-    out.stdout(
-      `labels: ${Object.entries(s.byLabel)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    );
-  if (Object.keys(s.rejections).length)
-    out.stdout(
-      `rejected: ${Object.entries(s.rejections)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ')}`,
-    );
+  if (Object.keys(s.byLabel).length) out.stdout(`labels: ${counts(s.byLabel)}`);
+  if (Object.keys(s.rejections).length) out.stdout(`rejected: ${counts(s.rejections)}`);
   out.stdout(`journal: ${s.journalEntries} decisions`);
   for (const f of rejectedFiles) out.stdout(`rejected ${JSON.stringify(f.path)}: ${f.code}: ${f.reason}`);
   return 0;
 }
 
-export async function runAuditVerify(config: Config, out: Output): Promise<number> {
-  const store = await openStore(config);
-  const head = (await store.read()).journalHead;
-  const result = await verifyJournal(config.journal, head);
+function reportVerify(what: string, result: VerifyResult, out: Output): number {
   if (result.ok) {
-    out.stdout(`journal ${config.journal}: ${result.entries} entries, all hashes and links verify`);
+    out.stdout(`journal ${what}: ${result.entries} entries, all hashes and links verify`);
     return 0;
   }
   for (const p of result.problems) out.stdout(`PROBLEM ${p}`);
-  out.error(`journal ${config.journal} does not verify (${result.problems.length} problem(s))`);
+  out.error(`journal ${what} does not verify (${result.problems.length} problem(s))`);
   return 1;
+}
+
+/** The store's journal, or (with `file`) an exported JSON-lines journal, checked outside any store. */
+export async function runAuditVerify(config: Config, file: string | null, out: Output): Promise<number> {
+  if (file) return reportVerify(file, await verifyJournal(file), out);
+  return withStore(config, async (store) => reportVerify(`in ${config.store}`, await store.verifyJournal(), out));
+}
+
+/** Writes the journal as JSON lines (a new file), for an auditor to check with `audit verify --file`. */
+export async function runAuditExport(config: Config, file: string, out: Output): Promise<number> {
+  if (await fs.stat(file).catch(() => null)) {
+    out.error(`${file} exists: name a new file`);
+    return 2;
+  }
+  return withStore(config, async (store) => {
+    const entries = await store.journalEntries();
+    await writeDurable(file, journalLines(entries));
+    out.info(`${entries.length} journal entries written to ${file}; \`slidetriage audit verify --file ${file}\` checks them`);
+    return 0;
+  });
 }
 
 /** csv: one row per labelled slide. folders: <out>/<label>/<file>, the input `train` reads. */
 export async function runExportCommand(config: Config, o: ExportOptions, out: Output): Promise<number> {
-  const store = await openStore(config);
-  return runExport(config, await store.read(), o, out);
+  return withStore(config, async (store) => runExport(config, await store.labelledSlides(), o, out));
+}
+
+export async function runStoreMigrate(config: Config, from: string, journal: string, out: Output): Promise<number> {
+  return withStore(
+    config,
+    async (store) => {
+      const r = await migrateLegacy(store, from, journal);
+      out.stdout(`imported ${from} and ${journal} into ${config.store}: ${r.slides} slides, ${r.files} files, ${r.predictions} predictions, ${r.entries} journal entries (verified)`);
+      for (const t of r.torn)
+        out.stdout(`set aside: a torn piece of line ${t.line} of ${journal} (${t.text.length} characters, written when a crash cut it short; never acknowledged): kept in the store's set_aside table`);
+      out.stdout(`the old files are untouched; the store is now ${config.store}`);
+      return 0;
+    },
+    true,
+  );
 }

@@ -1,10 +1,10 @@
 // One incoming file → exactly one state in the store: queued, duplicate (same sha256 as a known slide),
 // rejected with its reason, changed (still being written: read again later) or gone (removed from the
 // folder). Incoming files are only ever read. Examining a file (reading, hashing, decoding) needs no
-// lock; recording is done for many files in one store update.
+// lock; recording is done for many files in one store transaction (store/sqlite/files.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FileEntry, StoreData } from '../store/schema.js';
+import type { FileEntry } from '../store/schema.js';
 import { decodeRgb, ImageRejected, MIN_SIDE, readImageFile, type ImageFile, type ImageLimits, type RejectionCode } from './image.js';
 
 /** Hidden and temporary names: never slides, never recorded. */
@@ -95,53 +95,4 @@ export async function examineFile(root: string, file: string, limits: ImageLimit
     }
     return reject(err.code, err.message);
   }
-}
-
-/** Records examined files in the store data (inside one store update); returns their entries. */
-export function recordExamined(data: StoreData, batch: Examined[]): FileEntry[] {
-  return batch.map((x) => {
-    const base = { path: x.rel, size: x.size, mtimeMs: x.mtimeMs, seenAt: x.seenAt, duplicateOf: null, code: null, reason: null, sha256: null };
-    let entry: FileEntry;
-    if (x.result.kind === 'reject') {
-      entry = { ...base, state: 'rejected', code: x.result.code, reason: x.result.reason };
-    } else if (x.result.kind === 'changed') {
-      entry = { ...base, state: 'changed', code: 'changed', reason: x.result.reason };
-    } else {
-      const { sha256, width, height } = x.result;
-      const existing = data.slides[sha256];
-      const holder = existing && existing.path !== x.rel ? data.files[existing.path] : undefined;
-      if (holder?.sha256 === sha256 && holder.state !== 'gone') {
-        entry = { ...base, sha256, state: 'duplicate', duplicateOf: existing.path };
-      } else {
-        if (existing)
-          existing.path = x.rel; // back, or its first file gone: the slide is at this path now
-        else data.slides[sha256] = { sha256, path: x.rel, width, height, addedAt: x.seenAt };
-        entry = { ...base, sha256, state: 'queued' };
-      }
-    }
-    data.files[x.rel] = entry;
-    return entry;
-  });
-}
-
-/**
- * Marks files removed from the folder as `gone`. A slide whose file went keeps its labels and history;
- * when a duplicate of it is still there, that file carries the slide on.
- */
-export function recordGone(data: StoreData, rels: string[], at = new Date().toISOString()): FileEntry[] {
-  const marked: FileEntry[] = [];
-  for (const rel of rels) {
-    const entry = data.files[rel];
-    if (!entry || entry.state === 'gone') continue;
-    Object.assign(entry, { state: 'gone', seenAt: at, duplicateOf: null });
-    marked.push(entry);
-    const slide = entry.sha256 ? data.slides[entry.sha256] : undefined;
-    if (!slide || slide.path !== rel) continue;
-    const heir = Object.values(data.files).find((f) => f.sha256 === slide.sha256 && f.state === 'duplicate');
-    if (!heir) continue;
-    slide.path = heir.path;
-    for (const f of Object.values(data.files)) if (f.duplicateOf === rel) f.duplicateOf = heir.path;
-    Object.assign(heir, { state: 'queued', duplicateOf: null });
-  }
-  return marked;
 }

@@ -1,8 +1,8 @@
 // Records what the watcher found in batches: after `every` results, or `afterMs` after the first one,
 // whichever comes first. 1,000 files dropped at once then cost a handful of store writes, not a thousand.
 import type { FileEntry } from '../store/schema.js';
-import type { SlideStore } from '../store/store.js';
-import { recordExamined, recordGone, type Examined } from './ingest.js';
+import type { SlideStore } from '../store/types.js';
+import type { Examined } from './ingest.js';
 
 export class BatchRecorder {
   /** In the order found: a file removed and added again ends up as it was last seen. */
@@ -43,7 +43,7 @@ export class BatchRecorder {
     if (!ops.length) return this.chain;
     this.chain = this.chain
       .then(async () => {
-        const entries = await this.store.update((data) => ops.flatMap((op) => ('gone' in op ? recordGone(data, [op.gone]) : recordExamined(data, [op.examined]))));
+        const entries = await this.store.recordFiles(ops);
         this.on.recorded(entries);
       })
       .catch((err: Error) => this.on.failed(`cannot record ${ops.length} file(s) in the store: ${err.message}`))

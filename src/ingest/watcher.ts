@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { FileEntry } from '../store/schema.js';
-import type { SlideStore } from '../store/store.js';
+import type { SlideStore } from '../store/types.js';
 import type { ImageLimits } from './image.js';
 import { examineFile, isIgnoredName } from './ingest.js';
 import { BatchRecorder } from './recorder.js';
@@ -93,10 +93,9 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     const found = new Set(walked.files.map((f) => path.relative(this.root, f)));
     for (const f of walked.files) this.enqueue(f);
     const unlisted = walked.unlisted.map((u) => path.relative(this.root, u.path) + path.sep);
-    const files = (await this.store.read()).files;
-    for (const [rel, entry] of Object.entries(files)) {
+    for (const rel of await this.store.presentFiles()) {
       // A file in a folder that could not be listed is not known to be gone.
-      if (entry.state !== 'gone' && !found.has(rel) && !unlisted.some((u) => rel.startsWith(u))) this.recorder.addGone(rel);
+      if (!found.has(rel) && !unlisted.some((u) => rel.startsWith(u))) this.recorder.addGone(rel);
     }
   }
 
@@ -126,19 +125,9 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     }
   }
 
-  /**
-   * The store's file entries, re-read at most every half second: with 1,000 files arriving at once,
-   * reading the whole store once per file would cost more than the files themselves.
-   */
-  private known: { at: number; files: Promise<Record<string, FileEntry>> } | null = null;
-  private knownFiles(): Promise<Record<string, FileEntry>> {
-    if (!this.known || Date.now() - this.known.at > 500) this.known = { at: Date.now(), files: this.store.read().then((d) => d.files) };
-    return this.known.files;
-  }
-
   private async examine(file: string): Promise<void> {
     try {
-      const known = (await this.knownFiles())[path.relative(this.root, file)];
+      const known = await this.store.fileEntry(path.relative(this.root, file)); // one indexed lookup
       const outcome = await examineFile(this.root, file, this.limits, known);
       if (outcome.kind === 'retry') {
         this.retryLater(file, outcome.retryInMs);

@@ -10,16 +10,22 @@ const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixe
 
 /** `selected`: the selected slide's row, found by its sha256 (state.selected is only where it was). */
 export function QueueScreen({
+  order,
   rows,
   rejected,
+  rejectedCount,
   state,
   selected: cursor,
   height,
   incoming,
   modelReady,
 }: {
-  rows: SlideRow[];
+  /** The list's keys in order, and the rows fetched (those around the selection). */
+  order: string[];
+  rows: ReadonlyMap<string, SlideRow>;
+  /** The first rejected files by name, and how many there are. */
   rejected: FileEntry[];
+  rejectedCount: number;
   state: TriageState;
   selected: number;
   height: number;
@@ -27,22 +33,25 @@ export function QueueScreen({
   modelReady: boolean;
 }) {
   const visible = Math.max(3, height - 6);
-  const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? `uncertainty (${rows.some((r) => r.unusual) ? '⚠ first, then ' : ''}smallest margin first)` : 'arrival'}`;
+  const start = Math.min(Math.max(0, cursor - Math.floor(visible / 2)), Math.max(0, order.length - visible));
+  const shown = order.slice(start, start + visible).map((sha) => rows.get(sha));
+  const unusual = shown.some((r) => r?.unusual);
+  const title = `Queue — ${state.stateFilter}${state.labelFilter ? `, predicted ${state.labelFilter}` : ''}, sorted by ${state.sort === 'uncertainty' ? `uncertainty (${unusual ? '⚠ first, then ' : ''}smallest margin first)` : 'arrival'}`;
   if (state.stateFilter === 'rejected') {
     return (
       <Box flexDirection="column" paddingX={1}>
-        <Text bold>Rejected files ({rejected.length})</Text>
+        <Text bold>Rejected files ({rejectedCount})</Text>
         {rejected.slice(0, visible).map((f) => (
           <Text key={f.path} wrap="truncate-end">
             {f.path.replace(/\n/g, '⏎')} — {f.code}: {f.reason}
           </Text>
         ))}
-        {rejected.length > visible ? <Text dimColor>… and {rejected.length - visible} more: `slidetriage status` lists them all</Text> : null}
+        {rejectedCount > visible ? <Text dimColor>… and {rejectedCount - visible} more: `slidetriage status` lists them all</Text> : null}
         <KeyHints context="queue" only={['filter-state']} />
       </Box>
     );
   }
-  if (!rows.length) {
+  if (!order.length) {
     return (
       <Box flexDirection="column" paddingX={1}>
         <Text bold>{title}</Text>
@@ -55,18 +64,19 @@ export function QueueScreen({
       </Box>
     );
   }
-  const start = Math.min(Math.max(0, cursor - Math.floor(visible / 2)), Math.max(0, rows.length - visible));
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold wrap="truncate-end">
-        {title} — {rows.length} slide(s)
+        {title} — {order.length} slide(s)
       </Text>
       <Text dimColor wrap="truncate-end">
         {'  '}
         {'state'.padEnd(10)} {'predicted'.padEnd(10)} {'conf.'.padStart(6)} {'margin'.padStart(6)} {'label'.padEnd(8)} file
       </Text>
-      {rows.slice(start, start + visible).map((r, i) => {
+      {shown.map((r, i) => {
         const selected = start + i === cursor;
+        // A row not fetched yet (a page away, a moment ago): its place is kept.
+        if (!r) return <Text key={order[start + i]}>{selected ? '› ' : '  '}…</Text>;
         return (
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}
@@ -75,7 +85,7 @@ export function QueueScreen({
           </Text>
         );
       })}
-      {rows.some((r) => r.unusual) ? <Text color="red">⚠ unlike the model&apos;s training images: its confidence means little there — check by eye</Text> : null}
+      {unusual ? <Text color="red">⚠ unlike the model&apos;s training images: its confidence means little there — check by eye</Text> : null}
       <KeyHints context="queue" only={['up', 'down', 'open', 'sort', 'filter-state', 'filter-label']} />
     </Box>
   );

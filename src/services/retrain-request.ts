@@ -5,7 +5,7 @@ import type { RetrainRequest } from '../engine/retrain/types.js';
 import { newVersionDir } from '../core/version-folders.js';
 import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
 import { slideCopiesDir } from '../store/slide-copies.js';
-import type { StoreData } from '../store/schema.js';
+import type { SlideStore } from '../store/types.js';
 
 export interface RetrainOptions {
   mode: 'head' | 'full';
@@ -20,8 +20,8 @@ export interface RetrainOptions {
  * Builds the request: the store's labels, split into training and held-out parts. A label whose image is
  * no longer the one labelled (and of which the store kept no copy) stops the retrain, by name.
  */
-export async function buildRetrainRequest(config: Config, data: StoreData, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
-  const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(data, config.incoming, slideCopiesDir(config.store)));
+export async function buildRetrainRequest(config: Config, store: SlideStore, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
+  const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store)));
   if (refused.length) throw new Error(`${refused.length} labelled slide(s) no longer hold the image that was labelled, so retraining would learn the wrong pixels: ${refused.join('; ')}`);
   if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');
   const present = [...new Set(labels.map((l) => l.label))];

@@ -6,7 +6,7 @@ import type { VersionEvaluation } from '../engine/retrain/evaluate-versions.js';
 import type { VersionInfo } from '../engine/versions.js';
 import { confirmedLabels, verifyLabelFiles } from '../store/labels.js';
 import { slideCopiesDir } from '../store/slide-copies.js';
-import type { StoreData } from '../store/schema.js';
+import type { SlideStore } from '../store/types.js';
 
 export function evaluationLines(rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }>): string[] {
   const f = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -22,9 +22,9 @@ export function evaluationLines(rows: Array<{ version: VersionInfo; result: Vers
 }
 
 /** Every saved version scored on the store's confirmed labels (labels a version may have trained on count too: see the held-out figures of retrain.json for unseen ones). */
-export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], data: StoreData) {
+export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], store: SlideStore) {
   // Only labels whose image is still the one labelled are scored.
-  const { verified } = await verifyLabelFiles(confirmedLabels(data, config.incoming, slideCopiesDir(config.store)));
+  const { verified } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store)));
   const items = verified.map((l) => ({ file: l.file, label: l.label }));
   const rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }> = [];
   for (const version of versions) {

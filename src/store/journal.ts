@@ -1,9 +1,8 @@
-// The audit journal: one JSON line per label decision, appended and fsynced, each entry carrying the
-// hash of the one before it, so that an edited, removed or reordered entry is found by `audit verify`.
+// The audit journal's entries: each carries the hash of the one before it, so that an edited, removed or
+// reordered entry is found by `audit verify`. The store keeps them in a table (sqlite/journal.ts); this is
+// their JSON-lines form, which `audit export` writes and an older slidetriage's audit.jsonl holds.
 import { createHash } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { FILE_MODE } from './files.js';
 
 export interface JournalInput {
   sha256: string;
@@ -43,61 +42,62 @@ export function entryHash(entry: Omit<JournalEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(entry)).digest('hex');
 }
 
-export async function readJournal(file: string): Promise<{ entries: JournalEntry[]; badLines: number[] }> {
+/** A piece of a line a crash cut short (power cut, full disk): never acknowledged, set aside with where it was. */
+export interface TornPiece {
+  line: number;
+  text: string;
+}
+
+export interface JournalRead {
+  entries: JournalEntry[];
+  badLines: number[];
+  torn: TornPiece[];
+}
+
+/** A line that starts with a torn piece and goes on with a whole entry (the next append glued onto it). */
+function unglue(line: string): { piece: string; entry: JournalEntry } | null {
+  for (let p = line.indexOf('{', 1); p > 0; p = line.indexOf('{', p + 1)) {
+    try {
+      const entry = JSON.parse(line.slice(p)) as JournalEntry;
+      if (entry && typeof entry === 'object' && typeof entry.hash === 'string') return { piece: line.slice(0, p), entry };
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * The journal's lines as entries. A torn last line (no newline, not JSON) and a torn piece with an entry
+ * glued after it are told apart from an edited line: they are set aside (`torn`), not counted as bad.
+ */
+export function parseJournal(text: string): JournalRead {
+  const out: JournalRead = { entries: [], badLines: [], torn: [] };
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      out.entries.push(JSON.parse(line) as JournalEntry);
+      return;
+    } catch {
+      // below
+    }
+    const glued = unglue(line);
+    if (glued) {
+      out.torn.push({ line: i + 1, text: glued.piece });
+      out.entries.push(glued.entry);
+    } else if (i === lines.length - 1) out.torn.push({ line: i + 1, text: line });
+    else out.badLines.push(i + 1);
+  });
+  return out;
+}
+
+export async function readJournal(file: string): Promise<JournalRead> {
   const text = await fs.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return '';
     throw err;
   });
-  const entries: JournalEntry[] = [];
-  const badLines: number[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      entries.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      badLines.push(i + 1);
-    }
-  });
-  return { entries, badLines };
-}
-
-/** The entry after `head`, and its line. */
-function entryAfter(head: { seq: number; hash: string }, input: JournalInput): { entry: JournalEntry; line: string } {
-  const body = { ...input, seq: head.seq + 1, at: new Date().toISOString(), prevHash: head.hash };
-  const entry: JournalEntry = { ...body, hash: entryHash(body) };
-  return { entry, line: JSON.stringify(entry) + '\n' };
-}
-
-/**
- * Appends one entry after `head` (the last entry's seq and hash) and syncs it to disk; returns it with the
- * line written. Call under the journal's lock. `created`: the file may be new (its mode is then set, as
- * the umask may have taken the group's bits).
- */
-export async function appendJournal(file: string, head: { seq: number; hash: string }, input: JournalInput, created = true): Promise<{ entry: JournalEntry; line: string }> {
-  const { entry, line } = entryAfter(head, input);
-  const h = await fs.open(file, 'a', FILE_MODE);
-  try {
-    if (created) await h.chmod(FILE_MODE);
-    await h.appendFile(line);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-  return { entry, line };
-}
-
-/** The same, at once (for the decision's fast path, which already holds the journal's lock). */
-export function appendJournalSync(file: string, head: { seq: number; hash: string }, input: JournalInput, created = true): { entry: JournalEntry; line: string } {
-  const { entry, line } = entryAfter(head, input);
-  const fd = openSync(file, 'a', FILE_MODE);
-  try {
-    if (created) fchmodSync(fd, FILE_MODE);
-    writeSync(fd, line);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return { entry, line };
+  return parseJournal(text);
 }
 
 export interface VerifyResult {
@@ -107,8 +107,7 @@ export interface VerifyResult {
 }
 
 /** Checks every hash and link; with `head`, also that nothing was cut off the end. */
-export async function verifyJournal(file: string, head?: { seq: number; hash: string }): Promise<VerifyResult> {
-  const { entries, badLines } = await readJournal(file);
+export function verifyEntries(entries: JournalEntry[], head?: { seq: number; hash: string }, badLines: number[] = []): VerifyResult {
   const problems = badLines.map((n) => `line ${n}: not valid JSON`);
   let prev = { seq: 0, hash: '' };
   entries.forEach((e, i) => {
@@ -122,4 +121,15 @@ export async function verifyJournal(file: string, head?: { seq: number; hash: st
   if (head && head.seq > prev.seq) problems.push(`the store has applied entry ${head.seq} but the journal ends at ${prev.seq} — entries were cut off the end`);
   if (head && head.seq === prev.seq && head.seq > 0 && head.hash !== prev.hash) problems.push(`the journal's last entry differs from the one the store applied`);
   return { ok: problems.length === 0, entries: entries.length, problems };
+}
+
+/** The same, for a JSON-lines file (an export, or an older slidetriage's audit.jsonl). */
+export async function verifyJournal(file: string, head?: { seq: number; hash: string }): Promise<VerifyResult> {
+  const { entries, badLines } = await readJournal(file);
+  return verifyEntries(entries, head, badLines);
+}
+
+/** The journal as JSON lines, one entry per line: what `audit export` writes. */
+export function journalLines(entries: JournalEntry[]): string {
+  return entries.map((e) => JSON.stringify(e) + '\n').join('');
 }

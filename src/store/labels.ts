@@ -2,18 +2,23 @@
 import path from 'node:path';
 import type { RetrainLabel } from '../engine/retrain/types.js';
 import { rng, shuffle } from '../core/random.js';
-import { currentLabel, type StoreData } from './schema.js';
+import type { LabelledSlide } from './types.js';
 import { findSlideCopy, readVerified, SlideChangedError } from './slide-copies.js';
 
 /**
  * Every slide whose current decision carries a label, oldest decision first. Each file is the store's
  * kept copy of the slide where there is one, else its incoming file (see verifyLabelFiles).
  */
-export function confirmedLabels(data: StoreData, incomingDir: string, copiesDir: string): RetrainLabel[] {
-  return Object.values(data.slides)
-    .map((slide) => ({ slide, d: currentLabel(data, slide.sha256) }))
-    .filter((r): r is { slide: (typeof r)['slide']; d: NonNullable<(typeof r)['d']> } => r.d !== null && r.d.label !== null)
-    .map(({ slide, d }) => ({ file: findSlideCopy(copiesDir, slide.sha256) ?? path.join(incomingDir, slide.path), label: d.label!, sha256: slide.sha256, decidedAt: d.at, technician: d.technician }))
+export function confirmedLabels(labelled: LabelledSlide[], incomingDir: string, copiesDir: string): RetrainLabel[] {
+  return labelled
+    .filter((r) => r.decision.label !== null)
+    .map(({ slide, decision: d }) => ({
+      file: findSlideCopy(copiesDir, slide.sha256) ?? path.join(incomingDir, slide.path),
+      label: d.label!,
+      sha256: slide.sha256,
+      decidedAt: d.at,
+      technician: d.technician,
+    }))
     .sort((a, b) => a.decidedAt.localeCompare(b.decidedAt) || a.sha256.localeCompare(b.sha256));
 }
 

@@ -181,3 +181,13 @@ export function goneSlides(data: StoreData): Set<string> {
 export function decisionOf(e: JournalEntry): Decision {
   return { action: e.action, label: e.label, technician: e.technician, displayName: e.displayName, at: e.at, modelId: e.modelId, predicted: e.predicted, note: e.note, journalSeq: e.seq };
 }
+
+/** Labels as a stack: confirm and correct push, undo pops. The top is the current label. */
+export function labelStack(list: readonly Decision[]): string[] {
+  const stack: string[] = [];
+  for (const d of list) {
+    if (d.action === 'undo') stack.pop();
+    else if (d.label !== null) stack.push(d.label);
+  }
+  return stack;
+}

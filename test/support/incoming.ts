@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IncomingWatcher, type WatcherOptions } from '../../src/ingest/watcher.js';
-import { SlideStore } from '../../src/store/store.js';
+import { openStore } from '../../src/store/store.js';
 import { tempDir } from '../helpers.js';
 
 export const LIMITS = { extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'], maxPixels: 64_000_000, maxBytes: 256 * 1024 * 1024 };
@@ -12,7 +12,7 @@ export function incomingFixture(watchers: IncomingWatcher[]) {
     const dir = await tempDir();
     const incoming = path.join(dir, 'incoming');
     await fs.mkdir(incoming);
-    const store = await SlideStore.open(path.join(dir, 'data/store.json'), path.join(dir, 'data/audit.jsonl'));
+    const store = await openStore(path.join(dir, 'data/store.db'));
     const start = (opts: WatcherOptions = {}) => {
       const w = new IncomingWatcher(incoming, store, limits, { stabilityMs: 200, ...opts });
       const warnings: string[] = [];

@@ -1,0 +1,80 @@
+// The audit journal as a table: append-only (triggers refuse UPDATE and DELETE), each row carrying the
+// hash of the one before it, exactly as the JSON-lines journal did, so that `audit export` writes lines
+// that `audit verify --file` checks outside the database. The store's head (meta) and each slide's
+// label_seq say how far the journal went, so that rows cut off the end are found too.
+import { entryHash, type JournalEntry, type JournalInput, type VerifyResult } from '../journal.js';
+import type { Decision } from '../schema.js';
+import type { Db } from './connection.js';
+import { decisionOfRow, entryOf, journalParams, type JournalRow } from './rows.js';
+
+type Head = { seq: number; hash: string };
+
+export class JournalTable {
+  private readonly q;
+
+  constructor(private readonly db: Db) {
+    this.q = {
+      last: db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1'),
+      ofSlide: db.prepare<[string], JournalRow>('SELECT * FROM journal WHERE sha256 = ? ORDER BY seq'),
+      all: db.prepare<[], JournalRow>('SELECT * FROM journal ORDER BY seq'),
+      insert: db.prepare(
+        `INSERT INTO journal (seq, sha256, action, label, previous_label, predicted, probabilities, technician, display_name, model_id, note, at, prev_hash, hash)
+         VALUES (@seq, @sha256, @action, @label, @previous_label, @predicted, @probabilities, @technician, @display_name, @model_id, @note, @at, @prev_hash, @hash)`,
+      ),
+      setLabel: db.prepare('UPDATE slides SET label = ?, label_seq = ? WHERE sha256 = ?'),
+      setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('journal_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      head: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'journal_head'"),
+      maxLabelSeq: db.prepare<[], { n: number | null }>('SELECT MAX(label_seq) AS n FROM slides'),
+    };
+  }
+
+  head(): Head {
+    return this.q.last.get() ?? { seq: 0, hash: '' };
+  }
+
+  decisionsOf(sha256: string): Decision[] {
+    return this.q.ofSlide.all(sha256).map(decisionOfRow);
+  }
+
+  entries(): JournalEntry[] {
+    return this.q.all.all().map(entryOf);
+  }
+
+  /** Appends the entry after the head and sets the slide's label (inside the caller's transaction). */
+  append(input: JournalInput): JournalEntry {
+    const head = this.head();
+    const body = { ...input, seq: head.seq + 1, at: new Date().toISOString(), prevHash: head.hash };
+    const entry: JournalEntry = { ...body, hash: entryHash(body) };
+    this.insert(entry);
+    return entry;
+  }
+
+  /** Inserts an entry as made elsewhere (a migration), keeping its seq, time and hashes. */
+  insert(entry: JournalEntry): void {
+    this.q.insert.run(journalParams(entry));
+    this.q.setLabel.run(entry.label, entry.label === null ? null : entry.seq, entry.sha256);
+    this.q.setHead.run(`${entry.seq}:${entry.hash}`);
+  }
+
+  /** Checks every row's hash and link, and that nothing was cut off the end. */
+  verify(): VerifyResult {
+    const problems: string[] = [];
+    let prev: Head = { seq: 0, hash: '' };
+    let count = 0;
+    for (const row of this.q.all.iterate()) {
+      const e = entryOf(row);
+      const { hash, ...body } = e;
+      if (entryHash(body) !== hash) problems.push(`seq ${e.seq}: its content does not match its hash — edited`);
+      if (e.seq !== prev.seq + 1) problems.push(`seq ${e.seq} follows ${prev.seq} — an entry was removed or reordered`);
+      if (e.prevHash !== prev.hash) problems.push(`seq ${e.seq}: does not link to the entry before it`);
+      prev = { seq: e.seq, hash };
+      count++;
+    }
+    const recorded = this.q.head.get()?.value;
+    const [headSeq, headHash] = recorded ? [Number(recorded.split(':')[0]), recorded.split(':')[1]] : [0, ''];
+    const labelled = this.q.maxLabelSeq.get()?.n ?? 0;
+    if (Math.max(headSeq, labelled) > prev.seq) problems.push(`the store has applied entry ${Math.max(headSeq, labelled)} but the journal ends at ${prev.seq} — entries were cut off the end`);
+    else if (headSeq === prev.seq && headSeq > 0 && headHash !== prev.hash) problems.push(`the journal's last entry differs from the one the store recorded`);
+    return { ok: problems.length === 0, entries: count, problems };
+  }
+}
