@@ -16,7 +16,9 @@ export type OnnxProviderChoice = (typeof ONNX_PROVIDERS)[number];
 export const configSchema = z
   .object({
     incoming: z.string().min(1),
+    /** The SQLite store (files, slides, predictions, decisions and their journal, leases). */
     store: z.string().min(1),
+    /** The JSON-lines journal of an older slidetriage's store.json, which `slidetriage store migrate` imports. */
     journal: z.string().min(1),
     model: z.string().min(1),
     /** Retrained model versions and `current.json`, the promoted one (when absent, `model` is current). */

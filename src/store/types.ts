@@ -125,7 +125,10 @@ export interface SlideStore {
   decisionsOf(sha256: string): Promise<Decision[]>;
   predictionsOf(sha256: string): Promise<Prediction[]>;
   labelledSlides(): Promise<LabelledSlide[]>;
-  /** Changes when anything in the store changed (any process): cheap enough to poll every second. */
+  /**
+   * Changes when another process (another connection) changed the store: cheap enough to poll every
+   * second. This store's own writes do not move it: their caller knows of them (the app refreshes after each).
+   */
   changeStamp(): Promise<string>;
 
   // Decisions: done when committed, journal row and all.

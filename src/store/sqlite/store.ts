@@ -19,8 +19,6 @@ export class SqliteStore implements SlideStore {
   private readonly leases: LeaseTable;
   private readonly queue: QueueQueries;
   private readonly q: Statements;
-  /** This connection's own commits: PRAGMA data_version only counts other connections'. */
-  private ownWrites = 0;
 
   private constructor(
     private readonly db: Db,
@@ -45,9 +43,7 @@ export class SqliteStore implements SlideStore {
 
   /** A write transaction (BEGIN IMMEDIATE), waiting for another process's; a full disk is said in words. */
   private async write<T>(fn: () => T): Promise<T> {
-    const result = await writeWithRetry(this.db, this.location, fn, this.busyMs);
-    this.ownWrites++;
-    return result;
+    return writeWithRetry(this.db, this.location, fn, this.busyMs);
   }
 
   async fileEntry(rel: string) {
@@ -114,7 +110,7 @@ export class SqliteStore implements SlideStore {
   }
 
   async changeStamp() {
-    return `${this.db.pragma('data_version', { simple: true })}:${this.ownWrites}`;
+    return String(this.db.pragma('data_version', { simple: true }));
   }
 
   private entryFields(sha256: string, current: Decision | null) {
