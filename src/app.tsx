@@ -1,9 +1,9 @@
 // The interactive app: Ink on the terminal, the engine in its worker thread, the store and watcher
 // behind contexts. This file routes keys to actions; each screen only draws.
-import path from 'node:path';
 import React, { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Box, render, Text, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Config } from './config.js';
+import { storeFolder } from './config.js';
 import { EngineClient } from './engine/client.js';
 import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
@@ -147,7 +147,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
           index={held ? null : selected}
           count={order.length}
           decisions={decisions}
-          storeDir={path.dirname(config.store)}
+          storeDir={storeFolder(config)}
           height={height - 2 - narrow}
           noteWaitsOn={row && state.note && state.noteSha !== row.sha256 ? slidePath(state.noteSha) : null}
           inputSize={engine.model?.inputSize ?? null}

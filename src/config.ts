@@ -93,6 +93,14 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
+/**
+ * The folder of the store's own files (slide copies, overlays): beside a SQLite store's file; with a
+ * PostgreSQL store, the folder of `journal` (./data by default).
+ */
+export function storeFolder(config: Pick<Config, 'store' | 'journal'>): string {
+  return path.dirname(/^postgres(ql)?:\/\//.test(config.store) ? config.journal : config.store);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -196,7 +204,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   return {
     ...cfg,
     incoming: resolveFrom(cfg.incoming),
-    store: resolveFrom(cfg.store),
+    // A PostgreSQL store is an address, not a path.
+    store: /^postgres(ql)?:\/\//.test(cfg.store) ? cfg.store : resolveFrom(cfg.store),
     journal: resolveFrom(cfg.journal),
     benchResults: resolveFrom(cfg.benchResults),
     versions: resolveFrom(cfg.versions),

@@ -9,7 +9,7 @@ import { App } from '../src/app.js';
 import { EngineProvider } from '../src/contexts/EngineContext.js';
 import { StoreProvider } from '../src/contexts/StoreContext.js';
 import { EngineClient } from '../src/engine/client.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig, storeFolder } from '../src/config.js';
 import { openStore } from '../src/store/store.js';
 import { holdOut, confirmedLabels } from '../src/store/labels.js';
 import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
@@ -107,7 +107,7 @@ describe('retraining from the store', () => {
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    expect(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store))).toHaveLength(6);
+    expect(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(storeFolder(config)))).toHaveLength(6);
     const req = await buildRetrainRequest(config, store, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', baseDataDir: null, classes: null, epochs: 5, heldOutFraction: 0.34, seed: 3 });
     expect(req.train).toHaveLength(4);
     expect(req.heldOut).toHaveLength(2);

@@ -4,11 +4,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { labelStack } from '../src/store/schema.js';
 import { verifyEntries } from '../src/store/journal.js';
-import { SQLITE, shaOf, storeWithSlides } from './support/store.js';
+import { shaOf, storeKinds, storeWithSlides } from './support/store.js';
+
+const { kinds, stop } = await storeKinds();
+afterAll(() => stop());
 
 const WRITER = path.join(import.meta.dirname, 'scripts', 'label-writer.ts');
 
@@ -30,7 +32,7 @@ function writer(file: string, first: number, count: number) {
 
 const decision = (sha256: string, label = 'Pre') => ({ sha256, action: 'correct' as const, label, modelId: 'm@1', predicted: 'Pro', probabilities: null });
 
-describe.each([SQLITE])('$name store', (kind) => {
+describe.each(kinds)('$name store', (kind) => {
   it('keeps every decision, undo included, with who, when and which model; files are owner and group only', async () => {
     const { store, location } = await storeWithSlides(kind, 2);
     const sha = shaOf(0);
@@ -55,6 +57,7 @@ describe.each([SQLITE])('$name store', (kind) => {
     expect(verifyEntries(entries)).toMatchObject({ ok: true, entries: 4 });
     expect((await store.verifyJournal()).ok).toBe(true);
     await expect(store.decide(decision(shaOf(99)))).rejects.toThrow(/no slide/);
+    if (kind.name !== 'SQLite') return; // a server's files are the server's
     const files = (await fs.readdir(path.dirname(location))).filter((f) => f.startsWith('store.db'));
     expect(files.sort()).toEqual(['store.db', 'store.db-shm', 'store.db-wal']);
     for (const f of files) expect((await fs.stat(path.join(path.dirname(location), f))).mode & 0o777, f).toBe(0o660);
@@ -63,11 +66,9 @@ describe.each([SQLITE])('$name store', (kind) => {
 
   it('a decision is committed, journal row and label together, when decide returns: another connection sees both', async () => {
     const { store, location } = await storeWithSlides(kind, 1);
-    const other = new Database(location, { readonly: true });
     const { entry } = await store.decide(decision(shaOf(0)));
-    expect(other.prepare('SELECT seq, label FROM journal').all()).toEqual([{ seq: entry.seq, label: 'Pre' }]);
-    expect(other.prepare('SELECT label, label_seq FROM slides').get()).toEqual({ label: 'Pre', label_seq: entry.seq });
-    other.close();
+    expect(await kind.peek(location, 'SELECT CAST(seq AS INTEGER) AS seq, label FROM journal')).toEqual([{ seq: entry.seq, label: 'Pre' }]);
+    expect(await kind.peek(location, 'SELECT label, CAST(label_seq AS INTEGER) AS label_seq FROM slides')).toEqual([{ label: 'Pre', label_seq: entry.seq }]);
   });
 
   it("names another technician's change made since the slide was looked at, and records the label it replaced", async () => {
@@ -106,26 +107,22 @@ describe.each([SQLITE])('$name store', (kind) => {
   it('finds an edited, removed, reordered or cut-off journal row; the table refuses UPDATE and DELETE', async () => {
     const { store, location } = await storeWithSlides(kind, 4);
     for (let i = 0; i < 4; i++) await store.decide(decision(shaOf(i)));
-    await store.close();
-    const copy = async (tamper: (db: Database.Database) => void) => {
-      const file = `${location}.${Math.random().toString(36).slice(2)}.db`;
-      const src = new Database(location);
-      await src.backup(file);
-      src.close();
-      const db = new Database(file);
-      expect(() => db.prepare("UPDATE journal SET label = 'Pro' WHERE seq = 2").run()).toThrow(/append-only/);
-      expect(() => db.prepare('DELETE FROM journal WHERE seq = 2').run()).toThrow(/append-only/);
-      db.exec('DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete');
-      tamper(db);
-      db.close();
-      const opened = await kind.open(file);
-      return (await opened.verifyJournal()).problems.join('; ');
+    await store.close(); // a database copied from a template has no one connected to it
+    const copy = async (tamper: string) => {
+      const copied = await kind.copy(location);
+      await expect(kind.exec(copied, "UPDATE journal SET label = 'Pro' WHERE seq = 2")).rejects.toThrow(/append-only/);
+      await expect(kind.exec(copied, 'DELETE FROM journal WHERE seq = 2')).rejects.toThrow(/append-only/);
+      await kind.exec(copied, `${kind.unprotect}; ${tamper}`);
+      const opened = await kind.open(copied);
+      const problems = (await opened.verifyJournal()).problems.join('; ');
+      await opened.close();
+      return problems;
     };
-    expect(await copy(() => undefined)).toBe('');
-    expect(await copy((db) => db.prepare("UPDATE journal SET label = 'Pro' WHERE seq = 2").run())).toMatch(/seq 2: its content does not match its hash — edited/);
-    expect(await copy((db) => db.prepare('DELETE FROM journal WHERE seq = 2').run())).toMatch(/seq 3 follows 1 — an entry was removed or reordered/);
-    expect(await copy((db) => db.exec('UPDATE journal SET seq = 99 WHERE seq = 2; UPDATE journal SET seq = 2 WHERE seq = 3; UPDATE journal SET seq = 3 WHERE seq = 99'))).toMatch(/edited/);
-    expect(await copy((db) => db.prepare('DELETE FROM journal WHERE seq = 4').run())).toMatch(/the store has applied entry 4 but the journal ends at 3 — entries were cut off the end/);
+    expect(await copy('SELECT 1')).toBe('');
+    expect(await copy("UPDATE journal SET label = 'Pro' WHERE seq = 2")).toMatch(/seq 2: its content does not match its hash — edited/);
+    expect(await copy('DELETE FROM journal WHERE seq = 2')).toMatch(/seq 3: follows seq 1 — an entry was removed or reordered/);
+    expect(await copy('UPDATE journal SET seq = 99 WHERE seq = 2; UPDATE journal SET seq = 2 WHERE seq = 3; UPDATE journal SET seq = 3 WHERE seq = 99')).toMatch(/edited/);
+    expect(await copy('DELETE FROM journal WHERE seq = 4')).toMatch(/the store has applied entry 4 but the journal ends at 3 — entries were cut off the end/);
   });
 
   it('4 processes × 250 decisions on one store: 1,000 labels and a journal that verifies', async () => {
@@ -166,22 +163,19 @@ describe.each([SQLITE])('$name store', (kind) => {
     expect(next).toBeLessThan(5_000);
   }, 240_000);
 
-  it('a corrupt or foreign file, or one of a newer slidetriage, gets a clear error', async () => {
-    const junk = await kind.fresh();
-    await fs.mkdir(path.dirname(junk), { recursive: true });
-    await fs.writeFile(junk, 'this is not a database, it is a shopping list\n'.repeat(100));
-    await expect(kind.open(junk)).rejects.toThrow(/is not a slidetriage store \(file is not a database\)/);
+  it('a corrupt or foreign store, or one of a newer slidetriage, gets a clear error', async () => {
+    if (kind.name === 'SQLite') {
+      const junk = await kind.fresh();
+      await fs.mkdir(path.dirname(junk), { recursive: true });
+      await fs.writeFile(junk, 'this is not a database, it is a shopping list\n'.repeat(100));
+      await expect(kind.open(junk)).rejects.toThrow(/is not a slidetriage store \(file is not a database\)/);
+    }
     const foreign = await kind.fresh();
-    await fs.mkdir(path.dirname(foreign), { recursive: true });
-    const db = new Database(foreign);
-    db.exec('CREATE TABLE recipes (name TEXT)');
-    db.close();
-    await expect(kind.open(foreign)).rejects.toThrow(/is not a slidetriage store \(a SQLite database of another program\)/);
+    const says = await kind.foreign(foreign);
+    await expect(kind.open(foreign)).rejects.toThrow(says);
     const { location, store } = await storeWithSlides(kind, 1);
     await store.close();
-    const newer = new Database(location);
-    newer.pragma('user_version = 99');
-    newer.close();
+    await kind.exec(location, kind.newer);
     await expect(kind.open(location)).rejects.toThrow(/written by a newer slidetriage \(schema 99/);
   });
 
@@ -198,7 +192,7 @@ describe.each([SQLITE])('$name store', (kind) => {
   });
 });
 
-describe.each([SQLITE])('$name leases', (kind) => {
+describe.each(kinds)('$name leases', (kind) => {
   it('a slide leased by one instance is offered to another only when the lease expires or its process died', async () => {
     const { location, store } = await storeWithSlides(kind, 3);
     const order = [0, 1, 2].map(shaOf);

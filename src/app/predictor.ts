@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
 import { overlay, pngOf } from '../core/overlay.js';
 import { ensureDir, writePrivate } from '../store/files.js';
@@ -26,7 +27,7 @@ export interface PredictorEvents {
 }
 
 export function explanationDir(config: Config): string {
-  return path.join(path.dirname(config.store), 'explanations');
+  return path.join(storeFolder(config), 'explanations');
 }
 
 /**
@@ -34,7 +35,7 @@ export function explanationDir(config: Config): string {
  * prepares both the model input and a display-size copy.
  */
 export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, model: ModelInfo): Promise<{ input: Float32Array; shown: RgbImage }> {
-  const { file, bytes } = await readSlideBytes(slideCopiesDir(config.store), config.incoming, slide);
+  const { file, bytes } = await readSlideBytes(slideCopiesDir(storeFolder(config)), config.incoming, slide);
   const rgb = await decodeRgb(imageFromBytes(file, bytes, config.images), config.images);
   const input = await toModelInput(rgb, model.inputSize, model.resize);
   const shown = { width: OVERLAY_SIDE, height: OVERLAY_SIDE, data: await resizeRgb(rgb, OVERLAY_SIDE, model.resize) };
@@ -46,7 +47,7 @@ export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'p
  * the kept overlays are 256 px, and a sixel or kitty terminal can show more than that.
  */
 export async function loadOriginal(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, resize: ModelInfo['resize']): Promise<RgbImage> {
-  const { file, bytes } = await readSlideBytes(slideCopiesDir(config.store), config.incoming, slide);
+  const { file, bytes } = await readSlideBytes(slideCopiesDir(storeFolder(config)), config.incoming, slide);
   const rgb = await decodeRgb(imageFromBytes(file, bytes, config.images), config.images);
   const side = Math.max(rgb.width, rgb.height);
   return { width: side, height: side, data: await resizeRgb(rgb, side, resize) };
@@ -60,11 +61,11 @@ export async function writeOverlays(config: Config, sha256: string, model: Model
   const files: Record<string, string> = {};
   const original = path.join(dir, `${stem}.image.png`);
   await writePrivate(original, await pngOf(shown.data, shown.width, shown.height));
-  files.image = path.relative(path.dirname(config.store), original);
+  files.image = path.relative(storeFolder(config), original);
   for (const h of heatmaps) {
     const file = path.join(dir, `${stem}.${h.method}.png`);
     await writePrivate(file, await pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height));
-    files[h.method] = path.relative(path.dirname(config.store), file);
+    files[h.method] = path.relative(storeFolder(config), file);
   }
   return files;
 }

@@ -1,5 +1,6 @@
 // The store's commands: read the incoming folder, count, export the confirmed labels, check and export the
 // journal, and import an older store.
+import { storeFolder } from '../config.js';
 import path from 'node:path';
 import { UsageError, type Command } from './command.js';
 
@@ -67,7 +68,7 @@ export const storeCommand: Command = {
   },
   async run({ args, values, config, out }) {
     if (args[0] !== 'migrate') throw new UsageError('store has one subcommand: store migrate [--from FILE] [--journal FILE]');
-    const from = path.resolve(values.from === undefined ? path.join(path.dirname(config.store), 'store.json') : String(values.from));
+    const from = path.resolve(values.from === undefined ? path.join(storeFolder(config), 'store.json') : String(values.from));
     const journal = values.journal === undefined ? config.journal : path.resolve(String(values.journal));
     const { runStoreMigrate } = await import('../headless/store-commands.js');
     return runStoreMigrate(config, from, journal, out);

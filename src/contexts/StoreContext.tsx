@@ -5,6 +5,7 @@
 import React, { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { bareRecord, type Lease } from '../store/schema.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
@@ -80,7 +81,7 @@ function useWatcher(config: Config, store: SlideStore, watch: boolean, warn: (m:
     (async () => {
       await fs.mkdir(config.incoming, { recursive: true });
       if (!live) return;
-      const copies = slideCopiesDir(config.store);
+      const copies = slideCopiesDir(storeFolder(config));
       watcher = new IncomingWatcher(config.incoming, store, config.images, { rescanMs: RESCAN_MS, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
       watcher.on('warning', warn);
       watcher.on('recorded', onRecorded);

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import { extensionFor } from '../ingest/image.js';
 import { ensureDir, writePrivate } from '../store/files.js';
 import type { Decision, Slide } from '../store/schema.js';
@@ -55,7 +56,7 @@ export async function runExport(config: Config, rows: LabelledSlide[], o: Export
 
 /** <out>/<label>/<sha256 prefix>.<format>: the bytes the label was given to, verified by their sha256. */
 async function exportFolders(config: Config, rows: Array<{ slide: Slide; decision: Decision }>, outDir: string, out: Output): Promise<number> {
-  const copies = slideCopiesDir(config.store);
+  const copies = slideCopiesDir(storeFolder(config));
   let copied = 0;
   let refused = 0;
   for (const { slide, decision } of rows) {

@@ -2,6 +2,7 @@
 // export, store migrate.
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { journalLines, verifyJournal, type VerifyResult } from '../store/journal.js';
 import { writeDurable } from '../store/files.js';
@@ -25,7 +26,7 @@ async function withStore<T>(config: Config, fn: (store: SlideStore) => Promise<T
 export async function runScan(config: Config, out: Output): Promise<number> {
   await fs.mkdir(config.incoming, { recursive: true });
   return withStore(config, async (store) => {
-    const copies = slideCopiesDir(config.store);
+    const copies = slideCopiesDir(storeFolder(config));
     // A file still being written is read again for a while (about settleSeconds each time), then left `changed`.
     const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
     watcher.on('warning', (m) => out.info(`warning: ${m}`));

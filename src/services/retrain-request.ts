@@ -1,6 +1,7 @@
 // The retraining request built from the store's confirmed labels: the same for `slidetriage retrain` and
 // the Retrain screen.
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import type { RetrainRequest } from '../engine/retrain/types.js';
 import { newVersionDir } from '../core/version-folders.js';
 import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
@@ -21,7 +22,7 @@ export interface RetrainOptions {
  * no longer the one labelled (and of which the store kept no copy) stops the retrain, by name.
  */
 export async function buildRetrainRequest(config: Config, store: SlideStore, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
-  const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store)));
+  const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(storeFolder(config))));
   if (refused.length) throw new Error(`${refused.length} labelled slide(s) no longer hold the image that was labelled, so retraining would learn the wrong pixels: ${refused.join('; ')}`);
   if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');
   const present = [...new Set(labels.map((l) => l.label))];

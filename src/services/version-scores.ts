@@ -1,6 +1,7 @@
 // Every saved model version scored on the store's confirmed labels: `slidetriage models evaluate` and the
 // Benchmarks screen.
 import type { Config } from '../config.js';
+import { storeFolder } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
 import type { VersionEvaluation } from '../engine/retrain/evaluate-versions.js';
 import type { VersionInfo } from '../engine/versions.js';
@@ -24,7 +25,7 @@ export function evaluationLines(rows: Array<{ version: VersionInfo; result: Vers
 /** Every saved version scored on the store's confirmed labels (labels a version may have trained on count too: see the held-out figures of retrain.json for unseen ones). */
 export async function evaluateVersions(engine: EngineClient, config: Config, versions: VersionInfo[], store: SlideStore) {
   // Only labels whose image is still the one labelled are scored.
-  const { verified } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(config.store)));
+  const { verified } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(storeFolder(config))));
   const items = verified.map((l) => ({ file: l.file, label: l.label }));
   const rows: Array<{ version: VersionInfo; result: VersionEvaluation | null; error?: string }> = [];
   for (const version of versions) {

@@ -106,16 +106,20 @@ export interface VerifyResult {
   problems: string[];
 }
 
+/** Where an entry is, for the problems found: a file's line, or a table's seq. */
+export type Where = (index: number, entry: JournalEntry) => string;
+const onLine: Where = (i, e) => `line ${i + 1} (seq ${e.seq})`;
+export const bySeq: Where = (_i, e) => `seq ${e.seq}`;
+
 /** Checks every hash and link; with `head`, also that nothing was cut off the end. */
-export function verifyEntries(entries: JournalEntry[], head?: { seq: number; hash: string }, badLines: number[] = []): VerifyResult {
+export function verifyEntries(entries: JournalEntry[], head?: { seq: number; hash: string }, badLines: number[] = [], where: Where = onLine): VerifyResult {
   const problems = badLines.map((n) => `line ${n}: not valid JSON`);
   let prev = { seq: 0, hash: '' };
   entries.forEach((e, i) => {
-    const line = i + 1;
     const { hash, ...body } = e;
-    if (entryHash(body) !== hash) problems.push(`line ${line} (seq ${e.seq}): its content does not match its hash — edited`);
-    if (e.seq !== prev.seq + 1) problems.push(`line ${line}: seq ${e.seq} follows ${prev.seq} — an entry was removed or reordered`);
-    if (e.prevHash !== prev.hash) problems.push(`line ${line} (seq ${e.seq}): does not link to the entry before it`);
+    if (entryHash(body) !== hash) problems.push(`${where(i, e)}: its content does not match its hash — edited`);
+    if (e.seq !== prev.seq + 1) problems.push(`${where(i, e)}: follows seq ${prev.seq} — an entry was removed or reordered`);
+    if (e.prevHash !== prev.hash) problems.push(`${where(i, e)}: does not link to the entry before it`);
     prev = { seq: e.seq, hash };
   });
   if (head && head.seq > prev.seq) problems.push(`the store has applied entry ${head.seq} but the journal ends at ${prev.seq} — entries were cut off the end`);

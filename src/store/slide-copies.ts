@@ -12,8 +12,9 @@ import type { Slide } from './schema.js';
 
 const EXTENSIONS = ['jpg', 'png', 'bmp', 'tif'];
 
-export function slideCopiesDir(storeFile: string): string {
-  return path.join(path.dirname(storeFile), 'slides');
+/** `folder`: the store's folder (config.ts's storeFolder). */
+export function slideCopiesDir(folder: string): string {
+  return path.join(folder, 'slides');
 }
 
 /** Two levels keep a folder under a few thousand entries at a million slides. */

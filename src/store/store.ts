@@ -1,9 +1,11 @@
-// Opening the configured store. The embedded SQLite store is the default (and, for now, the only one);
+// Opening the configured store: the embedded SQLite store (a file: the default) or PostgreSQL (an address);
 // everything outside src/store/ talks to it through the SlideStore interface (types.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { StoreFormatError } from './schema.js';
 import { SqliteStore } from './sqlite/store.js';
+import { PgStore } from './postgres/store.js';
+import { isPostgresAddress } from './postgres/connection.js';
 import type { OpenOptions } from './sqlite/connection.js';
 import { currentIdentity, type Identity, type SlideStore } from './types.js';
 
@@ -22,6 +24,7 @@ export function legacyStoreBeside(file: string): string | null {
  * not opened empty beside it: the technician is told to migrate it first, so that no label looks lost.
  */
 export async function openStore(file: string, identity: Identity = currentIdentity(), o: OpenOptions & { migrating?: boolean } = {}): Promise<SlideStore> {
+  if (isPostgresAddress(file)) return PgStore.open(file, identity);
   if (file.endsWith('.json')) throw new StoreFormatError(`${file} is a JSON store of an older slidetriage: set "store" to a .db file (e.g. ./data/store.db) and run \`slidetriage store migrate\``);
   const legacy = legacyStoreBeside(file);
   if (legacy && !o.migrating && !existsSync(file))

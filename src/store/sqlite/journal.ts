@@ -3,9 +3,10 @@
 // that `audit verify --file` checks outside the database. The store's head (meta) and each slide's
 // label_seq say how far the journal went, so that rows cut off the end are found too.
 import { entryHash, type JournalEntry, type JournalInput, type VerifyResult } from '../journal.js';
+import { verifyTable } from '../journal-check.js';
 import type { Decision } from '../schema.js';
 import type { Db } from './connection.js';
-import { decisionOfRow, entryOf, journalParams, type JournalRow } from './rows.js';
+import { decisionOfRow, entryOf, journalParams, type JournalRow } from '../rows.js';
 
 type Head = { seq: number; hash: string };
 
@@ -56,25 +57,9 @@ export class JournalTable {
     this.q.setHead.run(`${entry.seq}:${entry.hash}`);
   }
 
-  /** Checks every row's hash and link, and that nothing was cut off the end. */
+  /** Checks every row's hash and link, and that nothing was cut off the end (../journal-check.ts). */
   verify(): VerifyResult {
-    const problems: string[] = [];
-    let prev: Head = { seq: 0, hash: '' };
-    let count = 0;
-    for (const row of this.q.all.iterate()) {
-      const e = entryOf(row);
-      const { hash, ...body } = e;
-      if (entryHash(body) !== hash) problems.push(`seq ${e.seq}: its content does not match its hash — edited`);
-      if (e.seq !== prev.seq + 1) problems.push(`seq ${e.seq} follows ${prev.seq} — an entry was removed or reordered`);
-      if (e.prevHash !== prev.hash) problems.push(`seq ${e.seq}: does not link to the entry before it`);
-      prev = { seq: e.seq, hash };
-      count++;
-    }
-    const recorded = this.q.head.get()?.value;
-    const [headSeq, headHash] = recorded ? [Number(recorded.split(':')[0]), recorded.split(':')[1]] : [0, ''];
-    const labelled = this.q.maxLabelSeq.get()?.n ?? 0;
-    if (Math.max(headSeq, labelled) > prev.seq) problems.push(`the store has applied entry ${Math.max(headSeq, labelled)} but the journal ends at ${prev.seq} — entries were cut off the end`);
-    else if (headSeq === prev.seq && headSeq > 0 && headHash !== prev.hash) problems.push(`the journal's last entry differs from the one the store recorded`);
-    return { ok: problems.length === 0, entries: count, problems };
+    const recorded = this.q.head.get()?.value ?? null;
+    return verifyTable(this.entries(), recorded, this.q.maxLabelSeq.get()?.n ?? 0);
   }
 }

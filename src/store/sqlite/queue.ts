@@ -4,7 +4,7 @@ import type { Decision, FileState, Prediction, Slide } from '../schema.js';
 import type { StoreSummary } from '../summary.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import type { Db } from './connection.js';
-import { decisionOfRow, predictionOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from './rows.js';
+import { decisionOfRow, predictionOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from '../rows.js';
 
 /** The prediction that ranks a slide: the model in use's latest, else the slide's latest. */
 const PICK = `COALESCE(

@@ -2,7 +2,7 @@
 import type { FileEntry, Prediction, StoreData, Decision } from '../schema.js';
 import { bareRecord, STORE_VERSION } from '../schema.js';
 import type { Db } from './connection.js';
-import { fileOf, fileParams, slideOf, type FileRow, type SlideRow } from './rows.js';
+import { fileOf, fileParams, slideOf, type FileRow, type SlideRow } from '../rows.js';
 
 export class Statements {
   readonly presentFiles;

@@ -1,16 +1,20 @@
 // The embedded store: one SQLite file (WAL) that several processes share. Every write is one
 // `BEGIN IMMEDIATE` transaction, committed with a sync, so a decision and its journal row are on disk
 // together when `decide` returns, and a process killed at any moment leaves the last committed state.
-import type { JournalEntry, JournalInput } from '../journal.js';
+import type { JournalEntry } from '../journal.js';
 import { leasedByOther, LEASE_MS } from '../leases.js';
-import { currentOf, labelStack, type Decision, type Lease, type Prediction, type StoreData } from '../schema.js';
+import type { Lease, Prediction, StoreData } from '../schema.js';
+import * as steps from '../steps/decisions.js';
+import type { DecisionQuery } from '../steps/decisions.js';
+import { recordFiles } from '../steps/files.js';
+import { runSync } from '../steps/run.js';
 import type { Claim, ClaimOptions, Decided, DecisionInput, FileOp, Identity, SlideStore, StoreRecords } from '../types.js';
 import { openDatabase, writeWithRetry, type Db, type OpenOptions } from './connection.js';
 import { FileRecords } from './files.js';
 import { JournalTable } from './journal.js';
 import { LeaseTable } from './leases.js';
 import { QueueQueries } from './queue.js';
-import { fileOf, predictionParams, slideOf, type FileRow, type SlideRow } from './rows.js';
+import { fileOf, predictionParams, slideOf, type FileRow, type SlideRow } from '../rows.js';
 import { Statements } from './statements.js';
 
 export class SqliteStore implements SlideStore {
@@ -28,7 +32,7 @@ export class SqliteStore implements SlideStore {
   ) {
     this.files = new FileRecords(db);
     this.journal = new JournalTable(db);
-    this.leases = new LeaseTable(db, identity.technician);
+    this.leases = new LeaseTable(db);
     this.queue = new QueueQueries(db);
     this.q = new Statements(db);
   }
@@ -55,7 +59,7 @@ export class SqliteStore implements SlideStore {
   }
 
   async recordFiles(ops: FileOp[]) {
-    return this.write(() => this.files.record(ops));
+    return this.write(() => runSync(recordFiles(ops), (q) => this.files.answer(q)));
   }
 
   async rejectedFiles(limit = -1) {
@@ -113,43 +117,35 @@ export class SqliteStore implements SlideStore {
     return String(this.db.pragma('data_version', { simple: true }));
   }
 
-  private entryFields(sha256: string, current: Decision | null) {
-    return { sha256, previousLabel: current?.label ?? null, technician: this.identity.technician, displayName: this.identity.displayName };
+  /** The answers to the decision steps, inside a write transaction. */
+  private answer(query: DecisionQuery): unknown {
+    switch (query.q) {
+      case 'slideExists':
+        return !!this.q.slide.get(query.sha256);
+      case 'decisions':
+        return this.journal.decisionsOf(query.sha256);
+      case 'append':
+        return this.journal.append(query.input);
+      case 'lease':
+        return this.leases.get(query.sha256);
+      case 'putLease':
+        return this.leases.put(query.sha256, query.lease);
+      case 'decidedBy':
+        return this.leases.decidedBy(query.sha256);
+    }
   }
 
   /** Confirms or corrects a slide's label: the journal row and the slide's label in one transaction. */
   async decide(input: DecisionInput): Promise<Decided> {
-    return this.write(() => {
-      if (!this.q.slide.get(input.sha256)) throw new Error(`no slide with sha256 ${input.sha256}`);
-      const current = currentOf(this.journal.decisionsOf(input.sha256));
-      const overrode = input.seen !== undefined && (current?.label ?? null) !== input.seen ? current : null;
-      const fields: JournalInput = {
-        ...this.entryFields(input.sha256, current),
-        action: input.action,
-        predicted: input.predicted,
-        probabilities: input.probabilities,
-        label: input.label,
-        modelId: input.modelId,
-        note: input.note ?? '',
-      };
-      return { entry: this.journal.append(fields), overrode };
-    });
+    return this.write(() => runSync(steps.decide(input, this.identity), (q) => this.answer(q)));
   }
 
-  /** Undoes the slide's last decision with a new entry that restores the label before it. */
   async undo(sha256: string): Promise<JournalEntry | null> {
-    return this.write(() => {
-      const decisions = this.journal.decisionsOf(sha256);
-      const stack = labelStack(decisions);
-      if (!stack.length) return null;
-      const last = decisions.at(-1)!;
-      const label = stack.length >= 2 ? stack[stack.length - 2] : null;
-      return this.journal.append({ ...this.entryFields(sha256, last), action: 'undo', predicted: last.predicted, probabilities: null, label, modelId: last.modelId, note: '' });
-    });
+    return this.write(() => runSync(steps.undo(sha256, this.identity), (q) => this.answer(q)));
   }
 
   async claim(sha256: string, o: ClaimOptions = {}): Promise<Claim> {
-    return this.write(() => this.leases.claim(sha256, o));
+    return this.write(() => runSync(steps.claim(sha256, o, this.identity), (q) => this.answer(q)));
   }
 
   async lease(sha256: string, ttlMs = LEASE_MS, override = false) {

@@ -1,6 +1,6 @@
-// Table rows ↔ the store's records. JSON columns hold what has no fixed shape (probabilities, heatmap files).
-import type { JournalEntry } from '../journal.js';
-import { decisionOf, type Decision, type FileEntry, type FileState, type Prediction, type Slide } from '../schema.js';
+// Table rows ↔ the store's records, for either store. JSON columns hold what has no fixed shape (probabilities, heatmap files).
+import type { JournalEntry } from './journal.js';
+import { decisionOf, type Decision, type FileEntry, type FileState, type Prediction, type Slide } from './schema.js';
 
 export interface FileRow {
   path: string;

@@ -1,0 +1,75 @@
+// The queue and the counts in PostgreSQL: the same queries as the SQLite store's (../sqlite/queue.ts).
+import type pg from 'pg';
+import type { FileState } from '../schema.js';
+import type { StoreSummary } from '../summary.js';
+import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
+import { decisionOfRow, predictionOf } from '../rows.js';
+
+const PICK = `COALESCE(
+  (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = $1 ORDER BY id DESC LIMIT 1),
+  (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 ORDER BY id DESC LIMIT 1))`;
+const STATE_WHERE: Record<QueueQuery['state'], string> = { all: '', rejected: '', 'to review': 'AND s.label IS NULL', labelled: 'AND s.label IS NOT NULL' };
+
+export async function queueOrder(db: pg.Pool, query: QueueQuery): Promise<string[]> {
+  const sort = query.sort === 'arrival' ? 's.added_at, s.path' : 'COALESCE(p.unusual, FALSE) DESC, COALESCE(p.margin, 2), s.added_at, s.path';
+  const label = query.label === null ? '' : 'AND p.label = $2';
+  const sql = `SELECT s.sha256 FROM (SELECT s.*, ${PICK} AS pid FROM slides s WHERE NOT s.gone ${STATE_WHERE[query.state]}) s
+               LEFT JOIN predictions p ON p.id = s.pid WHERE TRUE ${label} ORDER BY ${sort}`;
+  const args = query.label === null ? [query.modelId] : [query.modelId, query.label];
+  return (await db.query(sql, args)).rows.map((r) => r.sha256 as string);
+}
+
+export async function queueRows(db: pg.Pool, sha256s: string[], modelId: string | null): Promise<QueueRow[]> {
+  if (!sha256s.length) return [];
+  const { rows } = await db.query(
+    `SELECT s.sha256, s.path, s.added_at, s.label AS slide_label, p.id, p.model_id, p.label, p.probabilities, p.at, p.explanations, p.ood
+     FROM (SELECT s.*, ${PICK} AS pid FROM slides s WHERE s.sha256 = ANY($2)) s LEFT JOIN predictions p ON p.id = s.pid`,
+    [modelId, sha256s],
+  );
+  const bySha = new Map(rows.map((r) => [r.sha256 as string, r]));
+  return sha256s.flatMap((sha) => {
+    const r = bySha.get(sha);
+    if (!r) return [];
+    const p = r.id === null ? null : predictionOf(r);
+    const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
+    return [
+      {
+        sha256: sha,
+        path: r.path,
+        addedAt: r.added_at,
+        state: r.slide_label === null ? 'to review' : 'labelled',
+        predicted: p?.label ?? null,
+        probabilities: p?.probabilities ?? null,
+        confidence: probs ? probs[0] : null,
+        margin: probs ? probs[0] - (probs[1] ?? 0) : null,
+        label: r.slide_label,
+        modelId: p?.modelId ?? null,
+        unusual: p?.ood?.unusual ?? false,
+        openBy: null,
+        prediction: p,
+      },
+    ];
+  });
+}
+
+export async function labelled(db: pg.Pool): Promise<LabelledSlide[]> {
+  const { rows } = await db.query('SELECT j.*, s.path AS slide_path, s.width, s.height, s.added_at FROM slides s JOIN journal j ON j.seq = s.label_seq ORDER BY s.recorded');
+  return rows.map((r) => ({ slide: { sha256: r.sha256, path: r.slide_path, width: r.width, height: r.height, addedAt: r.added_at }, decision: decisionOfRow(r) }));
+}
+
+export async function summary(db: pg.Pool): Promise<StoreSummary> {
+  const files: Record<FileState, number> = { queued: 0, duplicate: 0, rejected: 0, changed: 0, gone: 0 };
+  for (const r of (await db.query('SELECT state, COUNT(*) AS n FROM files GROUP BY state')).rows) files[r.state as FileState] = r.n;
+  const rejections = Object.fromEntries((await db.query("SELECT COALESCE(code, 'error') AS code, COUNT(*) AS n FROM files WHERE state = 'rejected' GROUP BY 1")).rows.map((r) => [r.code, r.n]));
+  const count = { labelled: 0, unlabelled: 0, goneSlides: 0, goneLabelled: 0 };
+  for (const r of (await db.query('SELECT gone, label IS NOT NULL AS labelled, COUNT(*) AS n FROM slides GROUP BY 1, 2')).rows) {
+    if (!r.gone) count[r.labelled ? 'labelled' : 'unlabelled'] += r.n;
+    else {
+      count.goneSlides += r.n;
+      if (r.labelled) count.goneLabelled += r.n;
+    }
+  }
+  const byLabel = Object.fromEntries((await db.query('SELECT label, COUNT(*) AS n FROM slides WHERE label IS NOT NULL GROUP BY label')).rows.map((r) => [r.label, r.n]));
+  const journalEntries = (await db.query('SELECT COALESCE(MAX(seq), 0) AS n FROM journal')).rows[0].n as number;
+  return { files, slides: count.labelled + count.unlabelled, ...count, byLabel, rejections, journalEntries };
+}
