@@ -61,8 +61,9 @@ export const auditCommand: Command = {
 export const storeCommand: Command = {
   name: 'store',
   usage: 'migrate',
-  summary: 'import an older slidetriage’s store.json and audit.jsonl into the SQLite store (verified first; the old files stay untouched)',
+  summary: 'import an older slidetriage’s store.json and audit.jsonl into the SQLite store, or (--to) copy the store into PostgreSQL; verified first, the old files stay untouched',
   flags: {
+    to: { type: 'string', value: 'postgres://…', description: 'copy the configured store into this (empty) PostgreSQL store, the journal verified on both sides' },
     from: { type: 'string', value: 'FILE', description: 'the JSON store to import', default: 'store.json beside the configured store' },
     journal: { type: 'string', value: 'FILE', description: 'its journal', default: 'the configured journal' },
   },
@@ -70,7 +71,8 @@ export const storeCommand: Command = {
     if (args[0] !== 'migrate') throw new UsageError('store has one subcommand: store migrate [--from FILE] [--journal FILE]');
     const from = path.resolve(values.from === undefined ? path.join(storeFolder(config), 'store.json') : String(values.from));
     const journal = values.journal === undefined ? config.journal : path.resolve(String(values.journal));
-    const { runStoreMigrate } = await import('../headless/store-commands.js');
+    const { runStoreCopy, runStoreMigrate } = await import('../headless/store-commands.js');
+    if (values.to !== undefined) return runStoreCopy(config, String(values.to), out);
     return runStoreMigrate(config, from, journal, out);
   },
 };

@@ -6,7 +6,7 @@ import { storeFolder } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
 import { journalLines, verifyJournal, type VerifyResult } from '../store/journal.js';
 import { writeDurable } from '../store/files.js';
-import { migrateLegacy } from '../store/migrate-legacy.js';
+import { copyStore, migrateLegacy } from '../store/migrate-legacy.js';
 import { currentIdentity, openStore, type SlideStore } from '../store/store.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import { runExport, type ExportOptions } from './export.js';
@@ -116,4 +116,19 @@ export async function runStoreMigrate(config: Config, from: string, journal: str
     },
     true,
   );
+}
+
+/** Copies the configured store into an empty one at `to` (PostgreSQL), the journal verified on both sides. */
+export async function runStoreCopy(config: Config, to: string, out: Output): Promise<number> {
+  return withStore(config, async (from) => {
+    const target = await openStore(to, currentIdentity(config.technicianName));
+    try {
+      const r = await copyStore(from, target);
+      out.stdout(`copied ${from.location} into ${target.location}: ${r.slides} slides, ${r.files} files, ${r.predictions} predictions, ${r.entries} journal entries (verified on both sides)`);
+      out.stdout(`set "store" to ${target.location} in the configuration of every host to use it; ${from.location} is untouched`);
+      return 0;
+    } finally {
+      await target.close();
+    }
+  });
 }

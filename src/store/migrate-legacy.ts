@@ -66,3 +66,23 @@ export async function migrateLegacy(store: SlideStore, storeJson: string, journa
   if (!verify.ok) throw new MigrationRefused(`the imported journal does not verify in ${store.location}: ${verify.problems.join('; ')}`);
   return { slides: Object.keys(data.slides).length, files: Object.keys(data.files).length, predictions: predictions.length, entries: entries.length, torn };
 }
+
+/**
+ * `slidetriage store migrate --to ADDRESS`: copies a store into another (the embedded one into PostgreSQL),
+ * verifying the journal on both sides; the target must be empty, the source is only read.
+ */
+export async function copyStore(from: SlideStore, to: SlideStore): Promise<MigrationReport> {
+  const source = await from.verifyJournal();
+  if (!source.ok) throw new MigrationRefused(`the journal of ${from.location} does not verify, so it is not copied: ${source.problems.join('; ')}`);
+  const existing = await to.summary();
+  if (existing.slides + existing.goneSlides > 0 || existing.journalEntries > 0)
+    throw new MigrationRefused(`${to.location} already holds ${existing.slides + existing.goneSlides} slide(s) and ${existing.journalEntries} decision(s): copy into an empty store`);
+  const data = await from.dump();
+  const journal = await from.journalEntries();
+  const predictions = Object.entries(data.predictions).flatMap(([sha256, list]) => list.map((prediction) => ({ sha256, prediction })));
+  await to.importRecords({ slides: Object.values(data.slides), files: Object.values(data.files), predictions, journal });
+  const target = await to.verifyJournal();
+  if (!target.ok || target.entries !== journal.length)
+    throw new MigrationRefused(`the copied journal does not verify in ${to.location}: ${target.problems.join('; ') || `${target.entries} of ${journal.length} entries`}`);
+  return { slides: Object.keys(data.slides).length, files: Object.keys(data.files).length, predictions: predictions.length, entries: journal.length, torn: [] };
+}

@@ -12,6 +12,8 @@ import pg from 'pg';
 export interface PgServer {
   /** A new, empty database on the server: its address. */
   database(): Promise<string>;
+  /** Stops the server (fast: connections are cut) and starts it again on the same port. */
+  restart(): void;
   stop(): void;
 }
 
@@ -58,6 +60,9 @@ export async function startPostgres(): Promise<PgServer | { error: string }> {
       await c.query(`CREATE DATABASE ${name}`);
       await c.end();
       return `postgres://slidetriage@127.0.0.1:${port}/${name}`;
+    },
+    restart() {
+      as(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'restart']);
     },
     stop() {
       try {

@@ -46,15 +46,20 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Pr
   for (let wait = 50; ; wait = Math.min(wait * 2, 1000)) {
     let client: pg.PoolClient | null = null;
     let committing = false;
+    // A connection the server cuts while it is checked out reports the error here, and its query fails: never a crash.
+    const ignore = () => undefined;
     try {
       client = await pool.connect();
+      client.on('error', ignore);
       await client.query('BEGIN');
       const result = await fn(client);
       committing = true;
       await client.query('COMMIT');
+      client.off('error', ignore);
       client.release();
       return result;
     } catch (err) {
+      client?.off('error', ignore);
       if (client && isRetryable(err))
         client.release(err as Error); // a broken connection is not reused
       else if (client) {
