@@ -54,6 +54,13 @@ export const configSchema = z
         settleSeconds: z.number().min(0).max(3600),
       })
       .strict(),
+    /** Engine hosts on a PostgreSQL store (README, "Several machines"). */
+    cluster: z
+      .object({
+        /** A classification job not finished in this time is taken as its worker's death, and done elsewhere. */
+        jobTimeoutSeconds: z.number().int().min(2).max(3600),
+      })
+      .strict(),
     display: z
       .object({
         /** How the app draws images: auto asks the terminal (docs/app.md, "Images in the terminal"). */

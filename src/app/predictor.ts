@@ -14,7 +14,7 @@ import { probabilityRecord } from '../core/probabilities.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { decodeRgb, imageFromBytes, resizeRgb, toModelInput, type RgbImage } from '../ingest/image.js';
 import type { SlideStore } from '../store/types.js';
-import type { Slide } from '../store/schema.js';
+import type { Prediction, Slide } from '../store/schema.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 
 /** Side of the overlay images kept for the terminal: far more than a terminal can show. */
@@ -70,6 +70,15 @@ export async function writeOverlays(config: Config, sha256: string, model: Model
   return files;
 }
 
+/** Classifies one slide with its slide methods' maps and writes the overlays: the prediction to record. */
+export async function classifySlide(config: Config, engine: EngineClient, model: ModelInfo, slide: Pick<Slide, 'sha256' | 'path'>): Promise<Prediction> {
+  const { input, shown } = await loadSlide(config, slide, model);
+  const result = await engine.call('explain', { image: input, methods: [...config.explain.slideMethods], tta: config.predict.tta });
+  const explanations = await writeOverlays(config, slide.sha256, model, shown, result.heatmaps);
+  const probabilities = probabilityRecord(model.classes, result.probabilities);
+  return { modelId: model.id, label: model.classes[argmax(result.probabilities)], probabilities, at: new Date().toISOString(), explanations, ood: result.ood };
+}
+
 export class Predictor extends EventEmitter<PredictorEvents> {
   private running = false;
   private stopped = false;
@@ -98,18 +107,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
         const next = candidates.find((s) => !this.failed.has(s.sha256));
         if (!next) break;
         try {
-          const { input, shown } = await loadSlide(this.config, next, this.model);
-          const result = await this.engine.call('explain', { image: input, methods: [...this.config.explain.slideMethods], tta: this.config.predict.tta });
-          const explanations = await writeOverlays(this.config, next.sha256, this.model, shown, result.heatmaps);
-          const probabilities = probabilityRecord(this.model.classes, result.probabilities);
-          await this.store.addPrediction(next.sha256, {
-            modelId: this.model.id,
-            label: this.model.classes[argmax(result.probabilities)],
-            probabilities,
-            at: new Date().toISOString(),
-            explanations,
-            ood: result.ood,
-          });
+          await this.store.addPrediction(next.sha256, await classifySlide(this.config, this.engine, this.model, next));
           this.emit('predicted', next.sha256);
         } catch (err) {
           this.failed.add(next.sha256);

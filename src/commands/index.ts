@@ -3,6 +3,7 @@ import { appCommand } from './app.js';
 import { benchCommand, benchEngineCommand } from './bench.js';
 import type { Command } from './command.js';
 import { explainCommand, xaiEvalCommand } from './explain.js';
+import { engineCommand, ingestCommand } from './cluster.js';
 import { importWeightsCommand } from './import-weights.js';
 import { modelsCommand, retrainCommand } from './models.js';
 import { predictCommand } from './predict.js';
@@ -23,6 +24,8 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   auditCommand,
   storeCommand,
+  engineCommand,
+  ingestCommand,
   benchCommand,
   benchEngineCommand,
 ];

@@ -8,6 +8,7 @@ import { journalLines, verifyJournal, type VerifyResult } from '../store/journal
 import { writeDurable } from '../store/files.js';
 import { copyStore, migrateLegacy } from '../store/migrate-legacy.js';
 import { currentIdentity, openStore, type SlideStore } from '../store/store.js';
+import { isPostgresAddress } from '../store/postgres/connection.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import { runExport, type ExportOptions } from './export.js';
 import type { Output } from './output.js';
@@ -64,6 +65,14 @@ async function printStatus(config: Config, store: SlideStore, json: boolean, out
   if (Object.keys(s.byLabel).length) out.stdout(`labels: ${counts(s.byLabel)}`);
   if (Object.keys(s.rejections).length) out.stdout(`rejected: ${counts(s.rejections)}`);
   out.stdout(`journal: ${s.journalEntries} decisions`);
+  if (isPostgresAddress(config.store)) {
+    const { clusterStatus } = await import('./cluster.js');
+    const c = await clusterStatus(config);
+    out.stdout(`jobs: ${c.waiting} waiting, ${c.active} being classified`);
+    out.stdout(
+      `engine hosts alive: ${c.hosts.length ? c.hosts.map((h) => `${h.host} (pid ${h.pid}, ${h.modelId}, ${h.jobsDone} done, seen ${Math.round(h.seenAgoMs / 1000)} s ago)`).join('; ') : 'none'}`,
+    );
+  }
   for (const f of rejectedFiles) out.stdout(`rejected ${JSON.stringify(f.path)}: ${f.code}: ${f.reason}`);
   return 0;
 }

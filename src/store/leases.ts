@@ -2,7 +2,7 @@
 // another instance passes over it. A lease is a row, taken in the same write transaction that looks at the
 // slide's label, so that a slide decided meanwhile is seen as decided. A lease of a process that has died
 // (on this host) is void at once; on another host it lasts until it expires.
-import os from 'node:os';
+import { hostName } from '../core/host.js';
 import type { Lease } from './schema.js';
 
 export const LEASE_MS = 5 * 60_000;
@@ -10,7 +10,7 @@ export const LEASE_MS = 5 * 60_000;
 /** A live lease of another instance: not expired, and on this host its process still runs. */
 export function leasedByOther(lease: Lease | undefined): boolean {
   if (!lease || lease.expiresAt <= Date.now()) return false;
-  if (lease.host !== os.hostname()) return true;
+  if (lease.host !== hostName()) return true;
   if (lease.pid === process.pid) return false;
   try {
     process.kill(lease.pid, 0);
@@ -22,5 +22,5 @@ export function leasedByOther(lease: Lease | undefined): boolean {
 
 /** This instance's lease on a slide, for `ttlMs` from now. */
 export function ownLease(technician: string, ttlMs = LEASE_MS): Lease {
-  return { technician, pid: process.pid, host: os.hostname(), expiresAt: Date.now() + ttlMs };
+  return { technician, pid: process.pid, host: hostName(), expiresAt: Date.now() + ttlMs };
 }

@@ -31,6 +31,12 @@ export const PG_SCHEMA: readonly string[] = [
    CREATE TABLE set_aside (id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, what TEXT NOT NULL, bytes BYTEA NOT NULL);
    -- Moved by every write: the change stamp other hosts poll.
    CREATE SEQUENCE store_changes;`,
+  // 2: engine hosts (slidetriage engine serve) and their heartbeats; one prediction per slide and model,
+  // whichever host computed it first (a job retried after its worker died must not add a second).
+  `CREATE TABLE engine_hosts (host TEXT NOT NULL, pid INTEGER NOT NULL, model_id TEXT NOT NULL, started_at TEXT NOT NULL,
+     seen_at DOUBLE PRECISION NOT NULL, jobs_done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (host, pid));
+   DELETE FROM predictions a USING predictions b WHERE a.sha256 = b.sha256 AND a.model_id = b.model_id AND a.id < b.id;
+   CREATE UNIQUE INDEX predictions_one_per_model ON predictions (sha256, model_id);`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_SCHEMA.length;

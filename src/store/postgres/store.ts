@@ -2,7 +2,7 @@
 // store (the same conformance suite), its steps answered on a transaction's client. The journal's chain is
 // extended under an advisory lock, leases are claimed one host at a time per slide, and every write moves
 // the store_changes sequence, which other hosts poll.
-import { hostname } from 'node:os';
+import { hostName } from '../../core/host.js';
 import type pg from 'pg';
 import type { JournalEntry } from '../journal.js';
 import { verifyTable } from '../journal-check.js';
@@ -145,7 +145,7 @@ export class PgStore implements SlideStore {
   }
 
   async releaseLease(sha256: string) {
-    await this.write((c) => c.query('DELETE FROM leases WHERE sha256 = $1 AND pid = $2 AND host = $3', [sha256, process.pid, hostname()]));
+    await this.write((c) => c.query('DELETE FROM leases WHERE sha256 = $1 AND pid = $2 AND host = $3', [sha256, process.pid, hostName()]));
   }
 
   async leaseNext(order: string[], ttlMs = LEASE_MS) {
@@ -218,16 +218,9 @@ export class PgStore implements SlideStore {
 /** A prediction, with the host that computed it. */
 async function insertPrediction(c: pg.PoolClient, sha256: string, p: Prediction): Promise<void> {
   const v = predictionParams(sha256, p);
-  await c.query('INSERT INTO predictions (sha256, model_id, label, probabilities, at, explanations, ood, margin, unusual, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-    v.sha256,
-    v.model_id,
-    v.label,
-    v.probabilities,
-    v.at,
-    v.explanations,
-    v.ood,
-    v.margin,
-    v.unusual === 1,
-    hostname(),
-  ]);
+  // One per slide and model: a second (a job done again after its worker was thought dead) is dropped.
+  await c.query(
+    'INSERT INTO predictions (sha256, model_id, label, probabilities, at, explanations, ood, margin, unusual, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (sha256, model_id) DO NOTHING',
+    [v.sha256, v.model_id, v.label, v.probabilities, v.at, v.explanations, v.ood, v.margin, v.unusual === 1, hostName()],
+  );
 }

@@ -1,5 +1,5 @@
 // Leases in the embedded store (see ../leases.ts); claimed by the steps of ../steps/decisions.ts.
-import os from 'node:os';
+import { hostName } from '../../core/host.js';
 import { bareRecord, type Lease } from '../schema.js';
 import type { Db } from './connection.js';
 
@@ -37,7 +37,7 @@ export class LeaseTable {
 
   /** Ends this instance's lease on the slide (another's is left alone). */
   release(sha256: string): void {
-    this.q.release.run(sha256, process.pid, os.hostname());
+    this.q.release.run(sha256, process.pid, hostName());
   }
 
   live(): Record<string, Lease> {
