@@ -167,9 +167,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   );
 }
 
-export async function runApp(config: Config, defaultModel = config.model): Promise<number> {
+/**
+ * `ingest`: on a store with engine hosts (cluster.engineHosts), this instance watches the incoming folder
+ * and enqueues new slides; without it, another host ingests. Elsewhere the app watches and classifies itself.
+ */
+export async function runApp(config: Config, defaultModel = config.model, o: { ingest?: boolean } = {}): Promise<number> {
   const identity = currentIdentity(config.technicianName);
   const store = await openStore(config.store, identity);
+  const hosts = config.cluster.engineHosts ? await import('./cluster/app-ingest.js').then((m) => m.appIngest(config, !!o.ingest)) : null;
   const client = new EngineClient();
   const graphics = await detectGraphics(config.display.images);
   const painter = new ImagePainter(process.stdout, graphics.passthrough);
@@ -177,7 +182,7 @@ export async function runApp(config: Config, defaultModel = config.model): Promi
   const instance = render(
     <GraphicsProvider value={{ graphics, painter }}>
       <EngineProvider config={config} client={client}>
-        <StoreProvider config={config} store={store}>
+        <StoreProvider config={config} store={store} watch={hosts ? hosts.watch : true} predict={!hosts} onQueued={hosts?.enqueue}>
           <App config={config} defaultModel={defaultModel} technician={identity.displayName ? `${identity.displayName} (${identity.technician})` : identity.technician} />
         </StoreProvider>
       </EngineProvider>
@@ -188,6 +193,6 @@ export async function runApp(config: Config, defaultModel = config.model): Promi
   );
   await instance.waitUntilExit();
   painter.uninstall();
-  await client.close();
+  await Promise.all([client.close(), hosts?.close(), store.close()]);
   return 0;
 }

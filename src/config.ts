@@ -59,6 +59,8 @@ export const configSchema = z
       .object({
         /** A classification job not finished in this time is taken as its worker's death, and done elsewhere. */
         jobTimeoutSeconds: z.number().int().min(2).max(3600),
+        /** Engine hosts classify (slidetriage engine serve): the app then predicts nothing itself, and watches the folder only with --ingest. */
+        engineHosts: z.boolean(),
       })
       .strict(),
     display: z

@@ -60,28 +60,37 @@ describe.skipIf('error' in server)('engine hosts on a PostgreSQL store', () => {
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/enqueued 200 slide\(s\)/);
     const db = new pg.Client(url);
+    db.on('error', () => undefined);
     await db.connect();
-    const predicted = async () => Number((await db.query('SELECT COUNT(*) AS n FROM predictions')).rows[0].n);
-    const [a, b] = [engineHost(cwd, 'host-a'), engineHost(cwd, 'host-b')];
-    const until = async (cond: () => Promise<boolean>, ms: number) => {
-      for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) if (await cond()) return;
-      throw new Error(`not in ${ms} ms: ${await predicted()} predictions`);
-    };
-    await until(async () => Number((await db.query('SELECT COUNT(DISTINCT host) AS n FROM predictions')).rows[0].n) === 2 && (await predicted()) >= 60, 120_000);
-    b.kill('SIGKILL'); // in the middle of its work: it takes a job every few milliseconds
-    await until(async () => (await predicted()) === 200, 120_000);
-    const twice = (await db.query('SELECT sha256 FROM predictions GROUP BY sha256, model_id HAVING COUNT(*) > 1')).rows;
-    expect(twice).toEqual([]);
-    const byHost = Object.fromEntries((await db.query('SELECT host, COUNT(*) AS n FROM predictions GROUP BY host')).rows.map((r) => [r.host, Number(r.n)]));
-    expect(Object.keys(byHost).sort()).toEqual(['host-a', 'host-b']);
-    // The job host-b held when it died expired and was done again, by host-a.
-    const retried = Number((await db.query("SELECT COUNT(*) AS n FROM slidetriage_jobs.job WHERE name = 'classify' AND retry_count > 0")).rows[0].n);
-    expect(retried).toBeGreaterThan(0);
-    const status = await cli(cwd, ['status']);
-    expect(status.stdout).toMatch(/jobs: 0 waiting, 0 being classified/);
-    expect(status.stdout).toMatch(/engine hosts alive: .*host-a \(pid \d+, test-untrained@/);
-    a.kill('SIGTERM');
-    await new Promise((r) => a.once('exit', r));
-    await db.end();
+    try {
+      const count = async (sql: string) => Number((await db.query(sql)).rows[0].n);
+      const predicted = () => count('SELECT COUNT(*) AS n FROM predictions');
+      const until = async (cond: () => Promise<boolean>, ms: number) => {
+        for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await cond()) return;
+        throw new Error(`not in ${ms} ms: ${await predicted()} predictions`);
+      };
+      const [a, b] = [engineHost(cwd, 'host-a'), engineHost(cwd, 'host-b')];
+      await until(async () => (await count('SELECT COUNT(DISTINCT host) AS n FROM predictions')) === 2 && (await predicted()) >= 60, 120_000);
+      // host-a paused, host-b killed with kill -9 while it holds a job (one it started after the pause).
+      const paused = new Date();
+      a.kill('SIGSTOP');
+      await until(async () => (await db.query("SELECT 1 FROM slidetriage_jobs.job WHERE name = 'classify' AND state = 'active' AND started_on > $1", [paused])).rowCount! > 0, 30_000);
+      b.kill('SIGKILL');
+      a.kill('SIGCONT');
+      await until(async () => (await predicted()) === 200, 120_000);
+      expect((await db.query('SELECT sha256 FROM predictions GROUP BY sha256, model_id HAVING COUNT(*) > 1')).rows).toEqual([]);
+      const byHost = Object.fromEntries((await db.query('SELECT host, COUNT(*) AS n FROM predictions GROUP BY host')).rows.map((r) => [r.host, Number(r.n)]));
+      expect(Object.keys(byHost).sort()).toEqual(['host-a', 'host-b']);
+      // The job host-b held when it died expired (after jobTimeoutSeconds) and was done again, by host-a.
+      await until(async () => (await count("SELECT COUNT(*) AS n FROM slidetriage_jobs.job WHERE name = 'classify' AND state < 'completed'")) === 0, 30_000);
+      expect(await count("SELECT COUNT(*) AS n FROM slidetriage_jobs.job WHERE name = 'classify' AND retry_count > 0 AND state = 'completed'")).toBeGreaterThan(0);
+      const status = await cli(cwd, ['status']);
+      expect(status.stdout, status.stderr).toMatch(/jobs: 0 waiting, 0 being classified/);
+      expect(status.stdout).toMatch(/engine hosts alive: .*host-a \(pid \d+, test-untrained@/);
+      a.kill('SIGTERM');
+      await new Promise((r) => a.once('exit', r));
+    } finally {
+      await db.end();
+    }
   }, 300_000);
 });

@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -15,9 +15,15 @@ const NETWORK = /ENOTFOUND|EAI_AGAIN|ENOTCACHED|ETIMEDOUT|ECONNREFUSED|ECONNRESE
 let bin: string | null = null;
 let skipped: string | null = null;
 let work: string;
+let dir: string;
+
+// The tarball and its installation take about 900 MB: gone after the file, or a few runs fill the disk.
+afterAll(() => {
+  for (const d of [dir, work]) if (d) fs.rmSync(d, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
-  const dir = await tempDir('slidetriage-pack-');
+  dir = await tempDir('slidetriage-pack-');
   const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' };
   const { stdout } = await run('npm', ['pack', '--pack-destination', dir, '--silent'], { cwd: ROOT, env, maxBuffer: 64 * 2 ** 20 });
   const tarball = path.join(dir, stdout.trim().split('\n').at(-1)!);

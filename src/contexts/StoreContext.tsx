@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
-import { bareRecord, type Lease } from '../store/schema.js';
+import { bareRecord, type FileEntry, type Lease } from '../store/schema.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import type { SlideStore } from '../store/types.js';
 import { emptySummary, type StoreSummary } from '../store/summary.js';
@@ -72,7 +72,7 @@ function useStoreSnapshot(store: SlideStore, pollMs: number, warn: (m: string) =
   return { ...snapshot, refresh, onRefresh };
 }
 
-function useWatcher(config: Config, store: SlideStore, watch: boolean, warn: (m: string) => void, onRecorded: () => void) {
+function useWatcher(config: Config, store: SlideStore, watch: boolean, warn: (m: string) => void, onRecorded: (entries: FileEntry[]) => void) {
   const [watcherState, setWatcherState] = useState('starting');
   useEffect(() => {
     if (!watch) return;
@@ -100,7 +100,20 @@ function useWatcher(config: Config, store: SlideStore, watch: boolean, warn: (m:
   return watcherState;
 }
 
-export function StoreProvider({ config, store, children, watch = true, pollMs = POLL_MS }: { config: Config; store: SlideStore; children: React.ReactNode; watch?: boolean; pollMs?: number }) {
+export interface StoreProviderProps {
+  config: Config;
+  store: SlideStore;
+  children: React.ReactNode;
+  /** Watch the incoming folder (off: another host ingests). */
+  watch?: boolean;
+  /** Classify new slides here (off: engine hosts do). */
+  predict?: boolean;
+  /** Told of the slides each batch of the watcher queued (engine hosts: to enqueue them). */
+  onQueued?: (sha256s: string[]) => void;
+  pollMs?: number;
+}
+
+export function StoreProvider({ config, store, children, watch = true, predict = true, onQueued, pollMs = POLL_MS }: StoreProviderProps) {
   const engine = useEngine();
   const [predicting, setPredicting] = useState(false);
   const [warnings, setWarnings] = useState<string[]>([]);
@@ -109,14 +122,18 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
   const kick = useCallback(() => void predictor.current?.kick(), []);
   const snapshot = useStoreSnapshot(store, pollMs, warn, kick);
   const { refresh } = snapshot;
-  const onRecorded = useCallback(() => {
-    void refresh();
-    kick();
-  }, [refresh, kick]);
+  const onRecorded = useCallback(
+    (entries: FileEntry[]) => {
+      void refresh();
+      kick();
+      onQueued?.(entries.filter((e) => e.state === 'queued' && e.sha256).map((e) => e.sha256!));
+    },
+    [refresh, kick, onQueued],
+  );
   const watcherState = useWatcher(config, store, watch, warn, onRecorded);
 
   useEffect(() => {
-    if (!engine.client || !engine.model) return;
+    if (!predict || !engine.client || !engine.model) return;
     const p = new Predictor(config, engine.client, store, engine.model);
     predictor.current = p;
     p.on('predicted', () => {
@@ -130,7 +147,7 @@ export function StoreProvider({ config, store, children, watch = true, pollMs = 
       p.stop();
       predictor.current = null;
     };
-  }, [config, engine.client, engine.model, store, refresh, warn]);
+  }, [config, engine.client, engine.model, store, refresh, warn, predict]);
 
   const value: StoreState = { store, ...snapshot, watcher: watcherState, predicting, warnings, warn };
   return <StoreContext.Provider value={value}>{children}</StoreContext.Provider>;

@@ -46,9 +46,24 @@ export async function runEngineServe(config: Config, out: Output): Promise<numbe
     }
     boss.notifyWorker(worker);
   });
+  // A safety net for enqueues that never happened (an ingest that failed to send, slides from before the
+  // hosts): every slide still without this model's prediction is enqueued, once a minute (one job a slide).
+  const sweep = () =>
+    store
+      .unpredicted(model.id, 10_000)
+      .then((slides) =>
+        enqueueSlides(
+          boss,
+          slides.map((s) => s.sha256),
+        ),
+      )
+      .catch(() => 0);
+  await sweep();
+  const sweeping = setInterval(() => void sweep(), 60_000);
   out.info(`engine host ${hostName()} (pid ${process.pid}) serves ${model.id}: taking classification jobs; Ctrl-C stops`);
   await untilSignal();
   clearInterval(beat);
+  clearInterval(sweeping);
   await boss.stop({ graceful: true, wait: true, timeout: 30_000 });
   await leaveHosts(pool).catch(() => undefined);
   await Promise.all([engine.close(), store.close(), pool.end()]);
