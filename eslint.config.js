@@ -23,7 +23,7 @@ export default tseslint.config(
     // The engine boundary (issue #22): the UI, the store, ingest and the TF-free core reach the engine only
     // through its client and protocol (types may come from anywhere), and never load TensorFlow.js or
     // ONNX Runtime themselves: those live in the engine's worker thread.
-    files: ['src/{app,components,contexts,core,ingest,queue,screens,services,state,store,terminal}/**/*.{ts,tsx}', 'src/app.tsx', 'src/keymap.ts', 'src/config.ts'],
+    files: ['src/{app,cluster,components,contexts,core,ingest,queue,screens,services,state,store,terminal}/**/*.{ts,tsx}', 'src/app.tsx', 'src/keymap.ts', 'src/config.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

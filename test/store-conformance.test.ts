@@ -15,7 +15,9 @@ afterAll(() => stop());
 const WRITER = path.join(import.meta.dirname, 'scripts', 'label-writer.ts');
 
 function writer(file: string, first: number, count: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(first), String(count)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Each writer is a host of its own (its leases and predictions say so; on PostgreSQL, as several machines would be).
+  const env = { ...process.env, SLIDETRIAGE_HOST: `writer-host-${first}` };
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, file, String(first), String(count)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const acks: string[] = [];
   let buf = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -3,7 +3,10 @@
 // graphile-worker 0.17+ need Node 22); it was chosen over graphile-worker for its per-job expiry: a job
 // whose worker died is retried elsewhere after `jobTimeoutSeconds`, where graphile-worker 0.16 frees the
 // locks of a dead worker only after four hours.
+import pg from 'pg';
 import PgBoss from 'pg-boss';
+
+const JOBS_SETUP_LOCK = 736_469_003;
 
 export const CLASSIFY = 'classify';
 
@@ -19,8 +22,18 @@ export interface JobOptions {
 export async function openJobs(url: string, o: JobOptions): Promise<PgBoss> {
   const boss = new PgBoss({ connectionString: url, schema: 'slidetriage_jobs', max: 2, maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor(o.jobTimeoutSeconds / 2))) });
   boss.on('error', () => undefined); // a lost connection is retried by pg-boss; never a crash
-  await boss.start();
-  await boss.createQueue(CLASSIFY, { name: CLASSIFY, retryLimit: 10, retryDelay: 1, expireInSeconds: o.jobTimeoutSeconds });
+  // Hosts starting together would each install pg-boss's schema and queue at once, which deadlocks in
+  // PostgreSQL (seen with four): one at a time, under a lock of the database's.
+  const setup = new pg.Client(url);
+  setup.on('error', () => undefined);
+  await setup.connect();
+  try {
+    await setup.query('SELECT pg_advisory_lock($1)', [JOBS_SETUP_LOCK]);
+    await boss.start();
+    await boss.createQueue(CLASSIFY, { name: CLASSIFY, retryLimit: 10, retryDelay: 1, expireInSeconds: o.jobTimeoutSeconds });
+  } finally {
+    await setup.end(); // ends the session, and with it the lock
+  }
   return boss;
 }
 

@@ -66,6 +66,8 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Pr
         await client.query('ROLLBACK').catch(() => undefined);
         client.release();
       }
+      if (committing && isRetryable(err))
+        throw new Error(`the connection to the store was lost during the commit, so it may or may not have been saved: look at the slide again once the store answers (${(err as Error).message})`);
       if (committing || !isRetryable(err) || Date.now() > deadline) throw err;
       await sleep(wait);
     }
