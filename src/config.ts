@@ -61,6 +61,8 @@ export const configSchema = z
         jobTimeoutSeconds: z.number().int().min(2).max(3600),
         /** Engine hosts classify (slidetriage engine serve): the app then predicts nothing itself, and watches the folder only with --ingest. */
         engineHosts: z.boolean(),
+        /** With a PostgreSQL store: the folder every host shares for slide copies and maps (null: the folder of `journal`). */
+        sharedFolder: z.string().min(1).nullable(),
       })
       .strict(),
     display: z
@@ -103,11 +105,12 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /**
- * The folder of the store's own files (slide copies, overlays): beside a SQLite store's file; with a
- * PostgreSQL store, the folder of `journal` (./data by default).
+ * The folder of the store's own files (slide copies by sha256, the maps' PNGs): beside a SQLite store's file;
+ * with a PostgreSQL store, `cluster.sharedFolder` (a folder every host mounts), else the folder of `journal`.
  */
-export function storeFolder(config: Pick<Config, 'store' | 'journal'>): string {
-  return path.dirname(/^postgres(ql)?:\/\//.test(config.store) ? config.journal : config.store);
+export function storeFolder(config: Pick<Config, 'store' | 'journal' | 'cluster'>): string {
+  if (!/^postgres(ql)?:\/\//.test(config.store)) return path.dirname(config.store);
+  return config.cluster.sharedFolder ?? path.dirname(config.journal);
 }
 
 export class ConfigError extends Error {
@@ -216,6 +219,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     // A PostgreSQL store is an address, not a path.
     store: /^postgres(ql)?:\/\//.test(cfg.store) ? cfg.store : resolveFrom(cfg.store),
     journal: resolveFrom(cfg.journal),
+    cluster: { ...cfg.cluster, sharedFolder: cfg.cluster.sharedFolder === null ? null : resolveFrom(cfg.cluster.sharedFolder) },
     benchResults: resolveFrom(cfg.benchResults),
     versions: resolveFrom(cfg.versions),
     model: resolveFrom(cfg.model, cfg.model === './models/default'),

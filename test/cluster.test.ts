@@ -36,6 +36,7 @@ async function images(dir: string, n: number, first = 0): Promise<void> {
 
 function engineHost(cwd: string, host: string): ChildProcess {
   const child = spawn(process.execPath, [BIN, 'engine', 'serve'], { cwd, env: { ...process.env, SLIDETRIAGE_HOST: host }, stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr!.on('data', (d: Buffer) => process.env.SLIDETRIAGE_TEST_LOG && void fs.appendFile(process.env.SLIDETRIAGE_TEST_LOG, `${host}: ${d}`));
   children.push(child);
   return child;
 }
@@ -50,7 +51,7 @@ describe.skipIf('error' in server)('engine hosts on a PostgreSQL store', () => {
     url = await pgServer.database();
     const model = path.join(cwd, 'model');
     await makeBundle(model, { size: 32 });
-    const config = { store: url, model, cluster: { jobTimeoutSeconds: 4 }, explain: { slideMethods: ['cam'] }, predict: { tta: false } };
+    const config = { store: url, model, cluster: { jobTimeoutSeconds: 4, sharedFolder: './shared' }, explain: { slideMethods: ['cam'] }, predict: { tta: false } };
     await fs.writeFile(path.join(cwd, 'slidetriage.json'), JSON.stringify(config));
   });
 
@@ -59,6 +60,9 @@ describe.skipIf('error' in server)('engine hosts on a PostgreSQL store', () => {
     const ingest = await cli(cwd, ['ingest', 'serve', '--once']);
     expect(ingest.code, ingest.stderr).toBe(0);
     expect(ingest.stdout).toMatch(/enqueued 200 slide\(s\)/);
+    // The engine hosts find each image by its sha256 in the shared folder, not in the ingest's incoming folder.
+    await fs.rm(path.join(cwd, 'incoming'), { recursive: true });
+    expect((await fs.readdir(path.join(cwd, 'shared', 'slides'))).length).toBeGreaterThan(0);
     const db = new pg.Client(url);
     db.on('error', () => undefined);
     await db.connect();
@@ -67,7 +71,8 @@ describe.skipIf('error' in server)('engine hosts on a PostgreSQL store', () => {
       const predicted = () => count('SELECT COUNT(*) AS n FROM predictions');
       const until = async (cond: () => Promise<boolean>, ms: number) => {
         for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await cond()) return;
-        throw new Error(`not in ${ms} ms: ${await predicted()} predictions`);
+        const jobs = (await db.query("SELECT state, COUNT(*) AS n FROM slidetriage_jobs.job WHERE name = 'classify' GROUP BY state")).rows.map((r) => `${r.state} ${r.n}`);
+        throw new Error(`not in ${ms} ms: ${await predicted()} predictions; jobs: ${jobs.join(', ')}`);
       };
       const [a, b] = [engineHost(cwd, 'host-a'), engineHost(cwd, 'host-b')];
       await until(async () => (await count('SELECT COUNT(DISTINCT host) AS n FROM predictions')) === 2 && (await predicted()) >= 60, 120_000);
@@ -90,7 +95,7 @@ describe.skipIf('error' in server)('engine hosts on a PostgreSQL store', () => {
       a.kill('SIGTERM');
       await new Promise((r) => a.once('exit', r));
     } finally {
-      await db.end();
+      await db.end().catch(() => undefined);
     }
   }, 300_000);
 });

@@ -20,7 +20,10 @@ export interface JobOptions {
 }
 
 export async function openJobs(url: string, o: JobOptions): Promise<PgBoss> {
-  const boss = new PgBoss({ connectionString: url, schema: 'slidetriage_jobs', max: 2, maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor(o.jobTimeoutSeconds / 2))) });
+  // Every query of pg-boss's pool gives up after 30 s: a query lost in a server restart would otherwise hang
+  // its worker loop and its maintenance for good (seen once in a few restarts).
+  const pool = { connectionTimeoutMillis: 5_000, query_timeout: 30_000 } as object;
+  const boss = new PgBoss({ connectionString: url, schema: 'slidetriage_jobs', max: 2, maintenanceIntervalSeconds: Math.max(1, Math.min(60, Math.floor(o.jobTimeoutSeconds / 2))), ...pool });
   boss.on('error', () => undefined); // a lost connection is retried by pg-boss; never a crash
   // Hosts starting together would each install pg-boss's schema and queue at once, which deadlocks in
   // PostgreSQL (seen with four): one at a time, under a lock of the database's.
@@ -30,7 +33,8 @@ export async function openJobs(url: string, o: JobOptions): Promise<PgBoss> {
   try {
     await setup.query('SELECT pg_advisory_lock($1)', [JOBS_SETUP_LOCK]);
     await boss.start();
-    await boss.createQueue(CLASSIFY, { name: CLASSIFY, retryLimit: 10, retryDelay: 1, expireInSeconds: o.jobTimeoutSeconds });
+    // 'short': one waiting job per slide (its singletonKey), however often it is enqueued.
+    await boss.createQueue(CLASSIFY, { name: CLASSIFY, policy: 'short', retryLimit: 10, retryDelay: 1, expireInSeconds: o.jobTimeoutSeconds });
   } finally {
     await setup.end(); // ends the session, and with it the lock
   }

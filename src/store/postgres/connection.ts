@@ -19,7 +19,8 @@ export function displayAddress(url: string): string {
 
 export function openPool(url: string): pg.Pool {
   if (new URL(url).password) throw new StoreFormatError(`the store's address holds a password: leave it out of the configuration and set PGPASSWORD, or put it in ~/.pgpass`);
-  const pool = new pg.Pool({ connectionString: url, types, max: 4, connectionTimeoutMillis: 5_000 });
+  // A query lost in a server restart gives up after 30 s (and its transaction is tried again) rather than hang.
+  const pool = new pg.Pool({ connectionString: url, types, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
   // An idle connection the server closed (a restart) is replaced at the next query; never a crash.
   pool.on('error', () => undefined);
   return pool;
@@ -30,7 +31,7 @@ export function isRetryable(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
   return (
     ['57P01', '57P02', '57P03', '08000', '08003', '08006', '40001', '40P01', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/.test((err as Error).message ?? '')
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout/.test((err as Error).message ?? '')
   );
 }
 
