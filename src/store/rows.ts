@@ -1,5 +1,6 @@
 // Table rows ↔ the store's records, for either store. JSON columns hold what has no fixed shape (probabilities, heatmap files).
 import type { JournalEntry } from './journal.js';
+import type { QueueRow } from './types.js';
 import { decisionOf, type Decision, type FileEntry, type FileState, type Prediction, type Slide } from './schema.js';
 
 export interface FileRow {
@@ -134,3 +135,20 @@ export const journalParams = (e: JournalEntry) => ({
 });
 
 export const decisionOfRow = (r: JournalRow): Decision => decisionOf(entryOf(r));
+
+/** A queue row: the slide, its label, and the prediction that ranks it (null before any). */
+export function queueRowOf(slide: { sha256: string; path: string; addedAt: string; label: string | null }, p: Prediction | null): QueueRow {
+  const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
+  return {
+    ...slide,
+    state: slide.label === null ? 'to review' : 'labelled',
+    predicted: p?.label ?? null,
+    probabilities: p?.probabilities ?? null,
+    confidence: probs ? probs[0] : null,
+    margin: probs ? probs[0] - (probs[1] ?? 0) : null,
+    modelId: p?.modelId ?? null,
+    unusual: p?.ood?.unusual ?? false,
+    openBy: null,
+    prediction: p,
+  };
+}

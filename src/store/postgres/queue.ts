@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { FileState } from '../schema.js';
 import type { StoreSummary } from '../summary.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
-import { decisionOfRow, predictionOf } from '../rows.js';
+import { decisionOfRow, predictionOf, queueRowOf } from '../rows.js';
 
 const PICK = `COALESCE(
   (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = $1 ORDER BY id DESC LIMIT 1),
@@ -31,24 +31,7 @@ export async function queueRows(db: pg.Pool, sha256s: string[], modelId: string 
     const r = bySha.get(sha);
     if (!r) return [];
     const p = r.id === null ? null : predictionOf(r);
-    const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
-    return [
-      {
-        sha256: sha,
-        path: r.path,
-        addedAt: r.added_at,
-        state: r.slide_label === null ? 'to review' : 'labelled',
-        predicted: p?.label ?? null,
-        probabilities: p?.probabilities ?? null,
-        confidence: probs ? probs[0] : null,
-        margin: probs ? probs[0] - (probs[1] ?? 0) : null,
-        label: r.slide_label,
-        modelId: p?.modelId ?? null,
-        unusual: p?.ood?.unusual ?? false,
-        openBy: null,
-        prediction: p,
-      },
-    ];
+    return [queueRowOf({ sha256: sha, path: r.path, addedAt: r.added_at, label: r.slide_label }, p)];
   });
 }
 

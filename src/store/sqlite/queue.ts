@@ -4,7 +4,7 @@ import type { Decision, FileState, Prediction, Slide } from '../schema.js';
 import type { StoreSummary } from '../summary.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import type { Db } from './connection.js';
-import { decisionOfRow, predictionOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from '../rows.js';
+import { decisionOfRow, predictionOf, queueRowOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from '../rows.js';
 
 /** The prediction that ranks a slide: the model in use's latest, else the slide's latest. */
 const PICK = `COALESCE(
@@ -60,24 +60,7 @@ export class QueueQueries {
       const s = this.q.row.get({ sha, model: modelId });
       if (!s) return [];
       const p = s.pid === null ? null : predictionOf(this.q.prediction.get(s.pid)!);
-      const probs = p ? Object.values(p.probabilities).sort((a, b) => b - a) : null;
-      return [
-        {
-          sha256: s.sha256,
-          path: s.path,
-          addedAt: s.added_at,
-          state: s.label === null ? 'to review' : 'labelled',
-          predicted: p?.label ?? null,
-          probabilities: p?.probabilities ?? null,
-          confidence: probs ? probs[0] : null,
-          margin: probs ? probs[0] - (probs[1] ?? 0) : null,
-          label: s.label,
-          modelId: p?.modelId ?? null,
-          unusual: p?.ood?.unusual ?? false,
-          openBy: null,
-          prediction: p,
-        },
-      ];
+      return [queueRowOf({ sha256: s.sha256, path: s.path, addedAt: s.added_at, label: s.label }, p)];
     });
   }
 
