@@ -5,9 +5,15 @@ import path from 'node:path';
 export const FILE_MODE = 0o660;
 export const DIR_MODE = 0o770;
 
+/** Makes `dir` and any missing parents 0770, whatever the umask (it may take the group's bits). */
 export async function ensureDir(dir: string): Promise<void> {
   const made = await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
-  if (made) await fs.chmod(dir, DIR_MODE).catch(() => undefined);
+  if (!made) return;
+  // Every folder made, from the first (`made`) down to `dir`: slides/ of slides/ab/ once stayed 0750.
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    await fs.chmod(d, DIR_MODE).catch(() => undefined);
+    if (d === path.resolve(made) || d === path.dirname(d)) break;
+  }
 }
 
 /** Owner and group only, whatever the umask; for files others may replace (exports, overlays), no fsync. */
