@@ -27,3 +27,27 @@ export function emptySummary(): StoreSummary {
     journalEntries: 0,
   };
 }
+
+/** The counts' query results, as either store gets them: files by state, rejections by code, slides by (gone, labelled), labels. */
+export interface SummaryRows {
+  fileStates: Array<{ state: FileState; n: number }>;
+  rejections: Array<{ code: string; n: number }>;
+  slideCounts: Array<{ gone: number | boolean; labelled: number | boolean; n: number }>;
+  byLabel: Array<{ label: string; n: number }>;
+  journalEntries: number;
+}
+
+export function summaryOf(rows: SummaryRows): StoreSummary {
+  const s = emptySummary();
+  for (const r of rows.fileStates) s.files[r.state] = r.n;
+  s.rejections = Object.fromEntries(rows.rejections.map((r) => [r.code, r.n]));
+  for (const r of rows.slideCounts) {
+    if (!r.gone) s[r.labelled ? 'labelled' : 'unlabelled'] += r.n;
+    else {
+      s.goneSlides += r.n;
+      if (r.labelled) s.goneLabelled += r.n;
+    }
+  }
+  s.byLabel = Object.fromEntries(rows.byLabel.map((r) => [r.label, r.n]));
+  return { ...s, slides: s.labelled + s.unlabelled, journalEntries: rows.journalEntries };
+}

@@ -1,7 +1,6 @@
 // The queue and the counts in PostgreSQL: the same queries as the SQLite store's (../sqlite/queue.ts).
 import type pg from 'pg';
-import type { FileState } from '../schema.js';
-import type { StoreSummary } from '../summary.js';
+import { summaryOf, type StoreSummary } from '../summary.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import { decisionOfRow, predictionOf, queueRowOf } from '../rows.js';
 
@@ -41,18 +40,12 @@ export async function labelled(db: pg.Pool): Promise<LabelledSlide[]> {
 }
 
 export async function summary(db: pg.Pool): Promise<StoreSummary> {
-  const files: Record<FileState, number> = { queued: 0, duplicate: 0, rejected: 0, changed: 0, gone: 0 };
-  for (const r of (await db.query('SELECT state, COUNT(*) AS n FROM files GROUP BY state')).rows) files[r.state as FileState] = r.n;
-  const rejections = Object.fromEntries((await db.query("SELECT COALESCE(code, 'error') AS code, COUNT(*) AS n FROM files WHERE state = 'rejected' GROUP BY 1")).rows.map((r) => [r.code, r.n]));
-  const count = { labelled: 0, unlabelled: 0, goneSlides: 0, goneLabelled: 0 };
-  for (const r of (await db.query('SELECT gone, label IS NOT NULL AS labelled, COUNT(*) AS n FROM slides GROUP BY 1, 2')).rows) {
-    if (!r.gone) count[r.labelled ? 'labelled' : 'unlabelled'] += r.n;
-    else {
-      count.goneSlides += r.n;
-      if (r.labelled) count.goneLabelled += r.n;
-    }
-  }
-  const byLabel = Object.fromEntries((await db.query('SELECT label, COUNT(*) AS n FROM slides WHERE label IS NOT NULL GROUP BY label')).rows.map((r) => [r.label, r.n]));
-  const journalEntries = (await db.query('SELECT COALESCE(MAX(seq), 0) AS n FROM journal')).rows[0].n as number;
-  return { files, slides: count.labelled + count.unlabelled, ...count, byLabel, rejections, journalEntries };
+  const rows = async (sql: string) => (await db.query(sql)).rows;
+  return summaryOf({
+    fileStates: await rows('SELECT state, COUNT(*) AS n FROM files GROUP BY state'),
+    rejections: await rows("SELECT COALESCE(code, 'error') AS code, COUNT(*) AS n FROM files WHERE state = 'rejected' GROUP BY 1"),
+    slideCounts: await rows('SELECT gone, label IS NOT NULL AS labelled, COUNT(*) AS n FROM slides GROUP BY 1, 2'),
+    byLabel: await rows('SELECT label, COUNT(*) AS n FROM slides WHERE label IS NOT NULL GROUP BY label'),
+    journalEntries: (await rows('SELECT COALESCE(MAX(seq), 0) AS n FROM journal'))[0].n as number,
+  });
 }

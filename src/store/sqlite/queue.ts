@@ -1,7 +1,7 @@
 // The queue and the counts, in SQL: sorted and filtered by the database (on the indexes of slides and
 // predictions), a page of rows fetched by their keys, and the status bar's numbers from COUNT queries.
 import type { Decision, FileState, Prediction, Slide } from '../schema.js';
-import type { StoreSummary } from '../summary.js';
+import { summaryOf, type StoreSummary } from '../summary.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import type { Db } from './connection.js';
 import { decisionOfRow, predictionOf, queueRowOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from '../rows.js';
@@ -80,18 +80,7 @@ export class QueueQueries {
   }
 
   summary(): StoreSummary {
-    const files: Record<FileState, number> = { queued: 0, duplicate: 0, rejected: 0, changed: 0, gone: 0 };
-    for (const r of this.q.fileStates.all()) files[r.state] = r.n;
-    const rejections = Object.fromEntries(this.q.rejections.all().map((r) => [r.code, r.n]));
-    const count = { labelled: 0, unlabelled: 0, goneSlides: 0, goneLabelled: 0 };
-    for (const r of this.q.slideCounts.all()) {
-      if (!r.gone) count[r.labelled ? 'labelled' : 'unlabelled'] += r.n;
-      else {
-        count.goneSlides += r.n;
-        if (r.labelled) count.goneLabelled += r.n;
-      }
-    }
-    const byLabel = Object.fromEntries(this.q.byLabel.all().map((r) => [r.label, r.n]));
-    return { files, slides: count.labelled + count.unlabelled, ...count, byLabel, rejections, journalEntries: this.q.lastSeq.get()?.n ?? 0 };
+    const q = this.q;
+    return summaryOf({ fileStates: q.fileStates.all(), rejections: q.rejections.all(), slideCounts: q.slideCounts.all(), byLabel: q.byLabel.all(), journalEntries: q.lastSeq.get()?.n ?? 0 });
   }
 }
