@@ -3,7 +3,7 @@
 // command, builds the configuration and runs the command.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, mergeConfig, overridesFromPairs, type Config } from './config.js';
-import { processOutput } from './headless/output.js';
+import { processOutput, stopWhenStdoutReaderGoes } from './headless/output.js';
 import { currentModelDir } from './engine/version-pointer.js';
 import { COMMON_FLAGS, UsageError, type Command, type Flags } from './commands/command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
@@ -63,11 +63,7 @@ async function main(argv: string[]): Promise<number> {
   return command.run({ values, args, config, defaultModel, out: processOutput(values.quiet as boolean | undefined), argv });
 }
 
-// A reader that went away (`slidetriage predict … | head`) is not an error: stop quietly, as Unix tools do.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE') throw err;
-  process.exit(0);
-});
+stopWhenStdoutReaderGoes();
 
 main(process.argv.slice(2)).then(
   (code) => {

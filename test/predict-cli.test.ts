@@ -155,8 +155,8 @@ describe('slidetriage predict', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // Close our end after the first line, as `head -1` does.
     child.stdout.once('data', () => child.stdout.destroy());
-    const [code] = (await once(child, 'exit')) as [number | null];
-    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
-    expect(code).toBe(0);
+    const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|terminate called/);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
 });

@@ -106,7 +106,7 @@ export async function runPredict(config: Config, opts: PredictOptions, out: Outp
     // Decode batch k+1 while the engine classifies batch k; only two batches are ever in memory.
     const decodeBatch = (start: number) => Promise.all(files.slice(start, start + opts.batch).map(prepare));
     let next = files.length ? decodeBatch(0) : null;
-    for (let start = 0; next; start += opts.batch) {
+    for (let start = 0; next && !out.stopped?.aborted; start += opts.batch) {
       const decoded = await next;
       next = start + opts.batch < files.length ? decodeBatch(start + opts.batch) : null;
       const good = decoded.filter((d): d is { image: PreparedImage; ms: number } => 'image' in d);
