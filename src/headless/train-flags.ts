@@ -37,6 +37,7 @@ export const TRAIN_FLAGS = {
   dropout: { type: 'string', value: 'RATE', description: 'the head’s dropout', default: '0.2' },
   preprocessing: { type: 'string', value: 'imagenet|tf|none', description: 'input scaling', default: 'imagenet' },
   float16: { type: 'boolean', description: 'store the weights as float16' },
+  engine: { type: 'string', value: 'auto|ort|tfjs', description: 'where the training steps run (auto: ONNX Runtime when the model exports)', default: 'auto' },
   'eval-runtime': { type: 'string', value: 'auto|onnx|tfjs', description: 'where validation and evaluation run', default: 'auto' },
   'negative-class': { type: 'string', value: 'NAME', description: 'the class that counts as negative for binary figures' },
   'checkpoint-minutes': { type: 'string', value: 'N', description: 'minutes between checkpoints within an epoch', default: '10' },

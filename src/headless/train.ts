@@ -79,6 +79,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     // Each family's ImageNet weights expect their own input scaling (lite and MobileNetV2: [-1, 1]).
     preprocessing: (flags.preprocessing as string) ?? defaultPreprocessingOf((flags.architecture as string) ?? d.architecture, (flags.variant as string) ?? d.variant),
     float16: !!flags.float16,
+    engine: (flags.engine as string) ?? d.engine,
     evalRuntime: (flags['eval-runtime'] as string) ?? d.evalRuntime,
     negativeClass: (flags['negative-class'] as string | undefined) ?? null,
     checkpointMinutes: num(flags['checkpoint-minutes'], d.checkpointMinutes),

@@ -1,4 +1,5 @@
 // The ONNX exporter's names, options and values, shared by export.ts and the per-layer converters.
+import type * as tf from '@tensorflow/tfjs';
 
 /** Bumped whenever the exporter writes a different graph for the same weights (cached files are redone). */
 export const EXPORTER_VERSION = 1;
@@ -11,6 +12,30 @@ export const ONNX_LOGITS = 'logits';
 export const ONNX_LOGITS_GRAD = 'logits_grad';
 export const ONNX_INPUT_GRAD = 'input_grad';
 
+/** Training graph: the loss's inputs and outputs; trainable weight k comes in as `weight_k` and its gradient goes out as `grad_k`. */
+export const ONNX_TARGET = 'target';
+export const ONNX_SAMPLE_WEIGHT = 'sample_weight';
+export const ONNX_REG_SCALE = 'reg_scale';
+export const ONNX_ACTIVITY_SCALE = 'activity_scale';
+export const ONNX_LOSS = 'loss';
+export const weightInputName = (k: number) => `weight_${k}`;
+export const weightGradName = (k: number) => `grad_${k}`;
+
+/**
+ * What a training graph differentiates. The loss is the class-weighted cross-entropy, each image's
+ * weight given (`sample_weight`, which carries the 1/n and the micro-batch's share), plus the layers' L1/L2
+ * regularisers times `reg_scale` and the L1 on `activityLayer`'s output times `activity_scale`.
+ */
+export interface TrainingExport {
+  /** The variables to differentiate, in the order of the graph's weight inputs and gradient outputs. */
+  trainable: tf.LayerVariable[];
+  /** frozen: batch norm on its moving statistics; batch: on the micro-batch's (their values are outputs). */
+  batchNorm: 'frozen' | 'batch';
+  /** Dropout as in training (masks given as inputs); false: the identity, for parity tests. */
+  dropout: boolean;
+  activityLayer?: string;
+}
+
 export interface ExportOptions {
   /** Layer whose output becomes the second output (CAM, Grad-CAM); none when absent from the model. */
   featureLayer?: string;
@@ -22,6 +47,22 @@ export interface ExportOptions {
    * `input_grad` (NHWC) instead of the feature map. Integrated Gradients runs on it.
    */
   gradient?: boolean;
+  /** A training graph instead (see TrainingExport): batch norm is not folded. */
+  training?: TrainingExport;
+}
+
+/** A training graph's dropout mask input: [batch, ...shape] values, 0 or 1/(1 − rate). */
+export interface DropoutMask {
+  input: string;
+  rate: number;
+  shape: number[];
+}
+
+/** A batch norm's statistics over the micro-batch (batch-statistics mode): output names, [channels] each. */
+export interface BatchStats {
+  layer: string;
+  mean: string;
+  variance: string;
 }
 
 export interface ExportResult {
@@ -30,6 +71,10 @@ export interface ExportResult {
   outputs: string[];
   nodes: number;
   foldedBatchNorms: number;
+  /** Training graph: the dropout masks to feed. */
+  dropoutMasks: DropoutMask[];
+  /** Training graph in batch-statistics mode: the statistics to fetch, batch norms in model order. */
+  batchStats: BatchStats[];
 }
 
 /** A tensor of the tfjs graph as it exists in the ONNX graph. */

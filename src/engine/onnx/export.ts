@@ -8,12 +8,26 @@ import type * as tf from '@tensorflow/tfjs';
 import { FEATURE_LAYER } from '../models/spec.js';
 import { CONVERTERS } from './converters/index.js';
 import { ExportContext } from './export-context.js';
+import { addTrainingLoss, finishTrainingOutputs } from './export-training.js';
 import { EXPORTER_VERSION, ExportError, ONNX_FEATURES, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT, type ExportOptions, type ExportResult } from './export-types.js';
 
-export { EXPORTER_VERSION, ExportError, ONNX_FEATURES, ONNX_INPUT, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT, type ExportOptions, type ExportResult } from './export-types.js';
+export {
+  EXPORTER_VERSION,
+  ExportError,
+  ONNX_FEATURES,
+  ONNX_INPUT,
+  ONNX_INPUT_GRAD,
+  ONNX_LOGITS,
+  ONNX_LOGITS_GRAD,
+  ONNX_OUTPUT,
+  type ExportOptions,
+  type ExportResult,
+  type TrainingExport,
+} from './export-types.js';
 
 export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): ExportResult {
-  const ctx = new ExportContext(model, opts.foldBatchNorm ?? true, opts.gradient ?? false);
+  const training = opts.training ?? null;
+  const ctx = new ExportContext(model, !training && (opts.foldBatchNorm ?? true), !!training || (opts.gradient ?? false), training);
   for (const layer of model.layers) {
     if (ctx.skip.has(layer)) continue;
     const input = ctx.layerInput(layer);
@@ -26,10 +40,26 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
   const main = ctx.values.get((model.outputs[0] as tf.SymbolicTensor).id);
   if (!main || main.layout !== 'flat') throw new ExportError('the model output is not a [batch, classes] tensor');
   ctx.g.output(main.name, ONNX_OUTPUT, ['batch', main.shape[0]]);
-  if (ctx.wantGrad) outputs.push(...addGradientOutputs(ctx, model));
+  if (training) outputs.push(...addTrainingOutputs(ctx));
+  else if (ctx.wantGrad) outputs.push(...addGradientOutputs(ctx, model));
   else outputs.push(...addFeatureOutput(ctx, model, opts.featureLayer ?? FEATURE_LAYER));
   const bytes = ctx.g.encode(model.name, { exporter_version: String(EXPORTER_VERSION), ...opts.metadata }, String(EXPORTER_VERSION));
-  return { bytes, outputs, nodes: ctx.g.nodes.length, foldedBatchNorms: ctx.folded };
+  return { bytes, outputs, nodes: ctx.g.nodes.length, foldedBatchNorms: ctx.folded, dropoutMasks: ctx.dropoutMasks, batchStats: ctx.batchStats };
+}
+
+/** Each layer's backward step, last layer first, where a gradient reached its output. */
+function runBackward(ctx: ExportContext): void {
+  for (const step of [...ctx.back].reverse()) {
+    const gy = ctx.gradOf(step.outId, `t${step.outId}`);
+    if (gy) step.run(gy);
+  }
+}
+
+/** The loss, and every trainable weight's gradient (export-training.ts). */
+function addTrainingOutputs(ctx: ExportContext): string[] {
+  const [crossEntropy] = addTrainingLoss(ctx);
+  runBackward(ctx);
+  return finishTrainingOutputs(ctx, crossEntropy);
 }
 
 /** Runs the backward steps from the seed at the output layer's pre-activation to the input. */
@@ -39,10 +69,7 @@ function addGradientOutputs(ctx: ExportContext, model: tf.LayersModel): string[]
   g.input(ONNX_LOGITS_GRAD, ['batch', logits.units]);
   // The seed enters at the output layer's pre-activation, whatever gradient reaches its output.
   ctx.addGrad(ctx.outputTensor, ONNX_LOGITS_GRAD);
-  for (const step of [...ctx.back].reverse()) {
-    const gy = ctx.gradOf(step.outId, `t${step.outId}`);
-    if (gy) step.run(gy);
-  }
+  runBackward(ctx);
   const inputLayer = model.layers.find((l) => l.getClassName() === 'InputLayer')!;
   const gIn = ctx.gradOf((inputLayer.output as tf.SymbolicTensor).id, 'input');
   if (!gIn) throw new ExportError('the input gets no gradient');

@@ -65,6 +65,11 @@ export const trainOptionsSchema = z
     head: headSchema,
     preprocessing: z.enum(['imagenet', 'tf', 'none']),
     float16: z.boolean(),
+    /**
+     * Where the training steps run: ONNX Runtime's exported training graph (forward, loss and backward in
+     * one session run, every core), or TensorFlow.js; auto takes ONNX Runtime when the model exports.
+     */
+    engine: z.enum(['auto', 'ort', 'tfjs']),
     /** Where validation and the final evaluation run: ONNX Runtime when it takes the model (auto), or tfjs. */
     evalRuntime: z.enum(['auto', 'onnx', 'tfjs']),
     /** Benign class for the binary malignant-vs-benign figures, when the classes have one. */
@@ -113,6 +118,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   head: PAPER_HEAD,
   preprocessing: 'imagenet',
   float16: false,
+  engine: 'auto',
   evalRuntime: 'auto',
   negativeClass: null,
   checkpointMinutes: 10,

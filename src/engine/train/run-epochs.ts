@@ -8,6 +8,7 @@ import { readWeights, saveCheckpoint, writeWeights, type TrainState } from './ch
 import { rng, shuffle } from '../../core/random.js';
 import { accumulate, microBatchGradients, type MicroBatch } from './micro-batch.js';
 import { makeBatch } from './run-data.js';
+import { ortBatchGradients } from './ort-lane.js';
 import { lossOf, openEval, predictProbs } from './run-eval.js';
 import type { Run } from './run-types.js';
 import { runningMean } from './weight-average.js';
@@ -36,7 +37,7 @@ export async function runEpochs(run: Run): Promise<void> {
     if (err instanceof CancelledError) await snapshot(run);
     throw err;
   } finally {
-    await Promise.all(run.helpers.map((h) => h.close()));
+    await Promise.all([...run.helpers.map((h) => h.close()), run.ort?.dispose()]);
     if (!run.state.done) {
       run.model.dispose();
       run.optimizer.dispose();
@@ -108,7 +109,8 @@ async function trainStep(run: Run, order: number[]): Promise<void> {
   // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the
   // same mask every step); seeding Math.random per step makes runs and resumed runs repeat exactly.
   Math.random = rng(o.seed * 15485863 + state.epoch * 7727 + state.step);
-  const { grads, lossSum, correct } = await batchGradients(run, microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random)));
+  const micro = microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random));
+  const { grads, lossSum, correct } = await (run.ort ? ortBatchGradients(run, micro) : batchGradients(run, micro));
   optimizer.apply(run.graph.trainable, grads);
   tf.dispose(grads.filter((t): t is tf.Tensor => !!t));
   if (!Number.isFinite(lossSum)) throw new Error(`the loss became ${lossSum} at epoch ${state.epoch + 1}, step ${state.step + 1}: lower --lr`);

@@ -85,6 +85,7 @@ export async function prepareModel(o: TrainOptions, hooks: TrainHooks, data: Run
     state: freshState(o, classes),
     best: null,
     average: null,
+    ort: null,
     helpers: [],
     stoppedBy: 'epochs',
     stepsPerEpoch: Math.ceil(data.trainIdx.length / o.batch),
@@ -137,6 +138,8 @@ export async function prepareBatchNorm(run: Run): Promise<void> {
     const chunk = Math.max(o.microBatch, 16);
     const count = Math.min(o.recalibrateBatches, Math.ceil(order.length / chunk));
     const random = rng(o.seed * 7);
+    // The forward passes draw dropout masks from Math.random: seeded, so that a run repeats exactly.
+    Math.random = rng(o.seed * 7 + 1);
     async function* batches() {
       for (let b = 0; b < count; b++) {
         await run.hooks.checkpoint();

@@ -5,6 +5,7 @@ import type { Manifest } from '../bundle.js';
 import type { HeldOutIntervals, Metrics } from '../metrics.js';
 import type { ModelSpec } from '../models/spec.js';
 import type { OrtSessionOptions } from '../onnx/ort-runtime.js';
+import type { OrtTrainingStep } from '../onnx/ort-training.js';
 import type { Adamax } from './adamax.js';
 import type { EpochRecord, TrainState } from './checkpoint.js';
 import type { EvalForward } from './eval-forward.js';
@@ -70,6 +71,8 @@ export interface Run extends RunData {
   /** The weights of the best validation loss so far, and the running mean of the averaged epochs. */
   best: Float32Array[] | null;
   average: Float32Array[] | null;
+  /** The ONNX Runtime training lane (ort-lane.ts), or null: the steps run on tfjs. */
+  ort: OrtTrainingStep | null;
   /** Gradient workers besides this thread (data-parallel training). */
   helpers: GradientWorker[];
   stoppedBy: TrainResult['stoppedBy'];

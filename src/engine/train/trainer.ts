@@ -13,6 +13,7 @@ import type { TrainOptions, TrainProgress } from './options.js';
 import { prepareData } from './run-data.js';
 import { prepareBatchNorm, prepareModel, startHelpers } from './run-model.js';
 import { runEpochs, snapshot } from './run-epochs.js';
+import { startOrtLane } from './ort-lane.js';
 import { finalEvaluation } from './run-eval.js';
 import type { Run, TrainHooks, TrainResult } from './run-types.js';
 
@@ -32,7 +33,8 @@ async function trainRun(o: TrainOptions, hooks: TrainHooks): Promise<TrainResult
     hooks.progress({ phase: 'loading', epoch: 0, epochs: o.epochs, step: 0, steps: 0, loss: null, accuracy: null, imagesPerSecond: null, etaSeconds: null, learningRate: o.lr, message, ...extra });
   const run = await prepareModel(o, hooks, await prepareData(o, say), say);
   await prepareBatchNorm(run);
-  await startHelpers(run);
+  await startOrtLane(run);
+  if (!run.ort) await startHelpers(run);
   await runEpochs(run);
   // The best weights (without a validation part: the average, when there is one), corrected for the
   // class weights and evaluated on what they were not trained on.

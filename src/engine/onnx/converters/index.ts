@@ -3,7 +3,7 @@
 import type { ExportContext, LayerInput } from '../export-context.js';
 import type { Value } from '../export-types.js';
 import { convolution } from './conv.js';
-import { activation, batchNormalization, identity, inputLayer, normalization, zeroPadding } from './pointwise.js';
+import { activation, batchNormalization, dropout, identity, inputLayer, normalization, zeroPadding } from './pointwise.js';
 import { globalPooling, windowPooling } from './pooling.js';
 import { addOrMultiply, concatenate, customScale, dense, flatten, reshape } from './shape.js';
 
@@ -28,7 +28,7 @@ export const CONVERTERS: Record<string, Converter> = {
   Multiply: addOrMultiply,
   CustomScaleLayer: customScale,
   Concatenate: concatenate,
-  Dropout: identity,
+  Dropout: dropout,
   SpatialDropout2D: identity,
   GaussianNoise: identity,
   GaussianDropout: identity,

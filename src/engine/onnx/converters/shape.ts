@@ -2,7 +2,9 @@
 // EfficientNet's stem, Concatenate, and Dense (whose pre-activation is the gradient graph's `logits`).
 import type { ExportContext, LayerInput } from '../export-context.js';
 import { activate, activationGrad, reduceTo, sameLayout, weight } from '../export-ops.js';
-import { ExportError, ONNX_LOGITS_GRAD, type Value } from '../export-types.js';
+import type * as tf from '@tensorflow/tfjs';
+import { ExportError, ONNX_ACTIVITY_SCALE, type Value } from '../export-types.js';
+import { regularize } from './regularize.js';
 
 const TO_NHWC = { perm: { ints: [0, 2, 3, 1] } };
 
@@ -84,18 +86,30 @@ export function dense(ctx: ExportContext, l: LayerInput): Value {
   const x = ctx.materialize(l.ins[0], name);
   if (x.layout !== 'flat') throw new ExportError(`${name}: Dense on a feature map is not supported`);
   const units = l.cfg.units as number;
-  const wName = g.floats(`${name}_W`, weight(l.layer, 'kernel'), [x.shape[0], units]);
+  const [kernel, bias] = [ctx.param(l.layer, 'kernel'), ctx.param(l.layer, 'bias')];
+  const wName = kernel?.name ?? g.floats(`${name}_W`, weight(l.layer, 'kernel'), [x.shape[0], units]);
   const inputs = [x.name, wName];
-  if (l.cfg.useBias as boolean) inputs.push(g.floats(`${name}_B`, weight(l.layer, 'bias'), [units]));
+  if (l.cfg.useBias as boolean) inputs.push(bias?.name ?? g.floats(`${name}_B`, weight(l.layer, 'bias'), [units]));
   const gemm = g.op('Gemm', inputs, `${name}_gemm`);
   const act = l.cfg.activation as string;
   const post = activate(g, gemm, act, name, 'flat');
   const isOutput = l.outId === ctx.outputTensor.id;
-  if (isOutput) ctx.logits = { name: gemm, units };
+  if (isOutput) ctx.logits = { name: gemm, units, activation: act };
+  if (ctx.training?.activityLayer === name) activityL1(ctx, l, post);
   l.grad((gy) => {
-    // The output layer's seed is given as ∂score/∂logits: its activation is not differentiated.
-    const gPre = isOutput ? ONNX_LOGITS_GRAD : activationGrad(g, gy, gemm, post, act, name);
-    ctx.addGrad(l.inTensors[0], g.op('Gemm', [gPre, wName], `${name}_grad`, { transB: { int: 1 } }));
+    // The output layer's seed is given as ∂score/∂logits (or the loss's): its activation is not differentiated.
+    const gPre = isOutput ? ctx.seed : activationGrad(g, gy, gemm, post, act, name);
+    if (kernel) ctx.weightGrad(kernel.k, regularize(ctx, l, 'kernel', kernel.name, g.op('Gemm', [x.name, gPre], `${name}_dW`, { transA: { int: 1 } })));
+    if (bias) ctx.weightGrad(bias.k, regularize(ctx, l, 'bias', bias.name, g.op('ReduceSum', [gPre, g.int64s(`${name}_dB_axes`, [0])], `${name}_dB`, { keepdims: { int: 0 } })));
+    if (ctx.needsGrad(l.inTensors[0])) ctx.addGrad(l.inTensors[0], g.op('Gemm', [gPre, wName], `${name}_grad`, { transB: { int: 1 } }));
   });
   return { name: post, layout: 'flat', shape: l.outShape };
+}
+
+/** The head's L1 on its hidden layer's activity (tfjs-layers cannot add it itself): a loss term and its gradient. */
+function activityL1(ctx: ExportContext, l: LayerInput, post: string): void {
+  const { g } = ctx;
+  const scale = ctx.scalarInput(ONNX_ACTIVITY_SCALE);
+  ctx.lossTerms.push(g.op('Mul', [g.op('ReduceL1', [post], `${l.name}_activity_l1`, { keepdims: { int: 0 } }), scale], `${l.name}_activity_loss`));
+  ctx.addGrad(l.layer.output as tf.SymbolicTensor, g.op('Mul', [ctx.absGrad(post, `${l.name}_activity`), scale], `${l.name}_activity_grad`));
 }
