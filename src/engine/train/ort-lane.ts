@@ -21,7 +21,7 @@ export async function startOrtLane(run: Run): Promise<void> {
     return;
   }
   if (o.workers > 1) run.say(`--workers ${o.workers} left aside: ONNX Runtime uses every core in one session`);
-  run.say(`training steps on ONNX Runtime (${threads || 'all'} thread(s), batch norm ${o.batchNorm})`);
+  run.say(`training steps on ONNX Runtime (${threads ? `${threads} thread(s)` : 'every core'}, batch norm ${o.batchNorm})`);
 }
 
 /** The batch's summed gradients, loss and hits, micro-batch after micro-batch on ONNX Runtime. */
