@@ -133,10 +133,11 @@ export class ExportContext {
     return this.g.floats(base, Float32Array.of(v), []);
   }
 
-  /** Applies pending zero padding (for consumers that cannot take it as pads). */
-  materialize(v: Value, base: string): Value {
+  /** Applies pending zero padding (for consumers that cannot take it as pads); on a gradient graph only for
+   *  a consumer that crops its input's gradient back (`gradientCropped`, the pools: pooling-grad.ts). */
+  materialize(v: Value, base: string, gradientCropped = false): Value {
     if (!v.pad) return v;
-    if (this.wantGrad) throw new ExportError(`${base}: no gradient through zero padding that is not a convolution's`);
+    if (this.wantGrad && !gradientCropped) throw new ExportError(`${base}: no gradient through zero padding that is not a convolution's or a pool's`);
     const [t, b, l, r] = v.pad;
     const pads = this.g.int64s(`${base}_pads`, [0, 0, t, l, 0, 0, b, r]);
     return { name: this.g.op('Pad', [v.name, pads], `${base}_pad`, { mode: { string: 'constant' } }), layout: v.layout, shape: v.shape };

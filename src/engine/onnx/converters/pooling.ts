@@ -1,8 +1,9 @@
 // Converters of pooling layers: global average and max pooling (with their gradients: a 1/(h·w) share
-// everywhere, or all to the maximum's position) and windowed pooling (no gradient).
+// everywhere, or all to the maximum's position) and windowed pooling (its gradients in pooling-grad.ts).
 import type { ExportContext, LayerInput } from '../export-context.js';
 import { convPads } from '../export-ops.js';
 import type { Value } from '../export-types.js';
+import { averagePoolGrad, cropPadding, maxPoolGrad } from './pooling-grad.js';
 
 export function globalPooling(ctx: ExportContext, l: LayerInput): Value {
   const { g } = ctx;
@@ -26,12 +27,20 @@ export function globalPooling(ctx: ExportContext, l: LayerInput): Value {
 
 /** Keras's zero padding before a pool counts as values (ONNX pads a max pool with −inf): it is applied. */
 export function windowPooling(ctx: ExportContext, l: LayerInput): Value {
+  const { g } = ctx;
   const max = l.cls === 'MaxPooling2D';
   const [ph, pw] = l.cfg.poolSize as number[];
   const [sh, sw] = l.cfg.strides as number[];
-  const src = ctx.materialize(l.ins[0], l.name);
+  const before = l.ins[0];
+  const src = ctx.materialize(before, l.name, true);
   const pads = convPads(src, l.cfg.padding as string, [ph, pw], [sh, sw], [1, 1]);
   const attrs = { kernel_shape: { ints: [ph, pw] }, strides: { ints: [sh, sw] }, pads: { ints: pads } };
-  l.grad(ctx.noGrad(l.layer));
-  return { name: ctx.g.op(max ? 'MaxPool' : 'AveragePool', [src.name], l.name, max ? attrs : { ...attrs, count_include_pad: { int: 0 } }), layout: 'nchw', shape: l.outShape };
+  // With a backward pass, the max pool also gives where each maximum was.
+  const [out, indices] = max ? g.node('MaxPool', [src.name], l.name, attrs, ctx.wantGrad ? 2 : 1) : [g.op('AveragePool', [src.name], l.name, { ...attrs, count_include_pad: { int: 0 } })];
+  l.grad((gy) => {
+    const geometry = { kh: ph, kw: pw, sh, sw, pads, inH: src.shape[0], inW: src.shape[1], outH: l.outShape[0], outW: l.outShape[1] };
+    const grad = max ? maxPoolGrad(ctx, l.name, src.name, indices, gy) : averagePoolGrad(ctx, l.name, src.shape[2], geometry, gy);
+    ctx.addGrad(l.inTensors[0], cropPadding(ctx, l.name, before, grad));
+  });
+  return { name: out, layout: 'nchw', shape: l.outShape };
 }

@@ -1,5 +1,5 @@
 // Converters of layers that reshape or merge tensors: Reshape, Flatten, Add, Multiply, the scaled add of
-// EfficientNet's stem, Concatenate, and Dense (whose pre-activation is the gradient graph's `logits`).
+// InceptionResNetV2's blocks, Concatenate, and Dense (whose pre-activation is the gradient graph's `logits`).
 import type { ExportContext, LayerInput } from '../export-context.js';
 import { activate, activationGrad, reduceTo, sameLayout, weight } from '../export-ops.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -56,10 +56,15 @@ export function addOrMultiply(ctx: ExportContext, l: LayerInput): Value {
   return { name: acc, layout: xs[0].layout, shape: l.outShape };
 }
 
+/** InceptionResNetV2's x + scale · branch; the branch's gradient is scaled alike. */
 export function customScale(ctx: ExportContext, l: LayerInput): Value {
   const xs = merged(ctx, l);
-  const scaled = ctx.g.op('Mul', [xs[1].name, ctx.g.floats(`${l.name}_scale`, Float32Array.of(l.cfg.scale as number), [])], `${l.name}_scaled`);
-  l.grad(ctx.noGrad(l.layer));
+  const scale = ctx.g.floats(`${l.name}_scale`, Float32Array.of(l.cfg.scale as number), []);
+  const scaled = ctx.g.op('Mul', [xs[1].name, scale], `${l.name}_scaled`);
+  l.grad((gy) => {
+    ctx.addGrad(l.inTensors[0], gy);
+    ctx.addGrad(l.inTensors[1], ctx.g.op('Mul', [gy, scale], `${l.name}_grad1`));
+  });
   return { name: ctx.g.op('Add', [xs[0].name, scaled], l.name), layout: xs[0].layout, shape: l.outShape };
 }
 
@@ -67,7 +72,12 @@ export function concatenate(ctx: ExportContext, l: LayerInput): Value {
   const xs = merged(ctx, l);
   const axis = l.cfg.axis as number;
   if (axis !== -1 && axis !== xs[0].shape.length) throw new ExportError(`${l.name}: concatenation on axis ${axis} is not supported`);
-  l.grad(ctx.noGrad(l.layer));
+  // The gradient is split back along the channels.
+  const widths = xs.map((v) => (v.layout === 'flat' ? v.shape[0] : v.shape[2]));
+  l.grad((gy) => {
+    const parts = ctx.g.node('Split', [gy, ctx.g.int64s(`${l.name}_grad_split`, widths)], `${l.name}_grad`, { axis: { int: 1 } }, xs.length);
+    parts.forEach((part, i) => ctx.addGrad(l.inTensors[i], part));
+  });
   return {
     name: ctx.g.op(
       'Concat',
