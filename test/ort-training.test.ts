@@ -56,9 +56,8 @@ describe.each([
   ['lite0', ['hem', 'all'], 'batch', 32, true],
 ] as const)('ONNX Runtime training graph, %s, %s classes, batch norm %s, %i px, dropout %s', (variant, classes, batchNorm, size, dropout) => {
   it('gives the loss and every weight gradient the tfjs trainer gives, and moves the batch-norm statistics alike', async () => {
-    const efficientNet = variant === 'b0' || variant === 'lite0';
     await resolveBackend('cpu');
-    const spec = defaultSpec(efficientNet ? variant : 'b0', [...classes], { architecture: efficientNet ? 'efficientnet' : variant, variant, inputSize: size });
+    const spec = defaultSpec(variant, [...classes], { inputSize: size });
     const model = buildModel(spec, 3);
     // Without dropout (stochastic depth included): the graph leaves it out too.
     if (!dropout) for (const layer of model.layers) if (layer.getClassName() === 'Dropout') (layer as unknown as { rate: number }).rate = 0;

@@ -12,7 +12,7 @@ export function addTrainingLoss(ctx: ExportContext): string[] {
   const { activation } = logits;
   if (!(activation === 'softmax' || (activation === 'sigmoid' && logits.units === 1))) throw new ExportError(`no loss for an output activation '${activation}' over ${logits.units} unit(s)`);
   const target = g.input(ONNX_TARGET, ['batch', logits.units]);
-  const weights = g.op('Reshape', [g.input(ONNX_SAMPLE_WEIGHT, ['batch']), g.int64s('sample_weight_shape', [-1, 1])], 'sample_weight_column');
+  const weights = g.reshape(g.input(ONNX_SAMPLE_WEIGHT, ['batch']), [-1, 1], 'sample_weight_column');
   const { perImage, counts } = activation === 'softmax' ? softmaxCrossEntropy(ctx, out.name, target) : sigmoidCrossEntropy(ctx, out.name, target);
   // Softmax with cross-entropy, or a sigmoid with binary cross-entropy: both have (p − t) at the logits,
   // where the probability was inside the clip (tfjs's clip passes no gradient outside it).

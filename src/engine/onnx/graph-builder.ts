@@ -52,6 +52,11 @@ export class GraphBuilder {
     return names;
   }
 
+  /** `value` reshaped to constant `dims` (-1 and 0 as ONNX reads them), named `base`. */
+  reshape(value: string, dims: number[], base: string): string {
+    return this.op('Reshape', [value, this.int64s(`${base}_shape`, dims)], base);
+  }
+
   /** One-output node. */
   op(op: string, inputs: string[], base: string, attrs: Record<string, Attr> = {}): string {
     return this.node(op, inputs, base, attrs)[0];

@@ -25,8 +25,7 @@ function normalise(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, d
   const centred = g.op('Sub', [x.name, mu], `${n}_centred`);
   const variance = mean(g.op('Mul', [centred, centred], `${n}_sq`), `${n}_batch_var`);
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, ctx.constant(`${n}_eps`, bn.epsilon)], `${n}_var_eps`)], `${n}_std`)], `${n}_inv_std`);
-  const flat = (v: string, base: string) => g.op('Reshape', [v, g.int64s(`${base}_dims`, [-1])], base);
-  ctx.batchStats.push({ layer: n, mean: flat(mu, `${n}_mean_out`), variance: flat(variance, `${n}_var_out`) });
+  ctx.batchStats.push({ layer: n, mean: g.reshape(mu, [-1], `${n}_mean_out`), variance: g.reshape(variance, [-1], `${n}_var_out`) });
   return { xhat: g.op('Mul', [centred, inv], `${n}_xhat`), inv };
 }
 
@@ -37,7 +36,7 @@ export function trainableBatchNorm(ctx: ExportContext, l: LayerInput, x: Value, 
   const flat = x.layout === 'flat';
   const dims = flat ? [1, bn.mean.length] : [1, bn.mean.length, 1, 1];
   const { xhat, inv } = normalise(ctx, l, x, bn, dims);
-  const asDims = (p: Param, data: Float32Array, what: string) => (p ? g.op('Reshape', [p.name, g.int64s(`${n}_${what}_dims`, dims)], `${n}_${what}`) : g.floats(`${n}_${what}`, data, dims));
+  const asDims = (p: Param, data: Float32Array, what: string) => (p ? g.reshape(p.name, dims, `${n}_${what}`) : g.floats(`${n}_${what}`, data, dims));
   const gammaR = asDims(gamma, bn.gamma, 'gamma');
   const y = g.op('Add', [g.op('Mul', [xhat, gammaR], `${n}_scaled`), asDims(beta, bn.beta, 'beta')], n);
   l.grad((gy) => {
@@ -45,9 +44,8 @@ export function trainableBatchNorm(ctx: ExportContext, l: LayerInput, x: Value, 
     const sum = (v: string, base: string) => g.op('ReduceSum', [v, g.int64s(`${base}_axes`, flat ? [0] : [0, 2, 3])], base, { keepdims: { int: 1 } });
     const sumGy = sum(gy, `${n}_sum_gy`);
     const sumGyXhat = sum(g.op('Mul', [gy, xhat], `${n}_gy_xhat`), `${n}_sum_gy_xhat`);
-    const channels = (v: string, base: string) => g.op('Reshape', [v, g.int64s(`${base}_dims`, [-1])], base);
-    if (gamma) ctx.weightGrad(gamma.k, channels(sumGyXhat, `${n}_dgamma`));
-    if (beta) ctx.weightGrad(beta.k, channels(sumGy, `${n}_dbeta`));
+    if (gamma) ctx.weightGrad(gamma.k, g.reshape(sumGyXhat, [-1], `${n}_dgamma`));
+    if (beta) ctx.weightGrad(beta.k, g.reshape(sumGy, [-1], `${n}_dbeta`));
     if (!ctx.needsGrad(l.inTensors[0])) return;
     const scale = g.op('Mul', [gammaR, inv], `${n}_scale`);
     if (ctx.training!.batchNorm === 'frozen') return ctx.addGrad(l.inTensors[0], g.op('Mul', [gy, scale], `${n}_grad`));

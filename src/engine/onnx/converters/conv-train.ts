@@ -56,15 +56,14 @@ export function flippedKernel(ctx: ExportContext, l: LayerInput, oihw: string, d
 function kernelGrad(ctx: ExportContext, l: LayerInput, x: Value, k: ConvGeometry, gPre: string): string {
   const { g } = ctx;
   const n = l.name;
-  const shape = (v: string, dims: number[], base: string) => g.op('Reshape', [v, g.int64s(`${base}_shape`, dims)], base);
   if (!k.depthwise && k.kh === 1 && k.kw === 1 && k.sh === 1 && k.sw === 1 && k.pads.every((p) => p === 0)) {
-    const xT = g.op('Transpose', [shape(x.name, [0, k.cin, -1], `${n}_x3`)], `${n}_x3t`, perm([0, 2, 1]));
-    const perImage = g.op('MatMul', [shape(gPre, [0, k.cout, -1], `${n}_gy3`), xT], `${n}_dW_each`);
+    const xT = g.op('Transpose', [g.reshape(x.name, [0, k.cin, -1], `${n}_x3`)], `${n}_x3t`, perm([0, 2, 1]));
+    const perImage = g.op('MatMul', [g.reshape(gPre, [0, k.cout, -1], `${n}_gy3`), xT], `${n}_dW_each`);
     const oi = g.op('ReduceSum', [perImage, g.int64s(`${n}_dW_axes`, [0])], `${n}_dW_oi`, { keepdims: { int: 0 } });
-    return shape(g.op('Transpose', [oi], `${n}_dW_io`, perm([1, 0])), [1, 1, k.cin, k.cout], `${n}_dW`);
+    return g.reshape(g.op('Transpose', [oi], `${n}_dW_io`, perm([1, 0])), [1, 1, k.cin, k.cout], `${n}_dW`);
   }
   let xs = g.op('Transpose', [x.name], `${n}_x_cn`, perm([1, 0, 2, 3]));
-  if (k.depthwise) xs = shape(xs, [1, -1, 0, 0], `${n}_x_grouped`);
+  if (k.depthwise) xs = g.reshape(xs, [1, -1, 0, 0], `${n}_x_grouped`);
   const gs = g.op('Transpose', [gPre], `${n}_gy_cn`, perm([1, 0, 2, 3]));
   const attrs = { dilations: { ints: [k.sh, k.sw] }, strides: { ints: [1, 1] }, pads: { ints: k.pads }, group: { int: k.depthwise ? k.cin : 1 } };
   const full = g.op('Conv', [xs, gs], `${n}_dW_full`, attrs);

@@ -23,9 +23,11 @@ export interface PoolGeometry {
 /** Gradient of a MaxPool with respect to its input, from its output's gradient and its indices. */
 export function maxPoolGrad(ctx: ExportContext, name: string, src: string, indices: string, gy: string): string {
   const { g } = ctx;
-  const flat = (v: string, base: string) => g.op('Reshape', [v, g.int64s(`${base}_shape`, [-1])], base);
-  const zeros = g.op('ConstantOfShape', [g.op('Reshape', [g.op('Size', [src], `${name}_size`), g.int64s(`${name}_size_shape`, [1])], `${name}_size1`)], `${name}_zeros`);
-  const scattered = g.op('ScatterElements', [zeros, flat(indices, `${name}_indices_flat`), flat(gy, `${name}_gy_flat`)], `${name}_scattered`, { axis: { int: 0 }, reduction: { string: 'add' } });
+  const zeros = g.op('ConstantOfShape', [g.reshape(g.op('Size', [src], `${name}_size`), [1], `${name}_size1`)], `${name}_zeros`);
+  const scattered = g.op('ScatterElements', [zeros, g.reshape(indices, [-1], `${name}_indices_flat`), g.reshape(gy, [-1], `${name}_gy_flat`)], `${name}_scattered`, {
+    axis: { int: 0 },
+    reduction: { string: 'add' },
+  });
   return g.op('Reshape', [scattered, g.op('Shape', [src], `${name}_src_shape`)], `${name}_grad_padded`);
 }
 
