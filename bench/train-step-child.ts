@@ -1,6 +1,7 @@
 // One row of bench:train-step, in a process of its own: `tfjs|ort VARIANT MICRO`, printing {msPerImage,
 // peakMb}. The steps are the trainer's: micro-batch gradients, summed, then Adamax.
 import * as tf from '@tensorflow/tfjs';
+import { parseModelName } from '../src/engine/models/architectures.js';
 import { buildModel, defaultSpec } from '../src/engine/models/spec.js';
 import type { Variant } from '../src/engine/models/efficientnet.js';
 import { OrtTrainingStep } from '../src/engine/onnx/ort-training.js';
@@ -17,7 +18,9 @@ const steps = Number(process.env.STEPS ?? 3);
 const batchNorm = process.env.BN === 'frozen' ? 'frozen' : 'batch';
 await resolveBackend('wasm');
 const classes = ['Benign', 'Early', 'Pre', 'Pro'];
-const spec = defaultSpec(variant, classes, { inputSize: size });
+// A baseline (vgg19, resnet50, …) is named as `slidetriage bench` names it.
+const architecture = /^(b[0-7]|lite[0-4]|mobilenetv2)$/.test(variant) ? 'efficientnet' : parseModelName(variant).architecture;
+const spec = architecture === 'efficientnet' ? defaultSpec(variant, classes, { inputSize: size }) : defaultSpec('b0', classes, { architecture, variant, inputSize: size, preprocessing: 'imagenet' });
 const model = buildModel(spec, 1);
 if (batchNorm === 'frozen') freezeBatchNorm(model);
 const graph = trainingGraph(model, spec.head, classes.length);

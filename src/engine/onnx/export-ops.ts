@@ -158,9 +158,9 @@ export function activationGrad(g: GraphBuilder, gy: string, pre: string, post: s
     case 'tanh':
       return g.op('Mul', [gy, g.op('Sub', [one(), g.op('Mul', [post, post], `${name}_sq`)], `${name}_dtanh`)], `${name}_act_grad`);
     case 'swish': {
-      // d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x)))
+      // d/dx x·σ(x) = σ(x) · (1 + x·(1 − σ(x))) = σ(x) · (1 + x − y): four passes over the map, not five.
       const s = g.op('Sigmoid', [pre], `${name}_grad_sigmoid`);
-      const inner = g.op('Add', [one(), g.op('Mul', [pre, g.op('Sub', [one(), s], `${name}_1ms`)], `${name}_x1ms`)], `${name}_inner`);
+      const inner = g.op('Add', [g.op('Sub', [pre, post], `${name}_xmy`), one()], `${name}_inner`);
       return g.op('Mul', [gy, g.op('Mul', [s, inner], `${name}_dswish`)], `${name}_act_grad`);
     }
     default:

@@ -31,8 +31,10 @@ export function trainableConvWeights(ctx: ExportContext, l: LayerInput, k: ConvG
 }
 
 /** The kernel rotated by 180° (and for a full convolution, in/out channels exchanged), in the graph. */
-export function flippedKernel(ctx: ExportContext, l: LayerInput, oihw: string, depthwise: boolean): string {
+export function flippedKernel(ctx: ExportContext, l: LayerInput, oihw: string, depthwise: boolean, k: ConvGeometry): string {
   const { g } = ctx;
+  // A 1×1 kernel is its own rotation: only the channels are exchanged.
+  if (k.kh === 1 && k.kw === 1) return depthwise ? oihw : g.op('Transpose', [oihw], `${l.name}_W_flipped`, perm([1, 0, 2, 3]));
   const flip = g.op(
     'Slice',
     [
@@ -57,6 +59,13 @@ function kernelGrad(ctx: ExportContext, l: LayerInput, x: Value, k: ConvGeometry
   const { g } = ctx;
   const n = l.name;
   if (!k.depthwise && k.kh === 1 && k.kw === 1 && k.sh === 1 && k.sw === 1 && k.pads.every((p) => p === 0)) {
+    if (k.cout < k.cin) {
+      // Transposing the smaller of the two maps: x [N, cin, HW] · ∂yᵀ [N, HW, cout] is already [cin, cout].
+      const gyT = g.op('Transpose', [g.reshape(gPre, [0, k.cout, -1], `${n}_gy3`)], `${n}_gy3t`, perm([0, 2, 1]));
+      const io = g.op('MatMul', [g.reshape(x.name, [0, k.cin, -1], `${n}_x3`), gyT], `${n}_dW_each`);
+      const summed = g.op('ReduceSum', [io, g.int64s(`${n}_dW_axes`, [0])], `${n}_dW_io`, { keepdims: { int: 0 } });
+      return g.reshape(summed, [1, 1, k.cin, k.cout], `${n}_dW`);
+    }
     const xT = g.op('Transpose', [g.reshape(x.name, [0, k.cin, -1], `${n}_x3`)], `${n}_x3t`, perm([0, 2, 1]));
     const perImage = g.op('MatMul', [g.reshape(gPre, [0, k.cout, -1], `${n}_gy3`), xT], `${n}_dW_each`);
     const oi = g.op('ReduceSum', [perImage, g.int64s(`${n}_dW_axes`, [0])], `${n}_dW_oi`, { keepdims: { int: 0 } });

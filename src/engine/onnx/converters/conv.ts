@@ -50,7 +50,7 @@ function convBackward(
     if (!ctx.needsGrad(l.inTensors[0])) return;
     if (unitStride) {
       const flipped = () => (depthwise ? flipKernel(w, cout, 1, kh, kw, false) : flipKernel(w, cout, cin, kh, kw, true));
-      const wFlip = op.train?.oihw ? flippedKernel(ctx, l, op.train.oihw, depthwise) : g.floats(`${l.name}_W_flipped`, flipped(), depthwise ? [cout, 1, kh, kw] : [cin, cout, kh, kw]);
+      const wFlip = op.train?.oihw ? flippedKernel(ctx, l, op.train.oihw, depthwise, k) : g.floats(`${l.name}_W_flipped`, flipped(), depthwise ? [cout, 1, kh, kw] : [cin, cout, kh, kw]);
       const flippedPads = [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]];
       ctx.addGrad(l.inTensors[0], g.op('Conv', [gPre, wFlip], `${l.name}_grad`, { kernel_shape: { ints: [kh, kw] }, pads: { ints: flippedPads }, group: { int: depthwise ? cin : 1 } }));
       return;
