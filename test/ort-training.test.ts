@@ -54,10 +54,11 @@ describe.each([
   ['b0', FOUR, 'batch', 64, true],
   ['lite0', ['hem', 'all'], 'frozen', 32, false],
   ['lite0', ['hem', 'all'], 'batch', 32, true],
+  ['mobilenetv2', FOUR, 'batch', 32, true],
 ] as const)('ONNX Runtime training graph, %s, %s classes, batch norm %s, %i px, dropout %s', (variant, classes, batchNorm, size, dropout) => {
   it('gives the loss and every weight gradient the tfjs trainer gives, and moves the batch-norm statistics alike', async () => {
     await resolveBackend('cpu');
-    const spec = defaultSpec(variant, [...classes], { inputSize: size });
+    const spec = defaultSpec(variant, [...classes], { inputSize: size, ...(variant === 'mobilenetv2' ? { architecture: 'mobilenetv2' as const } : {}) });
     const model = buildModel(spec, 3);
     // Without dropout (stochastic depth included): the graph leaves it out too.
     if (!dropout) for (const layer of model.layers) if (layer.getClassName() === 'Dropout') (layer as unknown as { rate: number }).rate = 0;

@@ -130,14 +130,18 @@ describe('training', () => {
     // Both engines compute the same gradients (test/ort-training.test.ts) and drop the same values, but
     // Adamax moves every weight by about the learning rate whatever its gradient's size, so rounding in
     // gradients near zero sends some weights opposite ways: the curves drift apart slowly (measured: steps
-    // 2–4 within 0.6–1.1%, validation within 3.5% after two epochs). 64 px and micro-batches of 4: at 32 px and 2,
-    // batch statistics over 1×1 maps of 2 images make both engines' gradients mostly rounding.
+    // 2–4 within 0.02–1.1%, validation after one epoch within 0.4%). After the second epoch the validation
+    // loss of these barely trained models magnifies that drift: with frozen batch norm it was 3.4% off with
+    // one way of writing batch norm's graph and 18% with another whose gradients agree just as well (2e-6),
+    // so only the first epoch's is compared. 64 px and micro-batches of 4: at 32 px and 2, batch statistics
+    // over 1×1 maps of 2 images make both engines' gradients mostly rounding.
     for (const batchNorm of ['batch', 'frozen'] as const) {
       const [ort, tfjs] = [await curve('ort', batchNorm), await curve('tfjs', batchNorm)];
       expect(ort.steps).toHaveLength(4);
       // The first step from the same weights agrees to rounding; the later ones within the drift.
       ort.steps.forEach((loss, i) => expect(Math.abs(loss - tfjs.steps[i]) / tfjs.steps[i], `${batchNorm}, step ${i + 1}: ${loss} vs ${tfjs.steps[i]}`).toBeLessThan(i === 0 ? 1e-4 : 0.02));
-      ort.val.forEach((loss, i) => expect(Math.abs(loss - tfjs.val[i]) / tfjs.val[i], `${batchNorm}, validation ${i + 1}: ${loss} vs ${tfjs.val[i]}`).toBeLessThan(0.05));
+      expect(ort.val).toHaveLength(2);
+      expect(Math.abs(ort.val[0] - tfjs.val[0]) / tfjs.val[0], `${batchNorm}, validation 1: ${ort.val[0]} vs ${tfjs.val[0]}`).toBeLessThan(0.01);
     }
   });
 

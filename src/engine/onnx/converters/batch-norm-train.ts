@@ -12,17 +12,23 @@ import { ExportError, type Value } from '../export-types.js';
 type Param = { k: number; name: string } | null;
 
 /** The statistics x is normalised with, per channel ([C]): the moving ones as constants, or the micro-batch's. */
-function statistics(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, axes: number[]): { mean: string; variance: string } {
+function statistics(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, axes: number[]): { mean: string; variance: string; centred: () => string } {
   const { g } = ctx;
   const n = l.name;
-  if (ctx.training!.batchNorm === 'frozen') return { mean: g.floats(`${n}_mean`, bn.mean, [bn.mean.length]), variance: g.floats(`${n}_variance`, bn.variance, [bn.mean.length]) };
+  if (ctx.training!.batchNorm === 'frozen') {
+    const mean = g.floats(`${n}_mean`, bn.mean, [bn.mean.length]);
+    const dims = axes.length === 1 ? [1, bn.mean.length] : [1, bn.mean.length, 1, 1];
+    let centred: string | null = null;
+    const lazyCentred = () => (centred ??= g.op('Sub', [x.name, g.floats(`${n}_mean_b`, bn.mean, dims)], `${n}_centred`));
+    return { mean, variance: g.floats(`${n}_variance`, bn.variance, [bn.mean.length]), centred: lazyCentred };
+  }
   const mu = g.op('ReduceMean', [x.name], `${n}_batch_mean`, { axes: { ints: axes }, keepdims: { int: 1 } });
   const centred = g.op('Sub', [x.name, mu], `${n}_centred`);
   const squares = g.op('ReduceSumSquare', [centred], `${n}_sum_sq`, { axes: { ints: axes }, keepdims: { int: 0 } });
   const variance = g.op('Div', [squares, valuesPerChannel(ctx, x.name, n, bn.mean.length)], `${n}_batch_var`);
   const mean = g.reshape(mu, [-1], `${n}_mean_out`);
   ctx.batchStats.push({ layer: n, mean, variance });
-  return { mean, variance };
+  return { mean, variance, centred: () => centred };
 }
 
 /** How many values each channel has in this micro-batch (its size is known only when the graph runs). */
@@ -46,29 +52,29 @@ export function trainableBatchNorm(ctx: ExportContext, l: LayerInput, x: Value, 
   const c = bn.mean.length;
   const flat = x.layout === 'flat';
   const axes = flat ? [0] : [0, 2, 3];
-  const { mean, variance } = statistics(ctx, l, x, bn, axes);
+  const { mean, variance, centred } = statistics(ctx, l, x, bn, axes);
   const gammaC = gamma ? gamma.name : g.floats(`${n}_gamma`, bn.gamma, [c]);
   const betaC = beta ? beta.name : g.floats(`${n}_beta`, bn.beta, [c]);
   const y = g.op('BatchNormalization', [x.name, gammaC, betaC, mean, variance], n, { epsilon: { float: bn.epsilon } });
   l.grad((gy) => {
     const sum = (v: string, base: string) => g.op('ReduceSum', [v, g.int64s(`${base}_axes`, axes)], base, { keepdims: { int: 0 } });
     const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, ctx.constant(`${n}_eps`, bn.epsilon)], `${n}_var_eps`)], `${n}_std`)], `${n}_inv_std`);
-    // Σ ∂y is the offset's gradient; Σ ∂y·x̂ = (Σ ∂y·x − μ Σ ∂y) / σ the scale's.
+    // Σ ∂y is the offset's gradient; Σ ∂y·x̂ = Σ ∂y·(x − μ) / σ the scale's (on x − μ itself: from Σ ∂y·x −
+    // μ Σ ∂y, a channel whose mean is large against its spread would lose its digits).
     const sumGy = sum(gy, `${n}_sum_gy`);
-    const sumGyX = sum(g.op('Mul', [gy, x.name], `${n}_gy_x`), `${n}_sum_gy_x`);
-    const sumGyXhat = g.op('Mul', [g.op('Sub', [sumGyX, g.op('Mul', [mean, sumGy], `${n}_mean_sum_gy`)], `${n}_sum_gy_centred`), inv], `${n}_sum_gy_xhat`);
+    const sumGyXhat = g.op('Mul', [sum(g.op('Mul', [gy, centred()], `${n}_gy_c`), `${n}_sum_gy_c`), inv], `${n}_sum_gy_xhat`);
     if (gamma) ctx.weightGrad(gamma.k, sumGyXhat);
     if (beta) ctx.weightGrad(beta.k, sumGy);
     if (!ctx.needsGrad(l.inTensors[0])) return;
     const a = g.op('Mul', [gammaC, inv], `${n}_scale`);
     const zeros = g.floats(`${n}_grad_zeros`, new Float32Array(c), [c]);
     if (ctx.training!.batchNorm === 'frozen') return ctx.addGrad(l.inTensors[0], affine(ctx, gy, a, zeros, `${n}_grad`, c));
-    // ∂x = a · (∂y − mean(∂y) − x̂ · mean(∂y·x̂)) with a = γ/σ and x̂ = (x − μ)/σ, i.e. a·∂y + k1·x + k0 with
-    // k1 = −a·mean(∂y·x̂)/σ and k0 = −a·mean(∂y) − k1·μ (means over the batch and the map).
+    // ∂x = a · (∂y − mean(∂y) − x̂ · mean(∂y·x̂)) with a = γ/σ and x̂ = (x − μ)/σ, i.e. a·∂y + k1·(x − μ) + k0
+    // with k1 = −a·mean(∂y·x̂)/σ and k0 = −a·mean(∂y) (means over the batch and the map).
     const count = valuesPerChannel(ctx, x.name, n, c);
     const k1 = g.op('Neg', [g.op('Div', [g.op('Mul', [a, g.op('Mul', [sumGyXhat, inv], `${n}_m_over_std`)], `${n}_k1_sum`), count], `${n}_k1_pos`)], `${n}_k1`);
-    const k0 = g.op('Neg', [g.op('Add', [g.op('Div', [g.op('Mul', [a, sumGy], `${n}_a_sum_gy`), count], `${n}_a_mean_gy`), g.op('Mul', [k1, mean], `${n}_k1_mean`)], `${n}_k0_pos`)], `${n}_k0`);
-    const fromX = affine(ctx, x.name, k1, k0, `${n}_grad_x`, c);
+    const k0 = g.op('Neg', [g.op('Div', [g.op('Mul', [a, sumGy], `${n}_a_sum_gy`), count], `${n}_a_mean_gy`)], `${n}_k0`);
+    const fromX = affine(ctx, centred(), k1, k0, `${n}_grad_x`, c);
     ctx.addGrad(l.inTensors[0], g.op('Add', [affine(ctx, gy, a, zeros, `${n}_grad_gy`, c), fromX], `${n}_grad`));
   });
   return { name: y, layout: x.layout, shape: l.outShape };
