@@ -26,13 +26,14 @@ function onOff(name: string, v: string | boolean | undefined, fallback: boolean)
 function parseAugment(raw: string | undefined): TrainOptions['augment'] {
   if (raw === undefined) return TRAIN_DEFAULTS.augment;
   if (raw === 'none') return { flips: false, rot90: false, colorJitter: 0 };
-  const out = { flips: false, rot90: false, colorJitter: 0 };
+  const out: TrainOptions['augment'] = { flips: false, rot90: false, colorJitter: 0 };
   for (const part of raw.split(',')) {
     const [k, v] = part.split('=');
     if (k === 'flips') out.flips = true;
     else if (k === 'rot90') out.rot90 = true;
     else if (k === 'jitter') out.colorJitter = v === undefined ? 0.1 : Number(v);
-    else throw new Error(`--augment: unknown part "${part}" (use flips, rot90, jitter=0.1 or none)`);
+    else if (k === 'background') out.backgroundSwap = v === undefined ? 0.5 : Number(v);
+    else throw new Error(`--augment: unknown part "${part}" (use flips, rot90, jitter=0.1, background=0.5 or none)`);
   }
   return out;
 }
@@ -75,6 +76,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     resume: !!flags.resume,
     init: (flags.init ?? []).map((d) => path.resolve(d)),
     augment: parseAugment(flags.augment as string | undefined),
+    cellMasks: flags['cell-masks'] ? path.resolve(String(flags['cell-masks'])) : null,
     head: { ...d.head, pooling: (flags.pooling as string) ?? d.head.pooling, denseUnits: num(flags.dense, d.head.denseUnits), dropout: num(flags.dropout, d.head.dropout) },
     // Each family's ImageNet weights expect their own input scaling (lite and MobileNetV2: [-1, 1]).
     preprocessing: (flags.preprocessing as string) ?? defaultPreprocessingOf((flags.architecture as string) ?? d.architecture, (flags.variant as string) ?? d.variant),

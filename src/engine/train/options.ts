@@ -61,7 +61,17 @@ export const trainOptionsSchema = z
     resume: z.boolean(),
     /** Bundles to start from; several are averaged (see init-from.ts). */
     init: z.array(z.string().min(1)),
-    augment: z.object({ flips: z.boolean(), rot90: z.boolean(), colorJitter: z.number().min(0).max(0.5) }).strict(),
+    augment: z
+      .object({
+        flips: z.boolean(),
+        rot90: z.boolean(),
+        colorJitter: z.number().min(0).max(0.5),
+        /** Share of training images whose surroundings are swapped for another's (background-swap.ts); needs cellMasks. */
+        backgroundSwap: z.number().min(0).max(1).optional(),
+      })
+      .strict(),
+    /** Segmented twins of the images (same relative names, cells on black), for the background swap. */
+    cellMasks: z.string().min(1).nullable(),
     head: headSchema,
     preprocessing: z.enum(['imagenet', 'tf', 'none']),
     float16: z.boolean(),
@@ -84,7 +94,8 @@ export const trainOptionsSchema = z
     backend: z.string(),
   })
   .strict()
-  .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] });
+  .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] })
+  .refine((o) => !o.augment.backgroundSwap || o.cellMasks, { message: 'background=… needs --cell-masks DIR (the segmented twins)', path: ['augment'] });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
@@ -115,6 +126,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   resume: false,
   init: [],
   augment: { flips: true, rot90: true, colorJitter: 0.1 },
+  cellMasks: null,
   head: PAPER_HEAD,
   preprocessing: 'imagenet',
   float16: false,

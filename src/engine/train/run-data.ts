@@ -6,6 +6,7 @@ import path from 'node:path';
 import { classWeights, fileNumber, makeSplit, readSplit, scanClassFolders, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
+import { loadCellMasks, swapBackground } from './background-swap.js';
 import type { TrainOptions, TrainProgress } from './options.js';
 
 export type Say = (message: string, extra?: Partial<TrainProgress>) => void;
@@ -22,6 +23,13 @@ export interface RunData {
   valIdx: number[];
   testIdx: number[];
   weightsPerClass: number[];
+  /** The training images' cell masks (by cache index) and those that have one, for the background swap. */
+  backgrounds: Backgrounds | null;
+}
+
+export interface Backgrounds {
+  masks: Array<Uint8Array | null>;
+  pool: number[];
 }
 
 /** The first n files of each class by file number: a smaller data set with the same block structure. */
@@ -59,6 +67,12 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
   const cache = await loadImages(o.dataDir, files, o.imgSize, o.resize, limits, (done, total) => say(`reading images ${done}/${total}`, { step: done, steps: total }));
   const trainIdx = split.train.map((_, i) => i);
   const labels = files.map((f) => labelOf.get(f)!);
+  let backgrounds: Backgrounds | null = null;
+  if (o.augment.backgroundSwap && o.cellMasks) {
+    const masks = await loadCellMasks(o.cellMasks, split.train, o.imgSize, o.resize, limits);
+    backgrounds = { masks, pool: trainIdx.filter((i) => masks[i]) };
+    say(`cell masks for ${backgrounds.pool.length} of ${split.train.length} training images (the others keep their surroundings)`);
+  }
   return {
     data,
     classes,
@@ -69,6 +83,7 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
     trainIdx,
     valIdx: split.val.map((_, i) => split.train.length + i),
     testIdx: split.test.map((_, i) => split.train.length + split.val.length + i),
+    backgrounds,
     weightsPerClass: classWeights(
       trainIdx.map((i) => labels[i]),
       classes.length,
@@ -77,11 +92,17 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
 }
 
 /** Packs images idx into one float batch, augmented with `random` when given. */
-export function makeBatch(cache: CachedImages, idx: number[], opts: TrainOptions['augment'] | null, random: () => number): Float32Array {
+export function makeBatch(cache: CachedImages, idx: number[], opts: TrainOptions['augment'] | null, random: () => number, backgrounds: Backgrounds | null = null): Float32Array {
   const { size, stride, pixels } = cache;
   const out = new Float32Array(idx.length * stride);
+  const image = (i: number) => pixels.subarray(i * stride, (i + 1) * stride);
   idx.forEach((i, k) => {
-    const src = pixels.subarray(i * stride, (i + 1) * stride);
+    let src = image(i);
+    const mask = backgrounds?.masks[i];
+    if (opts?.backgroundSwap && backgrounds && mask && random() < opts.backgroundSwap) {
+      const j = backgrounds.pool[Math.floor(random() * backgrounds.pool.length)];
+      if (j !== i) src = swapBackground(src, mask, image(j), backgrounds.masks[j]!);
+    }
     dihedral(src, out, k * stride, size, opts ? pickTransform(opts, random) : 0, 1 / 255);
     if (opts) colorJitter(out, k * stride, size * size, opts.colorJitter, random);
   });

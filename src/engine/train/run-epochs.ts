@@ -109,7 +109,7 @@ async function trainStep(run: Run, order: number[]): Promise<void> {
   // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the
   // same mask every step); seeding Math.random per step makes runs and resumed runs repeat exactly.
   Math.random = rng(o.seed * 15485863 + state.epoch * 7727 + state.step);
-  const micro = microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random));
+  const micro = microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random, run.backgrounds));
   const { grads, lossSum, correct } = await (run.ort ? ortBatchGradients(run, micro) : batchGradients(run, micro));
   optimizer.apply(run.graph.trainable, grads);
   tf.dispose(grads.filter((t): t is tf.Tensor => !!t));
