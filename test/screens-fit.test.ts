@@ -1,4 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadBenchResults } from '../src/bench/results.js';
 import { benchmarkLines } from '../src/screens/BenchmarksScreen.js';
 import { versionWindow } from '../src/screens/RetrainScreen.js';
 import type { BenchRow } from '../src/bench/table.js';
@@ -63,6 +67,36 @@ describe('the Benchmarks screen fitted to the terminal', () => {
   it('says how to make a run when none exists', () => {
     const lines = benchmarkLines({ results: 'none', file: 'r/results.json', model: null, width: 80, rows: 21 }).map((l) => l.map((s) => s.text).join(''));
     expect(lines.join('\n')).toMatch(/No benchmark run yet: `slidetriage bench --data DIR` writes r\/results\.json/);
+  });
+});
+
+describe('the results the Benchmarks screen reads', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-results-'));
+  const own = path.join(dir, 'own.json');
+  const shipped = path.join(dir, 'shipped.json');
+  fs.writeFileSync(shipped, JSON.stringify({ header: 'shipped run', rows: [row('AlexNet', 0.8)] }));
+
+  it('shows the shipped comparison, marked, until the lab has its own run; then its own', async () => {
+    const fallback = await loadBenchResults(own, shipped);
+    expect(fallback).toMatchObject({ header: 'shipped run', shipped: true });
+    const lines = benchmarkLines({ results: fallback, file: 'r/results.json', model: null, width: 80, rows: 21 }).map((l) => l.map((s) => s.text).join(''));
+    expect(lines.join('\n')).toMatch(/comparison shipped with slidetriage[\s\S]*writes your own to r\/results\.json/);
+    fs.writeFileSync(own, JSON.stringify({ header: 'own run', rows: [] }));
+    expect(await loadBenchResults(own, shipped)).toEqual({ header: 'own run', rows: [] });
+  });
+
+  it('passes over a damaged file, and says none when nothing can be read', async () => {
+    fs.writeFileSync(own, '{"header": 3');
+    expect(await loadBenchResults(own, shipped)).toMatchObject({ shipped: true });
+    expect(await loadBenchResults(own, path.join(dir, 'absent.json'))).toBe('none');
+    expect(await loadBenchResults(own, null)).toBe('none');
+  });
+
+  it('finds the comparison committed with the package', async () => {
+    const r = await loadBenchResults(path.join(dir, 'absent.json'));
+    expect(r).toMatchObject({ shipped: true });
+    if (r === 'none') return;
+    expect(r.rows.map((x) => x.name)).toEqual(expect.arrayContaining(['EfficientNet-B0', 'VGG-19', 'ResNet50', 'InceptionResNetV2', 'DenseNet-121', 'AlexNet']));
   });
 });
 

@@ -7,7 +7,8 @@ import sharp from 'sharp';
 import type { Config } from '../config.js';
 import { confusionSvg, rocSvg, type Curve } from './charts.js';
 import { rocCurve } from '../engine/metrics.js';
-import { DISPLAY_NAMES, parseModelName } from '../engine/models/architectures.js';
+import { DISPLAY_NAMES, parseModelName, type Architecture } from '../engine/models/architectures.js';
+import type { ModelSpec } from '../engine/models/spec.js';
 import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
 import type { PartPredictions } from '../engine/train/trainer.js';
 import type { Output } from '../headless/output.js';
@@ -20,10 +21,53 @@ export interface BenchOptions {
   imgSize: number;
   epochs: number;
   batch: number;
+  /** Adamax's learning rate for every model (the paper's 0.001). */
+  lr: number;
   limit: number | null;
   outDir: string;
   seed: number;
   negativeClass: string | null;
+  /** blocks, or file:PATH (a split.json: the same test part as the model it came from). */
+  split: string;
+  /** Bundles to start models from, by model name (ImageNet weights); the others start from scratch. */
+  init: Record<string, string>;
+}
+
+/** One protocol for every model: the split, preprocessing, head, optimiser and schedule differ in nothing but the start. */
+async function trainOptionsFor(config: Config, o: BenchOptions, m: { name: string; architecture: Architecture; variant: string }, dir: string, backend: string): Promise<TrainOptions> {
+  const init = o.init[m.name];
+  const preprocessing = init ? (JSON.parse(await fs.readFile(path.join(init, 'manifest.json'), 'utf8')) as { spec: ModelSpec }).spec.preprocessing : TRAIN_DEFAULTS.preprocessing;
+  return {
+    ...TRAIN_DEFAULTS,
+    architecture: m.architecture,
+    variant: (m.architecture === 'efficientnet' ? m.variant : 'b0') as TrainOptions['variant'],
+    name: `bench-${m.name}`,
+    dataDir: o.dataDir,
+    outDir: dir,
+    imgSize: o.imgSize,
+    epochs: o.epochs,
+    batch: o.batch,
+    lr: o.lr,
+    microBatch: Math.min(8, o.batch),
+    limitPerClass: o.limit,
+    valSplit: 0.15,
+    testSplit: 0.2,
+    split: o.split,
+    init: init ? [init] : [],
+    preprocessing,
+    // From scratch, as the default model: moving statistics that keep up, and a cosine schedule.
+    bnMomentum: 0.9,
+    lrSchedule: 'cosine',
+    ood: false, // a benchmark model is compared, never used for triage
+    seed: o.seed,
+    negativeClass: o.negativeClass,
+    resume: await exists(path.join(dir, 'checkpoint', 'LATEST')),
+    extensions: config.images.extensions,
+    maxPixels: config.images.maxPixels,
+    resize: config.images.resize,
+    command: `slidetriage bench (${m.name})`,
+    backend,
+  };
 }
 
 function rocOf(p: PartPredictions, classes: string[], negative: string | null): Array<[number, number]> {
@@ -56,36 +100,8 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
         rows.push(JSON.parse(await fs.readFile(resultFile, 'utf8')) as BenchRow);
         continue;
       }
-      const resume = await exists(path.join(dir, 'checkpoint', 'LATEST'));
-      const options: TrainOptions = {
-        ...TRAIN_DEFAULTS,
-        architecture: m.architecture,
-        variant: (m.architecture === 'efficientnet' ? m.variant : 'b0') as TrainOptions['variant'],
-        name: `bench-${m.name}`,
-        dataDir: o.dataDir,
-        outDir: dir,
-        imgSize: o.imgSize,
-        epochs: o.epochs,
-        batch: o.batch,
-        microBatch: Math.min(8, o.batch),
-        limitPerClass: o.limit,
-        valSplit: 0.15,
-        testSplit: 0.2,
-        // From scratch, as the default model: moving statistics that keep up, and a cosine schedule.
-        bnMomentum: 0.9,
-        lrSchedule: 'cosine',
-        // The ms / image column stays on tfjs-wasm for every architecture, as in the tables measured so far.
-        evalRuntime: 'tfjs',
-        ood: false, // a benchmark model is compared, never used for triage
-        seed: o.seed,
-        negativeClass: o.negativeClass,
-        resume,
-        extensions: config.images.extensions,
-        maxPixels: config.images.maxPixels,
-        resize: config.images.resize,
-        command: `slidetriage bench (${m.name})`,
-        backend: backend.backend,
-      };
+      const options = await trainOptionsFor(config, o, m, dir, backend.backend);
+      const resume = options.resume;
       let last = 0;
       out.info(`${m.name}: training${resume ? ' (resuming)' : ''}…`);
       const r = await engine.call('train', options, (p) => {
@@ -101,7 +117,7 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
       const classes = test.metrics.classes;
       const row: BenchRow = {
         model: m.name,
-        name: m.architecture === 'efficientnet' ? `EfficientNet-${m.variant.toUpperCase()}` : DISPLAY_NAMES[m.architecture],
+        name: `${m.architecture === 'efficientnet' ? `EfficientNet-${m.variant.replace(/^./, (c) => c.toUpperCase())}` : DISPLAY_NAMES[m.architecture]}${o.init[m.name] ? ', ImageNet' : ''}`,
         parameters: r.parameters,
         trainSeconds: r.seconds,
         epochs: r.history.length,
@@ -113,6 +129,8 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
         auc: test.metrics.binary?.auc ?? test.metrics.macro.auc,
         mAP: test.metrics.mAP,
         msPerImage: test.msPerImage,
+        runtime: test.runtime,
+        init: o.init[m.name] ? path.relative(process.cwd(), o.init[m.name]) : null,
         msTestPart: test.msTotal,
         classes,
         confusion: test.metrics.confusion,
@@ -122,7 +140,8 @@ export async function runBench(config: Config, o: BenchOptions, out: Output): Pr
       rows.push(row);
     }
     const table = benchTable(rows);
-    const header = `Held-out test part (never used for training or early stopping), ${o.imgSize} px, up to ${o.epochs} epochs, ${backend.backend}, ${o.limit ? `first ${o.limit} images per class` : 'all images'} of ${o.dataDir}`;
+    const split = o.split === 'blocks' ? 'block split' : `split ${path.basename(path.dirname(o.split))}/${path.basename(o.split)}`;
+    const header = `Held-out test part (never used for training or early stopping; ${split}), ${o.imgSize} px, up to ${o.epochs} epochs, batch ${o.batch}, Adamax lr ${o.lr}, ${o.limit ? `first ${o.limit} images per class` : 'all images'} of ${path.basename(o.dataDir)}; ImageNet rows start from imported weights, the others from scratch`;
     await fs.writeFile(path.join(o.outDir, 'table.md'), [header, '', ...table, ''].join('\n'));
     const csvHead = 'model,accuracy,precision,recall,f1,roc_auc,map,parameters,train_seconds,ms_per_image,ms_test_part,n';
     await fs.writeFile(

@@ -16,6 +16,10 @@ export interface BenchRow {
   mAP: number;
   msPerImage: number;
   msTestPart: number;
+  /** Where the test part's forward passes ran (absent in results written before it was recorded). */
+  runtime?: string;
+  /** The bundle the model started from (ImageNet weights), or null: from scratch. */
+  init?: string | null;
   classes: string[];
   confusion: number[][];
   roc: Array<[number, number]>;

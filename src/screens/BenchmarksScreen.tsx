@@ -61,7 +61,8 @@ export function benchmarkLines({ results, file, model, versions, selected = 0, w
   if (results === null) out.push(line(`reading ${file}…`));
   if (results === 'none') out.push(...wrapped(`No benchmark run yet: \`slidetriage bench --data DIR\` writes ${file}.`, { color: 'yellow' }));
   if (results && results !== 'none') {
-    out.push(line(results.header, { dim: true }));
+    if (results.shipped) out.push(...wrapped(`The comparison shipped with slidetriage (docs/benchmarks.md); \`slidetriage bench --data DIR\` writes your own to ${file}.`, { color: 'cyan' }));
+    out.push(...wrapped(results.header, { dim: true }));
     const full = benchTable(results.rows);
     const table = Math.max(...full.map((l) => l.length)) <= inner ? full : benchTable(results.rows, 'main');
     out.push(...table.map((t) => line(t)));
