@@ -217,11 +217,22 @@ describe('retraining from the store', () => {
     await waitFor(/promoted slidetriage-retrained@/);
     expect((await readPointer(config.versions))!.history).toHaveLength(1);
     await waitFor(/\* slidetriage-retrained@/);
-    // The Benchmarks screen scores every version on the confirmed labels.
+    // The Benchmarks screen scores every version on the confirmed labels, under the shipped comparison:
+    // Space pages down to it.
     ui.stdin.write('B');
+    await waitFor(/Benchmarks/);
+    for (let i = 0; i < 40 && !/press e to score/.test(ui.lastFrame() ?? ''); i++) {
+      ui.stdin.write(' ');
+      await new Promise((r) => setTimeout(r, 100));
+    }
     await waitFor(/press e to score/);
     ui.stdin.write('e');
-    const scored = await waitFor(/2 version\(s\) scored/);
+    await waitFor(/2 version\(s\) scored/);
+    for (let i = 0; i < 40 && !/test-untrained@\S+ \| default/.test(ui.lastFrame() ?? ''); i++) {
+      ui.stdin.write(' ');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const scored = await waitFor(/test-untrained@\S+ \| default/);
     expect(scored).toMatch(/\| \* slidetriage-retrained@\S+ \| head \| 6 \|/);
     expect(scored).toMatch(/\| test-untrained@\S+ \| default \| 6 \|/);
   });
