@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { confusionSvg, rocSvg, type Curve } from './charts.js';
 import { rocCurve } from '../engine/metrics.js';
 import { DISPLAY_NAMES, parseModelName, type Architecture } from '../engine/models/architectures.js';
-import type { ModelSpec } from '../engine/models/spec.js';
+import { readManifest } from '../engine/bundle.js';
 import { TRAIN_DEFAULTS, type TrainOptions, type TrainProgress } from '../engine/train/options.js';
 import type { PartPredictions } from '../engine/train/trainer.js';
 import type { Output } from '../headless/output.js';
@@ -36,7 +36,7 @@ export interface BenchOptions {
 /** One protocol for every model: the split, preprocessing, head, optimiser and schedule differ in nothing but the start. */
 async function trainOptionsFor(config: Config, o: BenchOptions, m: { name: string; architecture: Architecture; variant: string }, dir: string, backend: string): Promise<TrainOptions> {
   const init = o.init[m.name];
-  const preprocessing = init ? (JSON.parse(await fs.readFile(path.join(init, 'manifest.json'), 'utf8')) as { spec: ModelSpec }).spec.preprocessing : TRAIN_DEFAULTS.preprocessing;
+  const preprocessing = init ? (await readManifest(init)).spec.preprocessing : TRAIN_DEFAULTS.preprocessing;
   return {
     ...TRAIN_DEFAULTS,
     architecture: m.architecture,
