@@ -9,7 +9,7 @@ describe('configuration', () => {
     const cwd = await tempDir();
     const cfg = loadConfig({ cwd });
     expect(cfg.model).toBe(path.join(PACKAGE_ROOT, 'models', 'default'));
-    expect(cfg.shippedModels).toEqual([path.join(PACKAGE_ROOT, 'models', 'from-scratch-b0'), path.join(PACKAGE_ROOT, 'models', 'cell-focus')]);
+    expect(cfg.shippedModels).toEqual([path.join(PACKAGE_ROOT, 'models', 'from-scratch-b0'), path.join(PACKAGE_ROOT, 'models', 'whole-field')]);
     expect(cfg.incoming).toBe(path.join(cwd, 'incoming'));
     expect(cfg.images.maxPixels).toBe(64_000_000);
     expect(cfg.backend).toBe('auto');

@@ -39,7 +39,7 @@ describe('a model cut at a stage boundary', () => {
 });
 
 describe('Grad-CAM on finer maps and LayerCAM', () => {
-  it.each(['gradcam14', 'gradcam28', 'layercam', 'layercam56'])('%s gives a normalised map at the input size', async (name) => {
+  it.each(['gradcam14', 'gradcam28', 'layercam14', 'layercam28', 'layercam', 'layercam56'])('%s gives a normalised map at the input size', async (name) => {
     const model = buildModel(defaultSpec('lite0', ['a', 'b'], { inputSize: SIZE, head: { pooling: 'avg', denseUnits: 0 } }), 5);
     const h = await explain(methodByName(name), { model, classes: ['a', 'b'], image, size: SIZE, target: 1 });
     expect(h.values).toHaveLength(SIZE * SIZE);

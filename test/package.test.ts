@@ -59,9 +59,9 @@ describe('the installed package', () => {
     let out = '';
     app.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      for (let i = 0; i < 600 && !/slidetriage-lite0@/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 600 && !/slidetriage-lite0-cells@/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
       expect(out).toMatch(/watcher watching/);
-      expect(out).toMatch(/slidetriage-lite0@/);
+      expect(out).toMatch(/slidetriage-lite0-cells@/);
     } finally {
       app.kill('SIGKILL');
     }

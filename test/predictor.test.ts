@@ -63,11 +63,11 @@ describe('background predictor', () => {
     const p = new Predictor(config, engine, store, model);
     await p.kick();
     await new Promise((r) => setTimeout(r, 50)); // the warm-up is started after the loop, not awaited by it
-    // The slide maps the configuration names (LayerCAM first by default), then the IG warm-up.
-    expect(config.explain.slideMethods).toEqual(['layercam', 'gradcam', 'cam']);
+    // The slide maps the configuration names (LayerCAM on the 14 × 14 map first by default), then the IG warm-up.
+    expect(config.explain.slideMethods).toEqual(['layercam14', 'layercam28', 'gradcam']);
     expect(calls).toEqual([
-      { methods: ['layercam', 'gradcam', 'cam'], blank: false },
-      { methods: ['layercam', 'gradcam', 'cam'], blank: false },
+      { methods: ['layercam14', 'layercam28', 'gradcam'], blank: false },
+      { methods: ['layercam14', 'layercam28', 'gradcam'], blank: false },
       { methods: ['ig'], blank: true },
     ]);
     const data = await store.dump();
@@ -76,7 +76,7 @@ describe('background predictor', () => {
     await add(files[2]);
     await p.kick();
     await new Promise((r) => setTimeout(r, 50));
-    expect(calls.map((c) => c.methods.join())).toEqual(['layercam,gradcam,cam', 'layercam,gradcam,cam', 'ig', 'layercam,gradcam,cam']);
+    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28,gradcam', 'layercam14,layercam28,gradcam', 'ig', 'layercam14,layercam28,gradcam']);
   });
 
   it('writes the overlays with the store permissions, and refuses a slide whose file no longer has its sha256', async () => {

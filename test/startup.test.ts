@@ -28,8 +28,8 @@ describe('start-up', () => {
     try {
       // The first frame, and the engine's model loaded in its worker (so the main thread had every chance).
       for (let i = 0; i < 600 && !/watcher watching/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      for (let i = 0; i < 600 && !/slidetriage-lite0@/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-      expect(out).toMatch(/slidetriage-lite0@/);
+      for (let i = 0; i < 600 && !/slidetriage-lite0-cells@/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toMatch(/slidetriage-lite0-cells@/);
       app.kill('SIGUSR2');
       for (let i = 0; i < 50 && !/PROBE/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
       expect(err).toMatch(/PROBE \[\]/);

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs/promises';
+import { updateManifest } from '../src/engine/bundle.js';
 import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -42,5 +44,23 @@ describe('slidetriage xai-eval', () => {
     for (const m of ['gradcam', 'cam']) expect(byMethod[m]).toMatchObject({ randomisationSpearman: null, randomisationConstant: 2 });
     expect(byMethod.ig.randomisationConstant).toBe(0);
     expect(Math.abs(byMethod.ig.randomisationSpearman)).toBeLessThanOrEqual(1);
+  });
+
+  it('takes the validation part with --part val, to choose a method without the test part', async () => {
+    const model = await tempDir();
+    await makeBundle(model, { size: 32, classes: ['all', 'hem'] });
+    const cnmc = path.join(FIXTURES, 'cnmc');
+    const [all, hem] = await Promise.all(['all', 'hem'].map(async (c) => (await fs.readdir(path.join(cnmc, c))).sort().map((f) => `${c}/${f}`)));
+    await fs.writeFile(path.join(model, 'split.json'), JSON.stringify({ train: [all[0], hem[0]], val: [all[1], hem[1], all[2]], test: [all[3], hem[3]] }));
+    await updateManifest(model, { training: { dataDir: cnmc } });
+    const evaluate = async (...extra: string[]) => {
+      const { stdout } = await run(process.execPath, [BIN, 'xai-eval', '--data', cnmc, '--limit', '9', '--methods', 'gradcam', '--model', model, '--json', ...extra], { maxBuffer: 1 << 22 });
+      return JSON.parse(stdout.trim().split('\n').at(-1)!) as { images: number; source: string };
+    };
+    expect(await evaluate()).toMatchObject({ images: 2, source: "the model's test part" });
+    expect(await evaluate('--part', 'val')).toMatchObject({ images: 3, source: "the model's validation part" });
+    const wrong = await run(process.execPath, [BIN, 'xai-eval', '--data', cnmc, '--part', 'train', '--model', model]).catch((e: { code: number; stderr: string }) => e);
+    expect(wrong).toMatchObject({ code: 2 });
+    expect((wrong as { stderr: string }).stderr).toMatch(/--part takes test or val, not "train"/);
   });
 });

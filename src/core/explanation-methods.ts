@@ -3,7 +3,7 @@
 // enums, the screens' captions and order, the CLI's --methods and the engine's method registry
 // (engine/explain/index.ts, `satisfies Record<MethodName, …>`) all come from here.
 
-export const METHOD_NAMES = ['layercam', 'layercam56', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig'] as const;
+export const METHOD_NAMES = ['layercam14', 'layercam28', 'layercam', 'layercam56', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodInfo {
@@ -15,6 +15,8 @@ export interface MethodInfo {
 }
 
 export const METHOD_INFO: Record<MethodName, MethodInfo> = {
+  layercam14: { title: 'LayerCAM', source: (at) => `stage before the last, ${at(16)}`, fast: true },
+  layercam28: { title: 'LayerCAM', source: (at) => `third stage from the end, ${at(8)}`, fast: true },
   layercam: { title: 'LayerCAM', source: (at) => `last three stages, ${at(32)} to ${at(8)}`, fast: true },
   layercam56: { title: 'LayerCAM', source: (at) => `last four stages, ${at(32)} to ${at(4)}`, fast: true },
   gradcam: { title: 'Grad-CAM', source: (_, last) => last, fast: true },

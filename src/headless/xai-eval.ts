@@ -23,6 +23,7 @@ export interface XaiEvalOptions {
   dataDir: string;
   masksDir: string | null;
   limit: number;
+  part: 'test' | 'val';
   methods: string[];
   json: boolean;
 }
@@ -37,6 +38,7 @@ export async function runXaiEval(config: Config, o: XaiEvalOptions, out: Output)
         dataDir: path.resolve(o.dataDir),
         masksDir: o.masksDir ? path.resolve(o.masksDir) : null,
         limit: o.limit,
+        part: o.part,
         methods: o.methods,
         seed: config.explain.lime.seed,
         options: { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } },

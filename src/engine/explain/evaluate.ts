@@ -20,6 +20,10 @@ export interface XaiEvalRequest {
   dataDir: string;
   masksDir: string | null;
   limit: number;
+  /** Which held-out part of the model's split: the test part reports, the validation part is for choosing
+   *  a method without looking at the test part. Where the folder is not the one the model was trained on,
+   *  every image is used. */
+  part: 'test' | 'val';
   methods: string[];
   seed: number;
   options: Record<string, Record<string, unknown>>;
@@ -108,8 +112,9 @@ export async function evaluateExplanations(
   const trainedOn = (manifest.training as { dataDir?: string } | null)?.dataDir;
   if (trainedOn && path.resolve(trainedOn) === path.resolve(req.dataDir) && (await fs.stat(splitFile).catch(() => null))) {
     const split = await readSplit(splitFile, data);
-    pool = split.test.length ? split.test : split.val;
-    source = split.test.length ? "the model's test part" : "the model's validation part";
+    const useTest = req.part === 'test' && split.test.length > 0;
+    pool = useTest ? split.test : split.val;
+    source = useTest ? "the model's test part" : "the model's validation part";
   }
   const chosen = shuffle(pool, rng(req.seed)).slice(0, req.limit);
   const methods: Array<ExplanationMethod<object>> = [

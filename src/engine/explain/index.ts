@@ -4,7 +4,7 @@ import { cam } from './cam.js';
 import { gradCam } from './gradcam.js';
 import { integratedGradients } from './integrated-gradients.js';
 import { lime } from './lime.js';
-import { gradCamAtStride, layerCam, layerCam56 } from './layer-cams.js';
+import { gradCamAtStride, layerCam, layerCam14, layerCam28, layerCam56 } from './layer-cams.js';
 import type { ExplanationMethod } from './types.js';
 
 export const METHODS = {
@@ -14,6 +14,8 @@ export const METHODS = {
   ig: integratedGradients,
   gradcam14: gradCamAtStride('gradcam14', 16),
   gradcam28: gradCamAtStride('gradcam28', 8),
+  layercam14: layerCam14,
+  layercam28: layerCam28,
   layercam: layerCam,
   layercam56: layerCam56,
 } as const satisfies Record<MethodName, { name: string }>;

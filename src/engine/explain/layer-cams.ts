@@ -32,6 +32,11 @@ function layerCamOver(name: string, strides: number[]): ExplanationMethod<Record
   };
 }
 
+/** One map: the 14 × 14 (stride 16) or 28 × 28 (stride 8) at 224. On a model that reads the cells the
+ *  14 × 14 map alone points into them most often and puts the most relevance in them (docs/explanations.md):
+ *  the 7 × 7 map, which the fusions below take the maximum with, spreads over groups of cells. */
+export const layerCam14 = layerCamOver('layercam14', [16]);
+export const layerCam28 = layerCamOver('layercam28', [8]);
 /** The last three stages: 28, 14 and 7 px maps at 224. */
 export const layerCam = layerCamOver('layercam', [8, 16, 0]);
 /** The last four: the 56 px map too, where a stained nucleus is still a few positions across. */
