@@ -11,8 +11,9 @@ import { ExportError, type Value } from '../export-types.js';
 
 type Param = { k: number; name: string } | null;
 
-/** The statistics x is normalised with, per channel ([C]): the moving ones as constants, or the micro-batch's. */
-function statistics(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, axes: number[]): { mean: string; variance: string; centred: () => string } {
+/** The statistics x is normalised with, per channel ([C]): the moving ones as constants, or the micro-batch's
+ *  (then with the number of values each channel has, which the input gradient needs too). */
+function statistics(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, axes: number[]): { mean: string; variance: string; centred: () => string; count?: string } {
   const { g } = ctx;
   const n = l.name;
   if (ctx.training!.batchNorm === 'frozen') {
@@ -25,10 +26,11 @@ function statistics(ctx: ExportContext, l: LayerInput, x: Value, bn: BatchNorm, 
   const mu = g.op('ReduceMean', [x.name], `${n}_batch_mean`, { axes: { ints: axes }, keepdims: { int: 1 } });
   const centred = g.op('Sub', [x.name, mu], `${n}_centred`);
   const squares = g.op('ReduceSumSquare', [centred], `${n}_sum_sq`, { axes: { ints: axes }, keepdims: { int: 0 } });
-  const variance = g.op('Div', [squares, valuesPerChannel(ctx, x.name, n, bn.mean.length)], `${n}_batch_var`);
+  const count = valuesPerChannel(ctx, x.name, n, bn.mean.length);
+  const variance = g.op('Div', [squares, count], `${n}_batch_var`);
   const mean = g.reshape(mu, [-1], `${n}_mean_out`);
   ctx.batchStats.push({ layer: n, mean, variance });
-  return { mean, variance, centred: () => centred };
+  return { mean, variance, centred: () => centred, count };
 }
 
 /** How many values each channel has in this micro-batch (its size is known only when the graph runs). */
@@ -52,7 +54,7 @@ export function trainableBatchNorm(ctx: ExportContext, l: LayerInput, x: Value, 
   const c = bn.mean.length;
   const flat = x.layout === 'flat';
   const axes = flat ? [0] : [0, 2, 3];
-  const { mean, variance, centred } = statistics(ctx, l, x, bn, axes);
+  const { mean, variance, centred, count } = statistics(ctx, l, x, bn, axes);
   const gammaC = gamma ? gamma.name : g.floats(`${n}_gamma`, bn.gamma, [c]);
   const betaC = beta ? beta.name : g.floats(`${n}_beta`, bn.beta, [c]);
   const y = g.op('BatchNormalization', [x.name, gammaC, betaC, mean, variance], n, { epsilon: { float: bn.epsilon } });
@@ -68,10 +70,9 @@ export function trainableBatchNorm(ctx: ExportContext, l: LayerInput, x: Value, 
     if (!ctx.needsGrad(l.inTensors[0])) return;
     const a = g.op('Mul', [gammaC, inv], `${n}_scale`);
     const zeros = g.floats(`${n}_grad_zeros`, new Float32Array(c), [c]);
-    if (ctx.training!.batchNorm === 'frozen') return ctx.addGrad(l.inTensors[0], affine(ctx, gy, a, zeros, `${n}_grad`, c));
+    if (!count) return ctx.addGrad(l.inTensors[0], affine(ctx, gy, a, zeros, `${n}_grad`, c)); // frozen
     // ∂x = a · (∂y − mean(∂y) − x̂ · mean(∂y·x̂)) with a = γ/σ and x̂ = (x − μ)/σ, i.e. a·∂y + k1·(x − μ) + k0
     // with k1 = −a·mean(∂y·x̂)/σ and k0 = −a·mean(∂y) (means over the batch and the map).
-    const count = valuesPerChannel(ctx, x.name, n, c);
     const k1 = g.op('Neg', [g.op('Div', [g.op('Mul', [a, g.op('Mul', [sumGyXhat, inv], `${n}_m_over_std`)], `${n}_k1_sum`), count], `${n}_k1_pos`)], `${n}_k1`);
     const k0 = g.op('Neg', [g.op('Div', [g.op('Mul', [a, sumGy], `${n}_a_sum_gy`), count], `${n}_a_mean_gy`)], `${n}_k0`);
     const fromX = affine(ctx, centred(), k1, k0, `${n}_grad_x`, c);
