@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../src/config.js';
+import { rocAuc } from '../src/engine/metrics.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -15,16 +16,6 @@ const MODEL = path.join(PACKAGE_ROOT, 'models', 'default');
 const DATA = path.resolve(PACKAGE_ROOT, '..', 'shared', 'data', 'taleqani');
 const PAPER_ACCURACY = 0.9678;
 const PAPER_AUC = 0.9985;
-
-/** Malignant-vs-benign AUC: the share of (malignant, benign) pairs where the malignant image has the
- *  lower probability of Benign, ties counting half. */
-function binaryAuc(rows: Array<{ benign: boolean; pBenign: number }>): number {
-  const pos = rows.filter((r) => !r.benign).map((r) => r.pBenign);
-  const neg = rows.filter((r) => r.benign).map((r) => r.pBenign);
-  let wins = 0;
-  for (const p of pos) for (const n of neg) wins += p < n ? 1 : p === n ? 0.5 : 0;
-  return wins / (pos.length * neg.length);
-}
 
 const hasData = fs.existsSync(DATA);
 if (!hasData) console.info(`shipped-model test skipped: ${DATA} is absent (the Taleqani images are not in the repository)`);
@@ -49,7 +40,11 @@ describe.skipIf(!hasData)('the shipped default model on its held-out test part',
     const accuracy = right / rows.length;
     console.info(`${manifest.id}: ${right} of ${rows.length} test images right (${(100 * accuracy).toFixed(2)}%)`);
     expect(accuracy).toBeGreaterThan(PAPER_ACCURACY);
-    const auc = binaryAuc(rows.map((r) => ({ benign: path.basename(path.dirname(r.path)) === 'Benign', pBenign: r.probabilities.Benign })));
+    // Malignant against benign, scored by 1 − P(Benign), as train's binary AUC.
+    const auc = rocAuc(
+      rows.map((r) => 1 - r.probabilities.Benign),
+      rows.map((r) => path.basename(path.dirname(r.path)) !== 'Benign'),
+    );
     console.info(`malignant-vs-benign AUC ${auc.toFixed(5)}`);
     expect(auc).toBeGreaterThan(PAPER_AUC);
     // The manifest's figure came from the same forward passes at training time: at most one image apart.
