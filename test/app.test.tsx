@@ -402,7 +402,7 @@ describe('the triage app', () => {
     await square(40, 40, 200, 'b.cam.png');
     await store.addExplanations(sha(1), modelId, { image: 'explanations/b.image.png', gradcam: 'explanations/b.gradcam.png', cam: 'explanations/b.cam.png' });
     await press(ui, '\r');
-    const slide = await waitFor(ui.lastFrame, /Grad-CAM · last st/); // under the map, truncated side by side
+    const slide = await waitFor(ui.lastFrame, /Grad-CAM 1²/); // side by side, the short caption: title and map side
     await press(ui, 'z');
     const zoomed = await waitFor(ui.lastFrame, /Zoom — slide-b\.png — Grad-CAM · last stage, 1 × 1 \(1\/2, Tab\) · opacity 100%/);
     const cellRows = (frame: string) => frame.split('\n').filter((l) => l.includes('▀')).length;

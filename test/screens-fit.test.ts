@@ -110,3 +110,15 @@ describe('the Retrain screen on a short terminal', () => {
     expect(versionWindow(30, 5, 10)).toEqual({ start: 4, end: 7 });
   });
 });
+
+describe('captions under the maps', () => {
+  it('says which layer each map reads even where a dozen columns are all there is', async () => {
+    const { mapCaption, mapShortCaption } = await import('../src/screens/maps.js');
+    const short = ['layercam14', 'layercam28', 'layercam', 'gradcam', 'ig', 'image'].map((m) => mapShortCaption(m, 224));
+    expect(short).toEqual(['LayerCAM 14²', 'LayerCAM 28²', 'LayerCAM 7²–28²', 'Grad-CAM 7²', 'Integrated Gradients', 'image']);
+    // The ones the app shows by default fit the 12 columns a map gets side by side at 100 columns.
+    for (const c of short.slice(0, 2).concat(short[3])) expect(c.length).toBeLessThanOrEqual(12);
+    expect(mapCaption('layercam14', 224)).toBe('LayerCAM · stage before the last, 14 × 14');
+    expect(mapShortCaption('layercam14', null)).toBe('LayerCAM');
+  });
+});

@@ -9,7 +9,7 @@ import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
 import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
-import { mapCaption, mapTitle, MAP_ORDER } from './maps.js';
+import { mapCaption, mapShortCaption, mapTitle, MAP_ORDER } from './maps.js';
 
 export interface ExplainJob {
   sha256: string;
@@ -63,7 +63,11 @@ export function SlideScreen(props: {
                 file={fileOf(m)}
                 width={mapWidth}
                 height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))}
-                caption={`${mapCaption(m, props.inputSize ?? null)}${side && maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`}
+                caption={
+                  side
+                    ? `${mapCaption(m, props.inputSize ?? null)}${maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`
+                    : mapShortCaption(m, props.inputSize ?? null)
+                }
               />
             ))}
           </Box>
