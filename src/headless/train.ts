@@ -77,6 +77,7 @@ export function trainOptionsFrom(flags: Flags, config: Config, argv: string[]): 
     init: (flags.init ?? []).map((d) => path.resolve(d)),
     augment: parseAugment(flags.augment as string | undefined),
     cellMasks: flags['cell-masks'] ? path.resolve(String(flags['cell-masks'])) : null,
+    maskPenalty: num(flags['mask-penalty'], d.maskPenalty),
     head: { ...d.head, pooling: (flags.pooling as string) ?? d.head.pooling, denseUnits: num(flags.dense, d.head.denseUnits), dropout: num(flags.dropout, d.head.dropout) },
     // Each family's ImageNet weights expect their own input scaling (lite and MobileNetV2: [-1, 1]).
     preprocessing: (flags.preprocessing as string) ?? defaultPreprocessingOf((flags.architecture as string) ?? d.architecture, (flags.variant as string) ?? d.variant),

@@ -18,8 +18,9 @@ export interface LayerSplit {
 
 const cache = new WeakMap<tf.LayersModel, Map<number, LayerSplit>>();
 
-/** The input of the first block whose output is smaller than `side`, i.e. the last map at that side. */
-function cutTensor(model: tf.LayersModel, side: number): { tensor: tf.SymbolicTensor; stage: string } {
+/** The input of the first block whose output is smaller than `side`, i.e. the last map at that side
+ *  (also the map the localisation penalty of training reads: train/mask-penalty.ts). */
+export function cutTensor(model: tf.LayersModel, side: number): { tensor: tf.SymbolicTensor; stage: string } {
   const seen = new Set<string>();
   for (const layer of model.layers) {
     const m = layer.name.match(/^block(\d+)a_(expand_conv|dwconv_pad|dwconv)$/);

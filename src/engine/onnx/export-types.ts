@@ -18,6 +18,9 @@ export const ONNX_SAMPLE_WEIGHT = 'sample_weight';
 export const ONNX_REG_SCALE = 'reg_scale';
 export const ONNX_ACTIVITY_SCALE = 'activity_scale';
 export const ONNX_LOSS = 'loss';
+/** The localisation penalty's inputs (export-mask-penalty.ts): [batch, 1, side, side] shares outside the cells, and λ·share/n. */
+export const ONNX_CELL_OUTSIDE = 'cell_outside';
+export const ONNX_MASK_PENALTY_SCALE = 'mask_penalty_scale';
 export const weightInputName = (k: number) => `weight_${k}`;
 export const weightGradName = (k: number) => `grad_${k}`;
 
@@ -34,6 +37,8 @@ export interface TrainingExport {
   /** Dropout as in training (masks given as inputs); false: the identity, for parity tests. */
   dropout: boolean;
   activityLayer?: string;
+  /** The side of the map the localisation penalty reads (train/mask-penalty.ts); absent: no penalty. */
+  maskPenaltySide?: number;
 }
 
 export interface ExportOptions {

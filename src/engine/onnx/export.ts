@@ -9,6 +9,7 @@ import { FEATURE_LAYER } from '../models/spec.js';
 import { CONVERTERS } from './converters/index.js';
 import { ExportContext } from './export-context.js';
 import { addTrainingLoss, finishTrainingOutputs } from './export-training.js';
+import { addMaskPenalty } from './export-mask-penalty.js';
 import { EXPORTER_VERSION, ExportError, ONNX_FEATURES, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT, type ExportOptions, type ExportResult } from './export-types.js';
 
 export {
@@ -40,7 +41,7 @@ export function exportToOnnx(model: tf.LayersModel, opts: ExportOptions = {}): E
   const main = ctx.values.get((model.outputs[0] as tf.SymbolicTensor).id);
   if (!main || main.layout !== 'flat') throw new ExportError('the model output is not a [batch, classes] tensor');
   ctx.g.output(main.name, ONNX_OUTPUT, ['batch', main.shape[0]]);
-  if (training) outputs.push(...addTrainingOutputs(ctx));
+  if (training) outputs.push(...addTrainingOutputs(ctx, model));
   else if (ctx.wantGrad) outputs.push(...addGradientOutputs(ctx, model));
   else outputs.push(...addFeatureOutput(ctx, model, opts.featureLayer ?? FEATURE_LAYER));
   const bytes = ctx.g.encode(model.name, { exporter_version: String(EXPORTER_VERSION), ...opts.metadata }, String(EXPORTER_VERSION));
@@ -56,8 +57,9 @@ function runBackward(ctx: ExportContext): void {
 }
 
 /** The loss, and every trainable weight's gradient (export-training.ts). */
-function addTrainingOutputs(ctx: ExportContext): string[] {
+function addTrainingOutputs(ctx: ExportContext, model: tf.LayersModel): string[] {
   const [crossEntropy] = addTrainingLoss(ctx);
+  if (ctx.training?.maskPenaltySide) addMaskPenalty(ctx, model, ctx.training.maskPenaltySide);
   runBackward(ctx);
   return finishTrainingOutputs(ctx, crossEntropy);
 }

@@ -11,6 +11,8 @@ import {
   type BatchStats,
   type DropoutMask,
   ONNX_ACTIVITY_SCALE,
+  ONNX_CELL_OUTSIDE,
+  ONNX_MASK_PENALTY_SCALE,
   ONNX_INPUT,
   ONNX_LOSS,
   ONNX_OUTPUT,
@@ -37,6 +39,8 @@ export interface OrtTrainingOptions extends OrtSessionOptions {
   batchNorm: 'frozen' | 'batch';
   /** Dropout (and stochastic depth) as in training, masks drawn as tfjs draws them; false: none. */
   dropout: boolean;
+  /** The localisation penalty's map side (train/mask-penalty.ts); absent: none. Micro-batches then carry `cells`. */
+  maskPenaltySide?: number;
 }
 
 export class OrtTrainingStep {
@@ -48,12 +52,15 @@ export class OrtTrainingStep {
     private readonly scalars: Set<string>,
     private readonly masks: DropoutMask[],
     private readonly stats: BatchStats[],
+    private readonly penaltySide: number,
   ) {}
 
   /** Exports the model's training graph for `trainable` (the model's trainable weights, in order). */
   static async create(model: tf.LayersModel, trainable: tf.LayerVariable[], head: HeadSpec, numClasses: number, o: OrtTrainingOptions): Promise<OrtTrainingStep> {
     const activityL1 = head.denseUnits > 0 && head.l1 > 0 ? head.l1 : 0;
-    const { bytes, dropoutMasks, batchStats } = exportToOnnx(model, { training: { trainable, batchNorm: o.batchNorm, dropout: o.dropout, activityLayer: activityL1 ? 'head_dense' : undefined } });
+    const { bytes, dropoutMasks, batchStats } = exportToOnnx(model, {
+      training: { trainable, batchNorm: o.batchNorm, dropout: o.dropout, activityLayer: activityL1 ? 'head_dense' : undefined, maskPenaltySide: o.maskPenaltySide },
+    });
     const session = await ort.InferenceSession.create(bytes, sessionOptions(o));
     return new OrtTrainingStep(
       session,
@@ -63,6 +70,7 @@ export class OrtTrainingStep {
       new Set(session.inputNames),
       dropoutMasks,
       batchStats,
+      o.maskPenaltySide ?? 0,
     );
   }
 
@@ -84,6 +92,12 @@ export class OrtTrainingStep {
     };
     if (this.scalars.has(ONNX_REG_SCALE)) feeds[ONNX_REG_SCALE] = new ort.Tensor('float32', Float32Array.of(mb.share), []);
     if (this.scalars.has(ONNX_ACTIVITY_SCALE)) feeds[ONNX_ACTIVITY_SCALE] = new ort.Tensor('float32', Float32Array.of((this.activityL1 * mb.share) / n), []);
+    if (this.penaltySide) {
+      const side = this.penaltySide;
+      // A micro-batch without masks: outside 0 everywhere, so the penalty and its gradient are 0.
+      feeds[ONNX_CELL_OUTSIDE] = new ort.Tensor('float32', mb.cells?.outside ?? new Float32Array(n * side * side), [n, 1, side, side]);
+      feeds[ONNX_MASK_PENALTY_SCALE] = new ort.Tensor('float32', Float32Array.of(((mb.cells?.weight ?? 0) * mb.share) / n), []);
+    }
     for (const m of this.masks) feeds[m.input] = new ort.Tensor('float32', dropoutMask(n, m), [n, ...m.shape]);
     weights.forEach((w, k) => (feeds[weightInputName(k)] = new ort.Tensor('float32', w, this.shapes[k])));
     const fetches = [ONNX_LOSS, ONNX_OUTPUT, ...this.shapes.map((_, k) => weightGradName(k)), ...this.stats.flatMap((s) => [s.mean, s.variance])];

@@ -3,6 +3,8 @@
 // the gradient workers of data-parallel training run exactly this.
 import * as tf from '@tensorflow/tfjs';
 import type { HeadSpec } from '../models/head.js';
+import { cutTensor } from '../explain/layer-split.js';
+import { outsideShare, type CellPenalty } from './mask-penalty.js';
 
 export interface TrainingGraph {
   model: tf.LayersModel;
@@ -12,6 +14,8 @@ export interface TrainingGraph {
   numClasses: number;
   /** L1 factor on the hidden head layer's activity; 0 when there is none. */
   activityL1: number;
+  /** `graph` with the localisation penalty's feature map as its last output, built on first use. */
+  withMap?: tf.LayersModel;
 }
 
 export function trainingGraph(model: tf.LayersModel, head: HeadSpec, numClasses: number): TrainingGraph {
@@ -29,6 +33,8 @@ export interface MicroBatch {
   weights: number[];
   /** This micro-batch's share of the whole batch (its images / the batch's images). */
   share: number;
+  /** The localisation penalty's cell masks and weight (mask-penalty.ts), when the run has one. */
+  cells?: CellPenalty;
 }
 
 export interface MicroBatchResult {
@@ -46,8 +52,9 @@ export async function microBatchGradients(g: TrainingGraph, mb: MicroBatch): Pro
   const xs = tf.tensor4d(mb.x, [n, mb.size, mb.size, 3]);
   const w = tf.tensor1d(mb.weights);
   let hits: tf.Tensor | null = null;
+  const graph = mb.cells ? graphWithMap(g, mb.cells.side) : g.graph;
   const { value, grads } = tf.variableGrads(() => {
-    const outs = g.graph.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
+    const outs = graph.apply(xs, { training: true }) as tf.Tensor | tf.Tensor[];
     const probs = Array.isArray(outs) ? outs[0] : outs;
     let ce: tf.Tensor;
     if (binary) {
@@ -63,12 +70,26 @@ export async function microBatchGradients(g: TrainingGraph, mb: MicroBatch): Pro
     let loss = tf.mean(tf.mul(ce, w));
     for (const r of g.model.calculateLosses()) loss = tf.add(loss, r);
     if (g.activityL1) loss = tf.add(loss, tf.mul(g.activityL1 / n, tf.sum(tf.abs((outs as tf.Tensor[])[1]))));
+    if (mb.cells) {
+      const { outside, side, weight } = mb.cells;
+      const share = outsideShare((outs as tf.Tensor[]).at(-1)!, tf.tensor3d(outside, [n, side, side]));
+      loss = tf.add(loss, tf.mul(weight / n, tf.sum(share)));
+    }
     return tf.mul(loss, mb.share) as tf.Scalar;
   }, g.trainable);
   const loss = (await value.data())[0];
   const hitCount = (await hits!.data())[0];
   tf.dispose([value, hits!, xs, w]);
   return { loss, hits: hitCount, grads: g.trainable.map((v) => grads[v.name] ?? null) };
+}
+
+/** The training graph with the map at side × side (the penalty's) as its last output. */
+function graphWithMap(g: TrainingGraph, side: number): tf.LayersModel {
+  if (!g.withMap) {
+    const outputs = [...(g.graph.outputs as tf.SymbolicTensor[]), cutTensor(g.model, side).tensor];
+    g.withMap = tf.model({ inputs: g.model.inputs, outputs });
+  }
+  return g.withMap;
 }
 
 /** Adds b into the running sums a (disposing what it replaces); a null slot takes b as it is. */

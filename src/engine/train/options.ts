@@ -72,6 +72,11 @@ export const trainOptionsSchema = z
       .strict(),
     /** Segmented twins of the images (same relative names, cells on black), for the background swap. */
     cellMasks: z.string().min(1).nullable(),
+    /**
+     * Weight of the localisation penalty (mask-penalty.ts): the share of the 14 × 14 map's activity that
+     * lies outside the training image's cells, added to the loss. Needs cellMasks; 0: none.
+     */
+    maskPenalty: z.number().min(0),
     head: headSchema,
     preprocessing: z.enum(['imagenet', 'tf', 'none']),
     float16: z.boolean(),
@@ -95,7 +100,8 @@ export const trainOptionsSchema = z
   })
   .strict()
   .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] })
-  .refine((o) => !o.augment.backgroundSwap || o.cellMasks, { message: 'background=… needs --cell-masks DIR (the segmented twins)', path: ['augment'] });
+  .refine((o) => !o.augment.backgroundSwap || o.cellMasks, { message: 'background=… needs --cell-masks DIR (the segmented twins)', path: ['augment'] })
+  .refine((o) => !o.maskPenalty || o.cellMasks, { message: '--mask-penalty needs --cell-masks DIR (the segmented twins)', path: ['maskPenalty'] });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 
 export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command' | 'backend' | 'extensions' | 'maxPixels' | 'resize'> = {
@@ -127,6 +133,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   init: [],
   augment: { flips: true, rot90: true, colorJitter: 0.1 },
   cellMasks: null,
+  maskPenalty: 0,
   head: PAPER_HEAD,
   preprocessing: 'imagenet',
   float16: false,

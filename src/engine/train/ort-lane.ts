@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ExportError } from '../onnx/export-types.js';
 import { moveBatchNormStatistics, OrtTrainingStep } from '../onnx/ort-training.js';
 import { accumulate, type MicroBatch } from './micro-batch.js';
+import { penaltySide } from './mask-penalty.js';
 import type { Run } from './run-types.js';
 
 /** Starts the ONNX Runtime lane unless the run asks for tfjs; with auto, a model that does not export trains on tfjs. */
@@ -14,7 +15,13 @@ export async function startOrtLane(run: Run): Promise<void> {
   const threads = run.hooks.ortSettings?.threads ?? 0;
   try {
     // Frozen batch norm: built after the statistics were re-estimated, which the graph holds as constants.
-    run.ort = await OrtTrainingStep.create(run.model, run.model.trainableWeights, o.head, run.classes.length, { threads, provider: 'cpu', dropout: true, batchNorm: o.batchNorm });
+    run.ort = await OrtTrainingStep.create(run.model, run.model.trainableWeights, o.head, run.classes.length, {
+      threads,
+      provider: 'cpu',
+      dropout: true,
+      batchNorm: o.batchNorm,
+      maskPenaltySide: o.maskPenalty ? penaltySide(o.imgSize) : undefined,
+    });
   } catch (err) {
     if (o.engine === 'ort' || !(err instanceof ExportError)) throw new Error(`cannot train on ONNX Runtime: ${(err as Error).message}`);
     run.say(`training on TensorFlow.js: the model has no ONNX training graph (${err.message})`);

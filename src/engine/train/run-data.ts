@@ -7,6 +7,7 @@ import { classWeights, fileNumber, makeSplit, readSplit, scanClassFolders, type 
 import { loadImages, type CachedImages } from './image-cache.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCellMasks, swapBackground } from './background-swap.js';
+import { writeOutsideGrid } from './mask-penalty.js';
 import type { TrainOptions, TrainProgress } from './options.js';
 
 export type Say = (message: string, extra?: Partial<TrainProgress>) => void;
@@ -23,7 +24,8 @@ export interface RunData {
   valIdx: number[];
   testIdx: number[];
   weightsPerClass: number[];
-  /** The training images' cell masks (by cache index) and those that have one, for the background swap. */
+  /** The training images' cell masks (by cache index) and those that have one, for the background swap
+   *  and the localisation penalty. */
   backgrounds: Backgrounds | null;
 }
 
@@ -68,7 +70,7 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
   const trainIdx = split.train.map((_, i) => i);
   const labels = files.map((f) => labelOf.get(f)!);
   let backgrounds: Backgrounds | null = null;
-  if (o.augment.backgroundSwap && o.cellMasks) {
+  if ((o.augment.backgroundSwap || o.maskPenalty) && o.cellMasks) {
     const masks = await loadCellMasks(o.cellMasks, split.train, o.imgSize, o.resize, limits);
     backgrounds = { masks, pool: trainIdx.filter((i) => masks[i]) };
     say(`cell masks for ${backgrounds.pool.length} of ${split.train.length} training images (the others keep their surroundings)`);
@@ -91,8 +93,21 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
   };
 }
 
+/** Where makeBatch writes each image's outside-the-cells grid (side × side, moved as the image): mask-penalty.ts. */
+export interface OutsideGrids {
+  side: number;
+  grid: Float32Array;
+}
+
 /** Packs images idx into one float batch, augmented with `random` when given. */
-export function makeBatch(cache: CachedImages, idx: number[], opts: TrainOptions['augment'] | null, random: () => number, backgrounds: Backgrounds | null = null): Float32Array {
+export function makeBatch(
+  cache: CachedImages,
+  idx: number[],
+  opts: TrainOptions['augment'] | null,
+  random: () => number,
+  backgrounds: Backgrounds | null = null,
+  outside: OutsideGrids | null = null,
+): Float32Array {
   const { size, stride, pixels } = cache;
   const out = new Float32Array(idx.length * stride);
   const image = (i: number) => pixels.subarray(i * stride, (i + 1) * stride);
@@ -103,7 +118,10 @@ export function makeBatch(cache: CachedImages, idx: number[], opts: TrainOptions
       const j = backgrounds.pool[Math.floor(random() * backgrounds.pool.length)];
       if (j !== i) src = swapBackground(src, mask, image(j), backgrounds.masks[j]!);
     }
-    dihedral(src, out, k * stride, size, opts ? pickTransform(opts, random) : 0, 1 / 255);
+    const t = opts ? pickTransform(opts, random) : 0;
+    dihedral(src, out, k * stride, size, t, 1 / 255);
+    // No mask: the grid stays 0, and the image adds nothing to the penalty.
+    if (outside && mask) writeOutsideGrid(mask, size, outside.side, t, outside.grid, k * outside.side ** 2);
     if (opts) colorJitter(out, k * stride, size * size, opts.colorJitter, random);
   });
   return out;

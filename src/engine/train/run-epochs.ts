@@ -7,7 +7,8 @@ import { CancelledError } from '../protocol.js';
 import { readWeights, saveCheckpoint, writeWeights, type TrainState } from './checkpoint.js';
 import { rng, shuffle } from '../../core/random.js';
 import { accumulate, microBatchGradients, type MicroBatch } from './micro-batch.js';
-import { makeBatch } from './run-data.js';
+import { makeBatch, type OutsideGrids } from './run-data.js';
+import { penaltySide } from './mask-penalty.js';
 import { ortBatchGradients } from './ort-lane.js';
 import { lossOf, openEval, predictProbs } from './run-eval.js';
 import type { Run } from './run-types.js';
@@ -55,13 +56,24 @@ function scheduleLearningRate(run: Run, stepNo: number): void {
 }
 
 /** The batch as micro-batches: micro-batch k runs on worker k mod (helpers + 1); 0 is this thread. */
-function microBatches(run: Run, batchIdx: number[], x: Float32Array): MicroBatch[] {
+function microBatches(run: Run, batchIdx: number[], x: Float32Array, outside: OutsideGrids | null): MicroBatch[] {
   const { o, cache } = run;
   const micro: MicroBatch[] = [];
   for (let m = 0; m < batchIdx.length; m += o.microBatch) {
     const part = batchIdx.slice(m, m + o.microBatch);
     const y = part.map((i) => run.labels[i]);
-    micro.push({ x: x.subarray(m * cache.stride, (m + part.length) * cache.stride), size: o.imgSize, labels: y, weights: y.map((c) => run.weightsPerClass[c]), share: part.length / batchIdx.length });
+    const mb: MicroBatch = {
+      x: x.subarray(m * cache.stride, (m + part.length) * cache.stride),
+      size: o.imgSize,
+      labels: y,
+      weights: y.map((c) => run.weightsPerClass[c]),
+      share: part.length / batchIdx.length,
+    };
+    if (outside) {
+      const cells = outside.side ** 2;
+      mb.cells = { outside: outside.grid.slice(m * cells, (m + part.length) * cells), side: outside.side, weight: o.maskPenalty };
+    }
+    micro.push(mb);
   }
   return micro;
 }
@@ -109,7 +121,8 @@ async function trainStep(run: Run, order: number[]): Promise<void> {
   // tfjs draws dropout masks from Math.random when no seed is given (a fixed seed would repeat the
   // same mask every step); seeding Math.random per step makes runs and resumed runs repeat exactly.
   Math.random = rng(o.seed * 15485863 + state.epoch * 7727 + state.step);
-  const micro = microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random, run.backgrounds));
+  const outside = o.maskPenalty ? { side: penaltySide(o.imgSize), grid: new Float32Array(batchIdx.length * penaltySide(o.imgSize) ** 2) } : null;
+  const micro = microBatches(run, batchIdx, makeBatch(run.cache, batchIdx, o.augment, random, run.backgrounds, outside), outside);
   const { grads, lossSum, correct } = await (run.ort ? ortBatchGradients(run, micro) : batchGradients(run, micro));
   optimizer.apply(run.graph.trainable, grads);
   tf.dispose(grads.filter((t): t is tf.Tensor => !!t));
