@@ -70,7 +70,7 @@ async function main() {
   const store = await openStore(config.store);
   // Slides with predictions, so the queue has something to move through, each with maps
   // (a 450 px C-NMC image stands for the slide and its maps) for the zoom.
-  const maps = await fakeMaps(path.dirname(config.store));
+  const maps = await fakeMaps(path.dirname(config.store), config.explain.slideMethods);
   const classes = manifest.spec.classes;
   const shas = Array.from({ length: nSlides }, (_, i) => i.toString(16).padStart(64, '0'));
   await store.importRecords({
@@ -126,12 +126,13 @@ async function main() {
   );
 }
 
-async function fakeMaps(storeDir: string): Promise<Record<string, string>> {
+/** A picture for the slide and for each of its maps (the configured ones, so that no Tab waits for the engine). */
+async function fakeMaps(storeDir: string, methods: string[]): Promise<Record<string, string>> {
   const dir = path.join(storeDir, 'explanations');
   await fs.mkdir(dir, { recursive: true });
   const source = path.resolve('fixtures/samples/cnmc-hem-H11-10-1.png');
   const maps: Record<string, string> = {};
-  for (const m of ['image', 'layercam', 'gradcam', 'cam']) {
+  for (const m of ['image', ...methods, 'cam']) {
     await fs.copyFile(source, path.join(dir, `${m}.png`));
     maps[m] = path.join('explanations', `${m}.png`);
   }
