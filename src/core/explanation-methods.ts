@@ -8,26 +8,30 @@ export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodInfo {
   title: string;
-  /** Where the map comes from, for a model whose input side is `inputSize` (its last stage is 1/32 of it). */
-  source(at: (stride: number) => string, last: string): string;
   /** About a second or less on 2 cores: made for every new slide when explain.slideMethods names it. */
   fast: boolean;
-  /** The strides of the feature maps it reads (32: the last stage), for the short caption; [] for pixel methods. */
+  /** The strides of the feature maps it reads (32: the last stage), which name its source and short caption; [] for pixel methods. */
   strides: readonly number[];
+  /** The source of a pixel method, or what a map method adds to its stage's name. */
+  source?: string;
 }
 
 export const METHOD_INFO: Record<MethodName, MethodInfo> = {
-  layercam14: { title: 'LayerCAM', source: (at) => `stage before the last, ${at(16)}`, fast: true, strides: [16] },
-  layercam28: { title: 'LayerCAM', source: (at) => `third stage from the end, ${at(8)}`, fast: true, strides: [8] },
-  layercam: { title: 'LayerCAM', source: (at) => `last three stages, ${at(32)} to ${at(8)}`, fast: true, strides: [32, 16, 8] },
-  layercam56: { title: 'LayerCAM', source: (at) => `last four stages, ${at(32)} to ${at(4)}`, fast: true, strides: [32, 16, 8, 4] },
-  gradcam: { title: 'Grad-CAM', source: (_, last) => last, fast: true, strides: [32] },
-  gradcam28: { title: 'Grad-CAM', source: (at) => `third stage from the end, ${at(8)}`, fast: true, strides: [8] },
-  gradcam14: { title: 'Grad-CAM', source: (at) => `stage before the last, ${at(16)}`, fast: true, strides: [16] },
-  cam: { title: 'CAM', source: (_, last) => `${last}, class weights`, fast: true, strides: [32] },
-  lime: { title: 'LIME', source: () => 'superpixels of the image', fast: false, strides: [] },
-  ig: { title: 'Integrated Gradients', source: () => 'input pixels, against the baseline set in explain.ig', fast: false, strides: [] },
+  layercam14: { title: 'LayerCAM', fast: true, strides: [16] },
+  layercam28: { title: 'LayerCAM', fast: true, strides: [8] },
+  layercam: { title: 'LayerCAM', fast: true, strides: [32, 16, 8] },
+  layercam56: { title: 'LayerCAM', fast: true, strides: [32, 16, 8, 4] },
+  gradcam: { title: 'Grad-CAM', fast: true, strides: [32] },
+  gradcam28: { title: 'Grad-CAM', fast: true, strides: [8] },
+  gradcam14: { title: 'Grad-CAM', fast: true, strides: [16] },
+  cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights' },
+  lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image' },
+  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig' },
 };
+
+/** A stage by its stride, counted from the end (EfficientNet's and MobileNetV2's last stage is at 32). */
+const STAGE_NAMES: Record<number, string> = { 32: 'last stage', 16: 'stage before the last', 8: 'third stage from the end', 4: 'fourth stage from the end' };
+const COUNTS = ['', 'one', 'two', 'three', 'four'];
 
 export function isMethodName(name: string): name is MethodName {
   return (METHOD_NAMES as readonly string[]).includes(name);
@@ -48,8 +52,12 @@ export function methodShortTitle(method: MethodName, inputSize: number | null): 
 
 /** "last stage, 7 × 7" for a method on a model of this input size. */
 export function methodSource(method: MethodName, inputSize: number | null): string {
-  const side = inputSize ? Math.round(inputSize / 32) : null;
-  const last = side ? `last stage, ${side} × ${side}` : 'last stage';
+  const { strides, source } = METHOD_INFO[method];
+  if (!strides.length) return source ?? '';
   const at = (stride: number) => (inputSize ? `${Math.round(inputSize / stride)} × ${Math.round(inputSize / stride)}` : `1/${stride} of the input`);
-  return METHOD_INFO[method].source(at, last);
+  const [coarsest, finest] = [Math.max(...strides), Math.min(...strides)];
+  // The last stage without an input size is just "last stage".
+  const stage =
+    strides.length > 1 ? `last ${COUNTS[strides.length]} stages, ${at(coarsest)} to ${at(finest)}` : coarsest === 32 && !inputSize ? STAGE_NAMES[32] : `${STAGE_NAMES[coarsest]}, ${at(coarsest)}`;
+  return source ? `${stage}, ${source}` : stage;
 }

@@ -6,10 +6,10 @@
 //   ∂r/∂a = q·s − (o / Σ_p o) · Σ_p q·s   (the second term through the mean m).
 import type * as tf from '@tensorflow/tfjs';
 import { cutTensor } from '../explain/layer-split.js';
+import { PENALTY_EPSILON } from '../train/mask-penalty.js';
 import type { ExportContext } from './export-context.js';
 import { ExportError, ONNX_CELL_OUTSIDE, ONNX_MASK_PENALTY_SCALE } from './export-types.js';
 
-const EPSILON = 1e-6;
 const SPATIAL = [2, 3];
 
 export function addMaskPenalty(ctx: ExportContext, model: tf.LayersModel, side: number): void {
@@ -20,7 +20,7 @@ export function addMaskPenalty(ctx: ExportContext, model: tf.LayersModel, side: 
   const o = g.input(ONNX_CELL_OUTSIDE, ['batch', 1, side, side]);
   const scale = ctx.scalarInput(ONNX_MASK_PENALTY_SCALE);
   const sum = (v: string, axes: number[], base: string, keep = 1) => g.op('ReduceSum', [v, g.int64s(`${base}_axes`, axes)], base, { keepdims: { int: keep } });
-  const plusEps = (v: string, base: string) => g.op('Add', [v, ctx.constant(`${base}_eps`, EPSILON)], base);
+  const plusEps = (v: string, base: string) => g.op('Add', [v, ctx.constant(`${base}_eps`, PENALTY_EPSILON)], base);
   const surroundings = plusEps(sum(o, SPATIAL, 'cells_o_sum'), 'cells_surroundings');
   const mean = g.op('Div', [sum(g.op('Mul', [a.name, o], 'cells_a_o'), SPATIAL, 'cells_a_o_sum'), surroundings], 'cells_mean');
   const centred = g.op('Sub', [a.name, mean], 'cells_centred');

@@ -44,16 +44,17 @@ export function writeOutsideGrid(mask: Uint8Array, size: number, side: number, t
   }
 }
 
-const EPSILON = 1e-6;
+/** Added to the sums divided by, here and in the ONNX training graph (export-mask-penalty.ts), alike. */
+export const PENALTY_EPSILON = 1e-6;
 
 /** Each image's share of structure outside its cells: features [n, side, side, k], outside [n, side, side]. */
 export function outsideShare(features: tf.Tensor, outside: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
     const o = tf.expandDims(outside, -1);
-    const surroundings = tf.add(tf.sum(o, [1, 2], true), EPSILON);
+    const surroundings = tf.add(tf.sum(o, [1, 2], true), PENALTY_EPSILON);
     const mean = tf.div(tf.sum(tf.mul(features, o), [1, 2], true), surroundings);
     const structure = tf.sum(tf.abs(tf.sub(features, mean)), -1);
-    const total = tf.add(tf.sum(structure, [1, 2]), EPSILON);
+    const total = tf.add(tf.sum(structure, [1, 2]), PENALTY_EPSILON);
     return tf.div(tf.sum(tf.mul(structure, outside), [1, 2]), total) as tf.Tensor1D;
   });
 }
