@@ -28,6 +28,7 @@ import { StatusBar, statusBarRows } from './components/StatusBar.js';
 import { GraphicsProvider } from './contexts/GraphicsContext.js';
 import { detectGraphics } from './terminal/query.js';
 import { ImagePainter } from './terminal/painter.js';
+import { visible } from './core/safe-text.js';
 
 /**
  * Ink's useInput needs a TTY on stdin; without one the app shows its state and is stopped with Ctrl-C.
@@ -156,7 +157,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {state.screen === 'help' && <HelpScreen from={keyContext({ ...state, screen: state.previous })} width={width} height={screenRows} offset={state.scroll.help} />}
       {state.screen === 'retrain' && <RetrainScreen state={retrain.state} modelId={engine.model?.id ?? null} height={screenRows} />}
       {state.screen === 'benchmarks' && <BenchmarksScreen {...benchView} height={screenRows} offset={state.scroll.benchmarks} />}
-      {state.screen === 'queue' && state.message ? <Text color="green">{state.message}</Text> : null}
+      {state.screen === 'queue' && state.message ? <Text color="green">{visible(state.message)}</Text> : null}
       <Notices
         quit={state.quitAsked ? { slide: slidePath(state.noteSha), note: state.note, key: state.noteMode ? 'Ctrl-C' : 'q' } : null}
         engineWarning={engine.warning}

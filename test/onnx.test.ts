@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -8,7 +9,7 @@ import { setBatchNormMomentum } from '../src/engine/train/batch-norm.js';
 import { exportToOnnx, ExportError } from '../src/engine/onnx/export.js';
 import { OrtModel } from '../src/engine/onnx/ort-runtime.js';
 import { decodeModel } from '../src/engine/onnx/proto.js';
-import { onnxForBundle, ONNX_FILE } from '../src/engine/onnx/cache.js';
+import { graphForBundle } from '../src/engine/onnx/bundle-graph.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import { EngineClient } from '../src/engine/client.js';
 import { makeBundle, relativeError, tempDir } from './helpers.js';
@@ -183,33 +184,39 @@ describe('the input-gradient graph', () => {
   });
 });
 
-describe('the bundle keeps its ONNX file', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await tempDir();
+describe('a bundle runs only the graph of its verified weights', () => {
+  it('ignores a model.onnx planted beside the weights, even with a matching sidecar', async () => {
+    const dir = await tempDir();
     await makeBundle(dir, { size: 32 });
-  });
-
-  it('exports once, reuses the file, and exports again when the weights change or the file is damaged', async () => {
-    let bundle = await loadBundle(dir);
-    expect((await onnxForBundle(bundle)).source).toBe('exported');
-    expect((await onnxForBundle(bundle)).source).toBe('cache');
+    const bundle = await loadBundle(dir);
+    // The attack: the same model with the output bias [30, −30, −30, −30], saved as the cached graph with a
+    // sidecar whose sha256 fits (what the stamp-checked cache accepted).
+    const forged = buildModel(bundle.manifest.spec, 7);
+    forged.setWeights(bundle.model.getWeights());
+    const head = forged.layers.at(-1)!;
+    head.setWeights([head.getWeights()[0], tf.tensor1d([30, -30, -30, -30])]);
+    const planted = exportToOnnx(forged).bytes;
+    forged.dispose();
     bundle.model.dispose();
-
-    await fs.writeFile(path.join(dir, ONNX_FILE), 'damaged');
-    bundle = await loadBundle(dir);
-    expect((await onnxForBundle(bundle)).source).toBe('exported');
-    bundle.model.dispose();
-
-    // New weights in the same folder (as a retrain writes them).
-    const spec = bundle.manifest.spec;
-    const other = buildModel(spec, 99);
-    const { saveBundle } = await import('../src/engine/bundle.js');
-    await saveBundle(other, dir, { name: 'test-untrained', spec, training: {} });
-    other.dispose();
-    bundle = await loadBundle(dir);
-    expect((await onnxForBundle(bundle)).source).toBe('exported');
-    bundle.model.dispose();
+    await fs.writeFile(path.join(dir, 'model.onnx'), planted);
+    const sha256 = (text: string | Uint8Array) => createHash('sha256').update(text).digest('hex');
+    // The stamp as the old cache wrote it: the manifest's files and the exporter version (1), and the graph's sha256.
+    const files = Object.entries(bundle.manifest.files).sort(([x], [y]) => x.localeCompare(y));
+    await fs.writeFile(path.join(dir, 'model.onnx.json'), JSON.stringify({ key: sha256(JSON.stringify({ files, exporter: 1 })), sha256: sha256(planted) }));
+    const engine = new EngineClient();
+    try {
+      await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
+      expect((await engine.call('load', { modelDir: dir })).runtime).toBe('onnxruntime-cpu');
+      const probs = (await engine.call('classify', { inputs: [pattern(1, 32), pattern(1, 32).map((v) => 1 - v)], batch: 2 })).probabilities;
+      // An untrained model is near-uniform; the planted graph would say Benign 1.000.
+      for (const p of probs) expect(Math.max(...p)).toBeLessThan(0.9);
+    } finally {
+      await engine.close();
+    }
+    // What ran is the export of the verified weights, byte for byte, not the file beside them.
+    const again = await loadBundle(dir);
+    expect(Buffer.from(graphForBundle(again).bytes).equals(Buffer.from(planted))).toBe(false);
+    again.model.dispose();
   });
 });
 

@@ -2,23 +2,24 @@
 // warning, and the store's.
 import React from 'react';
 import { Text } from 'ink';
+import { visible } from '../core/safe-text.js';
 
 export function Notices({ quit, engineWarning, warning }: { quit: { slide: string; note: string; key: string } | null; engineWarning: string | null; warning: string | null }) {
   return (
     <>
       {quit ? (
         <Text color="yellow">
-          A note waits for the decision on {quit.slide} (&quot;{quit.note}&quot;): decide that slide, or press {quit.key} again to quit without the note.
+          A note waits for the decision on {visible(quit.slide)} (&quot;{visible(quit.note)}&quot;): decide that slide, or press {quit.key} again to quit without the note.
         </Text>
       ) : null}
       {engineWarning ? (
         <Text color="yellow" wrap="truncate-end">
-          engine: {engineWarning}
+          engine: {visible(engineWarning)}
         </Text>
       ) : null}
       {warning ? (
         <Text color="yellow" wrap="truncate-end">
-          warning: {warning}
+          warning: {visible(warning)}
         </Text>
       ) : null}
     </>

@@ -2,6 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
+import { visible } from '../core/safe-text.js';
 
 /** The model's held-out accuracy from its manifest, so that nobody mistakes a weak model for a good one. */
 function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
@@ -32,7 +33,7 @@ export function StatusBar({ technician, width = ONE_LINE_WIDTH }: { technician: 
   const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
   // The work first: what is left, and whether the folder is watched; then the model and who and where.
   const work = `${summary.unlabelled} to review · ${summary.labelled} labelled · ${summary.files.rejected} rejected · ${summary.files.duplicate} duplicate · watcher ${watcher}${predicting ? ' · classifying…' : ''}`;
-  const who = `${model} · ${technician} · ${backend}`;
+  const who = visible(`${model} · ${technician} · ${backend}`);
   return (
     <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1} flexDirection="column">
       {width >= ONE_LINE_WIDTH ? (

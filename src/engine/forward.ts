@@ -2,7 +2,7 @@
 // TensorFlow.js otherwise. Gradients (Grad-CAM's head, IG) and training stay on TensorFlow.js.
 import type { OnnxProviderChoice, RuntimeChoice } from '../config.js';
 import type { LoadedBundle } from './bundle.js';
-import { onnxForBundle, type GraphKind } from './onnx/cache.js';
+import { graphForBundle, type GraphKind } from './onnx/bundle-graph.js';
 import { cudaAvailable, OrtModel, type OrtProvider } from './onnx/ort-runtime.js';
 import { toClassProbabilities } from './models/head.js';
 import type { ExplainInput } from './explain/types.js';
@@ -27,11 +27,9 @@ export class ForwardRunner {
     this.settings = settings;
   }
 
-  /** A session on a bundle's cached (or freshly exported) graph. */
+  /** A session on the graph exported from the bundle's verified weights (never from a file beside them). */
   private async open(bundle: LoadedBundle, kind: GraphKind = 'forward'): Promise<OrtModel> {
-    const onnx = await onnxForBundle(bundle, kind);
-    if (onnx.warning) this.warn(onnx.warning);
-    return OrtModel.create(onnx.file ?? onnx.bytes!, bundle.manifest.spec.inputSize, this.sessionSettings());
+    return OrtModel.create(graphForBundle(bundle, kind).bytes, bundle.manifest.spec.inputSize, this.sessionSettings());
   }
 
   /** Session settings as `attach` would use them (bench:engine). */

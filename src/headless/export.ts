@@ -11,6 +11,7 @@ import type { Decision, Slide } from '../store/schema.js';
 import type { LabelledSlide } from '../store/types.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 import type { Output } from './output.js';
+import { csvField } from '../core/safe-text.js';
 
 export interface ExportOptions {
   format: string;
@@ -18,11 +19,6 @@ export interface ExportOptions {
   /** Write into a folder that already holds files (same-named ones are replaced). */
   force: boolean;
 }
-
-const csv = (v: string | null | undefined) => {
-  const s = v ?? '';
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
   try {
@@ -45,7 +41,7 @@ export async function runExport(config: Config, rows: LabelledSlide[], o: Export
   await ensureDir(o.outDir);
   if (o.format === 'csv') {
     const lines = ['sha256,path,label,technician,display_name,decided_at,model,predicted,note'];
-    for (const { slide, decision: d } of rows) lines.push([slide.sha256, slide.path, d.label, d.technician, d.displayName, d.at, d.modelId, d.predicted, d.note].map(csv).join(','));
+    for (const { slide, decision: d } of rows) lines.push([slide.sha256, slide.path, d.label, d.technician, d.displayName, d.at, d.modelId, d.predicted, d.note].map(csvField).join(','));
     const file = path.join(o.outDir, 'labels.csv');
     await writePrivate(file, lines.join('\n') + '\n');
     out.info(`${rows.length} labelled slides written to ${file}`);

@@ -1,4 +1,8 @@
-// Where headless commands write: results on stdout, diagnostics on stderr (so pipes stay clean).
+// Where headless commands write: results on stdout, diagnostics on stderr (so pipes stay clean). Every line
+// goes through the sanitiser's net: our lines carry no escapes of their own, so any control character in one
+// came from a file name, a class name or an error message and is shown, never obeyed.
+import { visibleLines } from '../core/safe-text.js';
+
 export interface Output {
   stdout(line: string): void;
   info(line: string): void;
@@ -24,12 +28,12 @@ export function stopWhenStdoutReaderGoes(): void {
 export function processOutput(quiet = false): Output {
   return {
     stdout: (line) => {
-      if (!readerGone.signal.aborted) process.stdout.write(line + '\n');
+      if (!readerGone.signal.aborted) process.stdout.write(visibleLines(line) + '\n');
     },
     info: (line) => {
-      if (!quiet) process.stderr.write(line + '\n');
+      if (!quiet) process.stderr.write(visibleLines(line) + '\n');
     },
-    error: (line) => process.stderr.write(`error: ${line}\n`),
+    error: (line) => process.stderr.write(`error: ${visibleLines(line)}\n`),
     stopped: readerGone.signal,
   };
 }

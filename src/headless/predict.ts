@@ -8,6 +8,7 @@ import type { Output } from './output.js';
 import { withEngine } from './with-engine.js';
 import { probabilityRecord } from '../core/probabilities.js';
 import { argmax } from '../core/probabilities.js';
+import { csvField, safeJson, visible } from '../core/safe-text.js';
 import type { OodCheck } from '../engine/ood/knn.js';
 
 export type PredictFormat = 'text' | 'json' | 'csv';
@@ -34,10 +35,6 @@ export interface RejectRow {
   error: { code: string; message: string };
 }
 
-function csvField(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
-
 class Printer {
   private headerDone = false;
   constructor(
@@ -47,24 +44,24 @@ class Printer {
   ) {}
 
   result(r: PredictRow) {
-    if (this.format === 'json') return this.out.stdout(JSON.stringify(r));
+    if (this.format === 'json') return this.out.stdout(safeJson(r));
     if (this.format === 'csv') {
       this.header();
       const ood = r.ood ? [r.ood.distance.toFixed(4), r.ood.unusual ? 'yes' : 'no'] : ['', ''];
       return this.out.stdout([r.path, r.sha256, r.label, ...this.classes.map((c) => r.probabilities[c].toFixed(6)), r.model, r.ms.toFixed(1), ...ood, ''].map(csvField).join(','));
     }
-    const probs = this.classes.map((c) => `${c} ${r.probabilities[c].toFixed(3)}`).join('  ');
+    const probs = this.classes.map((c) => `${visible(c)} ${r.probabilities[c].toFixed(3)}`).join('  ');
     const warning = r.ood?.unusual ? `\tUNLIKE THE TRAINING IMAGES (distance ${r.ood.distance.toFixed(3)} > ${r.ood.threshold.toFixed(3)}): check by eye` : '';
-    this.out.stdout(`${r.path}\t${r.label}\t${probs}\t${r.ms.toFixed(0)} ms${warning}`);
+    this.out.stdout(`${visible(r.path)}\t${visible(r.label)}\t${probs}\t${r.ms.toFixed(0)} ms${warning}`);
   }
 
   reject(r: RejectRow) {
-    if (this.format === 'json') return this.out.stdout(JSON.stringify(r));
+    if (this.format === 'json') return this.out.stdout(safeJson(r));
     if (this.format === 'csv') {
       this.header();
       return this.out.stdout([r.path, '', '', ...this.classes.map(() => ''), '', '', '', '', `${r.error.code}: ${r.error.message}`].map(csvField).join(','));
     }
-    this.out.stdout(`${r.path}\tREJECTED\t${r.error.code}: ${r.error.message}`);
+    this.out.stdout(`${visible(r.path)}\tREJECTED\t${r.error.code}: ${visible(r.error.message)}`);
   }
 
   private header() {

@@ -5,6 +5,7 @@ import type { SlideRow } from '../queue/rows.js';
 import type { FileEntry } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
 import { KeyHints } from '../components/KeyHints.js';
+import { visible as visibleText } from '../core/safe-text.js';
 
 const pct = (x: number | null) => (x === null ? '   –  ' : `${(x * 100).toFixed(1).padStart(5)}%`);
 
@@ -43,7 +44,7 @@ export function QueueScreen({
         <Text bold>Rejected files ({rejectedCount})</Text>
         {rejected.slice(0, visible).map((f) => (
           <Text key={f.path} wrap="truncate-end">
-            {f.path.replace(/\n/g, '⏎')} — {f.code}: {f.reason}
+            {visibleText(f.path)} — {f.code}: {visibleText(f.reason ?? '')}
           </Text>
         ))}
         {rejectedCount > visible ? <Text dimColor>… and {rejectedCount - visible} more: `slidetriage status` lists them all</Text> : null}
@@ -80,7 +81,8 @@ export function QueueScreen({
         return (
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}
-            {r.state.padEnd(10)} {(r.unusual ? `⚠${r.predicted ?? ''}` : (r.predicted ?? '…')).padEnd(10)} {pct(r.confidence)} {pct(r.margin)} {(r.label ?? '').padEnd(8)} {r.path.replace(/\n/g, '⏎')}
+            {r.state.padEnd(10)} {visibleText(r.unusual ? `⚠${r.predicted ?? ''}` : (r.predicted ?? '…')).padEnd(10)} {pct(r.confidence)} {pct(r.margin)} {visibleText(r.label ?? '').padEnd(8)}{' '}
+            {visibleText(r.path)}
             {r.openBy ? ` (open: ${r.openBy})` : ''}
           </Text>
         );

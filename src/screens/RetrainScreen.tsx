@@ -4,6 +4,7 @@ import type { Metrics } from '../engine/metrics.js';
 import type { RetrainState } from '../state/retrain.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { KeyHints } from '../components/KeyHints.js';
+import { visible } from '../core/safe-text.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
@@ -79,7 +80,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
                 {(name as string).padEnd(28)}
                 {String(cmp.n).padStart(7)}
                 {pct(cmp.current).padStart(10)}
-                {pct(cmp.candidate).padStart(10)} <Text dimColor>{cmp.note ?? ''}</Text>
+                {pct(cmp.candidate).padStart(10)} <Text dimColor>{visible(cmp.note ?? '')}</Text>
               </Text>
             );
           })}

@@ -10,6 +10,7 @@ import { ProbabilityBars } from '../components/ProbabilityBars.js';
 import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { mapCaption, mapShortCaption, mapTitle, MAP_ORDER } from './maps.js';
+import { visible } from '../core/safe-text.js';
 
 export interface ExplainJob {
   sha256: string;
@@ -52,7 +53,7 @@ export function SlideScreen(props: {
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold wrap="truncate-end">
-        Slide {props.index === null ? '–' : props.index + 1}/{props.count} — {row.path.replace(/\n/g, '⏎')} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
+        Slide {props.index === null ? '–' : props.index + 1}/{props.count} — {visible(row.path)} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
       </Text>
       <Box>
         {colour ? (
@@ -121,14 +122,14 @@ export function SlideScreen(props: {
           {state.noteMode ? (
             <Box>
               <Text>Note: </Text>
-              {state.note ? <Text>{state.note}</Text> : <Text dimColor>type, then Enter</Text>}
+              {state.note ? <Text>{visible(state.note)}</Text> : <Text dimColor>type, then Enter</Text>}
               <Text inverse> </Text>
             </Box>
           ) : state.note && state.noteSha === row.sha256 ? (
-            <Text wrap="truncate-end">Note: {state.note}</Text>
+            <Text wrap="truncate-end">Note: {visible(state.note)}</Text>
           ) : state.note && props.noteWaitsOn ? (
             <Text dimColor wrap="truncate-end">
-              note waiting on {props.noteWaitsOn}
+              note waiting on {visible(props.noteWaitsOn)}
             </Text>
           ) : null}
           {row.openBy ? <Text color="yellow">{row.openBy} has this slide open too: the last decision made is its label</Text> : null}

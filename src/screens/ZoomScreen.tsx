@@ -11,6 +11,7 @@ import { KeyHints } from '../components/KeyHints.js';
 import { colourAvailable } from '../components/TerminalImage.js';
 import { mapCaption, MAP_ORDER } from './maps.js';
 import { useGraphics } from '../contexts/GraphicsContext.js';
+import { visible } from '../core/safe-text.js';
 
 const PROTOCOL_NAMES = { kitty: 'kitty graphics', iterm: 'iTerm2 inline images', sixel: 'sixel', blocks: 'half-blocks' } as const;
 
@@ -34,7 +35,7 @@ export function ZoomScreen(props: {
   return (
     <Box flexDirection="column" paddingX={1}>
       <Text bold wrap="truncate-end">
-        Zoom — {props.row.path.replace(/\n/g, '⏎')} — {caption}
+        Zoom — {visible(props.row.path)} — {caption}
       </Text>
       {colourAvailable() ? (
         <BlendedImage original={props.original} base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 4} />

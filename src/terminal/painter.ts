@@ -5,6 +5,7 @@
 // again after each frame while it is on screen, inside the frame's synchronized update where the terminal
 // has one (no flicker). The position comes from the layout (rows up from the cursor, which Ink leaves
 // below its frame). Kitty's transmissions go through `send`, outside the frame.
+import { safeFrame } from '../core/safe-text.js';
 import { wrapPassthrough } from './tmux.js';
 
 export const BLANK = '\u2800';
@@ -37,7 +38,9 @@ export class ImagePainter {
     const original = stream.write;
     this.original = original;
     const write = (data: unknown, ...more: unknown[]) => (original as (...a: unknown[]) => boolean).call(stream, data, ...more);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    // Every frame of Ink's passes here, so this is also where escapes that came from data are disarmed.
+    stream.write = ((data: unknown, ...rest: unknown[]) => {
+      const chunk = typeof data === 'string' ? safeFrame(data) : data;
       if (!this.placements.size || typeof chunk !== 'string' || !chunk.includes(BLANK)) return write(chunk, ...rest);
       const end = chunk.endsWith(END_SYNC) ? chunk.length - END_SYNC.length : chunk.length;
       write(chunk.slice(0, end));
