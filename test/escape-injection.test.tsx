@@ -1,6 +1,7 @@
 // Issue #34, item 1: a file name (or a note, a display name, a class name) never reaches the terminal or a CSV
 // with its control characters live. OSC 52 writes the clipboard, OSC 0 retitles, CSI 2J clears, APC talks to
 // kitty, BEL rings, and U+009B is CSI to terminals that honour C1.
+/* eslint-disable no-control-regex -- control characters are what these tests look for */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import React from 'react';
@@ -22,7 +23,6 @@ import { FIXTURES, makeBundle, tempDir } from './helpers.js';
 const OSC52 = '\u001b]52;c;cHduZWQ=\u0007';
 const HOSTILE = [OSC52, '\u001b]0;owned\u0007', '\u001b[2J', '\u001b_Ga=d\u001b\\', '\u0007', '\u009b31m', '\u202egpj.exe'];
 /** Any control character a terminal would act on, C0 (but newline and tab), DEL and C1. */
-// eslint-disable-next-line no-control-regex
 const LIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 describe('the sanitiser', () => {
