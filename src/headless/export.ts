@@ -12,6 +12,15 @@ import type { LabelledSlide } from '../store/types.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 import type { Output } from './output.js';
 import { csvField } from '../core/safe-text.js';
+import { classNameProblem } from '../core/class-name.js';
+
+/** The folder of a label under --out: one safe segment, and never outside it whatever the label says. */
+function classFolder(outDir: string, label: string): string {
+  const problem = classNameProblem(label);
+  const dir = path.resolve(outDir, label);
+  if (problem || path.dirname(dir) !== path.resolve(outDir)) throw new Error(`${problem ?? `label ${JSON.stringify(label)} leaves the folder`}, so it is not written under ${outDir}`);
+  return dir;
+}
 
 export interface ExportOptions {
   format: string;
@@ -56,9 +65,9 @@ async function exportFolders(config: Config, rows: Array<{ slide: Slide; decisio
   let copied = 0;
   let refused = 0;
   for (const { slide, decision } of rows) {
-    const dir = path.join(outDir, decision.label!);
-    await ensureDir(dir);
     try {
+      const dir = classFolder(outDir, decision.label!);
+      await ensureDir(dir);
       const { bytes } = await readSlideBytes(copies, config.incoming, slide);
       await writePrivate(path.join(dir, `${slide.sha256.slice(0, 16)}.${extensionFor(bytes)}`), bytes);
       copied++;

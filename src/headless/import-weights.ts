@@ -14,6 +14,7 @@ import { describeBackend, resolveBackend } from '../engine/tfjs/backend.js';
 import { readTflite } from '../engine/tflite/read.js';
 import { importTfliteWeights } from '../engine/tflite/import.js';
 import type { Output } from './output.js';
+import { classNameProblem } from '../core/class-name.js';
 
 export interface ImportOptions {
   file: string;
@@ -35,6 +36,11 @@ export async function runImportWeights(config: Config, o: ImportOptions, out: Ou
   const tflite = o.file.toLowerCase().endsWith('.tflite');
   if (!isVariant(o.variant) || (tflite ? !TFLITE_VARIANTS.includes(o.variant) : VARIANTS[o.variant].family !== 'b')) {
     out.error(tflite ? `--arch must be one of ${TFLITE_VARIANTS.join(', ')} for a .tflite file, got "${o.variant}"` : `--variant must be one of b0…b7 for a Keras file, got "${o.variant}"`);
+    return 2;
+  }
+  const badClass = o.classes.map(classNameProblem).find((p) => p);
+  if (badClass) {
+    out.error(badClass);
     return 2;
   }
   const head = headSchema.partial().safeParse(o.head ?? {});

@@ -31,7 +31,12 @@ export const TRAIN_FLAGS = {
   seed: { type: 'string', value: 'N', description: 'the seed of the split, the weights and the batches', default: '42' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --out' },
   init: { type: 'string', multiple: true, value: 'BUNDLE', description: 'start from a bundle’s matching layers (repeat: their mean)' },
-  augment: { type: 'string', value: 'flips,rot90,jitter=0.1,background=0.5|none', description: 'training augmentation (background: swap the cells’ surroundings)', default: 'flips,rot90,jitter=0.1' },
+  augment: {
+    type: 'string',
+    value: 'flips,rot90,jitter=0.1,background=0.5,stain=0.2,zoom=0.3,black=0.1,blur=0.2|none',
+    description: 'training augmentation (background: swap the cells’ surroundings; stain, zoom, black, blur: another lab’s look)',
+    default: 'flips,rot90,jitter=0.1',
+  },
   'cell-masks': { type: 'string', value: 'DIR', description: 'segmented twins of the images (cells on black), for background=… and --mask-penalty' },
   'mask-penalty': { type: 'string', value: 'λ', description: 'weight of the penalty on the 14 × 14 map’s activity outside the cells (needs --cell-masks)', default: '0' },
   pooling: { type: 'string', value: 'max|avg', description: 'the head’s pooling', default: 'max' },

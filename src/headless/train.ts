@@ -33,7 +33,8 @@ function parseAugment(raw: string | undefined): TrainOptions['augment'] {
     else if (k === 'rot90') out.rot90 = true;
     else if (k === 'jitter') out.colorJitter = v === undefined ? 0.1 : Number(v);
     else if (k === 'background') out.backgroundSwap = v === undefined ? 0.5 : Number(v);
-    else throw new Error(`--augment: unknown part "${part}" (use flips, rot90, jitter=0.1, background=0.5 or none)`);
+    else if (k === 'stain' || k === 'zoom' || k === 'black' || k === 'blur') out[k] = v === undefined ? 0.2 : Number(v);
+    else throw new Error(`--augment: unknown part "${part}" (use flips, rot90, jitter=0.1, background=0.5, stain=0.2, zoom=0.3, black=0.1, blur=0.2 or none)`);
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // What a model is, as stored in a bundle manifest: enough to rebuild the exact graph.
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { classNameSchema } from '../../core/class-name.js';
 import { defaultPreprocessing, efficientNetBackbone, VARIANTS, type Preprocessing, type Variant } from './efficientnet.js';
 import { ARCHITECTURES, backbone } from './architectures.js';
 import { classificationHead, headSchema, PAPER_HEAD, type HeadSpec } from './head.js';
@@ -13,7 +14,7 @@ export const modelSpecSchema = z
     inputSize: z.number().int().min(32).max(1024),
     /** imagenet: ImageNet mean/std (Keras's weights); tf: [-1, 1] (TFLite's); none: [0, 1]. */
     preprocessing: z.enum(['imagenet', 'tf', 'none']),
-    classes: z.array(z.string().min(1)).min(2),
+    classes: z.array(classNameSchema).min(2),
     head: headSchema,
   })
   .strict();

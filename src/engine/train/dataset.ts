@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { hasImageExtension } from '../../ingest/image.js';
 import { rng, shuffle } from '../../core/random.js';
+import { checkClassNames } from '../../core/class-name.js';
 
 export interface Sample {
   /** Path relative to the data folder, with forward slashes. */
@@ -32,6 +33,7 @@ export async function scanClassFolders(root: string, extensions: readonly string
     .map((e) => e.name)
     .sort();
   const names = classes ?? found;
+  checkClassNames(names);
   const missing = names.filter((c) => !found.includes(c));
   if (missing.length) throw new Error(`${root} has no folder for class(es) ${missing.join(', ')}`);
   if (names.length < 2) throw new Error(`${root} needs at least two class folders, found ${found.length ? found.join(', ') : 'none'}`);

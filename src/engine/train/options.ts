@@ -68,6 +68,11 @@ export const trainOptionsSchema = z
         colorJitter: z.number().min(0).max(0.5),
         /** Share of training images whose surroundings are swapped for another's (background-swap.ts); needs cellMasks. */
         backgroundSwap: z.number().min(0).max(1).optional(),
+        /** Against another lab's look (domain-augment.ts): stain jitter's amount, and the shares zoomed on a cell, put on black, blurred. */
+        stain: z.number().min(0).max(1).optional(),
+        zoom: z.number().min(0).max(1).optional(),
+        black: z.number().min(0).max(1).optional(),
+        blur: z.number().min(0).max(1).optional(),
       })
       .strict(),
     /** Segmented twins of the images (same relative names, cells on black), for the background swap. */
@@ -100,7 +105,10 @@ export const trainOptionsSchema = z
   })
   .strict()
   .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] })
-  .refine((o) => !o.augment.backgroundSwap || o.cellMasks, { message: 'background=… needs --cell-masks DIR (the segmented twins)', path: ['augment'] })
+  .refine((o) => !(o.augment.backgroundSwap || o.augment.zoom || o.augment.black) || o.cellMasks, {
+    message: 'background=…, zoom=… and black=… need --cell-masks DIR (the segmented twins)',
+    path: ['augment'],
+  })
   .refine((o) => !o.maskPenalty || o.cellMasks, { message: '--mask-penalty needs --cell-masks DIR (the segmented twins)', path: ['maskPenalty'] });
 export type TrainOptions = z.infer<typeof trainOptionsSchema>;
 

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { classWeights, fileNumber, makeSplit, readSplit, scanClassFolders, type ClassFolders, type Split } from './dataset.js';
 import { loadImages, type CachedImages } from './image-cache.js';
+import { blurAndNoise, cellsOnBlack, stainJitter, zoomOnCell } from './domain-augment.js';
 import { colorJitter, dihedral, pickTransform } from './augment.js';
 import { loadCellMasks, swapBackground } from './background-swap.js';
 import { writeOutsideGrid } from './mask-penalty.js';
@@ -70,7 +71,7 @@ export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
   const trainIdx = split.train.map((_, i) => i);
   const labels = files.map((f) => labelOf.get(f)!);
   let backgrounds: Backgrounds | null = null;
-  if ((o.augment.backgroundSwap || o.maskPenalty) && o.cellMasks) {
+  if ((o.augment.backgroundSwap || o.augment.zoom || o.augment.black || o.maskPenalty) && o.cellMasks) {
     const masks = await loadCellMasks(o.cellMasks, split.train, o.imgSize, o.resize, limits);
     backgrounds = { masks, pool: trainIdx.filter((i) => masks[i]) };
     say(`cell masks for ${backgrounds.pool.length} of ${split.train.length} training images (the others keep their surroundings)`);
@@ -118,11 +119,17 @@ export function makeBatch(
       const j = backgrounds.pool[Math.floor(random() * backgrounds.pool.length)];
       if (j !== i) src = swapBackground(src, mask, image(j), backgrounds.masks[j]!);
     }
+    // A zoomed image's mask no longer fits it: it adds nothing to the penalty.
+    let kept = mask;
+    if (opts?.black && mask && random() < opts.black) src = cellsOnBlack(src, mask);
+    else if (opts?.zoom && random() < opts.zoom) [src, kept] = [zoomOnCell(src, mask ?? null, size, random), undefined];
     const t = opts ? pickTransform(opts, random) : 0;
     dihedral(src, out, k * stride, size, t, 1 / 255);
     // No mask: the grid stays 0, and the image adds nothing to the penalty.
-    if (outside && mask) writeOutsideGrid(mask, size, outside.side, t, outside.grid, k * outside.side ** 2);
+    if (outside && kept) writeOutsideGrid(kept, size, outside.side, t, outside.grid, k * outside.side ** 2);
     if (opts) colorJitter(out, k * stride, size * size, opts.colorJitter, random);
+    if (opts?.stain) stainJitter(out, k * stride, size * size, opts.stain, random);
+    if (opts?.blur && random() < opts.blur) blurAndNoise(out, k * stride, size, random);
   });
   return out;
 }

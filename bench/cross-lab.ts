@@ -1,0 +1,179 @@
+// `npm run bench:cross-lab [-- --models DIR,DIR --tta] [--limit N] [--out FILE]`: how a model does on
+// images of other labs it never saw (issue #39), with 0 labels. Domains, from ../shared/data:
+// - taleqani-test: the home lab, the bundle split's test part (4-class and binary);
+// - segmented: the same test images with the cells cut out on black (binary);
+// - cnmc: C-NMC 2019 fold 0, single cells on black, another lab (binary, 20 images);
+// - pbc: CellaVision DM96 normal cells, Barcelona (normal only: the share called malignant);
+// - bccd-wbc: BCCD's white cells cut from their VOC boxes with a margin (normal only);
+// - bccd-field: BCCD's whole 640 × 480 fields (normal only).
+// Binary: malignant (every class but Benign/hem) against benign; the score is 1 − p(benign). Intervals are
+// 95% Wilson intervals over images.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config.js';
+import { EngineClient } from '../src/engine/client.js';
+import { rocAuc } from '../src/engine/metrics.js';
+import { decodeRgb, readImageFile, toModelInput, type RgbImage } from '../src/ingest/image.js';
+
+const { values } = parseArgs({ options: { models: { type: 'string' }, tta: { type: 'boolean' }, limit: { type: 'string' }, out: { type: 'string' } } });
+const config = loadConfig({});
+const data = path.resolve('../shared/data');
+const models = (values.models ?? 'models/default').split(',').map((m) => path.resolve(m));
+const limit = Number(values.limit ?? Infinity);
+const limits = { ...config.images, extensions: ['jpg', 'jpeg', 'png', 'bmp', 'tif', 'tiff'] };
+
+/** One image to score: how to get its pixels, and whether it is malignant (null: the 4-class label only). */
+interface Item {
+  name: string;
+  malignant: boolean;
+  label: string | null;
+  rgb: () => Promise<RgbImage>;
+}
+
+const fromFile = (file: string) => async () => decodeRgb(await readImageFile(file, limits), limits);
+const listDir = async (dir: string) => (await fs.readdir(dir)).filter((f) => !f.startsWith('.')).sort();
+/** Every k-th of a list, so that a limit still spans the whole set. */
+const spread = <T>(xs: T[]) => (xs.length <= limit ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / limit) === 0));
+
+async function taleqani(root: string, modelDir: string): Promise<Item[]> {
+  const split = JSON.parse(await fs.readFile(path.join(modelDir, 'split.json'), 'utf8')) as { test: string[] };
+  return spread(split.test).map((f) => {
+    const label = f.split('/')[0];
+    return { name: f, label, malignant: label !== 'Benign', rgb: fromFile(path.join(root, f)) };
+  });
+}
+
+async function cnmc(): Promise<Item[]> {
+  const root = path.join(data, 'cnmc-fold0');
+  const kinds = ['all', 'hem'];
+  return (
+    await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => ({ name: `${k}/${f}`, label: null, malignant: k === 'all', rgb: fromFile(path.join(root, k, f)) }))))
+  ).flat();
+}
+
+async function pbc(): Promise<Item[]> {
+  const root = path.join(data, 'pbc');
+  const kinds = (await listDir(root)).filter((k) => !k.includes('.'));
+  const all = (
+    await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => ({ name: `${k}/${f}`, label: null, malignant: false, rgb: fromFile(path.join(root, k, f)) }))))
+  ).flat();
+  return spread(all);
+}
+
+/** The WBC boxes of a VOC annotation. */
+function wbcBoxes(xml: string): Array<[number, number, number, number]> {
+  return [...xml.matchAll(/<object>([\s\S]*?)<\/object>/g)]
+    .filter((m) => /<name>\s*WBC\s*<\/name>/.test(m[1]))
+    .map((m) => ['xmin', 'ymin', 'xmax', 'ymax'].map((t) => Number(new RegExp(`<${t}>\\s*(-?\\d+)`).exec(m[1])![1])) as [number, number, number, number]);
+}
+
+function crop(image: RgbImage, [x0, y0, x1, y1]: [number, number, number, number]): RgbImage {
+  // A square around the box, with a quarter of its side as margin, inside the field.
+  const side = Math.min(Math.round(Math.max(x1 - x0, y1 - y0) * 1.5), image.width, image.height);
+  const left = Math.min(Math.max(0, Math.round((x0 + x1 - side) / 2)), image.width - side);
+  const top = Math.min(Math.max(0, Math.round((y0 + y1 - side) / 2)), image.height - side);
+  const out = Buffer.alloc(side * side * 3);
+  for (let y = 0; y < side; y++) image.data.copy(out, y * side * 3, ((top + y) * image.width + left) * 3, ((top + y) * image.width + left + side) * 3);
+  return { data: out, width: side, height: side };
+}
+
+async function bccd(): Promise<{ fields: Item[]; cells: Item[] }> {
+  const root = path.join(data, 'bccd');
+  const files = (await listDir(path.join(root, 'images'))).filter((f) => f.endsWith('.jpg'));
+  const fields: Item[] = [];
+  const cells: Item[] = [];
+  for (const f of spread(files)) {
+    const image = fromFile(path.join(root, 'images', f));
+    fields.push({ name: f, label: null, malignant: false, rgb: image });
+    const xml = await fs.readFile(path.join(root, 'annotations', f.replace(/\.jpg$/, '.xml')), 'utf8').catch(() => '');
+    wbcBoxes(xml).forEach((box, i) => cells.push({ name: `${f}#${i}`, label: null, malignant: false, rgb: async () => crop(await image(), box) }));
+  }
+  return { fields, cells };
+}
+
+function wilson(k: number, n: number): string {
+  if (!n) return '–';
+  const z = 1.96;
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n);
+  const f = (v: number) => (v * 100).toFixed(1);
+  return `${f(p)}% [${f(centre - half)}, ${f(centre + half)}]`;
+}
+
+interface Row {
+  model: string;
+  domain: string;
+  n: number;
+  binary: string;
+  auc: number | null;
+  calledMalignant: string;
+  fourClass: string;
+  flagged: string;
+}
+
+async function score(engine: EngineClient, classes: string[], size: number, items: Item[]): Promise<Omit<Row, 'model' | 'domain'>> {
+  const benign = classes.findIndex((c) => /^(benign|hem)$/i.test(c));
+  const malignantScore: number[] = [];
+  let correctBinary = 0;
+  let correct4 = 0;
+  let n4 = 0;
+  let flagged = 0;
+  for (let i = 0; i < items.length; i += 16) {
+    const chunk = items.slice(i, i + 16);
+    const inputs = await Promise.all(chunk.map(async (it) => toModelInput(await it.rgb(), size, 'stretch')));
+    const r = await engine.call('classify', { inputs, batch: 16, tta: !!values.tta });
+    r.probabilities.forEach((p, j) => {
+      const m = 1 - p[benign];
+      malignantScore.push(m);
+      const top = p.indexOf(Math.max(...p));
+      if ((top !== benign) === chunk[j].malignant) correctBinary++;
+      if (chunk[j].label) {
+        n4++;
+        if (classes[top] === chunk[j].label) correct4++;
+      }
+      if (r.ood[j]?.unusual) flagged++;
+    });
+  }
+  const truth = items.map((it) => it.malignant);
+  const both = truth.some((t) => t) && truth.some((t) => !t);
+  const calledMalignant = both ? '' : wilson(items.length - correctBinary, items.length);
+  return {
+    n: items.length,
+    binary: both ? wilson(correctBinary, items.length) : '',
+    auc: both ? rocAuc(malignantScore, truth) : null,
+    calledMalignant,
+    fourClass: n4 ? wilson(correct4, n4) : '',
+    flagged: wilson(flagged, items.length),
+  };
+}
+
+const rows: Row[] = [];
+const engine = new EngineClient();
+await engine.call('init', { backend: 'wasm', threads: 0 });
+const { fields, cells } = await bccd();
+for (const modelDir of models) {
+  const info = await engine.call('load', { modelDir });
+  const domains: Record<string, Item[]> = {
+    'taleqani-test': await taleqani(path.join(data, 'taleqani'), modelDir),
+    segmented: await taleqani(path.join(data, 'taleqani-segmented'), modelDir),
+    cnmc: await cnmc(),
+    pbc: await pbc(),
+    'bccd-wbc': cells,
+    'bccd-field': fields,
+  };
+  for (const [domain, items] of Object.entries(domains)) {
+    const t0 = performance.now();
+    rows.push({ model: info.id, domain, ...(await score(engine, info.classes, info.inputSize, items)) });
+    console.error(`${info.id} ${domain}: ${items.length} images in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  }
+}
+await engine.close();
+
+const head = ['model', 'domain', 'n', 'binary accuracy', 'AUC', 'called malignant (normal only)', '4-class', 'flagged unusual'];
+const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+for (const r of rows) lines.push(`| ${[r.model, r.domain, r.n, r.binary, r.auc === null ? '' : r.auc.toFixed(4), r.calledMalignant, r.fourClass, r.flagged].join(' | ')} |`);
+console.log(`0 labels, ${values.tta ? '8-view' : 'single-view'} predictions; intervals: 95% Wilson over images\n`);
+console.log(lines.join('\n'));
+if (values.out) await fs.writeFile(values.out, JSON.stringify(rows, null, 1) + '\n');
