@@ -145,6 +145,19 @@ export function describeIssues(error: z.ZodError, source: string): string {
   return `invalid configuration in ${source}:\n${lines.join('\n')}`;
 }
 
+/** Keys that reach an object's prototype when merged (`--set __proto__.polluted=1` once became `images.polluted`). */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Throws on a prototype key anywhere in a configuration value. */
+function refusePrototypeKeys(value: unknown, source: string, at: string[] = []): void {
+  if (Array.isArray(value)) value.forEach((v, i) => refusePrototypeKeys(v, source, [...at, String(i)]));
+  if (!isObject(value)) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (PROTOTYPE_KEYS.has(k)) throw new ConfigError(`invalid configuration in ${source}: "${[...at, k].join('.')}" is not a configuration key (${k} is refused everywhere)`);
+    refusePrototypeKeys(v, source, [...at, k]);
+  }
+}
+
 function readJson(file: string): JsonObject {
   let text: string;
   try {
@@ -159,6 +172,7 @@ function readJson(file: string): JsonObject {
     throw new ConfigError(`configuration file ${file} is not valid JSON: ${(err as Error).message}`);
   }
   if (!isObject(parsed)) throw new ConfigError(`configuration file ${file} must hold a JSON object`);
+  refusePrototypeKeys(parsed, file);
   return parsed;
 }
 
@@ -169,6 +183,8 @@ export function overridesFromPairs(pairs: string[]): JsonObject {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set needs key=value, got "${pair}"`);
     const keys = pair.slice(0, eq).split('.');
+    const bad = keys.find((k) => PROTOTYPE_KEYS.has(k));
+    if (bad) throw new ConfigError(`--set ${pair.slice(0, eq)}: ${bad} is not a configuration key`);
     const raw = pair.slice(eq + 1);
     let value: Json;
     try {
@@ -176,6 +192,7 @@ export function overridesFromPairs(pairs: string[]): JsonObject {
     } catch {
       value = raw;
     }
+    refusePrototypeKeys(value, `--set ${pair.slice(0, eq)}`);
     let node = out;
     keys.slice(0, -1).forEach((k) => {
       if (!isObject(node[k])) node[k] = {};

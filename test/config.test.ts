@@ -51,4 +51,16 @@ describe('configuration', () => {
     expect(() => loadConfig({ cwd, file: 'mine.json' })).toThrow(/not valid JSON/);
     expect(() => loadConfig({ cwd, file: 'absent.json' })).toThrow(/cannot read/);
   });
+
+  it('refuses prototype keys in --set and in a configuration file, and pollutes nothing', async () => {
+    const cwd = await tempDir();
+    for (const pair of ['__proto__.polluted=1', 'images.__proto__.polluted=1', 'constructor.prototype.polluted=1', 'images={"__proto__":{"polluted":1}}']) {
+      expect(() => loadConfig({ cwd, overrides: overridesFromPairs([pair]) }), pair).toThrow(/not a configuration key/);
+    }
+    await fs.writeFile(path.join(cwd, 'slidetriage.json'), '{"__proto__": {"polluted": 1}, "images": {"maxPixels": 1000}}');
+    expect(() => loadConfig({ cwd })).toThrow(/"__proto__" is not a configuration key/);
+    await fs.writeFile(path.join(cwd, 'slidetriage.json'), '{"images": {"constructor": {"prototype": {"polluted": 1}}}}');
+    expect(() => loadConfig({ cwd })).toThrow(/"images.constructor" is not a configuration key/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

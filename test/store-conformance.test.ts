@@ -224,4 +224,16 @@ describe.each(kinds)('$name leases', (kind) => {
     expect(await reopened.claim(order[0], { unlabelledOnly: true })).toEqual({ ok: false, reason: 'decided', by: 'tester' });
     expect(await reopened.leaseNext([order[0]])).toBeNull();
   });
+
+  it('a forged lease that runs further than a renewal can set holds no slide', async () => {
+    const { store } = await storeWithSlides(kind, 2);
+    const order = [0, 1].map(shaOf);
+    const host = (await import('node:os')).hostname();
+    // pid 1 always runs; an expiry in 2286 is what the forged row held.
+    await store.putLease(order[0], { technician: 'mallory', pid: 1, host, expiresAt: 9_999_999_999_000 });
+    await store.putLease(order[1], { technician: 'mallory', pid: 1, host: 'other-host', expiresAt: Date.now() + 24 * 3600_000 });
+    expect((await store.queueRows(order, null)).map((r) => r.openBy)).toEqual([null, null]);
+    expect(await store.claim(order[0])).toMatchObject({ ok: true });
+    expect(await store.leaseNext([order[1]])).toBe(order[1]);
+  });
 });

@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
 import { overlay, pngOf } from '../core/overlay.js';
-import { ensureDir, writePrivate } from '../store/files.js';
+import { ensureDir, refuseLinks, writePrivate } from '../store/files.js';
 import type { Heatmap } from '../engine/explain/types.js';
 import { argmax } from '../core/probabilities.js';
 import { probabilityRecord } from '../core/probabilities.js';
@@ -56,6 +56,7 @@ export async function loadOriginal(config: Config, slide: Pick<Slide, 'sha256' |
 /** Writes the original and one overlay per heatmap; returns method → file (relative to the store folder). */
 export async function writeOverlays(config: Config, sha256: string, model: ModelInfo, shown: RgbImage, heatmaps: Heatmap[]): Promise<Record<string, string>> {
   const dir = explanationDir(config);
+  refuseLinks(storeFolder(config), dir);
   await ensureDir(dir);
   const stem = `${sha256.slice(0, 16)}.${model.id.split('@')[1] ?? 'model'}`;
   const files: Record<string, string> = {};

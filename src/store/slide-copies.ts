@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { extensionFor } from '../ingest/image.js';
-import { ensureDir, writeDurable } from './files.js';
+import { ensureDir, refuseLinks, writeDurable } from './files.js';
 import type { Slide } from './schema.js';
 
 const EXTENSIONS = ['jpg', 'png', 'bmp', 'tif'];
@@ -25,7 +25,8 @@ function copyPath(dir: string, sha256: string, ext: string): string {
 /** Keeps `bytes` (whose sha256 is given) unless a copy is there already. */
 export async function keepSlideCopy(dir: string, sha256: string, bytes: Buffer): Promise<void> {
   const target = copyPath(dir, sha256, extensionFor(bytes));
-  const st = await fs.stat(target).catch(() => null);
+  refuseLinks(path.dirname(dir), target);
+  const st = await fs.lstat(target).catch(() => null);
   if (st?.size === bytes.length) return;
   await ensureDir(path.dirname(target));
   await writeDurable(target, bytes);

@@ -3,7 +3,7 @@
 import { closeSync, chmodSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { ensureDir, FILE_MODE } from '../files.js';
+import { ensureDir, FILE_MODE, refuseLinks } from '../files.js';
 import { StoreFormatError } from '../schema.js';
 import { APPLICATION_ID, SCHEMA, SCHEMA_VERSION } from './migrations.js';
 
@@ -70,6 +70,7 @@ function notOurs(file: string, why: string): StoreFormatError {
 /** Opens (creating if needed) the store's database and applies the migrations it lacks. */
 export async function openDatabase(file: string, o: OpenOptions = {}): Promise<Db> {
   await ensureDir(path.dirname(file));
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]) refuseLinks(path.dirname(file), f);
   if (!existsSync(file)) {
     closeSync(openSync(file, 'a', FILE_MODE)); // SQLite would create it with the umask's mode
     chmodSync(file, FILE_MODE);
