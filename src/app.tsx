@@ -8,6 +8,7 @@ import { EngineClient } from './engine/client.js';
 import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, openStore } from './store/store.js';
+import { assertStoreIntact } from './store/integrity.js';
 import { actionFor, type Action, type Context, type InkKey } from './keymap.js';
 import { keyContext, useTriage } from './state/triage.js';
 import { useSelection } from './app/selection.js';
@@ -175,6 +176,11 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
 export async function runApp(config: Config, defaultModel = config.model, o: { ingest?: boolean } = {}): Promise<number> {
   const identity = currentIdentity(config.technicianName);
   const store = await openStore(config.store, identity);
+  // A damaged store is named before the first frame, never found half-way through a day's decisions.
+  await assertStoreIntact(store).catch(async (err) => {
+    await store.close();
+    throw err;
+  });
   const hosts = config.cluster.engineHosts ? await import('./cluster/app-ingest.js').then((m) => m.appIngest(config, !!o.ingest)) : null;
   const client = new EngineClient();
   const graphics = await detectGraphics(config.display.images);

@@ -61,7 +61,7 @@ describe.each(kinds)('$name store', (kind) => {
     await expect(store.decide(decision(shaOf(99)))).rejects.toThrow(/no slide/);
     if (kind.name !== 'SQLite') return; // a server's files are the server's
     const files = (await fs.readdir(path.dirname(location))).filter((f) => f.startsWith('store.db'));
-    expect(files.sort()).toEqual(['store.db', 'store.db-shm', 'store.db-wal']);
+    expect(files.sort()).toEqual(['store.db', 'store.db-shm', 'store.db-wal', 'store.db.heads']);
     for (const f of files) expect((await fs.stat(path.join(path.dirname(location), f))).mode & 0o777, f).toBe(0o660);
     expect((await fs.stat(path.dirname(location))).mode & 0o777).toBe(0o770);
   });

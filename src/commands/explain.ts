@@ -12,13 +12,14 @@ export const explainCommand: Command = {
   summary: 'heatmaps of images as PNG overlays, with each method’s figures',
   flags: {
     methods: { type: 'string', value: METHODS, description: 'the methods (default explain.methods)' },
-    out: { type: 'string', value: 'DIR', description: 'where the overlays go' },
+    out: { type: 'string', value: 'DIR', description: 'where the overlays go (an empty or new folder)' },
+    force: { type: 'boolean', description: 'write into a folder that is not empty (same-named overlays are replaced)' },
   },
   async run({ values, args, config, out }) {
     if (!args.length || !values.out) throw new UsageError('explain needs files or folders and --out DIR');
     const { parseMethods, runExplain } = await import('../headless/explain.js');
     const methods = asUsage(() => parseMethods(values.methods as string | undefined, config.explain.methods));
-    return runExplain(config, args, methods, path.resolve(String(values.out)), out);
+    return runExplain(config, args, methods, path.resolve(String(values.out)), out, !!values.force);
   },
 };
 

@@ -41,20 +41,27 @@ export const exportCommand: Command = {
 
 export const auditCommand: Command = {
   name: 'audit',
-  usage: 'verify|export',
-  summary: 'check the audit journal’s hash chain (in the store, or an exported file), or export it as JSON lines',
+  usage: 'verify|export|anchor',
+  summary: 'check the audit journal’s hash chain (in the store, or an exported file), export it as JSON lines, or print its head for a notary',
   flags: {
     file: { type: 'string', value: 'FILE', description: 'verify: a JSON-lines journal (an export) instead of the store’s; export: where to write it' },
+    anchor: { type: 'string', value: 'SEQ:HASH', description: 'verify: also check the journal against a head `audit anchor` printed earlier' },
   },
   async run({ args, values, config, out }) {
     const file = values.file === undefined ? null : path.resolve(String(values.file));
-    const { runAuditVerify, runAuditExport } = await import('../headless/store-commands.js');
-    if (args[0] === 'verify') return runAuditVerify(config, file, out);
+    const { runAuditVerify, runAuditExport, runAuditAnchor } = await import('../headless/store-commands.js');
+    if (args[0] === 'verify') {
+      const { parseAnchor } = await import('../store/heads.js');
+      const anchor = values.anchor === undefined ? null : parseAnchor(String(values.anchor));
+      if (values.anchor !== undefined && !anchor) throw new UsageError(`--anchor takes SEQ:HASH as \`audit anchor\` prints it, not "${String(values.anchor)}"`);
+      return runAuditVerify(config, file, anchor, out);
+    }
     if (args[0] === 'export') {
       if (!file) throw new UsageError('audit export needs --file FILE (a new file)');
       return runAuditExport(config, file, out);
     }
-    throw new UsageError('audit has two subcommands: audit verify [--file FILE], audit export --file FILE');
+    if (args[0] === 'anchor') return runAuditAnchor(config, out);
+    throw new UsageError('audit has three subcommands: audit verify [--file FILE] [--anchor SEQ:HASH], audit export --file FILE, audit anchor');
   },
 };
 

@@ -55,12 +55,6 @@ export async function overlay(image: RgbImage, values: Float32Array, size: numbe
   return out;
 }
 
-export async function writePng(file: string, rgb: Buffer, width: number, height: number): Promise<void> {
-  await sharp(rgb, { raw: { width, height, channels: 3 } })
-    .png()
-    .toFile(file);
-}
-
 export function pngOf(rgb: Buffer, width: number, height: number): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels: 3 } })
     .png()

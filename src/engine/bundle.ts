@@ -10,6 +10,7 @@ import { modelSpecSchema, type ModelSpec } from './models/spec.js';
 import './models/normalization.js'; // registers the custom layer for deserialisation
 import { OOD_FILE, oodSchema, type OodIndex } from './ood/knn.js';
 import { featureTensor } from './models/feature-split.js';
+import { ensureDir, FILE_MODE } from '../store/files.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_FILE = 'model.json';
@@ -123,7 +124,7 @@ export interface SaveOptions {
 
 /** Writes model.json, weights.bin and manifest.json into dir (created if needed). */
 export async function saveBundle(model: tf.LayersModel, dir: string, opts: SaveOptions): Promise<Manifest> {
-  await fs.mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -187,9 +188,10 @@ export async function updateManifest(dir: string, patch: Partial<Pick<Manifest, 
 
 async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await fs.open(tmp, 'w', 0o644);
+  const handle = await fs.open(tmp, 'w', FILE_MODE);
   try {
     await handle.writeFile(bytes);
+    await handle.chmod(FILE_MODE); // the store's modes, whatever the umask: owner and group only
     await handle.sync();
   } finally {
     await handle.close();

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readManifest } from './bundle.js';
-import { writeDurable } from '../store/files.js';
+import { ensureDir, writeDurable } from '../store/files.js';
 import type { Comparison } from './retrain/types.js';
 import { currentModelDir, POINTER_FILE, readPointer, type Pointer } from './version-pointer.js';
 
@@ -71,7 +71,7 @@ export async function listVersions(versionsDir: string, defaultDir: string, ship
 
 /** Makes `target` the current model (promote a new version, or roll back to an earlier one). */
 export async function setCurrent(versionsDir: string, target: VersionInfo, action: 'promote' | 'rollback', by: string): Promise<Pointer> {
-  await fs.mkdir(versionsDir, { recursive: true });
+  await ensureDir(versionsDir);
   const previous = await readPointer(versionsDir);
   const pointer: Pointer = {
     id: target.id,

@@ -4,7 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Config } from '../config.js';
 import { METHOD_NAMES } from '../core/explanation-methods.js';
-import { overlay, writePng } from '../core/overlay.js';
+import { overlay, pngOf } from '../core/overlay.js';
+import { ensureDir, writePrivate } from '../store/files.js';
 import { decodeRgb, ImageRejected, readImageFile, toModelInput } from '../ingest/image.js';
 import { expandPaths } from './files.js';
 import type { Output } from './output.js';
@@ -26,14 +27,18 @@ export function parseMethods(raw: string | undefined, fallback: string[]): strin
   return methods;
 }
 
-export async function runExplain(config: Config, files: string[], methods: string[], outDir: string, out: Output): Promise<number> {
+export async function runExplain(config: Config, files: string[], methods: string[], outDir: string, out: Output, force = false): Promise<number> {
+  if (!force && (await fs.readdir(outDir).catch(() => [])).length) {
+    out.error(`${outDir} is not empty: explain would replace same-named overlays there. Name an empty or new folder, or add --force to write into this one.`);
+    return 2;
+  }
   return withEngine(config, out, 'explain', async (engine) => {
     const model = await engine.call('load', { modelDir: config.model }).catch((err: Error) => {
       out.error(`cannot load the model: ${err.message}`);
       return null;
     });
     if (!model) return 1;
-    await fs.mkdir(outDir, { recursive: true });
+    await ensureDir(outDir);
     const { files: list, missing } = await expandPaths(files);
     for (const m of missing) out.stdout(`${m.path}\tREJECTED\tmissing: ${m.reason}`);
     const options = { lime: { ...config.explain.lime }, ig: { ...config.explain.ig } };
@@ -64,7 +69,7 @@ export async function runExplain(config: Config, files: string[], methods: strin
       const written: Record<string, string> = {};
       for (const h of result.heatmaps) {
         const png = path.join(outDir, `${stem}.${h.method}.png`);
-        await writePng(png, await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), width, height);
+        await writePrivate(png, await pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), width, height));
         written[h.method] = png;
       }
       const summary = {
@@ -75,7 +80,7 @@ export async function runExplain(config: Config, files: string[], methods: strin
         ood: result.ood,
         explanations: result.heatmaps.map((h) => ({ method: h.method, png: written[h.method], ms: Math.round(h.ms), params: h.params, diagnostics: h.diagnostics })),
       };
-      await fs.writeFile(path.join(outDir, `${stem}.json`), JSON.stringify(summary, null, 2) + '\n');
+      await writePrivate(path.join(outDir, `${stem}.json`), JSON.stringify(summary, null, 2) + '\n');
       const warning = result.ood?.unusual ? '\tUNLIKE THE TRAINING IMAGES: check by eye' : '';
       out.stdout(`${file}\t${summary.label}\t${result.heatmaps.map((h) => `${h.method} ${Math.round(h.ms)} ms`).join(', ')}${warning}`);
     }

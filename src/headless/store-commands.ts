@@ -4,18 +4,22 @@ import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
 import { IncomingWatcher } from '../ingest/watcher.js';
-import { journalLines, verifyJournal, type VerifyResult } from '../store/journal.js';
+import { SETTLE_SECONDS } from '../ingest/ingest.js';
+import { journalLines, readJournal, verifyExport, type JournalEntry, type VerifyResult } from '../store/journal.js';
+import { anchorProblems, type Head } from '../store/heads.js';
 import { writeDurable } from '../store/files.js';
 import { copyStore, migrateLegacy } from '../store/migrate-legacy.js';
+import { migrateViaTemporaryFile } from '../store/migrate-file.js';
 import { currentIdentity, openStore, type SlideStore } from '../store/store.js';
 import { isPostgresAddress } from '../store/postgres/connection.js';
 import { keepSlideCopy, slideCopiesDir } from '../store/slide-copies.js';
 import { runExport, type ExportOptions } from './export.js';
 import type { Output } from './output.js';
+import { assertStoreIntact } from '../store/integrity.js';
 
 /** Runs fn on the opened store and closes it. */
-async function withStore<T>(config: Config, fn: (store: SlideStore) => Promise<T>, migrating = false): Promise<T> {
-  const store = await openStore(config.store, currentIdentity(config.technicianName), { migrating });
+async function withStore<T>(config: Config, fn: (store: SlideStore) => Promise<T>, o: { migrating?: boolean; readOnly?: boolean } = {}): Promise<T> {
+  const store = await openStore(config.store, currentIdentity(config.technicianName), o);
   try {
     return await fn(store);
   } finally {
@@ -23,13 +27,18 @@ async function withStore<T>(config: Config, fn: (store: SlideStore) => Promise<T
   }
 }
 
+/** The longest `scan` waits for a file that keeps changing: 15 settle times (30 s by default). */
+const scanWaitMs = (config: Config) => 15 * (config.images.settleSeconds ?? SETTLE_SECONDS) * 1000;
+
 /** Reads every file in the incoming folder once (what the app's watcher does at start) and exits. */
 export async function runScan(config: Config, out: Output): Promise<number> {
   await fs.mkdir(config.incoming, { recursive: true });
   return withStore(config, async (store) => {
     const copies = slideCopiesDir(storeFolder(config));
-    // A file still being written is read again for a while (about settleSeconds each time), then left `changed`.
-    const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, keep: (sha, bytes) => keepSlideCopy(copies, sha, bytes) });
+    // A file still being written is read again for a while (about settleSeconds each time, 10 times or 15 settle times in
+    // all, whichever comes first), then left `changed`.
+    const keep = (sha: string, bytes: Buffer) => keepSlideCopy(copies, sha, bytes);
+    const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, giveUpAfterMs: scanWaitMs(config), keep });
     watcher.on('warning', (m) => out.info(`warning: ${m}`));
     watcher.start();
     await watcher.whenIdle();
@@ -39,7 +48,7 @@ export async function runScan(config: Config, out: Output): Promise<number> {
 }
 
 export function runStatus(config: Config, json: boolean, out: Output): Promise<number> {
-  return withStore(config, (store) => printStatus(config, store, json, out));
+  return withStore(config, (store) => printStatus(config, store, json, out), { readOnly: true });
 }
 
 const counts = (r: Record<string, number>) =>
@@ -87,10 +96,40 @@ function reportVerify(what: string, result: VerifyResult, out: Output): number {
   return 1;
 }
 
-/** The store's journal, or (with `file`) an exported JSON-lines journal, checked outside any store. */
-export async function runAuditVerify(config: Config, file: string | null, out: Output): Promise<number> {
-  if (file) return reportVerify(file, await verifyJournal(file), out);
-  return withStore(config, async (store) => reportVerify(`in ${config.store}`, await store.verifyJournal(), out));
+/**
+ * The store's journal, or (with `file`) an exported JSON-lines journal, checked outside any store; with
+ * `anchor` (SEQ:HASH, from `audit anchor` kept by a notary), also that the journal still holds that entry.
+ */
+export async function runAuditVerify(config: Config, file: string | null, anchor: Head | null, out: Output): Promise<number> {
+  const withAnchor = (result: VerifyResult, entries: JournalEntry[]): VerifyResult => {
+    if (!anchor) return result;
+    const bySeq = new Map(entries.map((e) => [e.seq, e.hash]));
+    const problems = [...result.problems, ...anchorProblems(anchor, (seq) => bySeq.get(seq))];
+    return { ...result, ok: problems.length === 0, problems };
+  };
+  if (file) {
+    const result = await verifyExport(file);
+    return reportVerify(file, withAnchor(result, result.entries ? (await readJournal(file)).entries : []), out);
+  }
+  return withStore(config, async (store) => reportVerify(`in ${config.store}`, withAnchor(await store.verifyJournal(), anchor ? await store.journalEntries() : []), out), { readOnly: true });
+}
+
+/** Prints the journal's head for a lab's own notary (a signed e-mail, syslog, a ticket). */
+export async function runAuditAnchor(config: Config, out: Output): Promise<number> {
+  return withStore(
+    config,
+    async (store) => {
+      const result = await store.verifyJournal();
+      if (!result.ok) return reportVerify(`in ${config.store}`, result, out);
+      const head = await store.journalHead();
+      out.stdout(`${head.seq}:${head.hash}`);
+      out.info(
+        `the journal of ${config.store} at ${new Date().toISOString()}: ${head.seq} entries, verified. Keep this line where the lab's records are kept; \`slidetriage audit verify --anchor ${head.seq}:${head.hash}\` checks the journal against it later`,
+      );
+      return 0;
+    },
+    { readOnly: true },
+  );
 }
 
 /** Writes the journal as JSON lines (a new file), for an auditor to check with `audit verify --file`. */
@@ -99,32 +138,44 @@ export async function runAuditExport(config: Config, file: string, out: Output):
     out.error(`${file} exists: name a new file`);
     return 2;
   }
-  return withStore(config, async (store) => {
-    const entries = await store.journalEntries();
-    await writeDurable(file, journalLines(entries));
-    out.info(`${entries.length} journal entries written to ${file}; \`slidetriage audit verify --file ${file}\` checks them`);
-    return 0;
-  });
+  return withStore(
+    config,
+    async (store) => {
+      await assertStoreIntact(store);
+      const entries = await store.journalEntries();
+      await writeDurable(file, journalLines(entries));
+      out.info(`${entries.length} journal entries written to ${file}, closed by their head and count; \`slidetriage audit verify --file ${file}\` checks them`);
+      return 0;
+    },
+    { readOnly: true },
+  );
 }
 
 /** csv: one row per labelled slide. folders: <out>/<label>/<file>, the input `train` reads. */
 export async function runExportCommand(config: Config, o: ExportOptions, out: Output): Promise<number> {
-  return withStore(config, async (store) => runExport(config, await store.labelledSlides(), o, out));
-}
-
-export async function runStoreMigrate(config: Config, from: string, journal: string, out: Output): Promise<number> {
   return withStore(
     config,
     async (store) => {
-      const r = await migrateLegacy(store, from, journal);
-      out.stdout(`imported ${from} and ${journal} into ${config.store}: ${r.slides} slides, ${r.files} files, ${r.predictions} predictions, ${r.entries} journal entries (verified)`);
-      for (const t of r.torn)
-        out.stdout(`set aside: a torn piece of line ${t.line} of ${journal} (${t.text.length} characters, written when a crash cut it short; never acknowledged): kept in the store's set_aside table`);
-      out.stdout(`the old files are untouched; the store is now ${config.store}`);
-      return 0;
+      await assertStoreIntact(store);
+      return runExport(config, await store.labelledSlides(), o, out);
     },
-    true,
+    { readOnly: true },
   );
+}
+
+export async function runStoreMigrate(config: Config, from: string, journal: string, out: Output): Promise<number> {
+  const into = (store: SlideStore) => migrateInto(store, config, from, journal, out);
+  if (isPostgresAddress(config.store)) await withStore(config, into, { migrating: true });
+  else await migrateViaTemporaryFile(config.store, (tmp) => withStore({ ...config, store: tmp }, into, { migrating: true }));
+  out.stdout(`the old files are untouched; the store is now ${config.store}`);
+  return 0;
+}
+
+async function migrateInto(store: SlideStore, config: Config, from: string, journal: string, out: Output): Promise<void> {
+  const r = await migrateLegacy(store, from, journal);
+  out.stdout(`imported ${from} and ${journal} into ${config.store}: ${r.slides} slides, ${r.files} files, ${r.predictions} predictions, ${r.entries} journal entries (verified)`);
+  for (const t of r.torn)
+    out.stdout(`set aside: a torn piece of line ${t.line} of ${journal} (${t.text.length} characters, written when a crash cut it short; never acknowledged): kept in the store's set_aside table`);
 }
 
 /** Copies the configured store into an empty one at `to` (PostgreSQL), the journal verified on both sides. */

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { decode as decodeBmp } from 'bmp-ts';
 import sharp from 'sharp';
+import { onDisk } from './byte-names.js';
 
 /** Smaller than this on either side, an image cannot hold a cell worth classifying. */
 export const MIN_SIDE = 16;
@@ -100,7 +101,7 @@ export async function readImageFile(file: string, limits: ImageLimits): Promise<
   }
   let before;
   try {
-    before = await fs.stat(file);
+    before = await fs.stat(onDisk(file));
   } catch (err) {
     throw new ImageRejected('unreadable', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -109,11 +110,11 @@ export async function readImageFile(file: string, limits: ImageLimits): Promise<
   if (before.size > limits.maxBytes) throw new ImageRejected('too-large', `the file has ${before.size} bytes, more than the limit of ${limits.maxBytes}`);
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await fs.readFile(onDisk(file));
   } catch (err) {
     throw new ImageRejected('unreadable', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const after = await fs.stat(file).catch(() => null);
+  const after = await fs.stat(onDisk(file)).catch(() => null);
   if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || bytes.length !== before.size) {
     throw new ImageRejected('changed', 'the file changed while it was being read; it will be read again once it is complete');
   }

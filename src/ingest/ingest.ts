@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileEntry } from '../store/schema.js';
 import { decodeRgb, ImageRejected, MIN_SIDE, readImageFile, type ImageFile, type ImageLimits, type RejectionCode } from './image.js';
+import { onDisk } from './byte-names.js';
 
 /** Hidden and temporary names: never slides, never recorded. */
 export function isIgnoredName(name: string): boolean {
@@ -68,7 +69,7 @@ export async function examineFile(root: string, file: string, limits: ImageLimit
   if (rel.split(path.sep).some(isIgnoredName)) return { kind: 'ignored', reason: 'hidden or temporary file' };
   let lst;
   try {
-    lst = await fs.lstat(file);
+    lst = await fs.lstat(onDisk(file));
   } catch {
     return { kind: 'ignored', reason: 'gone before it could be read' };
   }
@@ -88,7 +89,7 @@ export async function examineFile(root: string, file: string, limits: ImageLimit
   } catch (err) {
     if (!(err instanceof ImageRejected)) return reject('error', (err as Error).message);
     const settleMs = (limits.settleSeconds ?? SETTLE_SECONDS) * 1000;
-    const quietFor = Date.now() - Math.max(lst.mtimeMs, (await fs.stat(file).catch(() => lst)).mtimeMs);
+    const quietFor = Date.now() - Math.max(lst.mtimeMs, (await fs.stat(onDisk(file)).catch(() => lst)).mtimeMs);
     if (err.code === 'changed' || (MAYBE_INCOMPLETE.has(err.code) && quietFor < settleMs)) {
       const reason = `still being written (${err.message}): read again once it has not changed for ${settleMs / 1000} s`;
       return { kind: 'retry', examined: { ...base, result: { kind: 'changed', reason } }, retryInMs: Math.max(250, settleMs - quietFor) };

@@ -30,6 +30,11 @@ export interface WatcherOptions {
   rescanMs?: number;
   /** Reads of a file still being written before it is left `changed` (until it changes again). */
   retryLimit?: number;
+  /**
+   * `scan`: how long a file that keeps changing is waited for in all, its changes included; then it is left
+   * `changed` and the scan returns (a file appended every second once kept `scan` waiting for ever).
+   */
+  giveUpAfterMs?: number;
   /** Called with each readable image before it is recorded (the store keeps its own copy). */
   keep?: (sha256: string, bytes: Buffer) => Promise<void>;
 }
@@ -39,7 +44,7 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
   private readonly waiting = new Set<string>();
   private readonly queue: string[] = [];
   private active = 0;
-  private readonly retries = new Map<string, { timer: NodeJS.Timeout | null; count: number }>();
+  private readonly retries = new Map<string, { timer: NodeJS.Timeout | null; count: number; since: number }>();
   private readonly recorder: BatchRecorder;
   private rescanTimer: NodeJS.Timeout | null = null;
   state: 'starting' | 'scanning' | 'watching' | 'stopped' = 'starting';
@@ -67,9 +72,11 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
       ignored: (p: string) => p !== this.root && isIgnoredName(path.basename(p)),
       awaitWriteFinish: { stabilityThreshold: this.opts.stabilityMs ?? 800, pollInterval: 100 },
     });
-    this.watcher.on('add', (p) => this.enqueue(p));
+    // chokidar gives a name that is not UTF-8 with U+FFFD in it, which no file has: a walk reads it by its bytes.
+    this.watcher.on('add', (p) => (p.includes('\uFFFD') ? void this.rescan() : this.enqueue(p)));
     this.watcher.on('change', (p) => {
-      this.retries.delete(p); // it changed again: read it anew, however often it was retried
+      // It changed again: read it anew, however often it was retried (within giveUpAfterMs, where set).
+      if (!this.opts.giveUpAfterMs) this.retries.delete(p);
       this.enqueue(p);
     });
     this.watcher.on('unlink', (p) => this.recorder.addGone(path.relative(this.root, p)));
@@ -147,11 +154,12 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
 
   /** Reads the file again later, at most retryLimit times in a row; a later change event reads it anew. */
   private retryLater(file: string, inMs: number): void {
-    const retry = this.retries.get(file) ?? { timer: null, count: 0 };
+    const retry = this.retries.get(file) ?? { timer: null, count: 0, since: Date.now() };
     if (retry.timer) clearTimeout(retry.timer);
     retry.count++;
+    const waitedTooLong = this.opts.giveUpAfterMs !== undefined && Date.now() - retry.since > this.opts.giveUpAfterMs;
     retry.timer =
-      retry.count > (this.opts.retryLimit ?? Infinity)
+      retry.count > (this.opts.retryLimit ?? Infinity) || waitedTooLong
         ? null
         : setTimeout(() => {
             retry.timer = null;

@@ -7,6 +7,7 @@ import { newVersionDir } from '../core/version-folders.js';
 import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
 import { slideCopiesDir } from '../store/slide-copies.js';
 import type { SlideStore } from '../store/types.js';
+import { assertStoreIntact } from '../store/integrity.js';
 
 export interface RetrainOptions {
   mode: 'head' | 'full';
@@ -22,6 +23,7 @@ export interface RetrainOptions {
  * no longer the one labelled (and of which the store kept no copy) stops the retrain, by name.
  */
 export async function buildRetrainRequest(config: Config, store: SlideStore, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
+  await assertStoreIntact(store);
   const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(storeFolder(config))));
   if (refused.length) throw new Error(`${refused.length} labelled slide(s) no longer hold the image that was labelled, so retraining would learn the wrong pixels: ${refused.join('; ')}`);
   if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');

@@ -52,7 +52,17 @@ export interface JournalRead {
   entries: JournalEntry[];
   badLines: number[];
   torn: TornPiece[];
+  /** The closing line of an export: the head and count it was written with. */
+  trailer?: ExportTrailer;
 }
+
+/** What `audit export` writes after the entries, so that lines cut off the end are found. */
+export interface ExportTrailer {
+  journalHead: { seq: number; hash: string };
+  count: number;
+}
+
+const isTrailer = (v: unknown): v is ExportTrailer => !!v && typeof v === 'object' && 'journalHead' in v && 'count' in v;
 
 /** A line that starts with a torn piece and goes on with a whole entry (the next append glued onto it). */
 function unglue(line: string): { piece: string; entry: JournalEntry } | null {
@@ -77,7 +87,9 @@ export function parseJournal(text: string): JournalRead {
   lines.forEach((line, i) => {
     if (!line.trim()) return;
     try {
-      out.entries.push(JSON.parse(line) as JournalEntry);
+      const value = JSON.parse(line) as unknown;
+      if (isTrailer(value)) out.trailer = value;
+      else out.entries.push(value as JournalEntry);
       return;
     } catch {
       // below
@@ -127,13 +139,28 @@ export function verifyEntries(entries: JournalEntry[], head?: { seq: number; has
   return { ok: problems.length === 0, entries: entries.length, problems };
 }
 
-/** The same, for a JSON-lines file (an export, or an older slidetriage's audit.jsonl). */
-export async function verifyJournal(file: string, head?: { seq: number; hash: string }): Promise<VerifyResult> {
-  const { entries, badLines } = await readJournal(file);
-  return verifyEntries(entries, head, badLines);
+/**
+ * An exported journal (`audit verify --file`): every hash and link, and its closing line's head and count, so
+ * that lines cut off the end are found. A missing file is a problem, never an empty journal that verifies.
+ */
+export async function verifyExport(file: string): Promise<VerifyResult> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { ok: false, entries: 0, problems: [code === 'ENOENT' ? `there is no file ${file}` : `${file} cannot be read (${code ?? (err as Error).message})`] };
+  }
+  const { entries, badLines, trailer } = parseJournal(text);
+  const result = verifyEntries(entries, trailer?.journalHead, badLines);
+  if (!trailer) result.problems.push(`it has no closing line with the head and count, so lines cut off the end cannot be found (an export of this slidetriage ends with one)`);
+  else if (trailer.count !== entries.length) result.problems.push(`it holds ${entries.length} entries but was exported with ${trailer.count} — entries were removed`);
+  return { ...result, ok: result.problems.length === 0 };
 }
 
-/** The journal as JSON lines, one entry per line: what `audit export` writes. */
+/** The journal as JSON lines, one entry per line, then the closing line: what `audit export` writes. */
 export function journalLines(entries: JournalEntry[]): string {
-  return entries.map((e) => JSON.stringify(e) + '\n').join('');
+  const last = entries.at(-1);
+  const trailer: ExportTrailer = { journalHead: { seq: last?.seq ?? 0, hash: last?.hash ?? '' }, count: entries.length };
+  return entries.map((e) => JSON.stringify(e) + '\n').join('') + JSON.stringify(trailer) + '\n';
 }

@@ -27,7 +27,19 @@ export async function openStore(file: string, identity: Identity = currentIdenti
   if (isPostgresAddress(file)) return PgStore.open(file, identity);
   if (file.endsWith('.json')) throw new StoreFormatError(`${file} is a JSON store of an older slidetriage: set "store" to a .db file (e.g. ./data/store.db) and run \`slidetriage store migrate\``);
   const legacy = legacyStoreBeside(file);
-  if (legacy && !o.migrating && !existsSync(file))
-    throw new StoreFormatError(`${legacy} holds the labels of an older slidetriage, and ${file} does not exist yet: run \`slidetriage store migrate\` to import them (the old files stay untouched)`);
-  return SqliteStore.open(file, identity, o);
+  const migrateFirst = (what: string) =>
+    new StoreFormatError(`${legacy} holds the labels of an older slidetriage, and ${file} ${what}: run \`slidetriage store migrate\` to import them (the old files stay untouched)`);
+  if (legacy && !o.migrating && !existsSync(file)) throw migrateFirst('does not exist yet');
+  const store = await SqliteStore.open(file, identity, o);
+  // An empty store beside the old one (a migrate that failed before this version wrote into a temporary file).
+  if (legacy && !o.migrating && (await isEmpty(store))) {
+    await store.close();
+    throw migrateFirst('is empty');
+  }
+  return store;
+}
+
+async function isEmpty(store: SlideStore): Promise<boolean> {
+  const s = await store.summary();
+  return s.slides + s.goneSlides === 0 && s.journalEntries === 0;
 }

@@ -147,6 +147,8 @@ export interface SlideStore {
   // The audit journal.
   journalEntries(): Promise<JournalEntry[]>;
   verifyJournal(): Promise<VerifyResult>;
+  /** The journal's last entry (seq 0 and no hash when empty). */
+  journalHead(): Promise<{ seq: number; hash: string }>;
 
   // Whole copies.
   dump(): Promise<StoreData>;

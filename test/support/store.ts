@@ -59,6 +59,8 @@ export const SQLITE: StoreKind = {
     const db = new Database(location);
     await db.backup(file);
     db.close();
+    // The journal's heads, kept beside the database, go with it.
+    await fs.copyFile(`${location}.heads`, `${file}.heads`).catch(() => undefined);
     return file;
   },
   unprotect: 'DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete',

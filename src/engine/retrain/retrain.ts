@@ -16,6 +16,7 @@ import type { OrtModel } from '../onnx/ort-runtime.js';
 import { extractFeatures, VIEWS } from './features.js';
 import { headModel, trainHead, withHead } from './head-only.js';
 import type { Comparison, RetrainLabel, RetrainRequest, RetrainResult } from './types.js';
+import { writePrivate } from '../../store/files.js';
 
 export interface RetrainHooks {
   progress(done: number, total: number, message: string): void;
@@ -232,7 +233,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
     }
     candidate.dispose();
     const result: RetrainResult = { id, outDir: req.outDir, mode: req.mode, seconds: (Date.now() - t0) / 1000, trainedOn: req.train.length + (base?.train.length ?? 0), heldOut, base: baseCmp, curve };
-    await fs.writeFile(path.join(req.outDir, 'retrain.json'), JSON.stringify(result, null, 1) + '\n');
+    await writePrivate(path.join(req.outDir, 'retrain.json'), JSON.stringify(result, null, 1) + '\n');
     return result;
   } finally {
     bundle.model.dispose();

@@ -5,7 +5,7 @@
 import { hostName } from '../../core/host.js';
 import type pg from 'pg';
 import type { JournalEntry } from '../journal.js';
-import { verifyTable } from '../journal-check.js';
+import { verifyTable, type StoredLabel } from '../journal-check.js';
 import { leasedByOther, LEASE_MS } from '../leases.js';
 import { decisionOfRow, entryOf, fileOf, predictionOf, predictionParams, slideOf, type JournalRow } from '../rows.js';
 import { bareRecord, STORE_VERSION, type Lease, type Prediction, type StoreData } from '../schema.js';
@@ -168,10 +168,16 @@ export class PgStore implements SlideStore {
     return this.journalRows();
   }
 
+  async journalHead() {
+    const [head] = await this.rows<{ seq: number; hash: string }>('SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1');
+    return head ?? { seq: 0, hash: '' };
+  }
+
   async verifyJournal() {
     const [head] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'journal_head'");
     const [labelled] = await this.rows<{ n: number | null }>('SELECT MAX(label_seq) AS n FROM slides');
-    return verifyTable(await this.journalRows(), head?.value ?? null, labelled?.n ?? 0);
+    const labels = await this.rows<StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR sha256 IN (SELECT sha256 FROM journal)');
+    return verifyTable(await this.journalRows(), head?.value ?? null, labelled?.n ?? 0, labels);
   }
 
   /** The whole store in the JSON store's shape, from one snapshot (a repeatable-read transaction). */

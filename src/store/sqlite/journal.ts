@@ -3,7 +3,7 @@
 // that `audit verify --file` checks outside the database. The store's head (meta) and each slide's
 // label_seq say how far the journal went, so that rows cut off the end are found too.
 import { entryHash, type JournalEntry, type JournalInput, type VerifyResult } from '../journal.js';
-import { verifyTable } from '../journal-check.js';
+import { verifyTable, type StoredLabel } from '../journal-check.js';
 import type { Decision } from '../schema.js';
 import type { Db } from './connection.js';
 import { decisionOfRow, entryOf, journalParams, type JournalRow } from '../rows.js';
@@ -26,6 +26,7 @@ export class JournalTable {
       setHead: db.prepare("INSERT INTO meta (key, value) VALUES ('journal_head', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       head: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'journal_head'"),
       maxLabelSeq: db.prepare<[], { n: number | null }>('SELECT MAX(label_seq) AS n FROM slides'),
+      labels: db.prepare<[], StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR sha256 IN (SELECT sha256 FROM journal)'),
     };
   }
 
@@ -57,9 +58,9 @@ export class JournalTable {
     this.q.setHead.run(`${entry.seq}:${entry.hash}`);
   }
 
-  /** Checks every row's hash and link, and that nothing was cut off the end (../journal-check.ts). */
+  /** Checks every row's hash and link, that nothing was cut off the end, and the slides' labels against it (../journal-check.ts). */
   verify(): VerifyResult {
     const recorded = this.q.head.get()?.value ?? null;
-    return verifyTable(this.entries(), recorded, this.q.maxLabelSeq.get()?.n ?? 0);
+    return verifyTable(this.entries(), recorded, this.q.maxLabelSeq.get()?.n ?? 0, this.q.labels.all());
   }
 }

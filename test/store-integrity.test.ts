@@ -1,0 +1,172 @@
+// Issue #34, items 6–11: the store fails loudly or not at all.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../src/config.js';
+import { runApp } from '../src/app.js';
+import { buildRetrainRequest } from '../src/services/retrain-request.js';
+import { entryHash } from '../src/store/journal.js';
+import { openStore } from '../src/store/store.js';
+import type { DecisionInput } from '../src/store/types.js';
+import { tempDir } from './helpers.js';
+import { addSlides } from './support/store.js';
+import { cli } from './support/cli.js';
+
+const who = { technician: 'ann', displayName: null };
+const WRITER = path.join(import.meta.dirname, 'scripts', 'label-writer.ts');
+/** Another process (another app) decides slide i; returns the sha256 it acknowledged. */
+async function otherProcessDecides(file: string, i: number): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', WRITER, file, String(i), '1']);
+  return stdout.trim().replace(/^ack /, '');
+}
+const decision = (sha256: string, label = 'Pro'): DecisionInput => ({ sha256, action: 'correct', label, modelId: null, predicted: null, probabilities: null });
+
+describe('a write-ahead log deleted while the store is open', () => {
+  it('every decision acknowledged is in the store, and a write into the lost log is refused before it is acknowledged', async () => {
+    const file = path.join(await tempDir(), 'store.db');
+    const setup = await openStore(file, who);
+    const slides = await addSlides(setup, 8);
+    await setup.close();
+    const a = await openStore(file, who);
+    const acknowledged: string[] = [];
+    const decide = async (store: typeof a, sha: string) => {
+      await store.decide(decision(sha));
+      acknowledged.push(sha);
+    };
+    await decide(a, slides[0]);
+    await decide(a, slides[1]);
+    await fs.rm(`${file}-wal`);
+    await fs.rm(`${file}-shm`);
+    acknowledged.push(await otherProcessDecides(file, 2));
+    const refused = await decide(a, slides[3]).then(
+      () => null,
+      (err: Error) => err,
+    );
+    expect(refused?.name).toBe('StoreLostError');
+    expect(refused?.message).toMatch(/store\.db-wal was (removed|replaced) while this process had the store .* open: what it writes now would be lost/);
+    // And it stays refused: nothing A writes from now on could be read by anyone.
+    await expect(a.decide(decision(slides[4]))).rejects.toThrow(/was (removed|replaced)/);
+    acknowledged.push(await otherProcessDecides(file, 5));
+    await a.close();
+    const after = await openStore(file, who);
+    for (const sha of acknowledged) expect(await after.decisionsOf(sha), sha).toHaveLength(1);
+    expect(acknowledged).toHaveLength(4);
+    expect((await after.verifyJournal()).ok).toBe(true);
+    await after.close();
+  });
+});
+
+/** A store in `cwd/data` with `n` slides, each decided. */
+async function decidedStore(n: number) {
+  const cwd = await tempDir();
+  const file = path.join(cwd, 'data', 'store.db');
+  const store = await openStore(file, who);
+  const slides = await addSlides(store, n);
+  for (const s of slides) await store.decide(decision(s));
+  await store.close();
+  return { cwd, file, slides };
+}
+
+const sql = (file: string, text: string) => {
+  const db = new Database(file);
+  try {
+    db.exec(text);
+  } finally {
+    db.close();
+  }
+};
+
+describe('a damaged journal page', () => {
+  it('export, retrain and the app refuse, naming the damage', async () => {
+    const { cwd, file } = await decidedStore(20);
+    const db = new Database(file, { readonly: true });
+    const root = db.prepare<[], number>("SELECT rootpage FROM sqlite_master WHERE name = 'journal'").pluck().get()!;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const h = await fs.open(file, 'r+');
+    await h.write(Buffer.alloc(200, 0x5a), 0, 200, root * pageSize - 200); // the last bytes of its root page: cells lie at the end of a page
+    await h.close();
+    const exported = await cli(cwd, ['export', '--format', 'csv', '--out', 'out']);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toMatch(/store .* is damaged, so nothing was done: the database file is damaged/);
+    await expect(fs.stat(path.join(cwd, 'out', 'labels.csv'))).rejects.toThrow();
+    const config = loadConfig({ cwd });
+    const store = await openStore(config.store, who);
+    await expect(
+      buildRetrainRequest(config, store, config.model, ['Benign', 'Early', 'Pre', 'Pro'], { mode: 'head', classes: null, baseData: null, epochs: null, heldOutFraction: 0.2, seed: 1 } as never),
+    ).rejects.toThrow(/is damaged, so nothing was done/);
+    await store.close();
+    const app = await Promise.race([
+      runApp(config).then(
+        () => 'started',
+        (err: Error) => err.message,
+      ),
+      new Promise((r) => setTimeout(() => r('started'), 5000)),
+    ]);
+    expect(app).toMatch(/is damaged, so nothing was done/);
+  });
+});
+
+describe('the journal is anchored', () => {
+  it('a label changed outside the journal is found by replaying it', async () => {
+    const { cwd, file, slides } = await decidedStore(3);
+    sql(file, `UPDATE slides SET label = 'Benign' WHERE sha256 = '${slides[1]}'`);
+    const r = await cli(cwd, ['audit', 'verify']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/is labelled "Benign" in the store but "Pro" by its journal — changed outside the journal/);
+  });
+
+  it('a journal rewritten with every hash recomputed and its head updated fails against the heads file and the anchor', async () => {
+    const { cwd, file } = await decidedStore(4);
+    const anchor = await cli(cwd, ['audit', 'anchor']);
+    expect(anchor.code, anchor.stderr).toBe(0);
+    const head = anchor.stdout.trim();
+    expect(head).toMatch(/^4:[0-9a-f]{64}$/);
+    expect((await cli(cwd, ['audit', 'verify', '--anchor', head])).code).toBe(0);
+    // The forger: entry 2 says Benign, every hash after it recomputed, the slide and the head to match.
+    const store = await openStore(file, who);
+    const entries = await store.journalEntries();
+    await store.close();
+    let prev = '';
+    const forged = entries.map((e) => {
+      const body = { ...e, label: e.seq === 2 ? 'Benign' : e.label, prevHash: prev };
+      delete (body as Partial<typeof e>).hash;
+      prev = entryHash(body);
+      return { ...body, hash: prev };
+    });
+    sql(
+      file,
+      'DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete; ' +
+        forged.map((e) => `UPDATE journal SET label = '${e.label}', prev_hash = '${e.prevHash}', hash = '${e.hash}' WHERE seq = ${e.seq};`).join(' ') +
+        `UPDATE slides SET label = 'Benign' WHERE sha256 = '${forged[1].sha256}'; UPDATE meta SET value = '4:${forged[3].hash}' WHERE key = 'journal_head';`,
+    );
+    const verify = await cli(cwd, ['audit', 'verify']);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/entry 2 is not the one the heads file recorded at .* — the journal was rewritten/);
+    // Even with the heads file rewritten too, the head kept by the lab's notary tells.
+    await fs.rm(`${file}.heads`);
+    sql(file, "DELETE FROM meta WHERE key = 'heads_file'");
+    const anchored = await cli(cwd, ['audit', 'verify', '--anchor', head]);
+    expect(anchored.code).toBe(1);
+    expect(anchored.stdout).toMatch(/entry 4 is not the one anchored .* — the journal was rewritten/);
+  });
+
+  it('an exported journal carries its head and count: lines cut off the end are found', async () => {
+    const { cwd } = await decidedStore(8);
+    expect((await cli(cwd, ['audit', 'export', '--file', 'j.jsonl'])).code).toBe(0);
+    expect((await cli(cwd, ['audit', 'verify', '--file', 'j.jsonl'])).code).toBe(0);
+    const lines = (await fs.readFile(path.join(cwd, 'j.jsonl'), 'utf8')).trimEnd().split('\n');
+    // The last 5 entries cut, the closing line kept; then the closing line cut as well.
+    await fs.writeFile(path.join(cwd, 'cut.jsonl'), [...lines.slice(0, 3), lines.at(-1)].join('\n') + '\n');
+    const cut = await cli(cwd, ['audit', 'verify', '--file', 'cut.jsonl']);
+    expect(cut.code).toBe(1);
+    expect(cut.stdout).toMatch(/holds 3 entries but was exported with 8 — entries were removed/);
+    await fs.writeFile(path.join(cwd, 'cut2.jsonl'), lines.slice(0, 3).join('\n') + '\n');
+    const cut2 = await cli(cwd, ['audit', 'verify', '--file', 'cut2.jsonl']);
+    expect(cut2.code).toBe(1);
+    expect(cut2.stdout).toMatch(/no closing line with the head and count/);
+  });
+});
