@@ -13,6 +13,8 @@ import { openStore } from '../src/store/store.js';
 import type { DecisionInput } from '../src/store/types.js';
 import { tempDir } from './helpers.js';
 import { addSlides } from './support/store.js';
+import { writeLegacyStore } from './support/legacy-store.js';
+import { diagnose } from '../src/store/sqlite/connection.js';
 import { cli } from './support/cli.js';
 
 const who = { technician: 'ann', displayName: null };
@@ -168,5 +170,86 @@ describe('the journal is anchored', () => {
     const cut2 = await cli(cwd, ['audit', 'verify', '--file', 'cut2.jsonl']);
     expect(cut2.code).toBe(1);
     expect(cut2.stdout).toMatch(/no closing line with the head and count/);
+  });
+});
+
+describe('store migrate', () => {
+  it('a migrate that fails leaves no store.db; an empty store beside the old one is still refused', async () => {
+    const cwd = await tempDir();
+    const data = path.join(cwd, 'data');
+    await writeLegacyStore(data, 6, 3);
+    const journal = path.join(data, 'audit.jsonl');
+    await fs.writeFile(journal, (await fs.readFile(journal, 'utf8')).replace('"Pro"', '"Benign"'));
+    const failed = await cli(cwd, ['store', 'migrate']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/does not verify/);
+    expect((await fs.readdir(data)).sort()).toEqual(['audit.jsonl', 'store.json']);
+    expect((await cli(cwd, ['status'])).stderr).toMatch(/run `slidetriage store migrate`/);
+    // An empty store.db, as a failed migrate of an earlier version left it.
+    const empty = await openStore(path.join(data, 'store.db'), who, { migrating: true });
+    await empty.close();
+    const status = await cli(cwd, ['status']);
+    expect(status.code).not.toBe(0);
+    expect(status.stderr).toMatch(/store\.db is empty: run `slidetriage store migrate`/);
+  });
+});
+
+describe('read-only commands', () => {
+  it('status, audit verify, audit export and export in an empty folder create nothing and say there is no store', async () => {
+    const cwd = await tempDir();
+    for (const args of [['status'], ['audit', 'verify'], ['audit', 'anchor'], ['audit', 'export', '--file', 'j.jsonl'], ['export', '--format', 'csv', '--out', 'out']]) {
+      const r = await cli(cwd, args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(/no store at .*data\/store\.db: nothing to read/);
+    }
+    expect(await fs.readdir(cwd)).toEqual([]);
+  });
+
+  it('audit verify --file of a missing file fails', async () => {
+    const r = await cli(await tempDir(), ['audit', 'verify', '--file', '/nonexistent/journal.jsonl']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/there is no file \/nonexistent\/journal\.jsonl/);
+  });
+
+  it('audit verify changes nothing in the store', async () => {
+    const { cwd, file } = await decidedStore(3);
+    const before = await fs.readFile(file);
+    expect((await cli(cwd, ['audit', 'verify'])).code).toBe(0);
+    expect((await cli(cwd, ['status'])).code).toBe(0);
+    expect((await fs.readFile(file)).equals(before)).toBe(true);
+  });
+});
+
+describe('open errors are named as they are', () => {
+  it('a read-only store, a full disk and a damaged file each get their own words, and only a foreign file is to be moved', () => {
+    const f = '/lab/data/store.db';
+    const readOnly = diagnose(f, Object.assign(new Error('attempt to write a readonly database'), { code: 'SQLITE_READONLY' }));
+    expect(readOnly.message).toMatch(/cannot be opened for writing by this user .* check the permissions .* its content is not at fault/);
+    const full = diagnose(f, Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+    expect(full.message).toMatch(/the disk holding the store .* is full/);
+    const damaged = diagnose(f, Object.assign(new Error('database disk image is malformed'), { code: 'SQLITE_CORRUPT' }));
+    expect(damaged.message).toMatch(/is damaged .* restore it from a backup.* Do not start a new store in its place/);
+    for (const e of [readOnly, full, damaged]) expect(e.message).not.toMatch(/move this one away|not a slidetriage store/);
+    expect(diagnose(f, Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' })).message).toMatch(/is not a slidetriage store .* move this one away/);
+  });
+
+  it('a valid store opened by a user who may not write it is not called foreign', async () => {
+    const { file } = await decidedStore(2);
+    await fs.chmod(file, 0o440);
+    await fs.chmod(path.dirname(file), 0o550);
+    try {
+      const asNobody = process.getuid?.() === 0 ? ['runuser', '-u', 'nobody', '--'] : [];
+      const script = `import('${path.resolve('src/store/store.js').replace(/\.js$/, '.ts')}').then(m => m.openStore('${file}')).then(() => console.log('opened'), e => console.log(e.message))`;
+      const r = await promisify(execFile)(asNobody[0] ?? process.execPath, [...asNobody.slice(1), ...(asNobody.length ? [process.execPath] : []), '--import', 'tsx', '-e', script], {
+        cwd: process.cwd(),
+      }).catch((e) => e);
+      const said = String(r.stdout ?? '');
+      if (said.includes('opened')) return; // this user may write it after all (root without runuser)
+      expect(said).not.toMatch(/move this one away/);
+      expect(said).toMatch(/cannot be opened for writing by this user|permission/i);
+    } finally {
+      await fs.chmod(path.dirname(file), 0o770);
+      await fs.chmod(file, 0o660);
+    }
   });
 });

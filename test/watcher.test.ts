@@ -12,11 +12,13 @@ afterEach(async () => {
 });
 const setup = () => incomingFixture(watchers)();
 
-async function snapshot(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const f of (await fs.readdir(dir, { recursive: true })).map(String)) {
-    const st = await fs.lstat(path.join(dir, f));
-    out.set(f, `${st.size}:${st.mtimeMs}:${st.mode}`);
+/** Every file's size, time and mode, by the bytes of its name (some names here are not UTF-8). */
+async function snapshot(dir: string | Buffer, out = new Map<string, string>()): Promise<Map<string, string>> {
+  for (const e of await fs.readdir(Buffer.from(dir), { withFileTypes: true, encoding: 'buffer' })) {
+    const full = Buffer.concat([Buffer.from(dir), Buffer.from(path.sep), e.name]);
+    const st = await fs.lstat(full);
+    out.set(full.toString('hex'), `${st.size}:${st.mtimeMs}:${st.mode}`);
+    if (e.isDirectory()) await snapshot(full, out);
   }
   return out;
 }
@@ -44,6 +46,13 @@ describe('incoming folder', () => {
     await fs.writeFile(path.join(incoming, '~lock.png'), 'x');
     await fs.writeFile(path.join(incoming, 'upload.jpg.part'), 'x');
     await fs.symlink('/etc/passwd', path.join(incoming, 'passwd.png'));
+    // Names that are not UTF-8 (Latin-1 from an SMB share), in a folder too, and a name with a terminal escape.
+    const bytesName = (latin1: string) => Buffer.concat([Buffer.from(incoming + path.sep), Buffer.from(latin1, 'latin1')]);
+    await fs.mkdir(bytesName('dir\xe9'));
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/hem/UID_H11_4_1_hem.bmp'), bytesName('caf\xe9.bmp'));
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/hem/UID_H11_7_1_hem.bmp'), bytesName('\xff\xfe.bmp'));
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/hem/UID_H12_32_6_hem.bmp'), bytesName('dir\xe9/inner.bmp'));
+    await fs.copyFile(path.join(FIXTURES, 'cnmc/hem/UID_H12_4_3_hem.bmp'), path.join(incoming, '\u001b]52;c;cHduZWQ=\u0007.bmp'));
     const before = await snapshot(incoming);
     const { w, warnings } = start();
     await w.whenIdle();
@@ -70,8 +79,11 @@ describe('incoming folder', () => {
     expect(state('cell.BMP')).toEqual(['queued', null]);
     const copies = ['patient 7/smear ü/slide №1 (copy).jpg', 'patient 7/same content, other name.jpg'].map((p) => data.files[p].state).sort();
     expect(copies).toEqual(['duplicate', 'queued']);
-    expect(Object.keys(data.files)).toHaveLength(15); // hidden and temporary files are not recorded
-    expect(await store.summary()).toMatchObject({ files: { queued: 3, duplicate: 1, rejected: 11 }, slides: 3 });
+    // Each stray byte kept as \xNN: the name as stored is the name as shown.
+    for (const name of ['caf\\xe9.bmp', '\\xff\\xfe.bmp', path.join('dir\\xe9', 'inner.bmp'), '\u001b]52;c;cHduZWQ=\u0007.bmp']) expect(state(name), name).toEqual(['queued', null]);
+    expect(warnings.join('\n')).not.toMatch(/cannot list/);
+    expect(Object.keys(data.files)).toHaveLength(19); // hidden and temporary files are not recorded
+    expect(await store.summary()).toMatchObject({ files: { queued: 7, duplicate: 1, rejected: 11 }, slides: 7 });
     expect(await snapshot(incoming)).toEqual(before);
   });
 

@@ -38,7 +38,7 @@ export async function runScan(config: Config, out: Output): Promise<number> {
     // A file still being written is read again for a while (about settleSeconds each time, 10 times or 15 settle times in
     // all, whichever comes first), then left `changed`.
     const keep = (sha: string, bytes: Buffer) => keepSlideCopy(copies, sha, bytes);
-    const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, giveUpAfterMs: scanWaitMs(config), keep });
+    const watcher = new IncomingWatcher(config.incoming, store, config.images, { retryLimit: 10, giveUpAfterMs: scanWaitMs(config), live: false, keep });
     watcher.on('warning', (m) => out.info(`warning: ${m}`));
     watcher.start();
     await watcher.whenIdle();

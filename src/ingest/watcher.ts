@@ -35,6 +35,11 @@ export interface WatcherOptions {
    * `changed` and the scan returns (a file appended every second once kept `scan` waiting for ever).
    */
   giveUpAfterMs?: number;
+  /**
+   * false: one walk and its retries, no watching (`scan`). chokidar's wait for a file to finish keeps polling
+   * a file that never stops changing, even after close, so the process could never exit.
+   */
+  live?: boolean;
   /** Called with each readable image before it is recorded (the store keeps its own copy). */
   keep?: (sha256: string, bytes: Buffer) => Promise<void>;
 }
@@ -62,6 +67,7 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
 
   start(): void {
     this.state = 'scanning';
+    if (this.opts.live === false) return void this.firstScan();
     this.watcher = watch(this.root, {
       ignoreInitial: true,
       followSymlinks: false,
