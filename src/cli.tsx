@@ -8,6 +8,7 @@ import { currentModelDir } from './engine/version-pointer.js';
 import { COMMON_FLAGS, UsageError, type Command, type Flags } from './commands/command.js';
 import { COMMANDS, findCommand } from './commands/index.js';
 import { usage } from './commands/help.js';
+import { visibleLines } from './core/safe-text.js';
 
 /** Every flag of every command: the command is found first, then its flags are checked. */
 function parserOptions(): ParseArgsConfig['options'] {
@@ -71,13 +72,13 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     if (err instanceof UsageError || err instanceof ConfigError) {
-      process.stderr.write(`error: ${err.message}\n\n${err instanceof UsageError ? usage(helpFor) : ''}`);
+      process.stderr.write(`error: ${visibleLines(err.message)}\n\n${err instanceof UsageError ? usage(helpFor) : ''}`);
       process.exitCode = 2;
       return;
     }
     // A clear sentence for the user; the stack only when asked for (SLIDETRIAGE_DEBUG=1).
     const e = err as Error;
-    process.stderr.write(`error: ${process.env.SLIDETRIAGE_DEBUG ? (e.stack ?? e) : (e.message ?? e)}\n`);
+    process.stderr.write(`error: ${visibleLines(String(process.env.SLIDETRIAGE_DEBUG ? (e.stack ?? e) : (e.message ?? e)))}\n`);
     process.exitCode = 1;
   },
 );

@@ -3,7 +3,7 @@
 // append-only file beside the store, which verify compares: a rewrite has to forge two files consistently.
 // For a lab that wants more, `audit anchor` prints the head for a notary of its own (a signed e-mail, syslog,
 // a ticket), and `audit verify --anchor SEQ:HASH` checks the journal against it later.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { FILE_MODE } from './files.js';
 
 export interface Head {
@@ -13,10 +13,21 @@ export interface Head {
 
 export const headsFileOf = (storeFile: string) => `${storeFile}.heads`;
 
+/** Creates the file (0660, whatever the umask) without a head, never through a link. */
+export function startHeadsFile(file: string): void {
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, FILE_MODE);
+  try {
+    fchmodSync(fd, FILE_MODE);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Appends a head (synced), never through a link. */
 export function appendHead(file: string, head: Head): void {
   const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, FILE_MODE);
   try {
+    fchmodSync(fd, FILE_MODE); // the umask may have taken the group's bits
     writeSync(fd, `${head.seq} ${head.hash} ${new Date().toISOString()}\n`);
     fsyncSync(fd);
   } finally {

@@ -106,7 +106,7 @@ export const trainOptionsSchema = z
   .strict()
   .refine((o) => o.epochs > 0 || o.init.length > 0, { message: '--epochs 0 needs --init (a model to evaluate)', path: ['epochs'] })
   .refine((o) => !(o.augment.backgroundSwap || o.augment.zoom || o.augment.black) || o.cellMasks, {
-    message: 'background=…, zoom=… and black=… need --cell-masks DIR (the segmented twins)',
+    message: 'background=… needs --cell-masks DIR (the segmented twins), and so do zoom=… and black=…',
     path: ['augment'],
   })
   .refine((o) => !o.maskPenalty || o.cellMasks, { message: '--mask-penalty needs --cell-masks DIR (the segmented twins)', path: ['maskPenalty'] });

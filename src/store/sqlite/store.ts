@@ -1,10 +1,8 @@
 // The embedded store: one SQLite file (WAL) that several processes share. Every write is one
 // `BEGIN IMMEDIATE` transaction, committed with a sync, so a decision and its journal row are on disk
 // together when `decide` returns, and a process killed at any moment leaves the last committed state.
-import { closeSync, constants, openSync } from 'node:fs';
 import type { JournalEntry, VerifyResult } from '../journal.js';
-import { FILE_MODE } from '../files.js';
-import { appendHead, headsFileOf, headsProblems, readHeads } from '../heads.js';
+import { appendHead, headsFileOf, headsProblems, readHeads, startHeadsFile } from '../heads.js';
 import { leasedByOther, LEASE_MS } from '../leases.js';
 import type { Lease, Prediction, StoreData } from '../schema.js';
 import * as steps from '../steps/decisions.js';
@@ -232,7 +230,7 @@ export class SqliteStore implements SlideStore {
     if (this.metaValue('heads_file')) return;
     const head = this.journal.head();
     if (head.seq > 0) appendHead(headsFileOf(this.location), head);
-    else closeSync(openSync(headsFileOf(this.location), constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, FILE_MODE));
+    else startHeadsFile(headsFileOf(this.location));
     this.db.prepare("INSERT INTO meta (key, value) VALUES ('heads_file', ?) ON CONFLICT (key) DO NOTHING").run(new Date().toISOString());
   }
 
