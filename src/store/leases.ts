@@ -2,7 +2,7 @@
 // another instance passes over it. A lease is a row, taken in the same write transaction that looks at the
 // slide's label, so that a slide decided meanwhile is seen as decided. A lease of a process that has died
 // (on this host) is void at once; on another host it lasts until it expires.
-import { hostName } from '../core/host.js';
+import { hostName, processAlive } from '../core/host.js';
 import type { Lease } from './schema.js';
 
 export const LEASE_MS = 5 * 60_000;
@@ -21,12 +21,7 @@ export function leasedByOther(lease: Lease | undefined): boolean {
   if (lease.expiresAt > Date.now() + MAX_LEASE_MS + CLOCK_SLACK_MS) return false;
   if (lease.host !== hostName()) return true;
   if (lease.pid === process.pid) return false;
-  try {
-    process.kill(lease.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return processAlive(lease.pid);
 }
 
 /** This instance's lease on a slide, for `ttlMs` from now. */

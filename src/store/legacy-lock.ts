@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../core/host.js';
 
 /** A JSON-store write takes seconds; a lock older than this was left by a process that is gone. */
 export const LEGACY_LOCK_MAX_AGE_MS = 10 * 60_000;
@@ -13,15 +14,6 @@ export interface LegacyWriter {
   pid: number;
   host: string;
   ageMs: number;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The process writing `file` through an older slidetriage's lock, or null when none (or the lock is stale). */
@@ -37,6 +29,6 @@ export async function legacyWriter(file: string): Promise<LegacyWriter | null> {
   } catch {
     // an owner that cannot be read: its age alone decides
   }
-  if (typeof owner.pid === 'number' && owner.host === os.hostname() && !alive(owner.pid)) return null;
+  if (typeof owner.pid === 'number' && owner.host === os.hostname() && !processAlive(owner.pid)) return null;
   return { pid: owner.pid ?? -1, host: owner.host ?? 'unknown', ageMs };
 }

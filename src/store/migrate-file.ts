@@ -4,6 +4,7 @@
 import { existsSync, openSync, closeSync, fsyncSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { processAlive } from '../core/host.js';
 import { headsFileOf } from './heads.js';
 import { MigrationRefused } from './migrate-legacy.js';
 import { openStore } from './store.js';
@@ -19,17 +20,8 @@ async function removeStale(target: string): Promise<void> {
   const prefix = `${path.basename(target)}.migrating-`;
   for (const name of await fs.readdir(path.dirname(target)).catch(() => [] as string[])) {
     const pid = Number(/^(\d+)$/.exec(name.slice(prefix.length).split(/[-.]/)[0])?.[1]);
-    if (!name.startsWith(prefix) || !pid || isAlive(pid)) continue;
+    if (!name.startsWith(prefix) || !pid || processAlive(pid)) continue;
     await fs.rm(path.join(path.dirname(target), name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
