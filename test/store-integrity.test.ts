@@ -1,5 +1,6 @@
 // Issue #34, items 6–11: the store fails loudly or not at all.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -209,6 +210,21 @@ describe('read-only commands', () => {
     const r = await cli(await tempDir(), ['audit', 'verify', '--file', '/nonexistent/journal.jsonl']);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/there is no file \/nonexistent\/journal\.jsonl/);
+  });
+
+  it('an auditor who may only read the store can run audit verify and status', async (ctx) => {
+    const runuser = ['/usr/sbin/runuser', '/sbin/runuser'].find((f) => existsSync(f));
+    if (process.getuid?.() !== 0 || !runuser) {
+      console.warn('the read-only auditor test needs root and runuser to act as another user: skipped');
+      return ctx.skip();
+    }
+    const { cwd, file } = await decidedStore(3);
+    for (const d of [cwd, path.dirname(file)]) await fs.chmod(d, 0o755);
+    for (const f of [file, `${file}.heads`]) await fs.chmod(f, 0o644);
+    const bin = path.resolve('bin/slidetriage.js');
+    const asAuditor = (...args: string[]) => promisify(execFile)(runuser, ['-u', 'nobody', '--', process.execPath, bin, ...args], { cwd });
+    expect((await asAuditor('audit', 'verify')).stdout).toMatch(/3 entries, all hashes and links verify/);
+    expect((await asAuditor('status')).stdout).toMatch(/journal: 3 decisions/);
   });
 
   it('audit verify changes nothing in the store', async () => {

@@ -8,6 +8,7 @@ import { confirmedLabels, holdOut, verifyLabelFiles } from '../store/labels.js';
 import { slideCopiesDir } from '../store/slide-copies.js';
 import type { SlideStore } from '../store/types.js';
 import { assertStoreIntact } from '../store/integrity.js';
+import { checkClassNames } from '../core/class-name.js';
 
 export interface RetrainOptions {
   mode: 'head' | 'full';
@@ -24,6 +25,7 @@ export interface RetrainOptions {
  */
 export async function buildRetrainRequest(config: Config, store: SlideStore, modelDir: string, modelClasses: string[], o: RetrainOptions): Promise<RetrainRequest> {
   await assertStoreIntact(store);
+  if (o.classes) checkClassNames(o.classes);
   const { verified: labels, refused } = await verifyLabelFiles(confirmedLabels(await store.labelledSlides(), config.incoming, slideCopiesDir(storeFolder(config))));
   if (refused.length) throw new Error(`${refused.length} labelled slide(s) no longer hold the image that was labelled, so retraining would learn the wrong pixels: ${refused.join('; ')}`);
   if (!labels.length) throw new Error('the store has no confirmed labels yet: confirm or correct some slides first');

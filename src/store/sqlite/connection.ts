@@ -1,6 +1,6 @@
 // Opening the embedded store: a SQLite file in WAL mode, owner and group only, checked to be a slidetriage
 // store (application_id) of a schema this program knows, and brought up to date in one transaction.
-import { closeSync, chmodSync, existsSync, openSync, statSync } from 'node:fs';
+import { closeSync, chmodSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { ensureDir, FILE_MODE, refuseLinks } from '../files.js';
@@ -151,13 +151,36 @@ function checkOurs(db: Db, file: string): void {
   if (version > SCHEMA_VERSION) throw new StoreFormatError(`${file} was written by a newer slidetriage (schema ${version}; this one reads up to ${SCHEMA_VERSION})`);
 }
 
+/**
+ * A reader of a store in WAL mode needs its `-shm` index, which SQLite creates beside the file: an auditor who
+ * may only read the folder cannot. When no process has the store open (no log beside it), the file holds
+ * every committed write, and is read as a copy in memory instead, marked as a rollback-journal database.
+ */
+function openForReading(file: string): Db {
+  let db: Db | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    db.pragma('user_version'); // the first read is where a missing index shows
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: string }).code ?? '';
+    const log = statSync(`${file}-wal`, { throwIfNoEntry: false });
+    if (!/^SQLITE_(READONLY|CANTOPEN)/.test(code) || (log && log.size > 0)) throw err;
+    const bytes = readFileSync(file);
+    bytes[18] = 1; // the file format's write and read versions: 1 is the rollback journal, 2 WAL
+    bytes[19] = 1;
+    return new Database(bytes, { readonly: true });
+  }
+}
+
 /** Opens an existing store for reading only: status, export and audit never create or change one. */
 export function openDatabaseReadOnly(file: string): Db {
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}.heads`]) refuseLinks(path.dirname(file), f);
   if (!existsSync(file)) throw new StoreMissingError(`no store at ${file}: nothing to read (the app, or \`slidetriage scan\`, creates one)`);
   let db: Db;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true, timeout: 10_000 });
+    db = openForReading(file);
     checkOurs(db, file);
   } catch (err) {
     throw diagnose(file, err);
