@@ -155,8 +155,7 @@ export class SqliteStore implements SlideStore {
    * passive checkpoint, about a millisecond): a log deleted later takes no acknowledged decision with it.
    */
   private async journalled<T>(fn: () => T): Promise<T> {
-    const result = await this.write(fn);
-    this.guard.check();
+    const result = await this.write(fn); // the guard checked the log around it
     // Both after the commit, which is durable in the log already: a full disk here must not make a saved
     // decision look refused. A head not appended leaves a gap in the heads file, which verify allows.
     try {
@@ -229,9 +228,13 @@ export class SqliteStore implements SlideStore {
   private startHeads(): void {
     if (this.metaValue('heads_file')) return;
     const head = this.journal.head();
-    if (head.seq > 0) appendHead(headsFileOf(this.location), head);
-    else startHeadsFile(headsFileOf(this.location));
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('heads_file', ?) ON CONFLICT (key) DO NOTHING").run(new Date().toISOString());
+    try {
+      if (head.seq > 0) appendHead(headsFileOf(this.location), head);
+      else startHeadsFile(headsFileOf(this.location));
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('heads_file', ?) ON CONFLICT (key) DO NOTHING").run(new Date().toISOString());
+    } catch {
+      // another process's write held the store (or the disk is full): the next opening starts the file
+    }
   }
 
   /** The journal's last entry (seq 0 and no hash when empty): what `audit anchor` prints for a notary. */
