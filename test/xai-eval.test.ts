@@ -44,6 +44,24 @@ describe('slidetriage xai-eval', () => {
     for (const m of ['gradcam', 'cam']) expect(byMethod[m]).toMatchObject({ randomisationSpearman: null, randomisationConstant: 2 });
     expect(byMethod.ig.randomisationConstant).toBe(0);
     expect(Math.abs(byMethod.ig.randomisationSpearman)).toBeLessThanOrEqual(1);
+    // Every figure with its interval over images, and each method held to its floor: maps at a CAM's scale
+    // to the smooth random map, pixel-level maps to pixel noise; the floors themselves to none.
+    for (const r of result.rows) {
+      for (const k of ['deletionAuc', 'insertionAuc', 'relevanceMass'] as const) {
+        const e = r.intervals[k];
+        expect(e.mean).toBeCloseTo(r[k], 10);
+        expect(e.low).toBeLessThanOrEqual(e.mean + 1e-12);
+        expect(e.high).toBeGreaterThanOrEqual(e.mean - 1e-12);
+      }
+    }
+    expect(result.rows.map((r: { vsFloor: { floor: string } | null }) => r.vsFloor?.floor ?? null)).toEqual(['random-smooth', 'random-smooth', 'random', null, null]);
+    for (const m of ['gradcam', 'cam', 'ig']) {
+      const c = byMethod[m].vsFloor;
+      const floor = byMethod[c.floor];
+      expect(c.deletionMargin.mean).toBeCloseTo(floor.deletionAuc - byMethod[m].deletionAuc, 10);
+      expect(c.insertionMargin.mean).toBeCloseTo(byMethod[m].insertionAuc - floor.insertionAuc, 10);
+      expect(c.beatsFloor).toBe(c.deletionMargin.low > 0 && c.insertionMargin.low > 0);
+    }
   });
 
   it('takes the validation part with --part val, to choose a method without the test part', async () => {

@@ -15,6 +15,7 @@ import { cellMask } from './cell-mask.js';
 import { cornerMask, deletionAuc, insertionAuc, pointingGame, relevanceMass } from './quality.js';
 import { layersFromTop, randomisationCorrelation, randomiseLayers } from './sanity.js';
 import { explain, upsample, type ExplainInput, type ExplanationMethod } from './types.js';
+import { bootstrap, compareWithFloor, floorOf, type Estimate, type FloorComparison } from './xai-stats.js';
 
 export interface XaiEvalRequest {
   dataDir: string;
@@ -46,6 +47,10 @@ export interface XaiRow {
   /** Share of the relevance in the scale-mark corner (the box is 1.5% of the image). */
   cornerMass: number;
   ms: number;
+  /** 95% bootstrap intervals over images of the figures above. */
+  intervals: { deletionAuc: Estimate | null; insertionAuc: Estimate | null; pointingGame: Estimate | null; relevanceMass: Estimate | null };
+  /** The method against its floor (xai-stats.ts); null for the floors themselves. */
+  vsFloor: FloorComparison | null;
 }
 
 export interface XaiEvalResult {
@@ -172,8 +177,16 @@ export async function evaluateExplanations(
     }
   }
   hooks.progress(total, total, 'done');
-  const rows: XaiRow[] = methods.map((m) => {
+  return { model: manifest.id, images: chosen.length, source, masks, rows: rowsOf(methods, acc, req.seed) };
+}
+
+type Figures = { del: number[]; ins: number[]; hit: number[]; mass: number[]; rho: number[]; constant: number; corner: number[]; ms: number[] };
+
+/** One row a method: the means, their intervals, and the comparison with the method's floor. */
+function rowsOf(methods: Array<ExplanationMethod<object>>, acc: Map<string, Figures>, seed: number): XaiRow[] {
+  return methods.map((m) => {
     const a = acc.get(m.name)!;
+    const floor = floorOf(m.name);
     return {
       method: m.name,
       images: a.ms.length,
@@ -185,7 +198,8 @@ export async function evaluateExplanations(
       randomisationConstant: a.constant,
       cornerMass: mean(a.corner),
       ms: mean(a.ms),
+      intervals: { deletionAuc: bootstrap(a.del, seed), insertionAuc: bootstrap(a.ins, seed + 1), pointingGame: bootstrap(a.hit, seed + 2), relevanceMass: bootstrap(a.mass, seed + 3) },
+      vsFloor: floor ? compareWithFloor(a, acc.get(floor)!, floor, seed + 4) : null,
     };
   });
-  return { model: manifest.id, images: chosen.length, source, masks, rows };
 }
