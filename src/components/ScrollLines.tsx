@@ -2,6 +2,7 @@
 // benchmarks are taller than an 80 × 24 terminal, and Ink does not scroll.
 import React from 'react';
 import { Box, Text } from 'ink';
+import { visible } from '../core/safe-text.js';
 
 export interface Segment {
   text: string;
@@ -37,7 +38,7 @@ export function ScrollLines({ lines, height, offset }: { lines: Line[]; height: 
           {l.length
             ? l.map((s, j) => (
                 <Text key={j} bold={s.bold} dimColor={s.dim} underline={s.underline} color={s.color}>
-                  {s.text}
+                  {visible(s.text)}
                 </Text>
               ))
             : ' '}

@@ -62,7 +62,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
       {r && !state.job && (
         <Box flexDirection="column" marginTop={1}>
           <Text bold>
-            {r.id}: {r.trainedOn} training images, {r.seconds.toFixed(0)} s {state.curve.length ? `· loss ${sparkline(state.curve)}` : ''}
+            {visible(r.id)}: {r.trainedOn} training images, {r.seconds.toFixed(0)} s {state.curve.length ? `· loss ${sparkline(state.curve)}` : ''}
           </Text>
           <Text>
             {'yardstick'.padEnd(28)}
@@ -91,7 +91,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
         {state.versions.slice(shown.start, shown.end).map((v, j) => (
           <Text key={v.dir} inverse={shown.start + j === state.selected} wrap="truncate-end">
             {v.current ? '* ' : '  '}
-            {v.id.padEnd(38)} {v.kind.padEnd(8)} {v.kind === 'default' ? '' : `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`}
+            {visible(v.id).padEnd(38)} {v.kind.padEnd(8)} {v.kind === 'default' ? '' : `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`}
           </Text>
         ))}
       </Box>
