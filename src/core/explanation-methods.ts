@@ -3,7 +3,7 @@
 // enums, the screens' captions and order, the CLI's --methods and the engine's method registry
 // (engine/explain/index.ts, `satisfies Record<MethodName, …>`) all come from here.
 
-export const METHOD_NAMES = ['layercam14', 'layercam28', 'layercam', 'layercam56', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig'] as const;
+export const METHOD_NAMES = ['layercam14', 'layercam28', 'layercam', 'layercam56', 'gradcam', 'gradcam28', 'gradcam14', 'cam', 'lime', 'ig', 'ig14'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface MethodInfo {
@@ -27,6 +27,7 @@ export const METHOD_INFO: Record<MethodName, MethodInfo> = {
   cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights' },
   lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image' },
   ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig' },
+  ig14: { title: 'Integrated Gradients', fast: false, strides: [16], source: 'integrated from a black image' },
 };
 
 /** A stage by its stride, counted from the end (EfficientNet's and MobileNetV2's last stage is at 32). */

@@ -5,6 +5,7 @@ import { gradCam } from './gradcam.js';
 import { integratedGradients } from './integrated-gradients.js';
 import { lime } from './lime.js';
 import { gradCamAtStride, layerCam, layerCam14, layerCam28, layerCam56 } from './layer-cams.js';
+import { layerIgAtStride } from './layer-ig.js';
 import type { ExplanationMethod } from './types.js';
 
 export const METHODS = {
@@ -18,6 +19,7 @@ export const METHODS = {
   layercam28: layerCam28,
   layercam: layerCam,
   layercam56: layerCam56,
+  ig14: layerIgAtStride('ig14', 16),
 } as const satisfies Record<MethodName, { name: string }>;
 export { METHOD_NAMES, type MethodName };
 
