@@ -49,6 +49,22 @@ describe('Grad-CAM on finer maps and LayerCAM', () => {
   });
 });
 
+describe('Integrated Gradients on the 14 × 14 map', () => {
+  it("gives a normalised map at the input size whose attributions add up to the score's change from a black image", async () => {
+    const model = buildModel(defaultSpec('lite0', ['a', 'b'], { inputSize: SIZE, head: { pooling: 'avg', denseUnits: 0 } }), 5);
+    const h = await explain(methodByName('ig14'), { model, classes: ['a', 'b'], image, size: SIZE, target: 1 }, { steps: 32 });
+    expect(h.values).toHaveLength(SIZE * SIZE);
+    expect(Math.max(...h.values)).toBeCloseTo(1, 5);
+    expect(Math.min(...h.values)).toBeGreaterThanOrEqual(0);
+    // Completeness in the cut's activations: Σ (A − A′) ⊙ mean gradient = F(x) − F(black).
+    const d = h.diagnostics!;
+    expect(Math.abs(d.scoreDifference)).toBeGreaterThan(0.1);
+    expect(Math.abs(d.sumOfAttributions - d.scoreDifference) / Math.abs(d.scoreDifference)).toBeLessThan(0.05);
+    expect(d.completenessGap).toBeLessThan(0.05);
+    model.dispose();
+  });
+});
+
 describe("Integrated Gradients' completeness, in words", () => {
   it('gives the absolute gap and says when the baseline scores like the image', async () => {
     const { describeCompleteness } = await import('../src/services/completeness.js');
