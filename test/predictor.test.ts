@@ -38,9 +38,9 @@ function fakeEngine() {
   return { engine: engine as unknown as EngineClient, calls };
 }
 
-async function storeWith(files: string[]) {
+async function storeWith(files: string[], methods = ['ig14', 'cam', 'lime', 'ig']) {
   const cwd = await tempDir();
-  const config = loadConfig({ cwd, overrides: {} });
+  const config = loadConfig({ cwd, overrides: { explain: { methods } } });
   await fs.mkdir(config.incoming, { recursive: true });
   const store = await openStore(config.store, { technician: 't', displayName: null });
   const add = async (f: string) => {
@@ -77,6 +77,15 @@ describe('background predictor', () => {
     await p.kick();
     await new Promise((r) => setTimeout(r, 50));
     expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28,gradcam', 'layercam14,layercam28,gradcam', 'ig', 'layercam14,layercam28,gradcam']);
+  });
+
+  it('warms nothing up when `x` computes no pixel-level Integrated Gradients', async () => {
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 1);
+    const { config, store } = await storeWith(files, ['ig14', 'cam', 'lime']);
+    const { engine, calls } = fakeEngine();
+    await new Predictor(config, engine, store, model).kick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28,gradcam']);
   });
 
   it('writes the overlays with the store permissions, and refuses a slide whose file no longer has its sha256', async () => {

@@ -15,6 +15,9 @@ import type { Config } from '../config.js';
 import { loadSlide, writeOverlays } from './predictor.js';
 import { methodTitle } from '../core/explanation-methods.js';
 
+/** Integrated Gradients, short: pixel-level, and on the 14 × 14 map (integrated from a black image's activations). */
+const IG_LABELS: Record<string, string> = { ig: 'IG', ig14: 'IG 14²' };
+
 export interface ExplainMoreContext {
   config: Config;
   row: SlideRow | undefined;
@@ -50,9 +53,10 @@ export function useExplainMore({ config, row, prediction, dispatch }: ExplainMor
       const files = await writeOverlays(config, sha, model, shown, result.heatmaps);
       await store.addExplanations(sha, model.id, files);
       await refresh();
-      const times = result.heatmaps.map((h) => `${h.method === 'ig' ? 'IG' : methodTitle(h.method)} ${Math.round(h.ms)} ms`).join(', ');
-      const ig = result.heatmaps.find((h) => h.method === 'ig');
-      dispatch({ type: 'message', text: `${times}${ig ? `; ${describeCompleteness(ig.diagnostics, config.explain.ig.baseline)}` : ''}` });
+      const times = result.heatmaps.map((h) => `${IG_LABELS[h.method] ?? methodTitle(h.method)} ${Math.round(h.ms)} ms`).join(', ');
+      const ig = result.heatmaps.find((h) => h.method in IG_LABELS);
+      const baseline = ig?.method === 'ig' ? config.explain.ig.baseline : 'black';
+      dispatch({ type: 'message', text: `${times}${ig ? `; ${describeCompleteness(ig.diagnostics, baseline)}` : ''}` });
     } catch (err) {
       dispatch({ type: 'message', text: (err as Error).name === 'CancelledError' ? 'explanation cancelled' : `explanation failed: ${(err as Error).message}` });
     } finally {

@@ -128,7 +128,8 @@ export class Predictor extends EventEmitter<PredictorEvents> {
    * unused), so that the technician's first `x` does not pay for it; a slide arriving meanwhile waits.
    */
   private async warmUp(): Promise<void> {
-    if (this.warmed || this.stopped) return;
+    // Only pixel-level IG runs on that graph (ig14 integrates in the 14 × 14 map's activations, on tfjs).
+    if (this.warmed || this.stopped || !this.config.explain.methods.includes('ig')) return;
     this.warmed = true;
     const side = this.model.inputSize;
     await this.engine.call('explain', { image: new Float32Array(side * side * 3), methods: ['ig'], options: { ig: { ...this.config.explain.ig } } }).catch(() => undefined);

@@ -14,6 +14,8 @@ export interface MethodInfo {
   strides: readonly number[];
   /** The source of a pixel method, or what a map method adds to its stage's name. */
   source?: string;
+  /** Relevance per input pixel (held to pixel noise in xai-eval); the others are regions: feature maps, superpixels. */
+  perPixel?: true;
 }
 
 export const METHOD_INFO: Record<MethodName, MethodInfo> = {
@@ -26,7 +28,7 @@ export const METHOD_INFO: Record<MethodName, MethodInfo> = {
   gradcam14: { title: 'Grad-CAM', fast: true, strides: [16] },
   cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights' },
   lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image' },
-  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig' },
+  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig', perPixel: true },
   ig14: { title: 'Integrated Gradients', fast: false, strides: [16], source: 'integrated from a black image' },
 };
 

@@ -1,4 +1,4 @@
-// `slidetriage explain FILE… --methods gradcam,cam,lime,ig --out DIR`: overlays as PNG, figures as JSON.
+// `slidetriage explain FILE… --methods ig14,cam,lime --out DIR`: overlays as PNG, figures as JSON.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';

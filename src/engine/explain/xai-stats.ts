@@ -1,5 +1,6 @@
-// The figures of xai-eval with their uncertainty, and each method held to its floor (issue #38): maps at a
-// CAM's scale against the smooth random map, pixel-level maps (LIME, IG) against pixel noise. A method beats
+// The figures of xai-eval with their uncertainty, and each method held to its floor (issue #38): maps of
+// regions (a CAM's feature map, LIME's superpixels) against the smooth random map, pixel-level maps (IG)
+// against pixel noise. A method beats
 // its floor when the 95% interval of its paired advantage over the floor (the same images) lies above zero on
 // both deletion (lower is better) and insertion (higher is better).
 import { isMethodName, METHOD_INFO } from '../../core/explanation-methods.js';
@@ -33,10 +34,10 @@ export function bootstrap(xs: number[], seed: number): Estimate | null {
   return { mean: mean(xs), low: means[Math.floor(DRAWS * 0.025)], high: means[Math.ceil(DRAWS * 0.975) - 1] };
 }
 
-/** The floor a method is held to: pixel noise for methods without feature maps, else the smooth random map. */
+/** The floor a method is held to: pixel noise for per-pixel methods, else the smooth random map. */
 export function floorOf(method: string): FloorComparison['floor'] | null {
   if (method.startsWith('random')) return null;
-  return isMethodName(method) && METHOD_INFO[method].strides.length === 0 ? 'random' : 'random-smooth';
+  return isMethodName(method) && METHOD_INFO[method].perPixel ? 'random' : 'random-smooth';
 }
 
 /** A method's paired advantage over its floor on the same images. */
