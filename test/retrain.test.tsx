@@ -227,6 +227,13 @@ describe('retraining from the store', () => {
     }
     await waitFor(/press e to score/);
     ui.stdin.write('e');
+    // The shipped comparison may have loaded (and grown the screen) after the pages above: page on until the
+    // versions' message shows.
+    const scoredEnd = Date.now() + 60_000;
+    while (Date.now() < scoredEnd && !/2 version\(s\) scored/.test(ui.lastFrame() ?? '')) {
+      ui.stdin.write(' ');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await waitFor(/2 version\(s\) scored/);
     for (let i = 0; i < 40 && !/test-untrained@\S+ \| default/.test(ui.lastFrame() ?? ''); i++) {
       ui.stdin.write(' ');
