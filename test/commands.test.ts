@@ -46,6 +46,10 @@ describe('declared commands', () => {
     }
   });
 
+  it('the README stays a front page (≤ 12 KB): the details live in docs/', () => {
+    expect(fs.statSync(path.join(ROOT, 'README.md')).size).toBeLessThanOrEqual(12 * 1024);
+  });
+
   it('help lists what the hand-written text had left out', () => {
     const text = usage();
     for (const s of ['models [list|evaluate', '--quiet', '--name', '--preprocessing', '--checkpoint-minutes', '--max-steps', 'bench-engine']) expect(text).toContain(s);
