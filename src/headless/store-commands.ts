@@ -109,7 +109,7 @@ export async function runAuditVerify(config: Config, file: string | null, anchor
   };
   if (file) {
     const result = await verifyExport(file);
-    return reportVerify(file, withAnchor(result, result.entries ? (await readJournal(file)).entries : []), out);
+    return reportVerify(file, withAnchor(result, anchor && result.entries ? (await readJournal(file)).entries : []), out);
   }
   return withStore(config, async (store) => reportVerify(`in ${config.store}`, withAnchor(await store.verifyJournal(), anchor ? await store.journalEntries() : []), out), { readOnly: true });
 }
