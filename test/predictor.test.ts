@@ -63,11 +63,11 @@ describe('background predictor', () => {
     const p = new Predictor(config, engine, store, model);
     await p.kick();
     await new Promise((r) => setTimeout(r, 50)); // the warm-up is started after the loop, not awaited by it
-    // The slide maps the configuration names (LayerCAM on the 14 × 14 map first by default), then the IG warm-up.
-    expect(config.explain.slideMethods).toEqual(['layercam14', 'layercam28', 'gradcam']);
+    // The slide maps the configuration names (LayerCAM on the 14 × 14 and 28 × 28 maps by default; Grad-CAM 7² comes with x), then the IG warm-up.
+    expect(config.explain.slideMethods).toEqual(['layercam14', 'layercam28']);
     expect(calls).toEqual([
-      { methods: ['layercam14', 'layercam28', 'gradcam'], blank: false },
-      { methods: ['layercam14', 'layercam28', 'gradcam'], blank: false },
+      { methods: ['layercam14', 'layercam28'], blank: false },
+      { methods: ['layercam14', 'layercam28'], blank: false },
       { methods: ['ig'], blank: true },
     ]);
     const data = await store.dump();
@@ -76,7 +76,7 @@ describe('background predictor', () => {
     await add(files[2]);
     await p.kick();
     await new Promise((r) => setTimeout(r, 50));
-    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28,gradcam', 'layercam14,layercam28,gradcam', 'ig', 'layercam14,layercam28,gradcam']);
+    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28', 'layercam14,layercam28', 'ig', 'layercam14,layercam28']);
   });
 
   it('warms nothing up when `x` computes no pixel-level Integrated Gradients', async () => {
@@ -85,7 +85,7 @@ describe('background predictor', () => {
     const { engine, calls } = fakeEngine();
     await new Predictor(config, engine, store, model).kick();
     await new Promise((r) => setTimeout(r, 50));
-    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28,gradcam']);
+    expect(calls.map((c) => c.methods.join())).toEqual(['layercam14,layercam28']);
   });
 
   it('writes the overlays with the store permissions, and refuses a slide whose file no longer has its sha256', async () => {

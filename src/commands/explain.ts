@@ -4,7 +4,7 @@ import { METHOD_NAMES } from '../core/explanation-methods.js';
 
 const METHODS = METHOD_NAMES.join(',');
 /** xai-eval's methods when --methods is not given: the app's first map, the classic CAMs, LIME and IG. */
-const XAI_EVAL_METHODS = ['layercam14', 'ig14', 'gradcam', 'cam', 'lime', 'ig'] as const;
+const XAI_EVAL_METHODS = ['layercam14', 'layercam28', 'ig14', 'gradcam', 'cam', 'lime', 'ig'] as const;
 
 export const explainCommand: Command = {
   name: 'explain',

@@ -16,20 +16,29 @@ export interface MethodInfo {
   source?: string;
   /** Relevance per input pixel (held to pixel noise in xai-eval); the others are regions: feature maps, superpixels. */
   perPixel?: true;
+  /** What the map shows, in the technician's words, as measured on held-out images (docs/explanations.md, issue #38). */
+  shows: string;
 }
 
+// LayerCAM weighs the stage's own activations: randomising the head and last block leaves much of its ranking
+// (ρ 0.43), so its caption says it is partly the features' strength. IG on the same stage follows the decision
+// (ρ 0.08). Grad-CAM and CAM at 7 × 7 beat the random map on deletion and insertion but point into a cell in
+// only 0.40 of images: they come with x, and say so.
+const LAYERCAM = 'features that raise the class, weighted by their strength: partly the stain and shapes themselves, not only the decision';
+const COARSE = 'coarse evidence for the class: it often falls between the cells';
+
 export const METHOD_INFO: Record<MethodName, MethodInfo> = {
-  layercam14: { title: 'LayerCAM', fast: true, strides: [16] },
-  layercam28: { title: 'LayerCAM', fast: true, strides: [8] },
-  layercam: { title: 'LayerCAM', fast: true, strides: [32, 16, 8] },
-  layercam56: { title: 'LayerCAM', fast: true, strides: [32, 16, 8, 4] },
-  gradcam: { title: 'Grad-CAM', fast: true, strides: [32] },
-  gradcam28: { title: 'Grad-CAM', fast: true, strides: [8] },
-  gradcam14: { title: 'Grad-CAM', fast: true, strides: [16] },
-  cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights' },
-  lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image' },
-  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig', perPixel: true },
-  ig14: { title: 'Integrated Gradients', fast: false, strides: [16], source: 'integrated from a black image' },
+  layercam14: { title: 'LayerCAM', fast: true, strides: [16], shows: LAYERCAM },
+  layercam28: { title: 'LayerCAM', fast: true, strides: [8], shows: LAYERCAM },
+  layercam: { title: 'LayerCAM', fast: true, strides: [32, 16, 8], shows: LAYERCAM },
+  layercam56: { title: 'LayerCAM', fast: true, strides: [32, 16, 8, 4], shows: LAYERCAM },
+  gradcam: { title: 'Grad-CAM', fast: true, strides: [32], shows: COARSE },
+  gradcam28: { title: 'Grad-CAM', fast: true, strides: [8], shows: COARSE },
+  gradcam14: { title: 'Grad-CAM', fast: true, strides: [16], shows: COARSE },
+  cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights', shows: `${COARSE} (the same weights as Grad-CAM)` },
+  lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image', shows: 'the patches of the image whose presence raises the class, fitted from random samples' },
+  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig', perPixel: true, shows: 'each pixel’s share of the score: no better than noise on held-out images' },
+  ig14: { title: 'Integrated Gradients', fast: false, strides: [16], source: 'integrated from a black image', shows: 'each position’s share of the decision itself' },
 };
 
 /** A stage by its stride, counted from the end (EfficientNet's and MobileNetV2's last stage is at 32). */
@@ -51,6 +60,11 @@ export function methodShortTitle(method: MethodName, inputSize: number | null): 
   if (!inputSize || !strides.length) return title;
   const sides = strides.map((s) => Math.round(inputSize / s));
   return `${title} ${Math.min(...sides)}²${sides.length > 1 ? `–${Math.max(...sides)}²` : ''}`;
+}
+
+/** "LayerCAM: features that raise the class, …": what a map shows, for the line under the slide's maps. */
+export function methodShows(method: string): string {
+  return isMethodName(method) ? `${METHOD_INFO[method].title}: ${METHOD_INFO[method].shows}` : '';
 }
 
 /** "last stage, 7 × 7" for a method on a model of this input size. */

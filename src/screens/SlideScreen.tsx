@@ -1,15 +1,13 @@
 // One slide: the image and its explanation maps, the per-class probabilities, and the decision keys.
 import React from 'react';
-import path from 'node:path';
 import { Box, Text } from 'ink';
 import { ProgressBar } from '@inkjs/ui';
 import type { SlideRow } from '../queue/rows.js';
 import type { Decision, Prediction } from '../store/schema.js';
 import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
-import { colourAvailable, TerminalImage } from '../components/TerminalImage.js';
 import { KeyHints } from '../components/KeyHints.js';
-import { mapCaption, mapShortCaption, mapTitle, MAP_ORDER } from './maps.js';
+import { SlideMaps } from './SlideMaps.js';
 import { visible } from '../core/safe-text.js';
 
 export interface ExplainJob {
@@ -38,17 +36,6 @@ export function SlideScreen(props: {
   inputSize?: number | null;
 }) {
   const { row, prediction, state, classes } = props;
-  const maps = MAP_ORDER.filter((m) => prediction?.explanations[m]);
-  const fileOf = (m: string) => (prediction?.explanations[m] ? path.join(props.storeDir, prediction.explanations[m]) : null);
-  // Leave room for the text column (≥ 38 columns) and the status lines.
-  const imageRows = Math.max(6, props.height - 9);
-  const available = Math.max(20, props.width - 42);
-  // Side by side only while every map gets at least 12 columns; otherwise one map, Tab for the next.
-  const fits = Math.floor(available / 13) >= maps.length;
-  const side = state.layout === 'enlarged' || maps.length <= 1 || !fits;
-  const mapWidth = side ? Math.min(available, imageRows * 2) : Math.floor(available / Math.max(1, maps.length)) - 1;
-  const shown = side ? [maps[state.enlarged % Math.max(1, maps.length)] ?? 'image'] : maps;
-  const colour = colourAvailable();
   const last = props.decisions.at(-1);
   return (
     <Box flexDirection="column" paddingX={1}>
@@ -56,32 +43,7 @@ export function SlideScreen(props: {
         Slide {props.index === null ? '–' : props.index + 1}/{props.count} — {visible(row.path)} <Text dimColor>sha256 {row.sha256.slice(0, 12)}</Text>
       </Text>
       <Box>
-        {colour ? (
-          <Box flexDirection="row">
-            {shown.map((m) => (
-              <TerminalImage
-                key={m}
-                file={fileOf(m)}
-                width={mapWidth}
-                height={side ? imageRows : Math.min(imageRows, Math.ceil(mapWidth / 2))}
-                caption={
-                  side
-                    ? `${mapCaption(m, props.inputSize ?? null)}${maps.length > 1 ? ` (${(state.enlarged % maps.length) + 1}/${maps.length}, Tab)` : ''}`
-                    : mapShortCaption(m, props.inputSize ?? null)
-                }
-              />
-            ))}
-          </Box>
-        ) : (
-          <Box flexDirection="column" width={Math.max(20, props.width - 44)}>
-            <Text>Maps are not drawn without colour. As PNG files:</Text>
-            {maps.map((m) => (
-              <Text key={m} wrap="truncate-middle">
-                {mapTitle(m)}: {fileOf(m)}
-              </Text>
-            ))}
-          </Box>
-        )}
+        <SlideMaps prediction={prediction} storeDir={props.storeDir} state={state} width={props.width} height={props.height} inputSize={props.inputSize ?? null} />
         <Box flexDirection="column" marginLeft={1} width={40}>
           {prediction ? (
             <>

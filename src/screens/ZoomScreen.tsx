@@ -10,6 +10,7 @@ import type { RgbPixels } from '../components/picture.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { colourAvailable } from '../components/TerminalImage.js';
 import { mapCaption, MAP_ORDER } from './maps.js';
+import { methodShows } from '../core/explanation-methods.js';
 import { useGraphics } from '../contexts/GraphicsContext.js';
 import { visible } from '../core/safe-text.js';
 
@@ -38,10 +39,13 @@ export function ZoomScreen(props: {
         Zoom — {visible(props.row.path)} — {caption}
       </Text>
       {colourAvailable() ? (
-        <BlendedImage original={props.original} base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 4} />
+        <BlendedImage original={props.original} base={fileOf('image')} overlay={map ? fileOf(map) : null} opacity={props.opacity} columns={props.width - 2} rows={props.height - 5} />
       ) : (
         <Text>Images are not drawn without colour: {fileOf('image') ?? 'none yet'}</Text>
       )}
+      <Text dimColor wrap="truncate-end">
+        {map ? methodShows(map) : ' '}
+      </Text>
       <Text dimColor wrap="truncate-end">
         drawn with {PROTOCOL_NAMES[graphics.protocol]}: {graphics.reason}
       </Text>

@@ -44,6 +44,8 @@ export interface XaiRow {
   randomisationSpearman: number | null;
   /** Randomisation checks left out of the mean because a map was constant (no ranking to compare). */
   randomisationConstant: number;
+  /** Sampled methods (LIME): rank correlation of a map with the same method's at the next seed, on the sanity images. */
+  runToRunSpearman: number | null;
   /** Share of the relevance in the scale-mark corner (the box is 1.5% of the image). */
   cornerMass: number;
   ms: number;
@@ -128,7 +130,7 @@ export async function evaluateExplanations(
     noiseMap('random-smooth', req.seed + 1, (size) => Math.max(2, Math.round(size / 32))),
   ];
   const acc = new Map(
-    methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[] }]),
+    methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[], agreement: [] as number[] }]),
   );
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);
@@ -154,33 +156,64 @@ export async function evaluateExplanations(
       }
     }
     for (const method of methods) {
-      const h = await explain(method, { model, classes, image, size, target, ...(await fast(image)) }, req.options[method.name] ?? {}, { checkpoint: hooks.checkpoint });
-      const a = acc.get(method.name)!;
-      a.ms.push(h.ms);
-      a.corner.push(relevanceMass(h.values, corner));
-      a.del.push(await deletionAuc(model, classes.length, target, image, h.values, size));
-      a.ins.push(await insertionAuc(model, classes.length, target, image, h.values, size));
-      if (mask) {
-        a.hit.push(pointingGame(h.values, mask, size, Math.round(size / 28)) ? 1 : 0);
-        a.mass.push(relevanceMass(h.values, mask));
-      }
-      if (i < req.sanityImages && !method.name.startsWith('random')) {
-        // Cascading randomisation of the top layers (the head and the last block) on a fresh copy.
-        const copy = await loadBundle(bundle.dir);
-        randomiseLayers(layersFromTop(copy.model).slice(0, 8), req.seed + i);
-        const r = await explain(method, { model: copy.model, classes, image, size, target }, req.options[method.name] ?? {});
-        copy.model.dispose();
-        const rho = randomisationCorrelation(h.values, r.values);
-        if (rho === null) a.constant++;
-        else a.rho.push(rho);
-      }
+      await measureMethod(bundle, req, method, { image, target, mask, corner, first: i < req.sanityImages, seed: req.seed + i }, acc.get(method.name)!, fast, hooks);
     }
   }
   hooks.progress(total, total, 'done');
   return { model: manifest.id, images: chosen.length, source, masks, rows: rowsOf(methods, acc, req.seed) };
 }
 
-type Figures = { del: number[]; ins: number[]; hit: number[]; mass: number[]; rho: number[]; constant: number; corner: number[]; ms: number[] };
+type Figures = { del: number[]; ins: number[]; hit: number[]; mass: number[]; rho: number[]; constant: number; corner: number[]; ms: number[]; agreement: number[] };
+
+interface ImageUnderTest {
+  image: Float32Array;
+  target: number;
+  mask: Uint8Array | null;
+  corner: Uint8Array;
+  /** Among the first req.sanityImages: the slower checks (randomisation, run-to-run agreement) run on it. */
+  first: boolean;
+  seed: number;
+}
+
+/** One method on one image: the faithfulness curves, the localisation, and on the first images the slower checks. */
+async function measureMethod(
+  bundle: LoadedBundle,
+  req: XaiEvalRequest,
+  method: ExplanationMethod<object>,
+  at: ImageUnderTest,
+  a: Figures,
+  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>>,
+  hooks: { checkpoint(): Promise<void> },
+): Promise<void> {
+  const { model, manifest } = bundle;
+  const [size, classes] = [manifest.spec.inputSize, manifest.spec.classes];
+  const options = req.options[method.name] ?? {};
+  const input = { model, classes, image: at.image, size, target: at.target };
+  const h = await explain(method, { ...input, ...(await fast(at.image)) }, options, { checkpoint: hooks.checkpoint });
+  a.ms.push(h.ms);
+  a.corner.push(relevanceMass(h.values, at.corner));
+  a.del.push(await deletionAuc(model, classes.length, at.target, at.image, h.values, size));
+  a.ins.push(await insertionAuc(model, classes.length, at.target, at.image, h.values, size));
+  if (at.mask) {
+    a.hit.push(pointingGame(h.values, at.mask, size, Math.round(size / 28)) ? 1 : 0);
+    a.mass.push(relevanceMass(h.values, at.mask));
+  }
+  if (!at.first || method.name.startsWith('random')) return;
+  // Cascading randomisation of the top layers (the head and the last block) on a fresh copy.
+  const copy = await loadBundle(bundle.dir);
+  randomiseLayers(layersFromTop(copy.model).slice(0, 8), at.seed);
+  const r = await explain(method, { ...input, model: copy.model }, options);
+  copy.model.dispose();
+  const rho = randomisationCorrelation(h.values, r.values);
+  if (rho === null) a.constant++;
+  else a.rho.push(rho);
+  // A sampled method (LIME) run again with the next seed: how much of its ranking is the draw's.
+  const seed = (options as { seed?: number }).seed ?? (method.defaults as { seed?: number }).seed;
+  if (typeof seed !== 'number') return;
+  const again = await explain(method, { ...input, ...(await fast(at.image)) }, { ...options, seed: seed + 1 }, { checkpoint: hooks.checkpoint });
+  const agreement = randomisationCorrelation(h.values, again.values);
+  if (agreement !== null) a.agreement.push(agreement);
+}
 
 /** One row a method: the means, their intervals, and the comparison with the method's floor. */
 function rowsOf(methods: Array<ExplanationMethod<object>>, acc: Map<string, Figures>, seed: number): XaiRow[] {
@@ -196,6 +229,7 @@ function rowsOf(methods: Array<ExplanationMethod<object>>, acc: Map<string, Figu
       relevanceMass: a.mass.length ? mean(a.mass) : null,
       randomisationSpearman: a.rho.length ? mean(a.rho) : null,
       randomisationConstant: a.constant,
+      runToRunSpearman: a.agreement.length ? mean(a.agreement) : null,
       cornerMass: mean(a.corner),
       ms: mean(a.ms),
       intervals: { deletionAuc: bootstrap(a.del, seed), insertionAuc: bootstrap(a.ins, seed + 1), pointingGame: bootstrap(a.hit, seed + 2), relevanceMass: bootstrap(a.mass, seed + 3) },
