@@ -64,6 +64,18 @@ describe('slidetriage xai-eval', () => {
     }
   });
 
+  it("measures a sampled method's agreement with itself at the next seed, and only a sampled method's", async () => {
+    const model = await tempDir();
+    await makeBundle(model, { size: 64, classes: ['all', 'hem'] });
+    const cnmc = path.join(FIXTURES, 'cnmc');
+    const args = ['xai-eval', '--data', cnmc, '--limit', '2', '--methods', 'gradcam,lime', '--set', 'explain.lime.samples=40', '--set', 'explain.lime.segments=12', '--model', model, '--json'];
+    const { stdout } = await run(process.execPath, [BIN, ...args], { maxBuffer: 1 << 22 });
+    const rows = Object.fromEntries(JSON.parse(stdout.trim().split('\n').at(-1)!).rows.map((r: { method: string }) => [r.method, r]));
+    expect(rows.lime.runToRunSpearman).toBeGreaterThanOrEqual(-1);
+    expect(rows.lime.runToRunSpearman).toBeLessThanOrEqual(1);
+    for (const m of ['gradcam', 'random', 'random-smooth']) expect(rows[m].runToRunSpearman).toBeNull();
+  });
+
   it('takes the validation part with --part val, to choose a method without the test part', async () => {
     const model = await tempDir();
     await makeBundle(model, { size: 32, classes: ['all', 'hem'] });
