@@ -302,7 +302,7 @@ describe('the triage app', () => {
     const { ui: first, config } = await setup();
     first.unmount();
     // The same store with no room left (a page limit on this connection: the disk as SQLite sees it).
-    const full = await openStore(config.store, { technician: 'alice', displayName: null }, { pragmas: ['max_page_count = 40'] });
+    const full = await openStore(config.store, { technician: 'alice', displayName: null }, { pragmas: ['max_page_count = 50'] });
     // Fill the journal's pages with decisions on slides whose files are gone (not in the queue), long notes first.
     const hidden = Array.from({ length: 60 }, (_, i) => sha(100 + i));
     await full

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } fr
 import type { Config } from '../config.js';
 import type { ModelInfo } from '../engine/protocol.js';
 import { useStore } from '../contexts/StoreContext.js';
-import { EMPTY_QUEUE, keysAround, PAGE, pageOf, type QueueView } from '../queue/rows.js';
+import { EMPTY_QUEUE, PAGE, pageOf, sparseOrder, type QueueView } from '../queue/rows.js';
 import { selectedIndex, type TriageAction, type TriageState } from '../state/triage.js';
 import type { FileEntry } from '../store/schema.js';
 import { loadOriginal } from './predictor.js';
@@ -37,10 +37,10 @@ function useQueue(model: ModelInfo | null, state: TriageState, warn: (m: string)
     setLoading((n) => n + 1);
     const selectedSha = shaNow.current;
     try {
-      const order = await store.queueOrder({ modelId, sort, state: stateFilter, label: labelFilter });
-      const at = selectedSha ? order.indexOf(selectedSha) : -1;
-      const keys = keysAround(order, at >= 0 ? at : page * PAGE);
-      if (selectedSha && at < 0) keys.push(selectedSha);
+      const window = await store.queueWindow({ modelId, sort, state: stateFilter, label: labelFilter }, { sha256: selectedSha, index: page * PAGE }, 3 * PAGE);
+      const order = sparseOrder(window);
+      const keys = [...window.keys];
+      if (selectedSha && !keys.includes(selectedSha)) keys.push(selectedSha);
       const [rows, rejected] = await Promise.all([store.queueRows(keys, modelId), stateFilter === 'rejected' ? store.rejectedFiles(REJECTED_SHOWN) : []]);
       setQueue({ order, rows: new Map(rows.map((r) => [r.sha256, r])), rejected, key });
     } catch (err) {
@@ -73,9 +73,12 @@ export function useSelection({ config, model, state, dispatch, warn }: { config:
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
   // held has left the list. Not from a list the store has moved on from: a slide pinned meanwhile (an
   // undo going back to its slide) may only be in the list being fetched.
+  // Not before the model is loaded: until then the list is in arrival order (the model in use ranks it), and
+  // the first slide of that order is not the one the technician will find first.
+  const ranked = !!model || state.sort === 'arrival';
   useEffect(() => {
-    if (fresh && row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
-  }, [fresh, row, held, selected, state.selectedSha, state.selected, dispatch]);
+    if (ranked && fresh && row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
+  }, [ranked, fresh, row, held, selected, state.selectedSha, state.selected, dispatch]);
   const prediction = row?.prediction && row.prediction.modelId === model?.id ? row.prediction : null;
   return { rows, rejected, order, selected, held, row, original, prediction };
 }

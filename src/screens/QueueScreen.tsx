@@ -77,7 +77,7 @@ export function QueueScreen({
       {shown.map((r, i) => {
         const selected = start + i === cursor;
         // A row not fetched yet (a page away, a moment ago): its place is kept.
-        if (!r) return <Text key={order[start + i]}>{selected ? '› ' : '  '}…</Text>;
+        if (!r) return <Text key={order[start + i] ?? `row-${start + i}`}>{selected ? '› ' : '  '}…</Text>;
         return (
           <Text key={r.sha256} inverse={selected} wrap="truncate-end">
             {selected ? '› ' : '  '}

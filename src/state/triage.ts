@@ -112,7 +112,8 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       while (step && a.skip?.(a.order[next]) && next + step >= 0 && next + step < a.order.length) next += step;
       if (a.skip?.(a.order[next])) next = Math.min(a.order.length - 1, Math.max(0, at)); // none free that way: stay
       // A message was about the slide being left; u undoes the last decision only right after it.
-      return { ...s, selected: next, selectedSha: a.order[next], message: null, lastDecided: null, leaseAsked: null };
+      // A row outside the window read (a hole in the sparse list) is selected by its position until its key comes.
+      return { ...s, selected: next, selectedSha: a.order[next] ?? null, message: null, lastDecided: null, leaseAsked: null };
     }
     case 'zoom':
       return { ...s, zoom: s.zoom === null ? 1 : null };
@@ -125,7 +126,7 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
     case 'override':
       return { ...s, override: a.sha, leaseAsked: null };
     case 'pin':
-      return { ...s, selected: a.index, selectedSha: a.sha };
+      return { ...s, selected: a.index, selectedSha: a.sha ?? null };
     case 'sort':
       return { ...s, sort: s.sort === 'uncertainty' ? 'arrival' : 'uncertainty', selected: 0, selectedSha: null };
     case 'filter-state':

@@ -51,3 +51,15 @@ export function summaryOf(rows: SummaryRows): StoreSummary {
   s.byLabel = Object.fromEntries(rows.byLabel.map((r) => [r.label, r.n]));
   return { ...s, slides: s.labelled + s.unlabelled, journalEntries: rows.journalEntries };
 }
+
+/** The counts from the tallies the writes keep (kinds files, rejected, slides as `{gone}:{labelled}`, label). */
+export function summaryOfTallies(tallies: Array<{ kind: string; key: string; n: number }>, journalEntries: number): StoreSummary {
+  const of = (kind: string) => tallies.filter((t) => t.kind === kind && Number(t.n) !== 0);
+  return summaryOf({
+    fileStates: of('files').map((t) => ({ state: t.key as FileState, n: Number(t.n) })),
+    rejections: of('rejected').map((t) => ({ code: t.key, n: Number(t.n) })),
+    slideCounts: of('slides').map((t) => ({ gone: t.key[0] === '1', labelled: t.key[2] === '1', n: Number(t.n) })),
+    byLabel: of('label').map((t) => ({ label: t.key, n: Number(t.n) })),
+    journalEntries,
+  });
+}

@@ -7,6 +7,9 @@ import type { Examined } from '../ingest/ingest.js';
 import type { JournalEntry, VerifyResult } from './journal.js';
 import type { Decision, FileEntry, Lease, Prediction, Slide, StoreData } from './schema.js';
 import type { StoreSummary } from './summary.js';
+import type { QueueWindow } from './steps/queue-window.js';
+
+export type { QueueWindow } from './steps/queue-window.js';
 
 export interface Identity {
   /** The operating-system user: SSH has authenticated them, and the journal always records it. */
@@ -119,7 +122,14 @@ export interface SlideStore {
   unpredicted(modelId: string, limit: number): Promise<Slide[]>;
 
   // The queue and the counts.
+  /** Every key of the queue, in its order: for tools and tests (the app reads windows). */
   queueOrder(q: QueueQuery): Promise<string[]>;
+  /**
+   * A window of `size` keys of the queue around the slide `around.sha256` where the queue lists it, else
+   * around the position `around.index`; with where it starts and how many the queue lists. Read on the
+   * indexes and tallies, whatever the store's size (issue #37).
+   */
+  queueWindow(q: QueueQuery, around: { sha256: string | null; index: number }, size: number): Promise<QueueWindow>;
   queueRows(sha256s: string[], modelId: string | null): Promise<QueueRow[]>;
   summary(): Promise<StoreSummary>;
   decisionsOf(sha256: string): Promise<Decision[]>;

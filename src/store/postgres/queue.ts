@@ -1,21 +1,56 @@
 // The queue and the counts in PostgreSQL: the same queries as the SQLite store's (../sqlite/queue.ts).
 import type pg from 'pg';
-import { summaryOf, type StoreSummary } from '../summary.js';
+import { summaryOfTallies, type StoreSummary } from '../summary.js';
+import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
+import { queueWindow as windowSteps, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
+import { runAsync } from '../steps/run.js';
+import { transaction } from './connection.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import { decisionOfRow, predictionOf, queueRowOf } from '../rows.js';
 
 const PICK = `COALESCE(
   (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = $1 ORDER BY id DESC LIMIT 1),
   (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 ORDER BY id DESC LIMIT 1))`;
-const STATE_WHERE: Record<QueueQuery['state'], string> = { all: '', rejected: '', 'to review': 'AND s.label IS NULL', labelled: 'AND s.label IS NOT NULL' };
+
+const PG = { bool: (b: boolean) => (b ? 'TRUE' : 'FALSE') };
+
+/** Answers a window step on the transaction's client (numeric columns come back as numbers). */
+async function answer(c: pg.PoolClient, q: WindowQuery): Promise<unknown> {
+  if (q.q === 'tallies') {
+    const { rows } = q.kind === 'slides' ? await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'slides'") : await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'rank' AND starts_with(key, $1)", [`${q.model}\u001f`]);
+    return rows;
+  }
+  const params: unknown[] = [];
+  const p = (v: unknown) => (params.push(v === Infinity ? null : v), `$${params.length}`);
+  switch (q.q) {
+    case 'keys':
+      return (await c.query(armKeysSql(q.arm, p, PG, q), params)).rows.map((r) => r.sha256 as string);
+    case 'keyOf':
+      return (await c.query({ text: armKeyOfSql(q.arm, p, PG, q.sha256), values: params, rowMode: 'array' })).rows[0] ?? null;
+    case 'around':
+      return (await c.query(armKeysAroundSql(q.arm, p, PG, q.key, q.dir, q.limit), params)).rows.map((r) => r.sha256 as string);
+    case 'countBefore':
+      return Number((await c.query(armCountBeforeSql(q.arm, p, PG, q.key), params)).rows[0].n);
+  }
+}
+
+/** One snapshot for the steps of a read (repeatable read). */
+const snapshot = <T>(db: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>) =>
+  transaction(db, async (c) => {
+    await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    return fn(c);
+  });
 
 export async function queueOrder(db: pg.Pool, query: QueueQuery): Promise<string[]> {
-  const sort = query.sort === 'arrival' ? 's.added_at, s.path' : 'COALESCE(p.unusual, FALSE) DESC, COALESCE(p.margin, 2), s.added_at, s.path';
-  const label = query.label === null ? '' : 'AND p.label = $2';
-  const sql = `SELECT s.sha256 FROM (SELECT s.*, ${PICK} AS pid FROM slides s WHERE NOT s.gone ${STATE_WHERE[query.state]}) s
-               LEFT JOIN predictions p ON p.id = s.pid WHERE TRUE ${label} ORDER BY ${sort}`;
-  const args = query.label === null ? [query.modelId] : [query.modelId, query.label];
-  return (await db.query(sql, args)).rows.map((r) => r.sha256 as string);
+  return snapshot(db, async (c) => {
+    const keys: string[] = [];
+    for (const arm of planQueue(query)) keys.push(...((await answer(c, { q: 'keys', arm, offset: 0, limit: Infinity })) as string[]));
+    return keys;
+  });
+}
+
+export async function queueWindow(db: pg.Pool, query: QueueQuery, around: { sha256: string | null; index: number }, size: number): Promise<QueueWindow> {
+  return snapshot(db, (c) => runAsync(windowSteps(planQueue(query), around, size), (q) => answer(c, q)));
 }
 
 export async function queueRows(db: pg.Pool, sha256s: string[], modelId: string | null): Promise<QueueRow[]> {
@@ -40,12 +75,8 @@ export async function labelled(db: pg.Pool): Promise<LabelledSlide[]> {
 }
 
 export async function summary(db: pg.Pool): Promise<StoreSummary> {
-  const rows = async (sql: string) => (await db.query(sql)).rows;
-  return summaryOf({
-    fileStates: await rows('SELECT state, COUNT(*) AS n FROM files GROUP BY state'),
-    rejections: await rows("SELECT COALESCE(code, 'error') AS code, COUNT(*) AS n FROM files WHERE state = 'rejected' GROUP BY 1"),
-    slideCounts: await rows('SELECT gone, label IS NOT NULL AS labelled, COUNT(*) AS n FROM slides GROUP BY 1, 2'),
-    byLabel: await rows('SELECT label, COUNT(*) AS n FROM slides WHERE label IS NOT NULL GROUP BY label'),
-    journalEntries: (await rows('SELECT COALESCE(MAX(seq), 0) AS n FROM journal'))[0].n as number,
+  return snapshot(db, async (c) => {
+    const tallies = (await c.query("SELECT kind, key, n::float8 AS n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label')")).rows;
+    return summaryOfTallies(tallies, Number((await c.query('SELECT COALESCE(MAX(seq), 0) AS n FROM journal')).rows[0].n));
   });
 }

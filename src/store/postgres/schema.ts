@@ -1,6 +1,50 @@
 // The PostgreSQL store's schema, version by version (the slidetriage_schema table), applied in one
 // transaction under an advisory lock so that two hosts starting at once do not both migrate.
 
+/** A rank row's tally key, the same text as the SQLite store's: `model␟{gone}{labelled}␟label`. */
+const RANK_KEY = (row: string) => `${row}model_id || chr(31) || ${row}gone::int || ${row}labelled::int || chr(31) || ${row}label`;
+
+const PG_QUEUE_TRIGGERS = `
+   CREATE FUNCTION slidetriage_tally(TEXT, TEXT, INTEGER) RETURNS void LANGUAGE sql AS
+     $$ INSERT INTO tallies SELECT $1, $2, $3 WHERE $2 IS NOT NULL ON CONFLICT (kind, key) DO UPDATE SET n = tallies.n + $3 $$;
+   CREATE FUNCTION slidetriage_rank_on_prediction() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     INSERT INTO ranks SELECT NEW.model_id, NEW.sha256, NEW.id, NEW.label, CASE WHEN NEW.unusual THEN 0 ELSE 1 END, NEW.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
+       FROM slides s WHERE s.sha256 = NEW.sha256
+       ON CONFLICT (model_id, sha256) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
+     RETURN NULL; END $$;
+   CREATE TRIGGER ranks_on_prediction AFTER INSERT ON predictions FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_on_prediction();
+   CREATE FUNCTION slidetriage_on_slide() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     IF TG_OP = 'UPDATE' THEN
+       PERFORM slidetriage_tally('slides', OLD.gone::int || ':' || (OLD.label IS NOT NULL)::int, -1);
+       PERFORM slidetriage_tally('label', OLD.label, -1);
+       UPDATE ranks SET gone = NEW.gone, labelled = NEW.label IS NOT NULL, path = NEW.path WHERE sha256 = NEW.sha256;
+     ELSE
+       INSERT INTO ranks SELECT DISTINCT ON (p.model_id) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
+         NEW.gone, NEW.label IS NOT NULL, NEW.added_at, NEW.path FROM predictions p WHERE p.sha256 = NEW.sha256 ORDER BY p.model_id, p.id DESC;
+     END IF;
+     PERFORM slidetriage_tally('slides', NEW.gone::int || ':' || (NEW.label IS NOT NULL)::int, 1);
+     PERFORM slidetriage_tally('label', NEW.label, 1);
+     RETURN NULL; END $$;
+   CREATE TRIGGER ranks_on_slide AFTER INSERT ON slides FOR EACH ROW EXECUTE FUNCTION slidetriage_on_slide();
+   CREATE TRIGGER ranks_on_slide_change AFTER UPDATE OF gone, label, path ON slides FOR EACH ROW
+     WHEN ((OLD.gone, OLD.label, OLD.path) IS DISTINCT FROM (NEW.gone, NEW.label, NEW.path)) EXECUTE FUNCTION slidetriage_on_slide();
+   CREATE FUNCTION slidetriage_rank_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM slidetriage_tally('rank', ${RANK_KEY('OLD.')}, -1); END IF;
+     IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM slidetriage_tally('rank', ${RANK_KEY('NEW.')}, 1); END IF;
+     RETURN NULL; END $$;
+   CREATE TRIGGER rank_tally AFTER INSERT OR DELETE OR UPDATE OF gone, labelled, label ON ranks FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_tally();
+   CREATE FUNCTION slidetriage_file_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+       PERFORM slidetriage_tally('files', OLD.state, -1);
+       IF OLD.state = 'rejected' THEN PERFORM slidetriage_tally('rejected', COALESCE(OLD.code, 'error'), -1); END IF;
+     END IF;
+     IF TG_OP IN ('UPDATE', 'INSERT') THEN
+       PERFORM slidetriage_tally('files', NEW.state, 1);
+       IF NEW.state = 'rejected' THEN PERFORM slidetriage_tally('rejected', COALESCE(NEW.code, 'error'), 1); END IF;
+     END IF;
+     RETURN NULL; END $$;
+   CREATE TRIGGER file_tally AFTER INSERT OR DELETE OR UPDATE OF state, code ON files FOR EACH ROW EXECUTE FUNCTION slidetriage_file_tally();`;
+
 export const PG_SCHEMA: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE files (
@@ -37,6 +81,27 @@ export const PG_SCHEMA: readonly string[] = [
      seen_at DOUBLE PRECISION NOT NULL, jobs_done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (host, pid));
    DELETE FROM predictions a USING predictions b WHERE a.sha256 = b.sha256 AND a.model_id = b.model_id AND a.id < b.id;
    CREATE UNIQUE INDEX predictions_one_per_model ON predictions (sha256, model_id);`,
+  // 3 (issue #37): rank rows and tallies kept by triggers, as the SQLite store's schema step 2 (read it there).
+  `CREATE TABLE ranks (
+     model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid BIGINT NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
+     margin DOUBLE PRECISION NOT NULL, gone BOOLEAN NOT NULL, labelled BOOLEAN NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
+     PRIMARY KEY (model_id, sha256));
+   INSERT INTO ranks SELECT DISTINCT ON (p.model_id, p.sha256) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
+     s.gone, s.label IS NOT NULL, s.added_at, s.path FROM predictions p JOIN slides s ON s.sha256 = p.sha256 ORDER BY p.model_id, p.sha256, p.id DESC;
+   CREATE INDEX ranks_by_state ON ranks (model_id, gone, labelled, calm, margin, added_at, path, sha256);
+   CREATE INDEX ranks_by_uncertainty ON ranks (model_id, gone, calm, margin, added_at, path, sha256);
+   CREATE INDEX ranks_by_label ON ranks (model_id, gone, label, added_at, path, sha256);
+   CREATE INDEX ranks_by_slide ON ranks (sha256);
+   DROP INDEX slides_by_arrival;
+   CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
+   CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);
+   CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (kind, key));
+   INSERT INTO tallies SELECT 'slides', gone::int || ':' || (label IS NOT NULL)::int, COUNT(*) FROM slides GROUP BY 2;
+   INSERT INTO tallies SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2;
+   INSERT INTO tallies SELECT 'files', state, COUNT(*) FROM files GROUP BY 2;
+   INSERT INTO tallies SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2;
+   INSERT INTO tallies SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2;
+   ${PG_QUEUE_TRIGGERS}`,
 ];
 
 export const PG_SCHEMA_VERSION = PG_SCHEMA.length;

@@ -97,6 +97,10 @@ export class PgStore implements SlideStore {
     return queue.queueOrder(this.db, q);
   }
 
+  queueWindow(q: QueueQuery, around: { sha256: string | null; index: number }, size: number) {
+    return queue.queueWindow(this.db, q, around, size);
+  }
+
   async queueRows(sha256s: string[], modelId: string | null) {
     const [leases, rows] = await Promise.all([this.liveLeases(), queue.queueRows(this.db, sha256s, modelId)]);
     for (const r of rows) r.openBy = leases[r.sha256] && leasedByOther(leases[r.sha256]) ? leases[r.sha256].technician : null;

@@ -4,6 +4,67 @@
 /** 'slid' in ASCII: marks a SQLite file as a slidetriage store (PRAGMA application_id). */
 export const APPLICATION_ID = 0x736c6964;
 
+/** A rank row's tally key: model, gone, labelled and predicted label, which the queue's totals filter on. */
+const RANK_KEY = (row: string) => `${row}model_id || char(31) || ${row}gone || ${row}labelled || char(31) || ${row}label`;
+
+const tally = (kind: string, key: string, by: number) => `INSERT INTO tallies VALUES ('${kind}', ${key}, ${by}) ON CONFLICT DO UPDATE SET n = n + ${by};`;
+
+// The indexes of the queue's sorts: by uncertainty within a state filter (to review, labelled) or over all
+// slides in the folder, by arrival with a predicted-label filter, and by arrival over the slides.
+const QUEUE_INDEXES = `
+   CREATE INDEX ranks_by_state ON ranks (model_id, gone, labelled, calm, margin, added_at, path, sha256);
+   CREATE INDEX ranks_by_uncertainty ON ranks (model_id, gone, calm, margin, added_at, path, sha256);
+   CREATE INDEX ranks_by_label ON ranks (model_id, gone, label, added_at, path, sha256);
+   CREATE INDEX ranks_by_slide ON ranks (sha256);
+   DROP INDEX slides_by_arrival;
+   CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
+   CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);`;
+
+// Each write keeps the rank rows and the tallies in step, inside its own transaction, so that a crash
+// (kill -9) at any point leaves them matching the tables they count.
+const QUEUE_TRIGGERS = `
+   CREATE TRIGGER ranks_on_prediction AFTER INSERT ON predictions BEGIN
+     INSERT INTO ranks SELECT NEW.model_id, NEW.sha256, NEW.id, NEW.label, 1 - NEW.unusual, NEW.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
+       FROM slides s WHERE s.sha256 = NEW.sha256
+       ON CONFLICT (model_id, sha256) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
+   END;
+   CREATE TRIGGER ranks_on_slide AFTER INSERT ON slides BEGIN
+     ${tally('slides', "NEW.gone || ':' || (NEW.label IS NOT NULL)", 1)}
+     INSERT INTO tallies SELECT 'label', NEW.label, 1 WHERE NEW.label IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1;
+     INSERT INTO ranks SELECT p.model_id, p.sha256, p.id, p.label, 1 - p.unusual, p.margin, NEW.gone, NEW.label IS NOT NULL, NEW.added_at, NEW.path
+       FROM predictions p WHERE p.sha256 = NEW.sha256 AND p.id = (SELECT MAX(id) FROM predictions q WHERE q.sha256 = p.sha256 AND q.model_id = p.model_id);
+   END;
+   CREATE TRIGGER ranks_on_slide_change AFTER UPDATE OF gone, label, path ON slides
+     WHEN OLD.gone IS NOT NEW.gone OR OLD.label IS NOT NEW.label OR OLD.path IS NOT NEW.path BEGIN
+     ${tally('slides', "OLD.gone || ':' || (OLD.label IS NOT NULL)", -1)}
+     ${tally('slides', "NEW.gone || ':' || (NEW.label IS NOT NULL)", 1)}
+     UPDATE ranks SET gone = NEW.gone, labelled = NEW.label IS NOT NULL, path = NEW.path WHERE sha256 = NEW.sha256;
+   END;
+   CREATE TRIGGER label_tally_on_change AFTER UPDATE OF label ON slides WHEN OLD.label IS NOT NEW.label BEGIN
+     INSERT INTO tallies SELECT 'label', OLD.label, -1 WHERE OLD.label IS NOT NULL ON CONFLICT DO UPDATE SET n = n - 1;
+     INSERT INTO tallies SELECT 'label', NEW.label, 1 WHERE NEW.label IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1;
+   END;
+   CREATE TRIGGER rank_tally_on_insert AFTER INSERT ON ranks BEGIN ${tally('rank', RANK_KEY('NEW.'), 1)} END;
+   CREATE TRIGGER rank_tally_on_delete AFTER DELETE ON ranks BEGIN ${tally('rank', RANK_KEY('OLD.'), -1)} END;
+   CREATE TRIGGER rank_tally_on_update AFTER UPDATE OF gone, labelled, label ON ranks BEGIN
+     ${tally('rank', RANK_KEY('OLD.'), -1)}
+     ${tally('rank', RANK_KEY('NEW.'), 1)}
+   END;
+   CREATE TRIGGER file_tally_on_insert AFTER INSERT ON files BEGIN
+     ${tally('files', 'NEW.state', 1)}
+     INSERT INTO tallies SELECT 'rejected', COALESCE(NEW.code, 'error'), 1 WHERE NEW.state = 'rejected' ON CONFLICT DO UPDATE SET n = n + 1;
+   END;
+   CREATE TRIGGER file_tally_on_delete AFTER DELETE ON files BEGIN
+     ${tally('files', 'OLD.state', -1)}
+     INSERT INTO tallies SELECT 'rejected', COALESCE(OLD.code, 'error'), -1 WHERE OLD.state = 'rejected' ON CONFLICT DO UPDATE SET n = n - 1;
+   END;
+   CREATE TRIGGER file_tally_on_update AFTER UPDATE OF state, code ON files BEGIN
+     ${tally('files', 'OLD.state', -1)}
+     ${tally('files', 'NEW.state', 1)}
+     INSERT INTO tallies SELECT 'rejected', COALESCE(OLD.code, 'error'), -1 WHERE OLD.state = 'rejected' ON CONFLICT DO UPDATE SET n = n - 1;
+     INSERT INTO tallies SELECT 'rejected', COALESCE(NEW.code, 'error'), 1 WHERE NEW.state = 'rejected' ON CONFLICT DO UPDATE SET n = n + 1;
+   END;`;
+
 export const SCHEMA: readonly string[] = [
   // 1: files, slides, predictions, the journal (append-only), leases, and what a migration set aside.
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -34,6 +95,25 @@ export const SCHEMA: readonly string[] = [
    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
    CREATE TABLE leases (sha256 TEXT PRIMARY KEY, technician TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, expires_at INTEGER NOT NULL);
    CREATE TABLE set_aside (id INTEGER PRIMARY KEY, at TEXT NOT NULL, source TEXT NOT NULL, what TEXT NOT NULL, bytes BLOB NOT NULL);`,
+  // 2 (issue #37): the queue at a million slides. A rank row per slide and model (that model's latest
+  // prediction, with the slide's gone, labelled, arrival and path beside it) so that every sort the app
+  // offers is one index read, and tallies kept by the writes themselves (triggers, in the same transaction)
+  // so that the counts read a few rows. `calm` is 0 for an unusual slide: they come first.
+  `CREATE TABLE ranks (
+     model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid INTEGER NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
+     margin REAL NOT NULL, gone INTEGER NOT NULL, labelled INTEGER NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
+     PRIMARY KEY (model_id, sha256)) WITHOUT ROWID;
+   INSERT INTO ranks SELECT p.model_id, p.sha256, p.id, p.label, 1 - p.unusual, p.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
+     FROM predictions p JOIN slides s ON s.sha256 = p.sha256
+     WHERE p.id = (SELECT MAX(id) FROM predictions q WHERE q.sha256 = p.sha256 AND q.model_id = p.model_id);
+   ${QUEUE_INDEXES}
+   CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+   INSERT INTO tallies SELECT 'slides', gone || ':' || (label IS NOT NULL), COUNT(*) FROM slides GROUP BY 2;
+   INSERT INTO tallies SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2;
+   INSERT INTO tallies SELECT 'files', state, COUNT(*) FROM files GROUP BY 2;
+   INSERT INTO tallies SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2;
+   INSERT INTO tallies SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2;
+   ${QUEUE_TRIGGERS}`,
 ];
 
 export const SCHEMA_VERSION = SCHEMA.length;

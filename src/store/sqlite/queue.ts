@@ -1,21 +1,26 @@
 // The queue and the counts, in SQL: sorted and filtered by the database (on the indexes of slides and
 // predictions), a page of rows fetched by their keys, and the status bar's numbers from COUNT queries.
 import type { Decision, FileState, Prediction, Slide } from '../schema.js';
-import { summaryOf, type StoreSummary } from '../summary.js';
+import { summaryOfTallies, type StoreSummary } from '../summary.js';
+import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
+import { queueWindow, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
+import { runSync } from '../steps/run.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import type { Db } from './connection.js';
+
+type Statement = ReturnType<Db['prepare']>;
 import { decisionOfRow, predictionOf, queueRowOf, slideOf, type JournalRow, type PredictionRow, type SlideRow } from '../rows.js';
 
-/** The prediction that ranks a slide: the model in use's latest, else the slide's latest. */
+/** The prediction a row shows: the model in use's latest, else the slide's latest. */
 const PICK = `COALESCE(
   (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = @model ORDER BY id DESC LIMIT 1),
   (SELECT id FROM predictions p WHERE p.sha256 = s.sha256 ORDER BY id DESC LIMIT 1))`;
 
-const STATE_WHERE: Record<QueueQuery['state'], string> = { all: '', rejected: '', 'to review': 'AND s.label IS NULL', labelled: 'AND s.label IS NOT NULL' };
+const SQLITE = { bool: (b: boolean) => (b ? '1' : '0') };
 
 export class QueueQueries {
   private readonly q;
-  private readonly orders = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: Db) {
     this.q = {
@@ -29,29 +34,44 @@ export class QueueQueries {
       labelled: db.prepare<[], SlideRow & JournalRow & { slide_path: string }>(
         'SELECT j.*, s.path AS slide_path, s.width, s.height, s.added_at FROM slides s JOIN journal j ON j.seq = s.label_seq ORDER BY s.rowid',
       ),
-      fileStates: db.prepare<[], { state: FileState; n: number }>('SELECT state, COUNT(*) AS n FROM files GROUP BY state'),
-      rejections: db.prepare<[], { code: string; n: number }>("SELECT COALESCE(code, 'error') AS code, COUNT(*) AS n FROM files WHERE state = 'rejected' GROUP BY 1"),
-      slideCounts: db.prepare<[], { gone: number; labelled: number; n: number }>('SELECT gone, label IS NOT NULL AS labelled, COUNT(*) AS n FROM slides GROUP BY 1, 2'),
-      byLabel: db.prepare<[], { label: string; n: number }>('SELECT label, COUNT(*) AS n FROM slides WHERE label IS NOT NULL GROUP BY label'),
+      tallies: db.prepare<[], { kind: string; key: string; n: number }>("SELECT kind, key, n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label') AND n != 0"),
+      slideTallies: db.prepare<[], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'slides'"),
+      rankTallies: db.prepare<[string, string], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'rank' AND key >= ? AND key < ?"),
       lastSeq: db.prepare<[], { n: number | null }>('SELECT MAX(seq) AS n FROM journal'),
     };
   }
 
-  /** The keys of the queue, in its order: the slides still in the folder, filtered and sorted. */
+  /** The keys of the whole queue, in its order (tools and tests; the app reads windows). */
   order(query: QueueQuery): string[] {
-    const sql = this.orderSql(query);
-    let stmt = this.orders.get(sql);
-    if (!stmt) this.orders.set(sql, (stmt = this.db.prepare(sql).pluck()));
-    return stmt.all({ model: query.modelId, label: query.label }) as string[];
+    return this.db.transaction(() => planQueue(query).flatMap((arm) => this.answer({ q: 'keys', arm, offset: 0, limit: Infinity }) as string[]))();
   }
 
-  private orderSql(query: QueueQuery): string {
-    const label = query.label === null ? '' : 'AND p.label = @label';
-    const sort = query.sort === 'arrival' ? 's.added_at, s.path' : 'COALESCE(p.unusual, 0) DESC, COALESCE(p.margin, 2), s.added_at, s.path';
-    // Arrival order with no label filter needs no prediction: the index on (gone, label, added_at, path) serves it.
-    if (query.sort === 'arrival' && query.label === null) return `SELECT s.sha256 FROM slides s WHERE s.gone = 0 ${STATE_WHERE[query.state]} ORDER BY ${sort}`;
-    return `SELECT s.sha256 FROM (SELECT s.*, ${PICK} AS pid FROM slides s WHERE s.gone = 0 ${STATE_WHERE[query.state]}) s
-            LEFT JOIN predictions p ON p.id = s.pid WHERE 1 ${label} ORDER BY ${sort}`;
+  /** A window of the queue around a slide or a position, read in one snapshot. */
+  window(query: QueueQuery, around: { sha256: string | null; index: number }, size: number): QueueWindow {
+    return this.db.transaction(() => runSync(queueWindow(planQueue(query), around, size), (q) => this.answer(q)))();
+  }
+
+  private answer(q: WindowQuery): unknown {
+    if (q.q === 'tallies') return q.kind === 'slides' ? this.q.slideTallies.all() : this.q.rankTallies.all(`${q.model}\u001f`, `${q.model}\u0020`);
+    const params: unknown[] = [];
+    const p = (v: unknown) => (params.push(typeof v === 'boolean' ? Number(v) : v === Infinity ? -1 : v), '?');
+    switch (q.q) {
+      case 'keys':
+        return this.statement(armKeysSql(q.arm, p, SQLITE, q)).pluck().all(...params);
+      case 'keyOf':
+        return this.statement(armKeyOfSql(q.arm, p, SQLITE, q.sha256)).raw().get(...params) ?? null;
+      case 'around':
+        return this.statement(armKeysAroundSql(q.arm, p, SQLITE, q.key, q.dir, q.limit)).pluck().all(...params);
+      case 'countBefore':
+        return this.statement(armCountBeforeSql(q.arm, p, SQLITE, q.key)).pluck().get(...params);
+    }
+  }
+
+  /** A prepared statement per query text: the texts are few (the arms' shapes), their values parameters. */
+  private statement(sql: string): Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) this.statements.set(sql, (stmt = this.db.prepare(sql)));
+    return stmt;
   }
 
   /** The rows of the given slides (a page of the queue); `openBy` is left for the caller, who knows the leases. */
@@ -80,7 +100,6 @@ export class QueueQueries {
   }
 
   summary(): StoreSummary {
-    const q = this.q;
-    return summaryOf({ fileStates: q.fileStates.all(), rejections: q.rejections.all(), slideCounts: q.slideCounts.all(), byLabel: q.byLabel.all(), journalEntries: q.lastSeq.get()?.n ?? 0 });
+    return this.db.transaction(() => summaryOfTallies(this.q.tallies.all(), this.q.lastSeq.get()?.n ?? 0))();
   }
 }

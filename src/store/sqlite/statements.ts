@@ -30,8 +30,11 @@ export class Statements {
     this.setExplanations = db.prepare('UPDATE predictions SET explanations = ? WHERE id = ?');
     this.putSlide = db.prepare('INSERT INTO slides (sha256, path, width, height, added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO UPDATE SET path = excluded.path');
     this.insertFile = db.prepare(
-      `INSERT OR REPLACE INTO files (path, state, sha256, duplicate_of, code, reason, size, mtime_ms, seen_at)
-       VALUES (@path, @state, @sha256, @duplicate_of, @code, @reason, @size, @mtime_ms, @seen_at)`,
+      // An upsert, not INSERT OR REPLACE: a replaced row fires no delete trigger, and the tallies would drift.
+      `INSERT INTO files (path, state, sha256, duplicate_of, code, reason, size, mtime_ms, seen_at)
+       VALUES (@path, @state, @sha256, @duplicate_of, @code, @reason, @size, @mtime_ms, @seen_at)
+       ON CONFLICT (path) DO UPDATE SET state = excluded.state, sha256 = excluded.sha256, duplicate_of = excluded.duplicate_of, code = excluded.code,
+         reason = excluded.reason, size = excluded.size, mtime_ms = excluded.mtime_ms, seen_at = excluded.seen_at`,
     );
     this.markAllGone = db.prepare(
       `UPDATE slides SET gone = (EXISTS (SELECT 1 FROM files f WHERE f.path = slides.path)

@@ -96,6 +96,10 @@ export class SqliteStore implements SlideStore {
     return this.queue.order(q);
   }
 
+  async queueWindow(q: Parameters<QueueQueries['order']>[0], around: { sha256: string | null; index: number }, size: number) {
+    return this.queue.window(q, around, size);
+  }
+
   async queueRows(sha256s: string[], modelId: string | null) {
     const leases = this.leases.live();
     const rows = this.queue.rows(sha256s, modelId);
