@@ -52,4 +52,19 @@ describe('scan, status, export and audit verify', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/edited/);
   });
+
+  it("audit verify also holds the queue's counts to the tables they are kept from", async () => {
+    const cwd = await tempDir();
+    await fs.mkdir(path.join(cwd, 'incoming'));
+    await fs.copyFile(path.join(FIXTURES, 'samples', 'cnmc-all-14-26-2.jpg'), path.join(cwd, 'incoming', 'a.jpg'));
+    expect((await cli(cwd, ['scan'])).code).toBe(0);
+    expect((await cli(cwd, ['audit', 'verify'])).code).toBe(0);
+    const db = new Database(path.join(cwd, 'data/store.db'));
+    db.exec("UPDATE tallies SET n = n + 1 WHERE kind = 'files' AND key = 'queued'");
+    db.close();
+    const bad = await cli(cwd, ['audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/journal .*: 0 entries, all hashes and links verify/);
+    expect(bad.stdout).toMatch(/PROBLEM queue: tally files queued: kept 2, counted 1/);
+  });
 });

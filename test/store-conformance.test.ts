@@ -137,6 +137,9 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await reopened.summary()).toMatchObject({ labelled: 1000, journalEntries: 1000 });
     expect(await reopened.verifyJournal()).toMatchObject({ ok: true, entries: 1000 });
     expect(new Set((await reopened.journalEntries()).map((e) => e.technician)).size).toBe(4);
+    // The queue's rank rows and tallies, written by the four at once, match the tables.
+    expect(await reopened.queueCheck()).toEqual([]);
+    expect((await reopened.queueWindow({ modelId: 'm@2', sort: 'uncertainty', state: 'labelled', label: null }, { sha256: null, index: 0 }, 10)).total).toBe(1000);
   }, 120_000);
 
   it('50 kill -9 of a writer at random moments: the store always opens and every acknowledged decision is there', async () => {
@@ -161,6 +164,7 @@ describe.each(kinds)('$name store', (kind) => {
     const reopened = await kind.open(location);
     expect((await reopened.verifyJournal()).ok).toBe(true);
     expect((await reopened.summary()).labelled).toBe(new Set((await reopened.journalEntries()).map((e) => e.sha256)).size);
+    expect(await reopened.queueCheck()).toEqual([]); // killed between any two writes, the rank rows and tallies still match
     expect(acknowledged.length).toBeGreaterThanOrEqual(50);
     expect(next).toBeLessThan(5_000);
   }, 240_000);

@@ -111,7 +111,19 @@ export async function runAuditVerify(config: Config, file: string | null, anchor
     const result = await verifyExport(file);
     return reportVerify(file, withAnchor(result, anchor && result.entries ? (await readJournal(file)).entries : []), out);
   }
-  return withStore(config, async (store) => reportVerify(`in ${config.store}`, withAnchor(await store.verifyJournal(), anchor ? await store.journalEntries() : []), out), { readOnly: true });
+  return withStore(
+    config,
+    async (store) => {
+      const code = reportVerify(`in ${config.store}`, withAnchor(await store.verifyJournal(), anchor ? await store.journalEntries() : []), out);
+      // The queue's rank rows and counts are kept by the writes: they must match the tables they come from.
+      const queue = await store.queueCheck();
+      for (const p of queue) out.stdout(`PROBLEM queue: ${p}`);
+      if (!queue.length) return code;
+      out.error(`the queue's rank rows and counts in ${config.store} do not match its slides, files and predictions (${queue.length} problem(s)); the journal and labels are not affected`);
+      return 1;
+    },
+    { readOnly: true },
+  );
 }
 
 /** Prints the journal's head for a lab's own notary (a signed e-mail, syslog, a ticket). */

@@ -63,3 +63,15 @@ export function summaryOfTallies(tallies: Array<{ kind: string; key: string; n: 
     journalEntries,
   });
 }
+
+/** What differs between the tallies kept and a count of the tables (none when they match), in words. */
+export function tallyProblems(kept: Array<{ kind: string; key: string; n: number | string }>, counted: Array<{ kind: string; key: string; n: number | string }>): string[] {
+  const map = (rows: typeof kept) => new Map(rows.filter((r) => Number(r.n) !== 0).map((r) => [`${r.kind} ${r.key.replaceAll('\u001f', '/')}`, Number(r.n)]));
+  const [k, c] = [map(kept), map(counted)];
+  return [...new Set([...k.keys(), ...c.keys()])].filter((key) => k.get(key) !== c.get(key)).map((key) => `tally ${key}: kept ${k.get(key) ?? 0}, counted ${c.get(key) ?? 0}`);
+}
+
+/** Rank rows missing (a slide's latest prediction by a model without its row, or with stale values) and rows that should not be there. */
+export function rankProblems(missing: number, stale: number): string[] {
+  return [...(missing ? [`${missing} rank row(s) missing or out of date`] : []), ...(stale ? [`${stale} rank row(s) that no prediction makes`] : [])];
+}

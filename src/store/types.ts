@@ -132,6 +132,8 @@ export interface SlideStore {
   queueWindow(q: QueueQuery, around: { sha256: string | null; index: number }, size: number): Promise<QueueWindow>;
   queueRows(sha256s: string[], modelId: string | null): Promise<QueueRow[]>;
   summary(): Promise<StoreSummary>;
+  /** What differs between the queue's rank rows and tallies and the tables they are kept from: none when they match (audit verify). */
+  queueCheck(): Promise<string[]>;
   decisionsOf(sha256: string): Promise<Decision[]>;
   predictionsOf(sha256: string): Promise<Prediction[]>;
   labelledSlides(): Promise<LabelledSlide[]>;

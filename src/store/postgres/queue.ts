@@ -1,6 +1,7 @@
 // The queue and the counts in PostgreSQL: the same queries as the SQLite store's (../sqlite/queue.ts).
 import type pg from 'pg';
-import { summaryOfTallies, type StoreSummary } from '../summary.js';
+import { rankProblems, summaryOfTallies, tallyProblems, type StoreSummary } from '../summary.js';
+import { PG_RANKS_EXPECTED, PG_TALLIES_EXPECTED } from './schema.js';
 import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
 import { queueWindow as windowSteps, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
 import { runAsync } from '../steps/run.js';
@@ -78,5 +79,16 @@ export async function summary(db: pg.Pool): Promise<StoreSummary> {
   return snapshot(db, async (c) => {
     const tallies = (await c.query("SELECT kind, key, n::float8 AS n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label')")).rows;
     return summaryOfTallies(tallies, Number((await c.query('SELECT COALESCE(MAX(seq), 0) AS n FROM journal')).rows[0].n));
+  });
+}
+
+/** The rank rows and tallies against a count of the tables, in one snapshot (see SlideStore.queueCheck). */
+export async function queueCheck(db: pg.Pool): Promise<string[]> {
+  return snapshot(db, async (c) => {
+    const kept = (await c.query('SELECT kind, key, n FROM tallies')).rows;
+    const counted = (await c.query({ text: PG_TALLIES_EXPECTED, rowMode: 'array' })).rows.map(([kind, key, n]) => ({ kind, key, n }));
+    const RANKS = 'SELECT model_id, sha256, pid, label, calm, margin, gone, labelled, added_at, path FROM ranks';
+    const count = async (sql: string) => Number((await c.query(`SELECT COUNT(*) AS n FROM (${sql}) x`)).rows[0].n);
+    return rankProblems(await count(`(${PG_RANKS_EXPECTED}) EXCEPT ${RANKS}`), await count(`${RANKS} EXCEPT (${PG_RANKS_EXPECTED})`)).concat(tallyProblems(kept, counted));
   });
 }

@@ -4,6 +4,17 @@
 /** A rank row's tally key, the same text as the SQLite store's: `model␟{gone}{labelled}␟label`. */
 const RANK_KEY = (row: string) => `${row}model_id || chr(31) || ${row}gone::int || ${row}labelled::int || chr(31) || ${row}label`;
 
+/** The rank rows as the predictions and slides make them (SQLite's RANKS_EXPECTED). */
+export const PG_RANKS_EXPECTED = `SELECT DISTINCT ON (p.model_id, p.sha256) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
+     s.gone, s.label IS NOT NULL, s.added_at, s.path FROM predictions p JOIN slides s ON s.sha256 = p.sha256 ORDER BY p.model_id, p.sha256, p.id DESC`;
+
+/** The tallies as a count of the tables makes them (SQLite's TALLIES_EXPECTED). */
+export const PG_TALLIES_EXPECTED = `SELECT 'slides', gone::int || ':' || (label IS NOT NULL)::int, COUNT(*) FROM slides GROUP BY 2
+   UNION ALL SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2
+   UNION ALL SELECT 'files', state, COUNT(*) FROM files GROUP BY 2
+   UNION ALL SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2
+   UNION ALL SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2`;
+
 const PG_QUEUE_TRIGGERS = `
    CREATE FUNCTION slidetriage_tally(TEXT, TEXT, INTEGER) RETURNS void LANGUAGE sql AS
      $$ INSERT INTO tallies SELECT $1, $2, $3 WHERE $2 IS NOT NULL ON CONFLICT (kind, key) DO UPDATE SET n = tallies.n + $3 $$;
@@ -86,8 +97,7 @@ export const PG_SCHEMA: readonly string[] = [
      model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid BIGINT NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
      margin DOUBLE PRECISION NOT NULL, gone BOOLEAN NOT NULL, labelled BOOLEAN NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
      PRIMARY KEY (model_id, sha256));
-   INSERT INTO ranks SELECT DISTINCT ON (p.model_id, p.sha256) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
-     s.gone, s.label IS NOT NULL, s.added_at, s.path FROM predictions p JOIN slides s ON s.sha256 = p.sha256 ORDER BY p.model_id, p.sha256, p.id DESC;
+   INSERT INTO ranks ${PG_RANKS_EXPECTED};
    CREATE INDEX ranks_by_state ON ranks (model_id, gone, labelled, calm, margin, added_at, path, sha256);
    CREATE INDEX ranks_by_uncertainty ON ranks (model_id, gone, calm, margin, added_at, path, sha256);
    CREATE INDEX ranks_by_label ON ranks (model_id, gone, label, added_at, path, sha256);
@@ -96,11 +106,7 @@ export const PG_SCHEMA: readonly string[] = [
    CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
    CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);
    CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (kind, key));
-   INSERT INTO tallies SELECT 'slides', gone::int || ':' || (label IS NOT NULL)::int, COUNT(*) FROM slides GROUP BY 2;
-   INSERT INTO tallies SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2;
-   INSERT INTO tallies SELECT 'files', state, COUNT(*) FROM files GROUP BY 2;
-   INSERT INTO tallies SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2;
-   INSERT INTO tallies SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2;
+   INSERT INTO tallies ${PG_TALLIES_EXPECTED};
    ${PG_QUEUE_TRIGGERS}`,
 ];
 

@@ -111,6 +111,10 @@ export class PgStore implements SlideStore {
     return queue.summary(this.db);
   }
 
+  queueCheck() {
+    return queue.queueCheck(this.db);
+  }
+
   private async journalRows(where = '', args: unknown[] = []): Promise<JournalEntry[]> {
     return (await this.rows<JournalRow>(`SELECT * FROM journal ${where} ORDER BY seq`, args)).map(entryOf);
   }

@@ -7,6 +7,18 @@ export const APPLICATION_ID = 0x736c6964;
 /** A rank row's tally key: model, gone, labelled and predicted label, which the queue's totals filter on. */
 const RANK_KEY = (row: string) => `${row}model_id || char(31) || ${row}gone || ${row}labelled || char(31) || ${row}label`;
 
+/** The rank rows as the predictions and slides make them: each model's latest prediction of each slide. */
+export const RANKS_EXPECTED = `SELECT p.model_id, p.sha256, p.id, p.label, 1 - p.unusual, p.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
+     FROM predictions p JOIN slides s ON s.sha256 = p.sha256
+     WHERE p.id = (SELECT MAX(id) FROM predictions q WHERE q.sha256 = p.sha256 AND q.model_id = p.model_id)`;
+
+/** The tallies as a count of the tables makes them (the rank rows counted as they are). */
+export const TALLIES_EXPECTED = `SELECT 'slides', gone || ':' || (label IS NOT NULL), COUNT(*) FROM slides GROUP BY 2
+   UNION ALL SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2
+   UNION ALL SELECT 'files', state, COUNT(*) FROM files GROUP BY 2
+   UNION ALL SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2
+   UNION ALL SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2`;
+
 const tally = (kind: string, key: string, by: number) => `INSERT INTO tallies VALUES ('${kind}', ${key}, ${by}) ON CONFLICT DO UPDATE SET n = n + ${by};`;
 
 // The indexes of the queue's sorts: by uncertainty within a state filter (to review, labelled) or over all
@@ -103,16 +115,10 @@ export const SCHEMA: readonly string[] = [
      model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid INTEGER NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
      margin REAL NOT NULL, gone INTEGER NOT NULL, labelled INTEGER NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
      PRIMARY KEY (model_id, sha256)) WITHOUT ROWID;
-   INSERT INTO ranks SELECT p.model_id, p.sha256, p.id, p.label, 1 - p.unusual, p.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
-     FROM predictions p JOIN slides s ON s.sha256 = p.sha256
-     WHERE p.id = (SELECT MAX(id) FROM predictions q WHERE q.sha256 = p.sha256 AND q.model_id = p.model_id);
+   INSERT INTO ranks ${RANKS_EXPECTED};
    ${QUEUE_INDEXES}
    CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;
-   INSERT INTO tallies SELECT 'slides', gone || ':' || (label IS NOT NULL), COUNT(*) FROM slides GROUP BY 2;
-   INSERT INTO tallies SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2;
-   INSERT INTO tallies SELECT 'files', state, COUNT(*) FROM files GROUP BY 2;
-   INSERT INTO tallies SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2;
-   INSERT INTO tallies SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2;
+   INSERT INTO tallies ${TALLIES_EXPECTED};
    ${QUEUE_TRIGGERS}`,
 ];
 

@@ -1,7 +1,8 @@
 // The queue and the counts, in SQL: sorted and filtered by the database (on the indexes of slides and
 // predictions), a page of rows fetched by their keys, and the status bar's numbers from COUNT queries.
 import type { Decision, FileState, Prediction, Slide } from '../schema.js';
-import { summaryOfTallies, type StoreSummary } from '../summary.js';
+import { rankProblems, summaryOfTallies, tallyProblems, type StoreSummary } from '../summary.js';
+import { RANKS_EXPECTED, TALLIES_EXPECTED } from './migrations.js';
 import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
 import { queueWindow, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
 import { runSync } from '../steps/run.js';
@@ -97,6 +98,17 @@ export class QueueQueries {
       slide: { sha256: r.sha256, path: r.slide_path, width: r.width, height: r.height, addedAt: r.added_at },
       decision: decisionOfRow(r),
     }));
+  }
+
+  /** The rank rows and tallies against a count of the tables, in one snapshot (see SlideStore.queueCheck). */
+  check(): string[] {
+    return this.db.transaction(() => {
+      const kept = this.db.prepare<[], { kind: string; key: string; n: number }>('SELECT kind, key, n FROM tallies').all();
+      const counted = (this.db.prepare(TALLIES_EXPECTED).raw().all() as Array<[string, string, number]>).map(([kind, key, n]) => ({ kind, key, n }));
+      const RANKS = 'SELECT model_id, sha256, pid, label, calm, margin, gone, labelled, added_at, path FROM ranks';
+      const count = (sql: string) => this.db.prepare(`SELECT COUNT(*) FROM (${sql})`).pluck().get() as number;
+      return rankProblems(count(`${RANKS_EXPECTED} EXCEPT ${RANKS}`), count(`${RANKS} EXCEPT ${RANKS_EXPECTED}`)).concat(tallyProblems(kept, counted));
+    })();
   }
 
   summary(): StoreSummary {

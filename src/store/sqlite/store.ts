@@ -111,6 +111,10 @@ export class SqliteStore implements SlideStore {
     return this.queue.summary();
   }
 
+  async queueCheck() {
+    return this.queue.check();
+  }
+
   async decisionsOf(sha256: string) {
     return this.journal.decisionsOf(sha256);
   }
