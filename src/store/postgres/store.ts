@@ -13,7 +13,8 @@ import * as steps from '../steps/decisions.js';
 import { recordFiles } from '../steps/files.js';
 import { runAsync } from '../steps/run.js';
 import type { Claim, ClaimOptions, Decided, DecisionInput, FileOp, Identity, QueueQuery, SlideStore, StoreRecords } from '../types.js';
-import { answerDecision, answerFile, insertEntry, MARK_GONE, putFile } from './answers.js';
+import { answerDecision, answerFile, MARK_GONE } from './answers.js';
+import { insertEntries, insertFiles, insertPredictions, insertSlides } from './bulk.js';
 import { displayAddress, migrate, openPool, transaction } from './connection.js';
 import * as queue from './queue.js';
 
@@ -212,17 +213,10 @@ export class PgStore implements SlideStore {
 
   async importRecords(r: StoreRecords) {
     await this.write(async (c) => {
-      for (const s of r.slides ?? [])
-        await c.query('INSERT INTO slides (sha256, path, width, height, added_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO UPDATE SET path = excluded.path', [
-          s.sha256,
-          s.path,
-          s.width,
-          s.height,
-          s.addedAt,
-        ]);
-      for (const f of r.files ?? []) await putFile(c, f);
-      for (const p of r.predictions ?? []) await insertPrediction(c, p.sha256, p.prediction);
-      for (const e of r.journal ?? []) await insertEntry(c, e);
+      await insertSlides(c, r.slides ?? []);
+      await insertFiles(c, r.files ?? []);
+      await insertPredictions(c, r.predictions ?? []);
+      await insertEntries(c, r.journal ?? []);
       for (const a of r.setAside ?? []) await c.query('INSERT INTO set_aside (at, source, what, bytes) VALUES ($1, $2, $3, $4)', [new Date().toISOString(), a.source, a.what, Buffer.from(a.text)]);
       await c.query(MARK_GONE);
     });
