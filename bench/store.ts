@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { entryHash, type JournalEntry } from '../src/store/journal.js';
+import { assertStoreIntact } from '../src/store/integrity.js';
 import { openStore } from '../src/store/store.js';
 import type { QueueQuery, SlideStore, StoreRecords } from '../src/store/types.js';
 
@@ -42,7 +43,14 @@ function batch(from: number, to: number, head: { seq: number; hash: string }): S
     files: ids.map((i) => ({ path: pathOf(i), state: 'queued' as const, sha256: shaOf(i), duplicateOf: null, code: null, reason: null, size: 22_000, mtimeMs: 1, seenAt: at })),
     predictions: ids.map((i) => ({
       sha256: shaOf(i),
-      prediction: { modelId: MODEL, label: CLASSES[i % 4], probabilities: probabilitiesOf(i), at, explanations: { layercam14: `explanations/${i}.png` }, ood: { distance: 0.05, threshold: 0.12, unusual: i % 97 === 0 } },
+      prediction: {
+        modelId: MODEL,
+        label: CLASSES[i % 4],
+        probabilities: probabilitiesOf(i),
+        at,
+        explanations: { layercam14: `explanations/${i}.png` },
+        ood: { distance: 0.05, threshold: 0.12, unusual: i % 97 === 0 },
+      },
     })),
     journal,
     head,
@@ -86,8 +94,18 @@ async function firstPage(store: SlideStore, q: QueueQuery): Promise<void> {
   await store.queueRows(w.keys.slice(0, 64), MODEL);
 }
 
+/** What the app does before its first queue frame: open the store, check its journal, read the first window and the counts. */
+async function appStart(location: string): Promise<void> {
+  const store = await openStore(location, who);
+  await assertStoreIntact(store);
+  await firstPage(store, QUERIES[0]);
+  await store.summary();
+  await store.close();
+}
+
 async function measure(store: SlideStore, location: string) {
   const open = await time(5, async () => (await openStore(location, who)).close());
+  const start = await time(3, () => appStart(location));
   const pages: Array<{ q: QueueQuery; t: Timing }> = [];
   for (const q of QUERIES) pages.push({ q, t: await time(10, () => firstPage(store, q)) });
   const worst = pages.reduce((a, b) => (b.t.p95 > a.t.p95 ? b : a));
@@ -100,7 +118,7 @@ async function measure(store: SlideStore, location: string) {
   const order = (await store.queueWindow(review, { sha256: null, index: 0 }, 200)).keys;
   const decide = await time(50, (k) => store.decide({ sha256: order[k], action: 'correct', label: 'Pro', modelId: MODEL, predicted: 'Pre', probabilities: { Pre: 0.6, Pro: 0.4 } }));
   const lease = await time(50, (k) => store.claim(order[100 + k], { unlabelledOnly: true }));
-  return { open, worst, deep, counts, poll, decide, lease };
+  return { open, start, worst, deep, counts, poll, decide, lease };
 }
 
 async function placeFor(n: number): Promise<{ location: string; done(): Promise<void> }> {
@@ -122,9 +140,9 @@ async function sizeOf(location: string): Promise<string> {
 }
 
 console.log(
-  '| store | slides | file | build | open | first window + page, every sort and filter (worst) | window around a slide half-way down | status counts | change poll | one decision | one lease |',
+  '| store | slides | file | build | open | app start (open, journal check, first window, counts) | first window + page, every sort and filter (worst) | window around a slide half-way down | status counts | change poll | one decision | one lease |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
   const place = await placeFor(n);
   const t0 = performance.now();
@@ -135,7 +153,7 @@ for (const n of sizes) {
   const worstQuery = `${m.worst.q.sort}, ${m.worst.q.state}${m.worst.q.label ? `, ${m.worst.q.label}` : ''}`;
   const kind = /^postgres(ql)?:/.test(place.location) ? 'PostgreSQL' : 'SQLite';
   console.log(
-    `| ${kind} | ${n.toLocaleString('en')} | ${await sizeOf(place.location)} | ${buildS.toFixed(0)} s | ${fmt(m.open)} | ${fmt(m.worst.t)} (${worstQuery}) | ${fmt(m.deep)} | ${fmt(m.counts)} | ${fmt(m.poll)} | ${fmt(m.decide)} | ${fmt(m.lease)} |`,
+    `| ${kind} | ${n.toLocaleString('en')} | ${await sizeOf(place.location)} | ${buildS.toFixed(0)} s | ${fmt(m.open)} | ${fmt(m.start)} | ${fmt(m.worst.t)} (${worstQuery}) | ${fmt(m.deep)} | ${fmt(m.counts)} | ${fmt(m.poll)} | ${fmt(m.decide)} | ${fmt(m.lease)} |`,
   );
   await store.close();
   if (process.env.BENCH_KEEP) console.log(`kept: ${place.location}`);

@@ -28,7 +28,17 @@ async function populate(store: SlideStore): Promise<void> {
   // Arrival times with ties, so that the path and the sha256 decide.
   await store.importRecords({
     slides: Array.from({ length: N }, (_, i) => ({ sha256: shaOf(i), path: pathOf(i), width: 1, height: 1, addedAt: `2026-12-0${1 + (i % 5)}T10:00:00.000Z` })),
-    files: Array.from({ length: 12 }, (_, k) => ({ path: pathOf(k * 20), state: 'gone' as const, sha256: shaOf(k * 20), duplicateOf: null, code: null, reason: null, size: 1, mtimeMs: 1, seenAt: '' })),
+    files: Array.from({ length: 12 }, (_, k) => ({
+      path: pathOf(k * 20),
+      state: 'gone' as const,
+      sha256: shaOf(k * 20),
+      duplicateOf: null,
+      code: null,
+      reason: null,
+      size: 1,
+      mtimeMs: 1,
+      seenAt: '',
+    })),
   });
   for (let i = 0; i < N; i++) {
     if (i % 11 === 3) continue; // never predicted
@@ -36,7 +46,8 @@ async function populate(store: SlideStore): Promise<void> {
     else await store.addPrediction(shaOf(i), prediction('m@1', r, i % 17 === 0));
     if (i % 7 === 0) await store.addPrediction(shaOf(i), prediction('m@1', r, false)); // the later one ranks
   }
-  for (const i of shuffle([...Array(N).keys()], r).slice(0, 60)) await store.decide({ sha256: shaOf(i), action: 'correct', label: LABELS[i % 4], modelId: 'm@1', predicted: null, probabilities: null });
+  for (const i of shuffle([...Array(N).keys()], r).slice(0, 60))
+    await store.decide({ sha256: shaOf(i), action: 'correct', label: LABELS[i % 4], modelId: 'm@1', predicted: null, probabilities: null });
   for (let i = 0; i < N; i += 9) await store.undo(shaOf(i));
 }
 

@@ -37,7 +37,14 @@ export const METHOD_INFO: Record<MethodName, MethodInfo> = {
   gradcam14: { title: 'Grad-CAM', fast: true, strides: [16], shows: COARSE },
   cam: { title: 'CAM', fast: true, strides: [32], source: 'class weights', shows: `${COARSE} (the same weights as Grad-CAM)` },
   lime: { title: 'LIME', fast: false, strides: [], source: 'superpixels of the image', shows: 'the patches of the image whose presence raises the class, fitted from random samples' },
-  ig: { title: 'Integrated Gradients', fast: false, strides: [], source: 'input pixels, against the baseline set in explain.ig', perPixel: true, shows: 'each pixel’s share of the score: no better than noise on held-out images' },
+  ig: {
+    title: 'Integrated Gradients',
+    fast: false,
+    strides: [],
+    source: 'input pixels, against the baseline set in explain.ig',
+    perPixel: true,
+    shows: 'each pixel’s share of the score: no better than noise on held-out images',
+  },
   ig14: { title: 'Integrated Gradients', fast: false, strides: [16], source: 'integrated from a black image', shows: 'each position’s share of the decision itself' },
 };
 

@@ -130,7 +130,10 @@ export async function evaluateExplanations(
     noiseMap('random-smooth', req.seed + 1, (size) => Math.max(2, Math.round(size / 32))),
   ];
   const acc = new Map(
-    methods.map((m) => [m.name, { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[], agreement: [] as number[] }]),
+    methods.map((m) => [
+      m.name,
+      { del: [] as number[], ins: [] as number[], hit: [] as number[], mass: [] as number[], rho: [] as number[], constant: 0, corner: [] as number[], ms: [] as number[], agreement: [] as number[] },
+    ]),
   );
   const masks = { used: 0, skippedNearlyEmpty: 0, missing: 0 };
   const corner = cornerMask(size);

@@ -18,7 +18,10 @@ const PG = { bool: (b: boolean) => (b ? 'TRUE' : 'FALSE') };
 /** Answers a window step on the transaction's client (numeric columns come back as numbers). */
 async function answer(c: pg.PoolClient, q: WindowQuery): Promise<unknown> {
   if (q.q === 'tallies') {
-    const { rows } = q.kind === 'slides' ? await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'slides'") : await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'rank' AND starts_with(key, $1)", [`${q.model}\u001f`]);
+    const { rows } =
+      q.kind === 'slides'
+        ? await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'slides'")
+        : await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'rank' AND starts_with(key, $1)", [`${q.model}\u001f`]);
     return rows;
   }
   const params: unknown[] = [];

@@ -1,6 +1,6 @@
 // The queue and the counts, in SQL: sorted and filtered by the database (on the indexes of slides and
 // predictions), a page of rows fetched by their keys, and the status bar's numbers from COUNT queries.
-import type { Decision, FileState, Prediction, Slide } from '../schema.js';
+import type { Decision, Prediction, Slide } from '../schema.js';
 import { rankProblems, summaryOfTallies, tallyProblems, type StoreSummary } from '../summary.js';
 import { RANKS_EXPECTED, TALLIES_EXPECTED } from './migrations.js';
 import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
@@ -58,13 +58,23 @@ export class QueueQueries {
     const p = (v: unknown) => (params.push(typeof v === 'boolean' ? Number(v) : v === Infinity ? -1 : v), '?');
     switch (q.q) {
       case 'keys':
-        return this.statement(armKeysSql(q.arm, p, SQLITE, q)).pluck().all(...params);
+        return this.statement(armKeysSql(q.arm, p, SQLITE, q))
+          .pluck()
+          .all(...params);
       case 'keyOf':
-        return this.statement(armKeyOfSql(q.arm, p, SQLITE, q.sha256)).raw().get(...params) ?? null;
+        return (
+          this.statement(armKeyOfSql(q.arm, p, SQLITE, q.sha256))
+            .raw()
+            .get(...params) ?? null
+        );
       case 'around':
-        return this.statement(armKeysAroundSql(q.arm, p, SQLITE, q.key, q.dir, q.limit)).pluck().all(...params);
+        return this.statement(armKeysAroundSql(q.arm, p, SQLITE, q.key, q.dir, q.limit))
+          .pluck()
+          .all(...params);
       case 'countBefore':
-        return this.statement(armCountBeforeSql(q.arm, p, SQLITE, q.key)).pluck().get(...params);
+        return this.statement(armCountBeforeSql(q.arm, p, SQLITE, q.key))
+          .pluck()
+          .get(...params);
     }
   }
 
