@@ -1,19 +1,12 @@
 // The PostgreSQL store's schema, version by version (the slidetriage_schema table), applied in one
 // transaction under an advisory lock so that two hosts starting at once do not both migrate.
-
-/** A rank row's tally key, the same text as the SQLite store's: `model␟{gone}{labelled}␟label`. */
-const RANK_KEY = (row: string) => `${row}model_id || chr(31) || ${row}gone::int || ${row}labelled::int || chr(31) || ${row}label`;
+import { PG_SCHEMA_DIALECT, QUEUE_INDEXES, rankKey, talliesExpected } from '../queue-schema.js';
 
 /** The rank rows as the predictions and slides make them (SQLite's RANKS_EXPECTED). */
 export const PG_RANKS_EXPECTED = `SELECT DISTINCT ON (p.model_id, p.sha256) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
      s.gone, s.label IS NOT NULL, s.added_at, s.path FROM predictions p JOIN slides s ON s.sha256 = p.sha256 ORDER BY p.model_id, p.sha256, p.id DESC`;
 
-/** The tallies as a count of the tables makes them (SQLite's TALLIES_EXPECTED). */
-export const PG_TALLIES_EXPECTED = `SELECT 'slides', gone::int || ':' || (label IS NOT NULL)::int, COUNT(*) FROM slides GROUP BY 2
-   UNION ALL SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2
-   UNION ALL SELECT 'files', state, COUNT(*) FROM files GROUP BY 2
-   UNION ALL SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2
-   UNION ALL SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2`;
+export const PG_TALLIES_EXPECTED = talliesExpected(PG_SCHEMA_DIALECT);
 
 const PG_QUEUE_TRIGGERS = `
    CREATE FUNCTION slidetriage_tally(TEXT, TEXT, INTEGER) RETURNS void LANGUAGE sql AS
@@ -40,8 +33,8 @@ const PG_QUEUE_TRIGGERS = `
    CREATE TRIGGER ranks_on_slide_change AFTER UPDATE OF gone, label, path ON slides FOR EACH ROW
      WHEN ((OLD.gone, OLD.label, OLD.path) IS DISTINCT FROM (NEW.gone, NEW.label, NEW.path)) EXECUTE FUNCTION slidetriage_on_slide();
    CREATE FUNCTION slidetriage_rank_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM slidetriage_tally('rank', ${RANK_KEY('OLD.')}, -1); END IF;
-     IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM slidetriage_tally('rank', ${RANK_KEY('NEW.')}, 1); END IF;
+     IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM slidetriage_tally('rank', ${rankKey(PG_SCHEMA_DIALECT, 'OLD.')}, -1); END IF;
+     IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM slidetriage_tally('rank', ${rankKey(PG_SCHEMA_DIALECT, 'NEW.')}, 1); END IF;
      RETURN NULL; END $$;
    CREATE TRIGGER rank_tally AFTER INSERT OR DELETE OR UPDATE OF gone, labelled, label ON ranks FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_tally();
    CREATE FUNCTION slidetriage_file_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
@@ -98,13 +91,7 @@ export const PG_SCHEMA: readonly string[] = [
      margin DOUBLE PRECISION NOT NULL, gone BOOLEAN NOT NULL, labelled BOOLEAN NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
      PRIMARY KEY (model_id, sha256));
    INSERT INTO ranks ${PG_RANKS_EXPECTED};
-   CREATE INDEX ranks_by_state ON ranks (model_id, gone, labelled, calm, margin, added_at, path, sha256);
-   CREATE INDEX ranks_by_uncertainty ON ranks (model_id, gone, calm, margin, added_at, path, sha256);
-   CREATE INDEX ranks_by_label ON ranks (model_id, gone, label, added_at, path, sha256);
-   CREATE INDEX ranks_by_slide ON ranks (sha256);
-   DROP INDEX slides_by_arrival;
-   CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
-   CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);
+   ${QUEUE_INDEXES}
    CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (kind, key));
    INSERT INTO tallies ${PG_TALLIES_EXPECTED};
    ${PG_QUEUE_TRIGGERS}`,

@@ -1,36 +1,18 @@
 // The embedded store's schema, version by version (PRAGMA user_version). Each step runs in one
 // transaction; a store written by a newer slidetriage is refused rather than guessed at.
+import { QUEUE_INDEXES, rankKey, SQLITE_SCHEMA, talliesExpected } from '../queue-schema.js';
 
 /** 'slid' in ASCII: marks a SQLite file as a slidetriage store (PRAGMA application_id). */
 export const APPLICATION_ID = 0x736c6964;
-
-/** A rank row's tally key: model, gone, labelled and predicted label, which the queue's totals filter on. */
-const RANK_KEY = (row: string) => `${row}model_id || char(31) || ${row}gone || ${row}labelled || char(31) || ${row}label`;
 
 /** The rank rows as the predictions and slides make them: each model's latest prediction of each slide. */
 export const RANKS_EXPECTED = `SELECT p.model_id, p.sha256, p.id, p.label, 1 - p.unusual, p.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
      FROM predictions p JOIN slides s ON s.sha256 = p.sha256
      WHERE p.id = (SELECT MAX(id) FROM predictions q WHERE q.sha256 = p.sha256 AND q.model_id = p.model_id)`;
 
-/** The tallies as a count of the tables makes them (the rank rows counted as they are). */
-export const TALLIES_EXPECTED = `SELECT 'slides', gone || ':' || (label IS NOT NULL), COUNT(*) FROM slides GROUP BY 2
-   UNION ALL SELECT 'label', label, COUNT(*) FROM slides WHERE label IS NOT NULL GROUP BY 2
-   UNION ALL SELECT 'files', state, COUNT(*) FROM files GROUP BY 2
-   UNION ALL SELECT 'rejected', COALESCE(code, 'error'), COUNT(*) FROM files WHERE state = 'rejected' GROUP BY 2
-   UNION ALL SELECT 'rank', ${RANK_KEY('')}, COUNT(*) FROM ranks GROUP BY 2`;
+export const TALLIES_EXPECTED = talliesExpected(SQLITE_SCHEMA);
 
 const tally = (kind: string, key: string, by: number) => `INSERT INTO tallies VALUES ('${kind}', ${key}, ${by}) ON CONFLICT DO UPDATE SET n = n + ${by};`;
-
-// The indexes of the queue's sorts: by uncertainty within a state filter (to review, labelled) or over all
-// slides in the folder, by arrival with a predicted-label filter, and by arrival over the slides.
-const QUEUE_INDEXES = `
-   CREATE INDEX ranks_by_state ON ranks (model_id, gone, labelled, calm, margin, added_at, path, sha256);
-   CREATE INDEX ranks_by_uncertainty ON ranks (model_id, gone, calm, margin, added_at, path, sha256);
-   CREATE INDEX ranks_by_label ON ranks (model_id, gone, label, added_at, path, sha256);
-   CREATE INDEX ranks_by_slide ON ranks (sha256);
-   DROP INDEX slides_by_arrival;
-   CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
-   CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);`;
 
 // Each write keeps the rank rows and the tallies in step, inside its own transaction, so that a crash
 // (kill -9) at any point leaves them matching the tables they count.
@@ -56,11 +38,11 @@ const QUEUE_TRIGGERS = `
      INSERT INTO tallies SELECT 'label', OLD.label, -1 WHERE OLD.label IS NOT NULL ON CONFLICT DO UPDATE SET n = n - 1;
      INSERT INTO tallies SELECT 'label', NEW.label, 1 WHERE NEW.label IS NOT NULL ON CONFLICT DO UPDATE SET n = n + 1;
    END;
-   CREATE TRIGGER rank_tally_on_insert AFTER INSERT ON ranks BEGIN ${tally('rank', RANK_KEY('NEW.'), 1)} END;
-   CREATE TRIGGER rank_tally_on_delete AFTER DELETE ON ranks BEGIN ${tally('rank', RANK_KEY('OLD.'), -1)} END;
+   CREATE TRIGGER rank_tally_on_insert AFTER INSERT ON ranks BEGIN ${tally('rank', rankKey(SQLITE_SCHEMA, 'NEW.'), 1)} END;
+   CREATE TRIGGER rank_tally_on_delete AFTER DELETE ON ranks BEGIN ${tally('rank', rankKey(SQLITE_SCHEMA, 'OLD.'), -1)} END;
    CREATE TRIGGER rank_tally_on_update AFTER UPDATE OF gone, labelled, label ON ranks BEGIN
-     ${tally('rank', RANK_KEY('OLD.'), -1)}
-     ${tally('rank', RANK_KEY('NEW.'), 1)}
+     ${tally('rank', rankKey(SQLITE_SCHEMA, 'OLD.'), -1)}
+     ${tally('rank', rankKey(SQLITE_SCHEMA, 'NEW.'), 1)}
    END;
    CREATE TRIGGER file_tally_on_insert AFTER INSERT ON files BEGIN
      ${tally('files', 'NEW.state', 1)}
