@@ -8,7 +8,8 @@ import { EngineClient } from './engine/client.js';
 import { EngineProvider, useEngine } from './contexts/EngineContext.js';
 import { StoreProvider, useStore } from './contexts/StoreContext.js';
 import { currentIdentity, openStore } from './store/store.js';
-import { assertStoreIntact } from './store/integrity.js';
+import { assertStoreIntact, damagedError } from './store/integrity.js';
+import { afterCheck, verifyInBackground } from './store/verify-background.js';
 import { actionFor, type Action, type Context, type InkKey } from './keymap.js';
 import { keyContext, useTriage } from './state/triage.js';
 import { useSelection } from './app/selection.js';
@@ -175,12 +176,16 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
  */
 export async function runApp(config: Config, defaultModel = config.model, o: { ingest?: boolean } = {}): Promise<number> {
   const identity = currentIdentity(config.technicianName);
-  const store = await openStore(config.store, identity);
-  // A damaged store is named before the first frame, never found half-way through a day's decisions.
-  await assertStoreIntact(store).catch(async (err) => {
-    await store.close();
+  const opened = await openStore(config.store, identity);
+  // A damaged store is named before the first frame, never found half-way through a day's decisions: the
+  // journal's pages and its tail since it last verified whole now, the whole journal in the background
+  // (seconds at a million slides), with decisions held until it passes.
+  await assertStoreIntact(opened, { recent: true }).catch(async (err) => {
+    await opened.close();
     throw err;
   });
+  const whole = verifyInBackground(config.store, identity);
+  const store = afterCheck(opened, whole);
   const hosts = config.cluster.engineHosts ? await import('./cluster/app-ingest.js').then((m) => m.appIngest(config, !!o.ingest)) : null;
   const client = new EngineClient();
   const graphics = await detectGraphics(config.display.images);
@@ -198,8 +203,16 @@ export async function runApp(config: Config, defaultModel = config.model, o: { i
     // incrementalRendering would spare the image rows, but in 6.8 it misplaces frames that change height.)
     { exitOnCtrlC: false },
   );
+  // A journal found damaged in the background ends the session with the damage named.
+  let damage: Error | null = null;
+  void whole.then((r) => {
+    if (r.ok) return;
+    damage = damagedError(config.store, r);
+    instance.unmount();
+  });
   await instance.waitUntilExit();
   painter.uninstall();
   await Promise.all([client.close(), hosts?.close(), store.close()]);
+  if (damage) throw damage;
   return 0;
 }

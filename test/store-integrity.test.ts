@@ -9,6 +9,8 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../src/config.js';
 import { runApp } from '../src/app.js';
 import { buildRetrainRequest } from '../src/services/retrain-request.js';
+import { assertStoreIntact } from '../src/store/integrity.js';
+import { afterCheck, verifyInBackground } from '../src/store/verify-background.js';
 import { entryHash } from '../src/store/journal.js';
 import { openStore } from '../src/store/store.js';
 import type { DecisionInput } from '../src/store/types.js';
@@ -267,5 +269,44 @@ describe('open errors are named as they are', () => {
       await fs.chmod(path.dirname(file), 0o770);
       await fs.chmod(file, 0o660);
     }
+  });
+});
+
+describe('the check at start, and the whole check after it (issue #37)', () => {
+  it('checks the tail since the journal last verified whole before the first frame, and the whole journal behind it', async () => {
+    const { cwd, file, slides } = await decidedStore(20);
+    const store = await openStore(file, who);
+    expect((await store.verifyJournal()).ok).toBe(true); // marks the journal verified through entry 20
+    await store.decide(decision(slides[0], 'Early')); // 21, after the mark
+    await store.close();
+    // An old entry (before the mark) edited in place: only the whole check reads it.
+    sql(file, "DROP TRIGGER journal_no_update; UPDATE journal SET note = 'edited' WHERE seq = 3");
+    const reopened = await openStore(file, who);
+    expect(await reopened.verifyRecent()).toMatchObject({ ok: true, entries: 1 });
+    expect((await reopened.verifyJournal()).problems).toContain('seq 3: its content does not match its hash — edited');
+    await reopened.close();
+    // The tail is read at start: an entry after the mark edited is found before the first frame.
+    sql(file, "UPDATE journal SET note = 'edited' WHERE seq = 21");
+    const again = await openStore(file, who);
+    expect((await again.verifyRecent()).problems).toContain('seq 21: its content does not match its hash — edited');
+    await again.close();
+    // The app starts on the tail's check; the whole check runs in a worker thread, and decisions wait for it:
+    // here it fails, and a decision is refused with the damage named.
+    sql(file, "UPDATE journal SET note = '' WHERE seq = 21");
+    const opened = await openStore(loadConfig({ cwd }).store, who);
+    await assertStoreIntact(opened, { recent: true });
+    const gated = afterCheck(opened, verifyInBackground(file, who));
+    await expect(gated.decide(decision(slides[1]))).rejects.toThrow(/is damaged, so nothing was done: seq 3: its content does not match its hash — edited/);
+    expect((await opened.decisionsOf(slides[1])).length).toBe(1); // only the one decidedStore made
+    await opened.close();
+  }, 60_000);
+
+  it('lets decisions through once the whole check passes', async () => {
+    const { file, slides } = await decidedStore(3);
+    const store = await openStore(file, who);
+    const gated = afterCheck(store, verifyInBackground(file, who));
+    await gated.decide(decision(slides[0], 'Early'));
+    expect((await store.decisionsOf(slides[0])).at(-1)?.label).toBe('Early');
+    await store.close();
   });
 });

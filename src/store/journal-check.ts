@@ -29,13 +29,25 @@ export function replayProblems(entries: JournalEntry[], labels: StoredLabel[]): 
  * `head`: the store's recorded head, "seq:hash" (null: none yet); `labelledUpTo`: the highest label_seq of a slide;
  * `labels`: every labelled slide and every slide the journal names.
  */
-export function verifyTable(entries: JournalEntry[], head: string | null, labelledUpTo: number, labels: StoredLabel[] = []): VerifyResult {
-  const result = verifyEntries(entries, undefined, [], bySeq);
+export function verifyTable(entries: JournalEntry[], head: string | null, labelledUpTo: number, labels: StoredLabel[] = [], from = { seq: 0, hash: '' }): VerifyResult {
+  const result = verifyEntries(entries, undefined, [], bySeq, from);
   result.problems.push(...replayProblems(entries, labels));
-  const last = entries.at(-1) ?? { seq: 0, hash: '' };
+  const last = entries.at(-1) ?? from;
   const [headSeq, headHash] = head ? [Number(head.split(':')[0]), head.split(':')[1]] : [0, ''];
   const applied = Math.max(headSeq, labelledUpTo);
   if (applied > last.seq) result.problems.push(`the store has applied entry ${applied} but the journal ends at ${last.seq} — entries were cut off the end`);
   else if (headSeq === last.seq && headSeq > 0 && headHash !== last.hash) result.problems.push(`the journal's last entry differs from the one the store recorded`);
   return { ...result, ok: result.problems.length === 0 };
+}
+
+/** Where the journal last verified whole: the `verified_through` value of the store's meta, "seq:hash". */
+export function parseMark(value: string | undefined | null): { seq: number; hash: string } {
+  const m = value ? /^(\d+):([0-9a-f]{64})$/.exec(value) : null;
+  return m ? { seq: Number(m[1]), hash: m[2] } : { seq: 0, hash: '' };
+}
+
+/** The entry the mark names must still be the one verified: else the journal was rewritten since. */
+export function markProblems(mark: { seq: number; hash: string }, hashAtMark: string | undefined): string[] {
+  if (!mark.seq || hashAtMark === mark.hash) return [];
+  return [`entry ${mark.seq} is not the one the journal held when it last verified whole — the journal was rewritten`];
 }

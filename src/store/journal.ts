@@ -123,10 +123,19 @@ export type Where = (index: number, entry: JournalEntry) => string;
 const onLine: Where = (i, e) => `line ${i + 1} (seq ${e.seq})`;
 export const bySeq: Where = (_i, e) => `seq ${e.seq}`;
 
-/** Checks every hash and link; with `head`, also that nothing was cut off the end. */
-export function verifyEntries(entries: JournalEntry[], head?: { seq: number; hash: string }, badLines: number[] = [], where: Where = onLine): VerifyResult {
+/**
+ * Checks every hash and link; with `head`, also that nothing was cut off the end. `from`: the entry the
+ * first one follows (a journal's tail, checked from a point verified before).
+ */
+export function verifyEntries(
+  entries: JournalEntry[],
+  head?: { seq: number; hash: string },
+  badLines: number[] = [],
+  where: Where = onLine,
+  from = { seq: 0, hash: '' },
+): VerifyResult {
   const problems = badLines.map((n) => `line ${n}: not valid JSON`);
-  let prev = { seq: 0, hash: '' };
+  let prev = from;
   entries.forEach((e, i) => {
     const { hash, ...body } = e;
     if (entryHash(body) !== hash) problems.push(`${where(i, e)}: its content does not match its hash — edited`);

@@ -158,7 +158,10 @@ export interface SlideStore {
 
   // The audit journal.
   journalEntries(): Promise<JournalEntry[]>;
+  /** Every entry's hash and link, the labels replayed, the heads; once it passes, the next verifyRecent starts from here. */
   verifyJournal(): Promise<VerifyResult>;
+  /** The check before the app's first frame, cheap at any size: the entries since the journal last verified whole (see the stores). */
+  verifyRecent(): Promise<VerifyResult>;
   /** The journal's last entry (seq 0 and no hash when empty). */
   journalHead(): Promise<{ seq: number; hash: string }>;
 

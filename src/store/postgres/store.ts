@@ -5,7 +5,9 @@
 import { hostName } from '../../core/host.js';
 import type pg from 'pg';
 import type { JournalEntry } from '../journal.js';
-import { verifyTable, type StoredLabel } from '../journal-check.js';
+import { markProblems, parseMark, verifyTable, type StoredLabel } from '../journal-check.js';
+
+const MARK_UPSERT = "INSERT INTO meta (key, value) VALUES ('verified_through', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 import { leasedByOther, LEASE_MS } from '../leases.js';
 import { decisionOfRow, entryOf, fileOf, predictionOf, predictionParams, slideOf, type JournalRow } from '../rows.js';
 import { bareRecord, STORE_VERSION, type Lease, type Prediction, type StoreData } from '../schema.js';
@@ -186,7 +188,24 @@ export class PgStore implements SlideStore {
     const [head] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'journal_head'");
     const [labelled] = await this.rows<{ n: number | null }>('SELECT MAX(label_seq) AS n FROM slides');
     const labels = await this.rows<StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR sha256 IN (SELECT sha256 FROM journal)');
-    return verifyTable(await this.journalRows(), head?.value ?? null, labelled?.n ?? 0, labels);
+    const result = verifyTable(await this.journalRows(), head?.value ?? null, labelled?.n ?? 0, labels);
+    // The next start checks from here on (verifyRecent); not recording it takes nothing from the check.
+    const last = result.ok ? await this.journalHead() : null;
+    if (last?.seq) await this.write((c) => c.query(MARK_UPSERT, [`${last.seq}:${last.hash}`])).catch(() => undefined);
+    return result;
+  }
+
+  /** The entries since the journal last verified whole, and the labels of the slides they name (SQLite's verifyRecent). */
+  async verifyRecent() {
+    const [mark] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'verified_through'");
+    const from = parseMark(mark?.value);
+    const [head] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'journal_head'");
+    const [labelled] = await this.rows<{ n: number | null }>('SELECT MAX(label_seq) AS n FROM slides');
+    const labels = await this.rows<StoredLabel>('SELECT sha256, label FROM slides WHERE sha256 IN (SELECT sha256 FROM journal WHERE seq > $1)', [from.seq]);
+    const result = verifyTable(await this.journalRows('WHERE seq > $1', [from.seq]), head?.value ?? null, labelled?.n ?? 0, labels, from);
+    const [atMark] = await this.rows<{ hash: string }>('SELECT hash FROM journal WHERE seq = $1', [from.seq]);
+    result.problems.unshift(...markProblems(from, atMark?.hash));
+    return { ...result, ok: result.problems.length === 0 };
   }
 
   /** The whole store in the JSON store's shape, from one snapshot (a repeatable-read transaction). */

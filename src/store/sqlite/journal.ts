@@ -3,7 +3,7 @@
 // that `audit verify --file` checks outside the database. The store's head (meta) and each slide's
 // label_seq say how far the journal went, so that rows cut off the end are found too.
 import { entryHash, type JournalEntry, type JournalInput, type VerifyResult } from '../journal.js';
-import { verifyTable, type StoredLabel } from '../journal-check.js';
+import { markProblems, parseMark, verifyTable, type StoredLabel } from '../journal-check.js';
 import type { Decision } from '../schema.js';
 import type { Db } from './connection.js';
 import { decisionOfRow, entryOf, journalParams, type JournalRow } from '../rows.js';
@@ -27,6 +27,11 @@ export class JournalTable {
       head: db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'journal_head'"),
       maxLabelSeq: db.prepare<[], { n: number | null }>('SELECT MAX(label_seq) AS n FROM slides'),
       labels: db.prepare<[], StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR sha256 IN (SELECT sha256 FROM journal)'),
+      after: db.prepare<[number], JournalRow>('SELECT * FROM journal WHERE seq > ? ORDER BY seq'),
+      labelsAfter: db.prepare<[number], StoredLabel>('SELECT sha256, label FROM slides WHERE sha256 IN (SELECT sha256 FROM journal WHERE seq > ?)'),
+      hashAt: db.prepare<[number], string>('SELECT hash FROM journal WHERE seq = ?').pluck(),
+      mark: db.prepare<[], string>("SELECT value FROM meta WHERE key = 'verified_through'").pluck(),
+      setMark: db.prepare("INSERT INTO meta (key, value) VALUES ('verified_through', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -62,5 +67,19 @@ export class JournalTable {
   verify(): VerifyResult {
     const recorded = this.q.head.get()?.value ?? null;
     return verifyTable(this.entries(), recorded, this.q.maxLabelSeq.get()?.n ?? 0, this.q.labels.all());
+  }
+
+  /** The tail since the journal last verified whole (its mark), and the slides it names: cheap at any size. */
+  verifyRecent(): VerifyResult & { from: Head } {
+    const from = parseMark(this.q.mark.get());
+    const recorded = this.q.head.get()?.value ?? null;
+    const result = verifyTable(this.q.after.all(from.seq).map(entryOf), recorded, this.q.maxLabelSeq.get()?.n ?? 0, this.q.labelsAfter.all(from.seq), from);
+    result.problems.unshift(...markProblems(from, this.q.hashAt.get(from.seq)));
+    return { ...result, ok: result.problems.length === 0, from };
+  }
+
+  /** Records that the journal verified whole up to its head (inside the caller's write). */
+  markVerified(head: Head): void {
+    if (head.seq) this.q.setMark.run(`${head.seq}:${head.hash}`);
   }
 }

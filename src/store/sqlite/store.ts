@@ -221,15 +221,40 @@ export class SqliteStore implements SlideStore {
       return { ok: false, entries: 0, problems: [`the database file is damaged: ${(err as Error).message}`] };
     }
     result.problems.push(...this.headsCheck());
-    return { ...result, ok: result.problems.length === 0 };
+    const ok = result.problems.length === 0;
+    // The next start checks from here on (verifyRecent); a read-only opening leaves the mark where it was.
+    // Not recording it (a full disk) takes nothing from the check: the next start checks from further back.
+    if (ok && !this.db.readonly) await this.write(() => this.journal.markVerified(this.journal.head())).catch(() => undefined);
+    return { ...result, ok };
   }
 
-  /** The journal against the heads file beside the store. */
-  private headsCheck(): string[] {
+  /**
+   * The check before the app's first frame, cheap at any size: SQLite's check of the journal's pages, the
+   * entries since the journal last verified whole and the labels of the slides they name, and the heads
+   * recorded since. The whole check (verifyJournal) follows in the background.
+   */
+  async verifyRecent(): Promise<VerifyResult> {
+    try {
+      const pages = (this.db.pragma('quick_check(journal)') as Array<{ quick_check: string }>).map((r) => r.quick_check).filter((m) => m !== 'ok');
+      if (pages.length) return { ok: false, entries: 0, problems: pages.slice(0, 10).map((m) => `the database file is damaged: ${m}`) };
+      const result = this.journal.verifyRecent();
+      result.problems.push(...this.headsCheck(result.from.seq));
+      return { ...result, ok: result.problems.length === 0 };
+    } catch (err) {
+      return { ok: false, entries: 0, problems: [`the database file is damaged: ${(err as Error).message}`] };
+    }
+  }
+
+  /** The journal against the heads file beside the store (the heads after `from`, when given). */
+  private headsCheck(from = 0): string[] {
     const heads = readHeads(headsFileOf(this.location));
     if (heads === null) return this.metaValue('heads_file') ? [`${headsFileOf(this.location)}, the journal's heads kept outside the database, is missing`] : [];
     const hashOf = this.db.prepare<[number], string>('SELECT hash FROM journal WHERE seq = ?').pluck();
-    return headsProblems(heads, (seq) => hashOf.get(seq), this.journal.head().seq);
+    return headsProblems(
+      heads.filter((h) => h.seq > from),
+      (seq) => hashOf.get(seq),
+      this.journal.head().seq,
+    );
   }
 
   /** Starts the heads file of a store that has none yet, with its current head (a store of an earlier version). */
