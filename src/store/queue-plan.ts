@@ -44,13 +44,25 @@ export function planQueue(q: QueueQuery): Arm[] {
     where: (p, d) => [
       `t.gone = ${d.bool(false)}`,
       ...(labelled === null ? [] : [`(t.label IS NOT NULL) = ${d.bool(labelled)}`]),
-      ...(unranked ? [`NOT EXISTS (SELECT 1 FROM ranks r WHERE r.model_id = ${p(unranked)} AND r.sha256 = t.sha256)`] : []),
+      ...(unranked ? [`NOT EXISTS (SELECT 1 FROM ranks r WHERE r.sha256 = t.sha256 AND r.model_id = ${p(unranked)})`] : []),
     ],
     order: ARRIVAL,
     size: { kind: 'slides', labelled, lessRanksOf: unranked },
   });
   if (model === null) return q.label === null ? [slidesArm(null)] : [];
   if (q.label === null && q.sort === 'arrival') return [slidesArm(null)];
+  if (q.sort === 'arrival') {
+    // By arrival, the slides the model in use predicted as the label.
+    const label = q.label!;
+    const arm = slidesArm(null);
+    return [
+      {
+        ...arm,
+        where: (p, d) => [...arm.where(p, d), `EXISTS (SELECT 1 FROM ranks r WHERE r.sha256 = t.sha256 AND r.model_id = ${p(model)} AND r.label = ${p(label)})`],
+        size: { kind: 'rank', model, labelled, label },
+      },
+    ];
+  }
   const ranked: Arm = {
     table: 'ranks',
     where: (p, d) => [
@@ -59,7 +71,7 @@ export function planQueue(q: QueueQuery): Arm[] {
       ...(labelled === null ? [] : [`t.labelled = ${d.bool(labelled)}`]),
       ...(q.label === null ? [] : [`t.label = ${p(q.label)}`]),
     ],
-    order: q.sort === 'arrival' ? ARRIVAL : RANK_ORDER,
+    order: RANK_ORDER,
     size: { kind: 'rank', model, labelled, label: q.label },
   };
   // A label filter lists only slides the model in use predicted as that label.

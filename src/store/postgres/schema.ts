@@ -14,7 +14,7 @@ const PG_QUEUE_TRIGGERS = `
    CREATE FUNCTION slidetriage_rank_on_prediction() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
      INSERT INTO ranks SELECT NEW.model_id, NEW.sha256, NEW.id, NEW.label, CASE WHEN NEW.unusual THEN 0 ELSE 1 END, NEW.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
        FROM slides s WHERE s.sha256 = NEW.sha256
-       ON CONFLICT (model_id, sha256) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
+       ON CONFLICT (sha256, model_id) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
      RETURN NULL; END $$;
    CREATE TRIGGER ranks_on_prediction AFTER INSERT ON predictions FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_on_prediction();
    CREATE FUNCTION slidetriage_on_slide() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
@@ -89,7 +89,7 @@ export const PG_SCHEMA: readonly string[] = [
   `CREATE TABLE ranks (
      model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid BIGINT NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
      margin DOUBLE PRECISION NOT NULL, gone BOOLEAN NOT NULL, labelled BOOLEAN NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
-     PRIMARY KEY (model_id, sha256));
+     PRIMARY KEY (sha256, model_id));
    INSERT INTO ranks ${PG_RANKS_EXPECTED};
    ${QUEUE_INDEXES}
    CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (kind, key));

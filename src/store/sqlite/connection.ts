@@ -214,6 +214,9 @@ export async function openDatabase(file: string, o: OpenOptions = {}): Promise<D
   }
   try {
     db.pragma('synchronous = FULL'); // a commit is on disk when it returns: a decision acknowledged is kept
+    // 64 MB of page cache (SQLite's default is 2 MB): the queue's indexes at a million slides are 1–2 GB, and
+    // a large import or the whole journal check otherwise reads the same pages again and again.
+    db.pragma('cache_size = -65536');
     for (const p of o.pragmas ?? []) db.pragma(p);
     migrate(db, file);
     db.pragma(`busy_timeout = ${SYNC_BUSY_MS}`);

@@ -58,9 +58,17 @@ export class JournalTable {
 
   /** Inserts an entry as made elsewhere (a migration), keeping its seq, time and hashes. */
   insert(entry: JournalEntry): void {
-    this.q.insert.run(journalParams(entry));
-    this.q.setLabel.run(entry.label, entry.label === null ? null : entry.seq, entry.sha256);
-    this.q.setHead.run(`${entry.seq}:${entry.hash}`);
+    this.insertMany([entry]);
+  }
+
+  /** Inserts entries as made elsewhere, in order; each slide takes its last entry's label, the head the last entry. */
+  insertMany(entries: JournalEntry[]): void {
+    if (!entries.length) return;
+    for (const entry of entries) this.q.insert.run(journalParams(entry));
+    const last = new Map(entries.map((e) => [e.sha256, e]));
+    for (const e of last.values()) this.q.setLabel.run(e.label, e.label === null ? null : e.seq, e.sha256);
+    const head = entries.at(-1)!;
+    this.q.setHead.run(`${head.seq}:${head.hash}`);
   }
 
   /** Checks every row's hash and link, that nothing was cut off the end, and the slides' labels against it (../journal-check.ts). */

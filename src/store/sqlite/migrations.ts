@@ -20,7 +20,7 @@ const QUEUE_TRIGGERS = `
    CREATE TRIGGER ranks_on_prediction AFTER INSERT ON predictions BEGIN
      INSERT INTO ranks SELECT NEW.model_id, NEW.sha256, NEW.id, NEW.label, 1 - NEW.unusual, NEW.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
        FROM slides s WHERE s.sha256 = NEW.sha256
-       ON CONFLICT (model_id, sha256) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
+       ON CONFLICT (sha256, model_id) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
    END;
    CREATE TRIGGER ranks_on_slide AFTER INSERT ON slides BEGIN
      ${tally('slides', "NEW.gone || ':' || (NEW.label IS NOT NULL)", 1)}
@@ -96,7 +96,7 @@ export const SCHEMA: readonly string[] = [
   `CREATE TABLE ranks (
      model_id TEXT NOT NULL, sha256 TEXT NOT NULL, pid INTEGER NOT NULL, label TEXT NOT NULL, calm INTEGER NOT NULL,
      margin REAL NOT NULL, gone INTEGER NOT NULL, labelled INTEGER NOT NULL, added_at TEXT NOT NULL, path TEXT NOT NULL,
-     PRIMARY KEY (model_id, sha256)) WITHOUT ROWID;
+     PRIMARY KEY (sha256, model_id)) WITHOUT ROWID;
    INSERT INTO ranks ${RANKS_EXPECTED};
    ${QUEUE_INDEXES}
    CREATE TABLE tallies (kind TEXT NOT NULL, key TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (kind, key)) WITHOUT ROWID;

@@ -290,7 +290,7 @@ export class SqliteStore implements SlideStore {
       for (const s of r.slides ?? []) this.q.putSlide.run(s.sha256, s.path, s.width, s.height, s.addedAt);
       for (const f of r.files ?? []) this.q.putFile(f);
       for (const p of r.predictions ?? []) this.q.addPrediction.run(predictionParams(p.sha256, p.prediction));
-      for (const e of r.journal ?? []) this.journal.insert(e);
+      this.journal.insertMany(r.journal ?? []);
       for (const a of r.setAside ?? []) this.q.setAside.run(new Date().toISOString(), a.source, a.what, Buffer.from(a.text));
       this.q.markAllGone.run();
     });
