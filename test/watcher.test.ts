@@ -106,6 +106,22 @@ describe('incoming folder', () => {
     expect(entry.size).toBe(bytes.length);
   });
 
+  it('marks nothing gone while the incoming folder cannot be listed (a share not mounted), and goes on when it is back', async () => {
+    const { incoming, store, start } = await setup();
+    await fs.copyFile(path.join(FIXTURES, 'samples/cnmc-hem-H11-10-1.png'), path.join(incoming, 'a.png'));
+    const { w } = start();
+    await w.whenIdle();
+    await fs.rename(incoming, `${incoming}.away`);
+    await w.rescan();
+    await w.whenIdle();
+    expect((await store.dump()).files['a.png'].state).toBe('queued');
+    expect((await store.summary()).slides).toBe(1);
+    await fs.rename(`${incoming}.away`, incoming);
+    await fs.rm(path.join(incoming, 'a.png'));
+    await w.rescan();
+    await waitUntil(async () => (await store.dump()).files['a.png'].state === 'gone'); // a file really removed is still gone
+  });
+
   it('takes 1,000 files dropped at once with bounded memory', async () => {
     const { dir, incoming, store, start } = await setup();
     const staging = path.join(dir, 'staging');

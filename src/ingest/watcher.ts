@@ -105,6 +105,8 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     for (const u of walked.unlisted) this.emit('warning', `cannot list ${u.path}: ${u.reason}`);
     const found = new Set(walked.files.map((f) => path.relative(this.root, f)));
     for (const f of walked.files) this.enqueue(f);
+    // The folder itself could not be listed (a share not mounted, a folder not made yet): nothing is known to be gone.
+    if (walked.unlisted.some((u) => u.path === this.root)) return;
     const unlisted = walked.unlisted.map((u) => path.relative(this.root, u.path) + path.sep);
     for (const rel of await this.store.presentFiles()) {
       // A file in a folder that could not be listed is not known to be gone.
