@@ -147,6 +147,7 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
   const place = await placeFor(n);
+  if (!process.env.BENCH_KEEP) process.once('exit', () => void place.done()); // a throw-away server is stopped even when a step fails
   const t0 = performance.now();
   await build(place.location, n);
   const buildS = (performance.now() - t0) / 1000;

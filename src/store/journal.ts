@@ -127,13 +127,7 @@ export const bySeq: Where = (_i, e) => `seq ${e.seq}`;
  * Checks every hash and link; with `head`, also that nothing was cut off the end. `from`: the entry the
  * first one follows (a journal's tail, checked from a point verified before).
  */
-export function verifyEntries(
-  entries: JournalEntry[],
-  head?: { seq: number; hash: string },
-  badLines: number[] = [],
-  where: Where = onLine,
-  from = { seq: 0, hash: '' },
-): VerifyResult {
+export function verifyEntries(entries: JournalEntry[], head?: { seq: number; hash: string }, badLines: number[] = [], where: Where = onLine, from = { seq: 0, hash: '' }): VerifyResult {
   const problems = badLines.map((n) => `line ${n}: not valid JSON`);
   let prev = from;
   entries.forEach((e, i) => {

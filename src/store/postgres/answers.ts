@@ -10,8 +10,11 @@ import { JOURNAL_LOCK } from './schema.js';
 const FILE_COLUMNS = 'path, state, sha256, duplicate_of, code, reason, size, mtime_ms, seen_at';
 const JOURNAL_COLUMNS = 'seq, sha256, action, label, previous_label, predicted, probabilities, technician, display_name, model_id, note, at, prev_hash, hash';
 
-export const MARK_GONE = `UPDATE slides SET gone = (EXISTS (SELECT 1 FROM files f WHERE f.path = slides.path)
+const GONE = `(EXISTS (SELECT 1 FROM files f WHERE f.path = slides.path)
   AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = slides.sha256 AND f.state NOT IN ('gone', 'rejected')))`;
+
+/** Every slide's gone flag from its files, rewriting only the slides whose flag changes. */
+export const MARK_GONE = `UPDATE slides SET gone = NOT gone WHERE gone <> ${GONE}`;
 
 export async function putFile(c: pg.PoolClient, entry: Parameters<typeof fileParams>[0]): Promise<void> {
   const p = fileParams(entry);
@@ -49,7 +52,7 @@ export async function answerFile(c: pg.PoolClient, query: FileQuery): Promise<un
     case 'passOn':
       return c.query('UPDATE files SET duplicate_of = $1 WHERE duplicate_of = $2', [query.to, query.from]);
     case 'markGone':
-      return c.query(`${MARK_GONE} WHERE sha256 = $1`, [query.sha256]);
+      return c.query(`${MARK_GONE} AND sha256 = $1`, [query.sha256]);
   }
 }
 

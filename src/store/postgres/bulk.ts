@@ -64,9 +64,15 @@ export async function insertEntries(c: pg.PoolClient, entries: JournalEntry[]): 
     hash: 'text',
   };
   await insertChunks(c, 'journal', types, entries.map(journalParams), '');
-  const last = new Map(entries.map((e) => [e.sha256, e]));
-  const [shas, labels, seqs] = [[...last.keys()], [...last.values()].map((e) => e.label), [...last.values()].map((e) => (e.label === null ? null : e.seq))];
-  await c.query('UPDATE slides s SET label = j.label, label_seq = j.seq FROM unnest($1::text[], $2::text[], $3::bigint[]) AS j(sha256, label, seq) WHERE s.sha256 = j.sha256', [shas, labels, seqs]);
+  const last = [...new Map(entries.map((e) => [e.sha256, e])).values()];
+  for (let from = 0; from < last.length; from += CHUNK) {
+    const chunk = last.slice(from, from + CHUNK);
+    await c.query('UPDATE slides s SET label = j.label, label_seq = j.seq FROM unnest($1::text[], $2::text[], $3::bigint[]) AS j(sha256, label, seq) WHERE s.sha256 = j.sha256', [
+      chunk.map((e) => e.sha256),
+      chunk.map((e) => e.label),
+      chunk.map((e) => (e.label === null ? null : e.seq)),
+    ]);
+  }
   const head = entries.at(-1)!;
   await c.query("INSERT INTO meta (key, value) VALUES ('journal_head', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [`${head.seq}:${head.hash}`]);
 }

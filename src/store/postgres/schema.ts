@@ -8,46 +8,86 @@ export const PG_RANKS_EXPECTED = `SELECT DISTINCT ON (p.model_id, p.sha256) p.mo
 
 export const PG_TALLIES_EXPECTED = talliesExpected(PG_SCHEMA_DIALECT);
 
-const PG_QUEUE_TRIGGERS = `
-   CREATE FUNCTION slidetriage_tally(TEXT, TEXT, INTEGER) RETURNS void LANGUAGE sql AS
-     $$ INSERT INTO tallies SELECT $1, $2, $3 WHERE $2 IS NOT NULL ON CONFLICT (kind, key) DO UPDATE SET n = tallies.n + $3 $$;
-   CREATE FUNCTION slidetriage_rank_on_prediction() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     INSERT INTO ranks SELECT NEW.model_id, NEW.sha256, NEW.id, NEW.label, CASE WHEN NEW.unusual THEN 0 ELSE 1 END, NEW.margin, s.gone, s.label IS NOT NULL, s.added_at, s.path
-       FROM slides s WHERE s.sha256 = NEW.sha256
-       ON CONFLICT (sha256, model_id) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;
-     RETURN NULL; END $$;
-   CREATE TRIGGER ranks_on_prediction AFTER INSERT ON predictions FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_on_prediction();
-   CREATE FUNCTION slidetriage_on_slide() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP = 'UPDATE' THEN
-       PERFORM slidetriage_tally('slides', OLD.gone::int || ':' || (OLD.label IS NOT NULL)::int, -1);
-       PERFORM slidetriage_tally('label', OLD.label, -1);
-       UPDATE ranks SET gone = NEW.gone, labelled = NEW.label IS NOT NULL, path = NEW.path WHERE sha256 = NEW.sha256;
-     ELSE
-       INSERT INTO ranks SELECT DISTINCT ON (p.model_id) p.model_id, p.sha256, p.id, p.label, CASE WHEN p.unusual THEN 0 ELSE 1 END, p.margin,
-         NEW.gone, NEW.label IS NOT NULL, NEW.added_at, NEW.path FROM predictions p WHERE p.sha256 = NEW.sha256 ORDER BY p.model_id, p.id DESC;
-     END IF;
-     PERFORM slidetriage_tally('slides', NEW.gone::int || ':' || (NEW.label IS NOT NULL)::int, 1);
-     PERFORM slidetriage_tally('label', NEW.label, 1);
-     RETURN NULL; END $$;
-   CREATE TRIGGER ranks_on_slide AFTER INSERT ON slides FOR EACH ROW EXECUTE FUNCTION slidetriage_on_slide();
-   CREATE TRIGGER ranks_on_slide_change AFTER UPDATE OF gone, label, path ON slides FOR EACH ROW
-     WHEN ((OLD.gone, OLD.label, OLD.path) IS DISTINCT FROM (NEW.gone, NEW.label, NEW.path)) EXECUTE FUNCTION slidetriage_on_slide();
-   CREATE FUNCTION slidetriage_rank_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP IN ('UPDATE', 'DELETE') THEN PERFORM slidetriage_tally('rank', ${rankKey(PG_SCHEMA_DIALECT, 'OLD.')}, -1); END IF;
-     IF TG_OP IN ('UPDATE', 'INSERT') THEN PERFORM slidetriage_tally('rank', ${rankKey(PG_SCHEMA_DIALECT, 'NEW.')}, 1); END IF;
-     RETURN NULL; END $$;
-   CREATE TRIGGER rank_tally AFTER INSERT OR DELETE OR UPDATE OF gone, labelled, label ON ranks FOR EACH ROW EXECUTE FUNCTION slidetriage_rank_tally();
-   CREATE FUNCTION slidetriage_file_tally() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-       PERFORM slidetriage_tally('files', OLD.state, -1);
-       IF OLD.state = 'rejected' THEN PERFORM slidetriage_tally('rejected', COALESCE(OLD.code, 'error'), -1); END IF;
-     END IF;
-     IF TG_OP IN ('UPDATE', 'INSERT') THEN
-       PERFORM slidetriage_tally('files', NEW.state, 1);
-       IF NEW.state = 'rejected' THEN PERFORM slidetriage_tally('rejected', COALESCE(NEW.code, 'error'), 1); END IF;
-     END IF;
-     RETURN NULL; END $$;
-   CREATE TRIGGER file_tally AFTER INSERT OR DELETE OR UPDATE OF state, code ON files FOR EACH ROW EXECUTE FUNCTION slidetriage_file_tally();`;
+type Rows = 'new_rows' | 'old_rows';
+
+/** One part of a tally change: a kind, its key written over a transition table's rows, counted +1 or −1 a row. */
+type TallyPart = [kind: string, key: (row: string) => string, rows: Rows, sign: 1 | -1, where?: string];
+
+/** Adds a statement's changes to the tallies, one upsert per key (each row's own would make PostgreSQL walk an ever longer chain of versions of the same tally row). */
+const tallyDeltas = (parts: TallyPart[]) =>
+  `INSERT INTO tallies SELECT kind, key, SUM(n) FROM (${parts
+    .map(([kind, key, rows, sign, where]) => `SELECT '${kind}', ${key('r.')}, ${sign} FROM ${rows} r${where ? ` WHERE ${where}` : ''}`)
+    .join(' UNION ALL ')}) d(kind, key, n)
+     WHERE key IS NOT NULL GROUP BY kind, key HAVING SUM(n) <> 0 ON CONFLICT (kind, key) DO UPDATE SET n = tallies.n + excluded.n;`;
+
+const slideKey = (r: string) => `${r}gone::int || ':' || (${r}label IS NOT NULL)::int`;
+const labelKey = (r: string) => `${r}label`;
+const rank = (r: string) => rankKey(PG_SCHEMA_DIALECT, r);
+const fileParts = (rows: Rows, sign: 1 | -1): TallyPart[] => [
+  ['files', (r) => `${r}state`, rows, sign],
+  ['rejected', (r) => `COALESCE(${r}code, 'error')`, rows, sign, "r.state = 'rejected'"],
+];
+
+/** A statement-level trigger with its transition tables, and its function. */
+const statementTrigger = (name: string, event: 'INSERT' | 'UPDATE' | 'DELETE', table: string, body: string) => {
+  const referencing = { INSERT: 'NEW TABLE AS new_rows', UPDATE: 'OLD TABLE AS old_rows NEW TABLE AS new_rows', DELETE: 'OLD TABLE AS old_rows' }[event];
+  return `CREATE FUNCTION slidetriage_${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN ${body} RETURN NULL; END $$;
+   CREATE TRIGGER ${name} AFTER ${event} ON ${table} REFERENCING ${referencing} FOR EACH STATEMENT EXECUTE FUNCTION slidetriage_${name}();`;
+};
+
+const RANK_COLUMNS = (p: string, s: string) =>
+  `${p}model_id, ${p}sha256, ${p}id, ${p}label, CASE WHEN ${p}unusual THEN 0 ELSE 1 END, ${p}margin, ${s}gone, ${s}label IS NOT NULL, ${s}added_at, ${s}path`;
+
+// As the SQLite store's triggers, but per statement, over its transition tables: a million-row import
+// then updates each tally row once per statement.
+const PG_QUEUE_TRIGGERS = [
+  statementTrigger(
+    'ranks_on_prediction',
+    'INSERT',
+    'predictions',
+    `INSERT INTO ranks SELECT DISTINCT ON (p.sha256, p.model_id) ${RANK_COLUMNS('p.', 's.')} FROM new_rows p JOIN slides s ON s.sha256 = p.sha256
+       ORDER BY p.sha256, p.model_id, p.id DESC
+       ON CONFLICT (sha256, model_id) DO UPDATE SET pid = excluded.pid, label = excluded.label, calm = excluded.calm, margin = excluded.margin;`,
+  ),
+  statementTrigger(
+    'ranks_on_slide',
+    'INSERT',
+    'slides',
+    `${tallyDeltas([
+      ['slides', slideKey, 'new_rows', 1],
+      ['label', labelKey, 'new_rows', 1],
+    ])}
+     INSERT INTO ranks SELECT DISTINCT ON (p.sha256, p.model_id) ${RANK_COLUMNS('p.', 's.')} FROM new_rows s JOIN predictions p ON p.sha256 = s.sha256
+       ORDER BY p.sha256, p.model_id, p.id DESC ON CONFLICT (sha256, model_id) DO NOTHING;`,
+  ),
+  statementTrigger(
+    'ranks_on_slide_change',
+    'UPDATE',
+    'slides',
+    `${tallyDeltas([
+      ['slides', slideKey, 'old_rows', -1],
+      ['slides', slideKey, 'new_rows', 1],
+      ['label', labelKey, 'old_rows', -1],
+      ['label', labelKey, 'new_rows', 1],
+    ])}
+     UPDATE ranks r SET gone = n.gone, labelled = n.label IS NOT NULL, path = n.path FROM new_rows n JOIN old_rows o ON o.sha256 = n.sha256
+       WHERE r.sha256 = n.sha256 AND (o.gone, o.label, o.path) IS DISTINCT FROM (n.gone, n.label, n.path);`,
+  ),
+  statementTrigger('rank_tally_on_insert', 'INSERT', 'ranks', tallyDeltas([['rank', rank, 'new_rows', 1]])),
+  statementTrigger(
+    'rank_tally_on_update',
+    'UPDATE',
+    'ranks',
+    tallyDeltas([
+      ['rank', rank, 'old_rows', -1],
+      ['rank', rank, 'new_rows', 1],
+    ]),
+  ),
+  statementTrigger('rank_tally_on_delete', 'DELETE', 'ranks', tallyDeltas([['rank', rank, 'old_rows', -1]])),
+  statementTrigger('file_tally_on_insert', 'INSERT', 'files', tallyDeltas(fileParts('new_rows', 1))),
+  statementTrigger('file_tally_on_update', 'UPDATE', 'files', tallyDeltas([...fileParts('old_rows', -1), ...fileParts('new_rows', 1)])),
+  statementTrigger('file_tally_on_delete', 'DELETE', 'files', tallyDeltas(fileParts('old_rows', -1))),
+].join('\n   ');
 
 export const PG_SCHEMA: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -239,6 +239,10 @@ export class PgStore implements SlideStore {
       for (const a of r.setAside ?? []) await c.query('INSERT INTO set_aside (at, source, what, bytes) VALUES ($1, $2, $3, $4)', [new Date().toISOString(), a.source, a.what, Buffer.from(a.text)]);
       await c.query(MARK_GONE);
     });
+    // A large import (a migration, a copy) leaves the planner without statistics for its tables until
+    // autovacuum comes round: the queue's index reads would be planned blind meanwhile.
+    const rows = (r.slides?.length ?? 0) + (r.predictions?.length ?? 0) + (r.journal?.length ?? 0);
+    if (rows >= 10_000) await this.db.query('ANALYZE slides, files, predictions, journal, ranks, tallies');
   }
 }
 

@@ -37,7 +37,8 @@ export class Statements {
          reason = excluded.reason, size = excluded.size, mtime_ms = excluded.mtime_ms, seen_at = excluded.seen_at`,
     );
     this.markAllGone = db.prepare(
-      `UPDATE slides SET gone = (EXISTS (SELECT 1 FROM files f WHERE f.path = slides.path)
+      // Only the slides whose flag changes are rewritten.
+      `UPDATE slides SET gone = NOT gone WHERE gone <> (EXISTS (SELECT 1 FROM files f WHERE f.path = slides.path)
          AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = slides.sha256 AND f.state NOT IN ('gone', 'rejected')))`,
     );
     this.setAside = db.prepare('INSERT INTO set_aside (at, source, what, bytes) VALUES (?, ?, ?, ?)');
