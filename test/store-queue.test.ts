@@ -100,6 +100,9 @@ describe.each(kinds)('$name queue', (kind) => {
         if (index < all.length) expect(w.keys).toContain(all[index]);
       }
     }
+    // Before the app's model has loaded: the model that ranks most slides in the folder (m@1) stands in.
+    const review: QueueQuery = { modelId: null, sort: 'uncertainty', state: 'to review', label: null };
+    expect(await store.queueOrder(review)).toEqual(reference(data, { ...review, modelId: 'm@1' }));
     const summary = await store.summary();
     const labelled = Object.keys(data.slides).filter((s) => currentLabel(data, s) !== null);
     expect(summary).toMatchObject({ slides: N - 12, goneSlides: 12, labelled: labelled.filter((s) => !isGone(data, s)).length });

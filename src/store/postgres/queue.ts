@@ -2,8 +2,8 @@
 import type pg from 'pg';
 import { rankProblems, summaryOfTallies, tallyProblems, type StoreSummary } from '../summary.js';
 import { PG_RANKS_EXPECTED, PG_TALLIES_EXPECTED } from './schema.js';
-import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
-import { queueWindow as windowSteps, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
+import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql } from '../queue-plan.js';
+import { queueKeys, queueWindow as windowSteps, unrankedToReview, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
 import { runAsync } from '../steps/run.js';
 import { transaction } from './connection.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
@@ -21,7 +21,7 @@ async function answer(c: pg.PoolClient, q: WindowQuery): Promise<unknown> {
     const { rows } =
       q.kind === 'slides'
         ? await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'slides'")
-        : await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'rank' AND starts_with(key, $1)", [`${q.model}\u001f`]);
+        : await c.query("SELECT key, n::float8 AS n FROM tallies WHERE kind = 'rank' AND starts_with(key, $1)", [q.model === null ? '' : `${q.model}\u001f`]);
     return rows;
   }
   const params: unknown[] = [];
@@ -46,15 +46,11 @@ const snapshot = <T>(db: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>) =>
   });
 
 export async function queueOrder(db: pg.Pool, query: QueueQuery): Promise<string[]> {
-  return snapshot(db, async (c) => {
-    const keys: string[] = [];
-    for (const arm of planQueue(query)) keys.push(...((await answer(c, { q: 'keys', arm, offset: 0, limit: Infinity })) as string[]));
-    return keys;
-  });
+  return snapshot(db, (c) => runAsync(queueKeys(query), (q) => answer(c, q)));
 }
 
 export async function queueWindow(db: pg.Pool, query: QueueQuery, around: { sha256: string | null; index: number }, size: number): Promise<QueueWindow> {
-  return snapshot(db, (c) => runAsync(windowSteps(planQueue(query), around, size), (q) => answer(c, q)));
+  return snapshot(db, (c) => runAsync(windowSteps(query, around, size), (q) => answer(c, q)));
 }
 
 export async function queueRows(db: pg.Pool, sha256s: string[], modelId: string | null): Promise<QueueRow[]> {
@@ -94,4 +90,9 @@ export async function queueCheck(db: pg.Pool): Promise<string[]> {
     const count = async (sql: string) => Number((await c.query(`SELECT COUNT(*) AS n FROM (${sql}) x`)).rows[0].n);
     return rankProblems(await count(`(${PG_RANKS_EXPECTED}) EXCEPT ${RANKS}`), await count(`${RANKS} EXCEPT (${PG_RANKS_EXPECTED})`)).concat(tallyProblems(kept, counted));
   });
+}
+
+/** The slides to review the model has not ranked yet (the predictor's next), in one snapshot. */
+export async function unranked(db: pg.Pool, modelId: string, limit: number): Promise<string[]> {
+  return snapshot(db, (c) => runAsync(unrankedToReview(modelId, limit), (q) => answer(c, q)));
 }

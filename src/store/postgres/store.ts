@@ -88,12 +88,10 @@ export class PgStore implements SlideStore {
   }
 
   async unpredicted(modelId: string, limit: number) {
-    const rows = await this.rows(
-      `SELECT * FROM slides s WHERE NOT s.gone AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = $1)
-         AND NOT (s.label IS NOT NULL AND EXISTS (SELECT 1 FROM predictions p WHERE p.sha256 = s.sha256)) ORDER BY s.recorded LIMIT $2`,
-      [modelId, limit],
-    );
-    return rows.map((r) => slideOf(r as never));
+    const keys = await queue.unranked(this.db, modelId, limit);
+    const rows = keys.length ? await this.rows('SELECT * FROM slides WHERE sha256 = ANY($1)', [keys]) : [];
+    const bySha = new Map(rows.map((r) => [r.sha256 as string, slideOf(r as never)]));
+    return keys.flatMap((k) => bySha.get(k) ?? []);
   }
 
   queueOrder(q: QueueQuery) {

@@ -3,8 +3,8 @@
 import type { Decision, Prediction, Slide } from '../schema.js';
 import { rankProblems, summaryOfTallies, tallyProblems, type StoreSummary } from '../summary.js';
 import { RANKS_EXPECTED, TALLIES_EXPECTED } from './migrations.js';
-import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql, planQueue } from '../queue-plan.js';
-import { queueWindow, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
+import { armCountBeforeSql, armKeyOfSql, armKeysAroundSql, armKeysSql } from '../queue-plan.js';
+import { queueKeys, queueWindow, unrankedToReview, type QueueWindow, type WindowQuery } from '../steps/queue-window.js';
 import { runSync } from '../steps/run.js';
 import type { LabelledSlide, QueueQuery, QueueRow } from '../types.js';
 import type { Db } from './connection.js';
@@ -28,15 +28,13 @@ export class QueueQueries {
       row: db.prepare<{ sha: string; model: string | null }, SlideRow & { label: string | null; pid: number | null }>(`SELECT s.*, ${PICK} AS pid FROM slides s WHERE s.sha256 = @sha`),
       prediction: db.prepare<[number], PredictionRow>('SELECT * FROM predictions WHERE id = ?'),
       predictions: db.prepare<[string], PredictionRow>('SELECT * FROM predictions WHERE sha256 = ? ORDER BY id'),
-      unpredicted: db.prepare<{ model: string; limit: number }, SlideRow>(
-        `SELECT * FROM slides s WHERE s.gone = 0 AND NOT EXISTS (SELECT 1 FROM predictions p WHERE p.sha256 = s.sha256 AND p.model_id = @model)
-           AND NOT (s.label IS NOT NULL AND EXISTS (SELECT 1 FROM predictions p WHERE p.sha256 = s.sha256)) ORDER BY s.rowid LIMIT @limit`,
-      ),
+      slide: db.prepare<[string], SlideRow>('SELECT * FROM slides WHERE sha256 = ?'),
       labelled: db.prepare<[], SlideRow & JournalRow & { slide_path: string }>(
         'SELECT j.*, s.path AS slide_path, s.width, s.height, s.added_at FROM slides s JOIN journal j ON j.seq = s.label_seq ORDER BY s.rowid',
       ),
       tallies: db.prepare<[], { kind: string; key: string; n: number }>("SELECT kind, key, n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label') AND n != 0"),
       slideTallies: db.prepare<[], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'slides'"),
+      allRankTallies: db.prepare<[], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'rank'"),
       rankTallies: db.prepare<[string, string], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'rank' AND key >= ? AND key < ?"),
       lastSeq: db.prepare<[], { n: number | null }>('SELECT MAX(seq) AS n FROM journal'),
     };
@@ -44,16 +42,16 @@ export class QueueQueries {
 
   /** The keys of the whole queue, in its order (tools and tests; the app reads windows). */
   order(query: QueueQuery): string[] {
-    return this.db.transaction(() => planQueue(query).flatMap((arm) => this.answer({ q: 'keys', arm, offset: 0, limit: Infinity }) as string[]))();
+    return this.db.transaction(() => runSync(queueKeys(query), (q) => this.answer(q)))();
   }
 
   /** A window of the queue around a slide or a position, read in one snapshot. */
   window(query: QueueQuery, around: { sha256: string | null; index: number }, size: number): QueueWindow {
-    return this.db.transaction(() => runSync(queueWindow(planQueue(query), around, size), (q) => this.answer(q)))();
+    return this.db.transaction(() => runSync(queueWindow(query, around, size), (q) => this.answer(q)))();
   }
 
   private answer(q: WindowQuery): unknown {
-    if (q.q === 'tallies') return q.kind === 'slides' ? this.q.slideTallies.all() : this.q.rankTallies.all(`${q.model}\u001f`, `${q.model}\u0020`);
+    if (q.q === 'tallies') return q.kind === 'slides' ? this.q.slideTallies.all() : q.model === null ? this.q.allRankTallies.all() : this.q.rankTallies.all(`${q.model}\u001f`, `${q.model}\u0020`);
     const params: unknown[] = [];
     const p = (v: unknown) => (params.push(typeof v === 'boolean' ? Number(v) : v === Infinity ? -1 : v), '?');
     switch (q.q) {
@@ -100,7 +98,11 @@ export class QueueQueries {
   }
 
   unpredicted(modelId: string, limit: number): Slide[] {
-    return this.q.unpredicted.all({ model: modelId, limit }).map(slideOf);
+    const keys = this.db.transaction(() => runSync(unrankedToReview(modelId, limit), (q) => this.answer(q)))();
+    return keys.flatMap((sha) => {
+      const r = this.q.slide.get(sha);
+      return r ? [slideOf(r)] : [];
+    });
   }
 
   labelled(): LabelledSlide[] {

@@ -2,11 +2,12 @@
 // position, where the window starts in the whole queue, and how many slides the queue holds, from the
 // tallies. Nothing here reads more than the window and, around a slide far down the list, the count of
 // the keys before it (an index range, not a sort).
-import type { Arm, TallyAsk } from '../queue-plan.js';
+import { planQueue, type Arm, type TallyAsk } from '../queue-plan.js';
+import type { QueueQuery } from '../types.js';
 import type { Steps } from './run.js';
 
 export type WindowQuery =
-  /** The tally rows of a kind (for 'rank', of one model): key and count. */
+  /** The tally rows of a kind (for 'rank', of one model, or of every model when null): key and count. */
   | { q: 'tallies'; kind: 'slides' | 'rank'; model: string | null }
   | { q: 'keys'; arm: Arm; offset: number; limit: number }
   /** The slide's sort key in the arm, or null when the arm does not list it. */
@@ -53,8 +54,31 @@ function* armSize(size: TallyAsk): Steps<WindowQuery, number> {
   return inFolder - rankCount(yield* ask<Tally[]>({ q: 'tallies', kind: 'rank', model: size.lessRanksOf }), size.lessRanksOf, size.labelled, null);
 }
 
+/**
+ * The arms of a query. Without a model in use (the app before its model has loaded), the model that ranks
+ * most of the slides in the folder stands in, so that the list does not change order when it loads.
+ */
+export function* queueArms(q: QueueQuery): Steps<WindowQuery, Arm[]> {
+  if (q.modelId !== null) return planQueue(q);
+  const byModel = new Map<string, number>();
+  for (const r of yield* ask<Tally[]>({ q: 'tallies', kind: 'rank', model: null })) {
+    const [model, flags] = r.key.split(SEP);
+    if (flags[0] === '0') byModel.set(model, (byModel.get(model) ?? 0) + Number(r.n));
+  }
+  const busiest = [...byModel].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  return planQueue({ ...q, modelId: busiest && busiest[1] > 0 ? busiest[0] : null });
+}
+
+/** Every key of the queue, in its order (tools and tests). */
+export function* queueKeys(q: QueueQuery): Steps<WindowQuery, string[]> {
+  const keys: string[] = [];
+  for (const arm of yield* queueArms(q)) keys.push(...(yield* ask<string[]>({ q: 'keys', arm, offset: 0, limit: Infinity })));
+  return keys;
+}
+
 /** The window of `size` keys around the slide `around.sha256` when the queue lists it, else around the position `around.index`. */
-export function* queueWindow(arms: Arm[], around: { sha256: string | null; index: number }, size: number): Steps<WindowQuery, QueueWindow> {
+export function* queueWindow(q: QueueQuery, around: { sha256: string | null; index: number }, size: number): Steps<WindowQuery, QueueWindow> {
+  const arms = yield* queueArms(q);
   const sizes: number[] = [];
   for (const arm of arms) sizes.push(yield* armSize(arm.size));
   const starts = sizes.map((_, i) => sum(sizes.slice(0, i)));
@@ -76,4 +100,15 @@ export function* queueWindow(arms: Arm[], around: { sha256: string | null; index
     if (from < to) keys.push(...(yield* ask<string[]>({ q: 'keys', arm, offset: from - starts[i], limit: to - from })));
   }
   return { keys, offset: start, total };
+}
+
+/**
+ * The slides to review that the model has not ranked yet, in arrival order: what the predictor classifies
+ * next. The tallies say first whether there are any, so that a store with none left costs a few rows, not a
+ * walk of its slides. (Labelled slides keep the prediction their decision was made on, or none.)
+ */
+export function* unrankedToReview(modelId: string, limit: number): Steps<WindowQuery, string[]> {
+  const arm = planQueue({ modelId, sort: 'uncertainty', state: 'to review', label: null }).find((a) => a.table === 'slides')!;
+  if ((yield* armSize(arm.size)) <= 0) return [];
+  return yield* ask<string[]>({ q: 'keys', arm, offset: 0, limit });
 }
