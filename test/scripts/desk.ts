@@ -10,6 +10,9 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** 'waiting': nothing predicted is free yet; 'done': every slide is labelled. */
 async function decideNext(): Promise<'decided' | 'waiting' | 'done'> {
+  // As the app polls for other processes' writes (a plain query: the store's reads in a transaction are
+  // retried inside the store, so this is where a restart of the database is felt).
+  await store.changeStamp();
   const order = await store.queueOrder({ modelId: null, sort: 'arrival', state: 'to review', label: null });
   const rows = (await store.queueRows(order.slice(0, 16), null)).filter((r) => r.prediction);
   const sha256 = await store.leaseNext(

@@ -80,7 +80,8 @@ export function* queueKeys(q: QueueQuery): Steps<WindowQuery, string[]> {
 export function* queueWindow(q: QueueQuery, around: { sha256: string | null; index: number }, size: number): Steps<WindowQuery, QueueWindow> {
   const arms = yield* queueArms(q);
   const sizes: number[] = [];
-  for (const arm of arms) sizes.push(yield* armSize(arm.size));
+  // Never below 0, even where the tallies had drifted (audit verify names that).
+  for (const arm of arms) sizes.push(Math.max(0, yield* armSize(arm.size)));
   const starts = sizes.map((_, i) => sum(sizes.slice(0, i)));
   const total = sum(sizes);
   const lead = Math.floor(size / 3);
