@@ -73,12 +73,9 @@ export function useSelection({ config, model, state, dispatch, warn }: { config:
   // Hold the selection on the slide shown (see selectedIndex): after a re-sort, or once the slide it
   // held has left the list. Not from a list the store has moved on from: a slide pinned meanwhile (an
   // undo going back to its slide) may only be in the list being fetched.
-  // Not before the model is loaded: until then the list is in arrival order (the model in use ranks it), and
-  // the first slide of that order is not the one the technician will find first.
-  const ranked = !!model || state.sort === 'arrival';
   useEffect(() => {
-    if (ranked && fresh && row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
-  }, [ranked, fresh, row, held, selected, state.selectedSha, state.selected, dispatch]);
+    if (fresh && row && !held && (row.sha256 !== state.selectedSha || selected !== state.selected)) dispatch({ type: 'pin', sha: row.sha256, index: selected });
+  }, [fresh, row, held, selected, state.selectedSha, state.selected, dispatch]);
   const prediction = row?.prediction && row.prediction.modelId === model?.id ? row.prediction : null;
   return { rows, rejected, order, selected, held, row, original, prediction };
 }
