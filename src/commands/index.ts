@@ -5,7 +5,7 @@ import type { Command } from './command.js';
 import { explainCommand, xaiEvalCommand } from './explain.js';
 import { engineCommand, ingestCommand } from './cluster.js';
 import { importWeightsCommand } from './import-weights.js';
-import { modelsCommand, retrainCommand } from './models.js';
+import { adaptCommand, modelsCommand, retrainCommand } from './models.js';
 import { predictCommand } from './predict.js';
 import { auditCommand, exportCommand, scanCommand, statusCommand, storeCommand } from './store.js';
 import { trainCommand } from './train.js';
@@ -18,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   importWeightsCommand,
   trainCommand,
   retrainCommand,
+  adaptCommand,
   modelsCommand,
   scanCommand,
   statusCommand,

@@ -1,6 +1,7 @@
 // Model versions: retrain from the confirmed labels, list, score, promote and roll back.
 import path from 'node:path';
 import { positiveInt, UsageError, type Command } from './command.js';
+import { ADAPT_MAX_SLIDES, ADAPT_MIN_SLIDES } from '../services/adapt-limits.js';
 
 export const retrainCommand: Command = {
   name: 'retrain',
@@ -38,6 +39,34 @@ export const retrainCommand: Command = {
       },
       out,
     );
+  },
+};
+
+export const adaptCommand: Command = {
+  name: 'adapt',
+  summary: 'a new model version adapted to this lab from its own unlabelled slides (colour, and what counts as unusual)',
+  flags: {
+    images: { type: 'string', value: 'DIR', description: 'the lab’s slides to adapt on (default: the incoming folder’s)' },
+    'min-slides': { type: 'string', value: 'N', description: 'refuse with fewer readable slides', default: '40' },
+    'max-slides': { type: 'string', value: 'N', description: 'read at most this many, spread over the folder', default: '400' },
+    colour: { type: 'string', value: 'on|off', description: 'align the lab’s colour to the training images’', default: 'on' },
+    json: { type: 'boolean', description: 'the result as JSON' },
+  },
+  async run({ values, config, out }) {
+    const colour = (values.colour as string | undefined) ?? 'on';
+    if (colour !== 'on' && colour !== 'off') throw new UsageError(`--colour must be on or off, got "${colour}"`);
+    const minSlides = positiveInt(values['min-slides'], '--min-slides', ADAPT_MIN_SLIDES);
+    const maxSlides = positiveInt(values['max-slides'], '--max-slides', ADAPT_MAX_SLIDES);
+    if (maxSlides < minSlides) throw new UsageError(`--max-slides (${maxSlides}) is below --min-slides (${minSlides})`);
+    let files: string[] | null = null;
+    if (values.images !== undefined) {
+      const { expandPaths } = await import('../headless/files.js');
+      const expanded = await expandPaths([path.resolve(String(values.images))]);
+      if (expanded.missing.length) throw new UsageError(`--images: ${expanded.missing.map((m) => `${m.path}: ${m.reason}`).join('; ')}`);
+      files = expanded.files;
+    }
+    const { runAdapt } = await import('../headless/adapt.js');
+    return runAdapt(config, { files, minSlides, maxSlides, colour: colour === 'on', json: !!values.json }, out);
   },
 };
 

@@ -7,6 +7,7 @@ import type { TrainResult } from './train/run-types.js';
 import type { Heatmap } from './explain/types.js';
 import type { XaiEvalRequest, XaiEvalResult } from './explain/evaluate.js';
 import type { RetrainRequest, RetrainResult } from './retrain/types.js';
+import type { AdaptRequest, AdaptResult } from './adapt/types.js';
 import type { VersionEvaluation, VersionEvaluationRequest } from './retrain/evaluate-versions.js';
 import type { OodCheck } from './ood/knn.js';
 import type { Pointer, VersionInfo } from './versions.js';
@@ -79,6 +80,8 @@ export interface EngineCalls {
   evaluateVersion: [VersionEvaluationRequest, VersionEvaluation];
   /** A new model version from technician labels (head-only or full); progress per step. */
   retrain: [RetrainRequest, RetrainResult];
+  /** A new model version adapted to a lab from its unlabelled slides (colour, out-of-distribution index). */
+  adapt: [AdaptRequest, AdaptResult];
   /** The model versions (versions.ts): the default, the shipped ones, then every retrained version. */
   versions: [{ versionsDir: string; defaultDir: string; shipped: string[] }, VersionInfo[]];
   /** Makes a version the current model (promote or roll back), appended to current.json's history. */

@@ -54,7 +54,10 @@ async function baseData(req: RetrainRequest, bundle: LoadedBundle): Promise<Base
   return { train: all, test: [], note: 'no test part: the current model was not trained on this folder with a split' };
 }
 
-async function loadInputs(files: string[], req: RetrainRequest, size: number, hooks: RetrainHooks, what: string): Promise<Float32Array[]> {
+/** How slides are read: the request's limits (a retrain's or an adapt's). */
+export type ReadLimits = Pick<RetrainRequest, 'extensions' | 'maxPixels' | 'resize'>;
+
+async function loadInputs(files: string[], req: ReadLimits, size: number, hooks: RetrainHooks, what: string): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const [i, file] of files.entries()) {
     if (i % 16 === 0) await hooks.checkpoint();
@@ -82,16 +85,17 @@ async function probabilities(model: tf.LayersModel, inputs: Float32Array[], size
   return rows;
 }
 
-function negativeOf(classes: string[]): string | undefined {
+export function negativeOf(classes: string[]): string | undefined {
   return classes.find((c) => /^(benign|hem|normal)$/i.test(c));
 }
 
-async function compare(
+/** Both models scored on the same labelled images (a retrain's held-out labels and base test part, an adapt's labels). */
+export async function compare(
   current: LoadedBundle,
   candidate: tf.LayersModel,
   candidateClasses: string[],
   items: Array<{ file: string; label: string }>,
-  req: RetrainRequest,
+  req: ReadLimits,
   hooks: RetrainHooks,
   what: string,
 ): Promise<Comparison> {

@@ -15,6 +15,7 @@ import { prepareBatchNorm, prepareModel, startHelpers } from './run-model.js';
 import { runEpochs, snapshot } from './run-epochs.js';
 import { startOrtLane } from './ort-lane.js';
 import { finalEvaluation } from './run-eval.js';
+import { colourStats } from '../adapt/colour.js';
 import type { Run, TrainHooks, TrainResult } from './run-types.js';
 
 export type { Evaluation, PartPredictions, TrainHooks, TrainResult } from './run-types.js';
@@ -67,6 +68,11 @@ async function saveRun(run: Run, priorShift: Record<string, number> | null, eval
       command: o.command,
       dataDir: path.resolve(o.dataDir),
       split: { method: split.method, seed: split.seed, train: split.train.length, val: split.val.length, test: split.test.length, file: 'split.json' },
+      // The training images' colour, which `adapt` maps a lab's colour onto (adapt/colour.ts).
+      colourReference: colourStats(
+        run.trainIdx.map((i) => run.cache.pixels.subarray(i * run.cache.stride, (i + 1) * run.cache.stride)),
+        1 / 255,
+      ),
       classWeights: Object.fromEntries(classes.map((c, i) => [c, run.weightsPerClass[i]])),
       priorCorrection: priorShift,
       average: state.average ?? null,
