@@ -14,7 +14,8 @@ import { openStore } from '../src/store/store.js';
 import { holdOut, confirmedLabels } from '../src/store/labels.js';
 import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
 import { currentModelDir } from '../src/engine/version-pointer.js';
-import { loadBundle } from '../src/engine/bundle.js';
+import { loadBundle, saveBundle } from '../src/engine/bundle.js';
+import { fitOod } from '../src/engine/ood/knn.js';
 import { buildRetrainRequest } from '../src/services/retrain-request.js';
 import { slideCopiesDir } from '../src/store/slide-copies.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
@@ -138,12 +139,18 @@ describe('retraining from the store', () => {
     expect((await readPointer(config.versions))!.history.map((h) => h.action)).toEqual(['promote', 'rollback']);
   });
 
-  it("full retraining fine-tunes every layer at a tenth of the rate, holding the model's batch-norm statistics", async () => {
+  it("full retraining fine-tunes every layer at a tenth of the rate, holding the model's batch-norm statistics, its classes and its out-of-distribution check", async () => {
     const { config, store } = await labelledSetup();
     const engine = new EngineClient();
     clients.push(engine);
     await engine.call('init', { backend: 'wasm', threads: 1, runtime: 'onnx' });
-    const req = await buildRetrainRequest(config, store, modelDir, ['Benign', 'Early', 'Pre', 'Pro'], {
+    // The current model with an out-of-distribution index, as every trained model has.
+    const parentDir = await tempDir();
+    const parent = await loadBundle(modelDir);
+    const rows = (n: number) => new Float32Array(n * 1280).map((_, i) => Math.sin(i * 0.37) + 1);
+    await saveBundle(parent.model, parentDir, { name: 'test-with-index', spec: parent.manifest.spec, training: {}, ood: fitOod(rows(40), rows(10), 1280, 5, 0.9) });
+    parent.model.dispose();
+    const req = await buildRetrainRequest(config, store, parentDir, ['Benign', 'Early', 'Pre', 'Pro'], {
       mode: 'full',
       baseDataDir: null,
       classes: null,
@@ -161,6 +168,13 @@ describe('retraining from the store', () => {
     expect(w(bundle, 'stem_conv', 0)).not.toEqual(w(current, 'stem_conv', 0)); // every layer trains
     expect(w(bundle, 'stem_bn', 2)).toEqual(w(current, 'stem_bn', 2)); // moving mean held
     expect(w(bundle, 'top_bn', 3)).toEqual(w(current, 'top_bn', 3)); // moving variance held
+    // Only Benign and Pro were labelled: the version keeps all four classes, is compared on the same
+    // footing, and keeps the current model's index (too few labels to fit one).
+    expect(bundle.manifest.spec.classes).toEqual(['Benign', 'Early', 'Pre', 'Pro']);
+    expect(result.heldOut.current).not.toBeNull();
+    expect(result.heldOut.note).toBeUndefined();
+    expect(bundle.ood?.meta.n).toBe(40);
+    expect(bundle.manifest.training?.oodCarriedFrom).toMatch(/^test-with-index@/);
     bundle.model.dispose();
     current.model.dispose();
   });

@@ -230,10 +230,7 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
       }); // same backbone: same features, same index
       id = manifest.id;
     } else {
-      const saved = await loadBundle(req.outDir);
-      saved.model.dispose();
-      const manifest = await updateManifest(req.outDir, { training: { ...saved.manifest.training, ...provenance }, metrics: { ...saved.manifest.metrics, ...metrics } });
-      id = manifest.id;
+      id = await recordFullRetrain(req.outDir, bundle, provenance, metrics);
     }
     candidate.dispose();
     const result: RetrainResult = { id, outDir: req.outDir, mode: req.mode, seconds: (Date.now() - t0) / 1000, trainedOn: req.train.length + (base?.train.length ?? 0), heldOut, base: baseCmp, curve };
@@ -241,6 +238,31 @@ export async function retrain(req: RetrainRequest, hooks: RetrainHooks): Promise
     return result;
   } finally {
     bundle.model.dispose();
+  }
+}
+
+/**
+ * A full retrain's bundle gets its provenance and figures, and keeps an out-of-distribution check: a few
+ * labels give no validation part to fit one on, so the current model's index is carried (its backbone
+ * moved by a few steps at a tenth of the rate) and the manifest says so.
+ */
+async function recordFullRetrain(outDir: string, parent: LoadedBundle, provenance: ReturnType<typeof provenanceOf>, metrics: Record<string, unknown>): Promise<string> {
+  const saved = await loadBundle(outDir);
+  try {
+    const training = { ...saved.manifest.training, ...provenance };
+    if (saved.ood || !parent.ood) return (await updateManifest(outDir, { training, metrics: { ...saved.manifest.metrics, ...metrics } })).id;
+    const manifest = await saveBundle(saved.model, outDir, {
+      name: saved.manifest.name,
+      spec: saved.manifest.spec,
+      resize: saved.manifest.preprocessing.resize,
+      float16: saved.manifest.weightsDtype === 'float16',
+      training: { ...training, oodCarriedFrom: parent.manifest.id },
+      metrics: { ...saved.manifest.metrics, ...metrics },
+      ood: parent.ood,
+    });
+    return manifest.id;
+  } finally {
+    saved.model.dispose();
   }
 }
 
@@ -290,6 +312,7 @@ async function fineTune(
         preprocessing: spec.preprocessing,
         float16: bundle.manifest.weightsDtype === 'float16',
         negativeClass: negativeOf(req.classes) ?? null,
+        classes: req.classes, // every class of the model keeps its output, labelled or not
         checkpointMinutes: 5,
         extensions: req.extensions,
         maxPixels: req.maxPixels,

@@ -20,8 +20,11 @@ export interface ClassFolders {
   samples: Sample[];
 }
 
-/** Lists dir/<class>/<image> (recursively within each class folder), classes in alphabetical order. */
-export async function scanClassFolders(root: string, extensions: readonly string[], classes?: string[]): Promise<ClassFolders> {
+/**
+ * Lists dir/<class>/<image> (recursively within each class folder), classes in alphabetical order, or as
+ * `classes` names them; `allowEmpty`: a named class may have no folder or no images (a retrain's labels).
+ */
+export async function scanClassFolders(root: string, extensions: readonly string[], classes?: string[], allowEmpty = false): Promise<ClassFolders> {
   let entries;
   try {
     entries = await fs.readdir(root, { withFileTypes: true });
@@ -35,14 +38,16 @@ export async function scanClassFolders(root: string, extensions: readonly string
   const names = classes ?? found;
   checkClassNames(names);
   const missing = names.filter((c) => !found.includes(c));
-  if (missing.length) throw new Error(`${root} has no folder for class(es) ${missing.join(', ')}`);
+  if (missing.length && !allowEmpty) throw new Error(`${root} has no folder for class(es) ${missing.join(', ')}`);
   if (names.length < 2) throw new Error(`${root} needs at least two class folders, found ${found.length ? found.join(', ') : 'none'}`);
   const samples: Sample[] = [];
   for (const [label, name] of names.entries()) {
+    if (missing.includes(name)) continue;
     const files = (await fs.readdir(path.join(root, name), { recursive: true })).map(String).filter((f) => hasImageExtension(f, extensions) && !path.basename(f).startsWith('.'));
-    if (!files.length) throw new Error(`class folder ${path.join(root, name)} holds no images`);
+    if (!files.length && !allowEmpty) throw new Error(`class folder ${path.join(root, name)} holds no images`);
     for (const f of files.sort()) samples.push({ file: `${name}/${f.split(path.sep).join('/')}`, label });
   }
+  if (!samples.length) throw new Error(`${root} holds no images in its class folders`);
   return { root, classes: names, samples };
 }
 

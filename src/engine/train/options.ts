@@ -94,6 +94,11 @@ export const trainOptionsSchema = z
     evalRuntime: z.enum(['auto', 'onnx', 'tfjs']),
     /** Benign class for the binary malignant-vs-benign figures, when the classes have one. */
     negativeClass: z.string().nullable(),
+    /**
+     * The classes in this order, each with its output, whether or not it has images (a retrain keeps the
+     * model's classes when the labels name a few of them); null: the data folder's class folders.
+     */
+    classes: z.array(z.string().min(1)).nullable(),
     checkpointMinutes: z.number().min(0.05),
     extensions: z.array(z.string()),
     maxPixels: z.number().int().positive(),
@@ -148,6 +153,7 @@ export const TRAIN_DEFAULTS: Omit<TrainOptions, 'dataDir' | 'outDir' | 'command'
   engine: 'auto',
   evalRuntime: 'auto',
   negativeClass: null,
+  classes: null,
   checkpointMinutes: 10,
   maxSteps: null,
 };

@@ -59,7 +59,7 @@ async function chooseSplit(o: TrainOptions, data: ClassFolders): Promise<Split> 
 }
 
 export async function prepareData(o: TrainOptions, say: Say): Promise<RunData> {
-  const scanned: ClassFolders = await scanClassFolders(o.dataDir, o.extensions);
+  const scanned: ClassFolders = await scanClassFolders(o.dataDir, o.extensions, o.classes ?? undefined, o.classes !== null);
   const data: ClassFolders = o.limitPerClass ? limitPerClass(scanned, o.limitPerClass) : scanned;
   const classes = data.classes;
   const labelOf = new Map(data.samples.map((s) => [s.file, s.label]));
