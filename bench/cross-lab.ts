@@ -1,5 +1,7 @@
-// `npm run bench:cross-lab [-- --models DIR,DIR --tta] [--limit N] [--out FILE]`: how a model does on
-// images of other labs it never saw (issue #39), with 0 labels. Domains, from ../shared/data:
+// `npm run bench:cross-lab [-- --models DIR,DIR --tta --adapt] [--limit N] [--out FILE]`: how a model does
+// on images of other labs it never saw (issue #39), with 0 labels. With --adapt, each domain is also scored
+// after `adapt` (engine/adapt) on its own unlabelled images: adapted on one half (every other image), the
+// current and the adapted model both scored on the other half. Domains, from ../shared/data:
 // - taleqani-test: the home lab, the bundle split's test part (4-class and binary);
 // - segmented: the same test images with the cells cut out on black (binary);
 // - cnmc: C-NMC 2019 fold 0, single cells on black, another lab (binary, 20 images);
@@ -9,14 +11,16 @@
 // Binary: malignant (every class but Benign/hem) against benign; the score is 1 − p(benign). Intervals are
 // 95% Wilson intervals over images.
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { EngineClient } from '../src/engine/client.js';
 import { rocAuc } from '../src/engine/metrics.js';
 import { decodeRgb, readImageFile, toModelInput, type RgbImage } from '../src/ingest/image.js';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, tta: { type: 'boolean' }, limit: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({ options: { models: { type: 'string' }, tta: { type: 'boolean' }, adapt: { type: 'boolean' }, limit: { type: 'string' }, out: { type: 'string' } } });
 const config = loadConfig({});
 const data = path.resolve('../shared/data');
 const models = (values.models ?? 'models/default').split(',').map((m) => path.resolve(m));
@@ -29,9 +33,12 @@ interface Item {
   malignant: boolean;
   label: string | null;
   rgb: () => Promise<RgbImage>;
+  /** The image's file, where it is one (adapt reads files); crops have none. */
+  file?: string;
 }
 
 const fromFile = (file: string) => async () => decodeRgb(await readImageFile(file, limits), limits);
+const fileItem = (name: string, file: string, malignant: boolean, label: string | null = null): Item => ({ name, malignant, label, rgb: fromFile(file), file });
 const listDir = async (dir: string) => (await fs.readdir(dir)).filter((f) => !f.startsWith('.')).sort();
 /** Every k-th of a list, so that a limit still spans the whole set. */
 const spread = <T>(xs: T[]) => (xs.length <= limit ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / limit) === 0));
@@ -40,24 +47,25 @@ async function taleqani(root: string, modelDir: string): Promise<Item[]> {
   const split = JSON.parse(await fs.readFile(path.join(modelDir, 'split.json'), 'utf8')) as { test: string[] };
   return spread(split.test).map((f) => {
     const label = f.split('/')[0];
-    return { name: f, label, malignant: label !== 'Benign', rgb: fromFile(path.join(root, f)) };
+    return fileItem(f, path.join(root, f), label !== 'Benign', label);
   });
 }
 
 async function cnmc(): Promise<Item[]> {
   const root = path.join(data, 'cnmc-fold0');
   const kinds = ['all', 'hem'];
-  return (
-    await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => ({ name: `${k}/${f}`, label: null, malignant: k === 'all', rgb: fromFile(path.join(root, k, f)) }))))
-  ).flat();
+  return (await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => fileItem(`${k}/${f}`, path.join(root, k, f), k === 'all'))))).flat();
 }
 
-async function pbc(): Promise<Item[]> {
+/** PBC's images, less those the model trained or validated on (a run with PBC in its data names them `pbc-KIND-FILE`). */
+async function pbc(modelDir: string): Promise<Item[]> {
   const root = path.join(data, 'pbc');
+  const split = JSON.parse(await fs.readFile(path.join(modelDir, 'split.json'), 'utf8').catch(() => '{}')) as { train?: string[]; val?: string[] };
+  const seen = new Set([...(split.train ?? []), ...(split.val ?? [])].map((f) => path.basename(f)));
   const kinds = (await listDir(root)).filter((k) => !k.includes('.'));
-  const all = (
-    await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => ({ name: `${k}/${f}`, label: null, malignant: false, rgb: fromFile(path.join(root, k, f)) }))))
-  ).flat();
+  const all = (await Promise.all(kinds.map(async (k) => (await listDir(path.join(root, k))).map((f) => fileItem(`${k}/${f}`, path.join(root, k, f), false)))))
+    .flat()
+    .filter((it) => !seen.has(`pbc-${it.name.replace('/', '-')}`));
   return spread(all);
 }
 
@@ -85,7 +93,7 @@ async function bccd(): Promise<{ fields: Item[]; cells: Item[] }> {
   const cells: Item[] = [];
   for (const f of spread(files)) {
     const image = fromFile(path.join(root, 'images', f));
-    fields.push({ name: f, label: null, malignant: false, rgb: image });
+    fields.push({ ...fileItem(f, path.join(root, 'images', f), false), rgb: image });
     const xml = await fs.readFile(path.join(root, 'annotations', f.replace(/\.jpg$/, '.xml')), 'utf8').catch(() => '');
     wbcBoxes(xml).forEach((box, i) => cells.push({ name: `${f}#${i}`, label: null, malignant: false, rgb: async () => crop(await image(), box) }));
   }
@@ -149,6 +157,51 @@ async function score(engine: EngineClient, classes: string[], size: number, item
   };
 }
 
+/** The files of items (crops written out as PNG under `dir`), for adapt, which reads files. */
+async function filesOf(items: Item[], dir: string): Promise<string[]> {
+  await fs.mkdir(dir, { recursive: true });
+  return Promise.all(
+    items.map(async (it, i) => {
+      if (it.file) return it.file;
+      const { data: pixels, width, height } = await it.rgb();
+      const file = path.join(dir, `${String(i).padStart(5, '0')}.png`);
+      await sharp(pixels, { raw: { width, height, channels: 3 } })
+        .png()
+        .toFile(file);
+      return file;
+    }),
+  );
+}
+
+/** The domain adapted to on every other image; the current and the adapted model scored on the rest. */
+async function adaptRows(modelDir: string, info: { id: string; classes: string[]; inputSize: number }, domain: string, items: Item[]): Promise<Row[]> {
+  const fit = items.filter((_, i) => i % 2 === 0);
+  const held = items.filter((_, i) => i % 2 === 1);
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'cross-lab-adapt-'));
+  try {
+    const result = await engine.call('adapt', {
+      modelDir,
+      outDir: path.join(work, 'adapted'),
+      name: 'bench-adapted',
+      files: await filesOf(fit, path.join(work, 'crops')),
+      minSlides: 10, // C-NMC has 20 images: 10 to adapt on
+      maxSlides: 400,
+      colour: true,
+      labelled: [],
+      ...limits,
+      resize: config.images.resize,
+    });
+    const colour = result.colour.applied ? 'colour aligned' : `colour not aligned: ${result.colour.note}`;
+    const before = { model: info.id, domain: `${domain}, other half`, ...(await score(engine, info.classes, info.inputSize, held)) };
+    await engine.call('load', { modelDir: path.join(work, 'adapted') });
+    const after = { model: `${info.id} + adapt (${fit.length} images; ${colour})`, domain: `${domain}, other half`, ...(await score(engine, info.classes, info.inputSize, held)) };
+    await engine.call('load', { modelDir });
+    return [before, after];
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
 const rows: Row[] = [];
 const engine = new EngineClient();
 await engine.call('init', { backend: 'wasm', threads: 0 });
@@ -159,13 +212,14 @@ for (const modelDir of models) {
     'taleqani-test': await taleqani(path.join(data, 'taleqani'), modelDir),
     segmented: await taleqani(path.join(data, 'taleqani-segmented'), modelDir),
     cnmc: await cnmc(),
-    pbc: await pbc(),
+    pbc: await pbc(modelDir),
     'bccd-wbc': cells,
     'bccd-field': fields,
   };
   for (const [domain, items] of Object.entries(domains)) {
     const t0 = performance.now();
     rows.push({ model: info.id, domain, ...(await score(engine, info.classes, info.inputSize, items)) });
+    if (values.adapt) rows.push(...(await adaptRows(modelDir, info, domain, items)));
     console.error(`${info.id} ${domain}: ${items.length} images in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
 }

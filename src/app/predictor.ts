@@ -21,7 +21,8 @@ import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
 const OVERLAY_SIDE = 256;
 
 export interface PredictorEvents {
-  predicted: [sha256: string];
+  /** A slide classified; unusual: its out-of-distribution check flagged it. */
+  predicted: [sha256: string, unusual: boolean];
   error: [sha256: string, message: string];
   idle: [];
 }
@@ -108,8 +109,9 @@ export class Predictor extends EventEmitter<PredictorEvents> {
         const next = candidates.find((s) => !this.failed.has(s.sha256));
         if (!next) break;
         try {
-          await this.store.addPrediction(next.sha256, await classifySlide(this.config, this.engine, this.model, next));
-          this.emit('predicted', next.sha256);
+          const prediction = await classifySlide(this.config, this.engine, this.model, next);
+          await this.store.addPrediction(next.sha256, prediction);
+          this.emit('predicted', next.sha256, prediction.ood?.unusual === true);
         } catch (err) {
           this.failed.add(next.sha256);
           this.emit('error', next.sha256, (err as Error).message);

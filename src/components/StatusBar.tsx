@@ -3,6 +3,7 @@ import { Box, Text } from 'ink';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { visible } from '../core/safe-text.js';
+import { adaptHint } from '../state/lab-drift.js';
 
 /** The model's held-out accuracy from its manifest, so that nobody mistakes a weak model for a good one. */
 function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
@@ -26,13 +27,14 @@ export function statusBarRows(width: number): number {
 
 export function StatusBar({ technician, width = ONE_LINE_WIDTH }: { technician: string; width?: number }) {
   const engine = useEngine();
-  const { summary, watcher, predicting } = useStore();
+  const { summary, watcher, predicting, newSlides } = useStore();
   // Forward passes on ONNX Runtime when it is in use, gradients and training on the tfjs backend.
   const tfjs = engine.backend ? engine.backend.backend : '…';
   const backend = engine.model?.runtime.startsWith('onnxruntime') ? `${engine.model.runtime.replace('onnxruntime-', 'ORT ')} + ${tfjs}` : tfjs;
   const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
   // The work first: what is left, and whether the folder is watched; then the model and who and where.
-  const work = `${summary.unlabelled} to review · ${summary.labelled} labelled · ${summary.files.rejected} rejected · ${summary.files.duplicate} duplicate · watcher ${watcher}${predicting ? ' · classifying…' : ''}`;
+  const hint = adaptHint(newSlides);
+  const work = `${hint ? `${hint} · ` : ''}${summary.unlabelled} to review · ${summary.labelled} labelled · ${summary.files.rejected} rejected · ${summary.files.duplicate} duplicate · watcher ${watcher}${predicting ? ' · classifying…' : ''}`;
   const who = visible(`${model} · ${technician} · ${backend}`);
   return (
     <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1} flexDirection="column">

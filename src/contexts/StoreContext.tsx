@@ -2,7 +2,7 @@
 // Screens never hold the whole store: they hold the counts, the live leases and a version number that
 // moves when anything changed (in this process, or in another: PRAGMA data_version, polled), and query
 // the pages they show (app/selection.ts).
-import React, { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+import React, { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import fs from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
@@ -13,6 +13,7 @@ import type { SlideStore } from '../store/types.js';
 import { emptySummary, type StoreSummary } from '../store/summary.js';
 import { Predictor } from '../app/predictor.js';
 import { useEngine } from './EngineContext.js';
+import { recentFlags, withSlide, type RecentFlags } from '../state/lab-drift.js';
 
 export interface StoreState {
   store: SlideStore;
@@ -22,6 +23,8 @@ export interface StoreState {
   version: number;
   watcher: string;
   predicting: boolean;
+  /** Of the last new slides classified here, how many were flagged unlike the training images (lab-drift.ts). */
+  newSlides: RecentFlags;
   warnings: string[];
   warn(message: string): void;
   /** Reads the counts and leases again, and has every registered view (the queue's page) reload; resolves when all have. */
@@ -116,6 +119,7 @@ export interface StoreProviderProps {
 export function StoreProvider({ config, store, children, watch = true, predict = true, onQueued, pollMs = POLL_MS }: StoreProviderProps) {
   const engine = useEngine();
   const [predicting, setPredicting] = useState(false);
+  const [flags, setFlags] = useState<boolean[]>([]);
   const [warnings, setWarnings] = useState<string[]>([]);
   const predictor = useRef<Predictor | null>(null);
   const warn = useCallback((m: string) => setWarnings((w) => [...w.slice(-4), m]), []);
@@ -136,8 +140,9 @@ export function StoreProvider({ config, store, children, watch = true, predict =
     if (!predict || !engine.client || !engine.model) return;
     const p = new Predictor(config, engine.client, store, engine.model);
     predictor.current = p;
-    p.on('predicted', () => {
+    p.on('predicted', (_sha: string, unusual: boolean) => {
       setPredicting(true);
+      setFlags((f) => withSlide(f, unusual));
       void refresh();
     });
     p.on('error', (sha, message) => warn(`slide ${sha.slice(0, 12)}: ${message}`));
@@ -149,7 +154,8 @@ export function StoreProvider({ config, store, children, watch = true, predict =
     };
   }, [config, engine.client, engine.model, store, refresh, warn, predict]);
 
-  const value: StoreState = { store, ...snapshot, watcher: watcherState, predicting, warnings, warn };
+  const newSlides = useMemo(() => recentFlags(flags), [flags]);
+  const value: StoreState = { store, ...snapshot, watcher: watcherState, predicting, newSlides, warnings, warn };
   return <StoreContext.Provider value={value}>{children}</StoreContext.Provider>;
 }
 
