@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fromFloat16, toFloat16 } from '../src/engine/bundle.js';
 import { checkOod, fitOod, knnDistance, quantile, unitRows } from '../src/engine/ood/knn.js';
 import { rng } from '../src/core/random.js';
+import { withLabInBank } from '../src/engine/adapt/lab-ood.js';
 
 /** n points of dim around `centre` (Gaussian-ish noise of the given spread), row-major. */
 function cloud(n: number, centre: number[], spread: number, random: () => number): Float32Array {
@@ -50,6 +51,22 @@ describe('out-of-distribution index', () => {
     ).toBeCloseTo(checkOod(index, one).distance, 6);
     expect(() => checkOod(index, new Float32Array(8))).toThrow(/8 features but its out-of-distribution index has 16/);
     expect(() => fitOod(cloud(3, centre, 0.3, random), cloud(3, centre, 0.3, random), 16, 5, 0.95)).toThrow(/too few/);
+  });
+
+  it("a lab's slides in the bank, searched with their own k: the lab's new slides pass, a far point stays flagged", () => {
+    const random = rng(11);
+    const home = fitOod(cloud(200, [1, 0, 0, 0], 0.2, random), cloud(50, [1, 0, 0, 0], 0.2, random), 4, 30, 0.99);
+    const labSlide = cloud(1, [0.3, 1, 0, 0], 0.2, random);
+    expect(checkOod(home, labSlide).unusual).toBe(true);
+    const labRows = Array.from({ length: 12 }, () => cloud(1, [0.3, 1, 0, 0], 0.2, random));
+    const adapted = withLabInBank(home, labRows, [labSlide]);
+    expect(adapted.meta.lab).toEqual({ n: 12, k: 5 }); // 12 rows could never give a 30th neighbour
+    expect(adapted.meta.n).toBe(212);
+    expect(checkOod(adapted, labSlide).unusual).toBe(false);
+    expect(adapted.meta.flagged.lab).toEqual({ n: 1, unusual: 0 });
+    expect(checkOod(adapted, new Float32Array([0, 0, 1, 0])).unusual).toBe(true);
+    // Adapting again replaces the lab's rows rather than adding a second lab's.
+    expect(withLabInBank(adapted, labRows.slice(0, 6), []).meta.n).toBe(206);
   });
 
   it('float16 storage: back to float32 within half precision, specials kept', () => {

@@ -23,6 +23,14 @@ export const oodSchema = z
     file: z.literal(OOD_FILE),
     /** Share of each held-out part above the threshold, when it was measured. */
     flagged: z.record(z.string(), z.object({ n: z.number().int(), unusual: z.number().int() })),
+    /**
+     * The last `n` rows of the bank are a lab's own slides (adapt/lab-ood.ts), searched apart with their
+     * own k: a lab's few hundred slides cannot offer the 30 neighbours the training images do.
+     */
+    lab: z
+      .object({ n: z.number().int().min(1), k: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict();
 export type OodMeta = z.infer<typeof oodSchema>;
@@ -86,10 +94,13 @@ export function fitOod(train: Float32Array, val: Float32Array, dim: number, k: n
   return { meta, bank };
 }
 
-/** Scores one image's pooled feature against the index. */
+/** Scores one image's pooled feature against the index: the nearer of the training images and the lab's slides. */
 export function checkOod(index: OodIndex, feature: Float32Array): OodCheck {
-  const { dim, k, threshold } = index.meta;
+  const { dim, k, threshold, lab } = index.meta;
   if (feature.length !== dim) throw new Error(`the model gives ${feature.length} features but its out-of-distribution index has ${dim}`);
-  const distance = knnDistance(index.bank, dim, unitRows(feature, dim), k);
+  const query = unitRows(feature, dim);
+  const split = index.bank.length - (lab ? lab.n * dim : 0);
+  let distance = knnDistance(index.bank.subarray(0, split), dim, query, k);
+  if (lab) distance = Math.min(distance, knnDistance(index.bank.subarray(split), dim, query, lab.k));
   return { distance, threshold, unusual: distance > threshold };
 }
