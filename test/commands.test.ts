@@ -32,6 +32,14 @@ function trainerDefault(flag: string): string | undefined {
   return v === undefined || v === null ? undefined : String(v);
 }
 
+describe('npm start', () => {
+  it('prints no npm warning before the app (issue #36: .npmrc’s key for onnxruntime-node)', async () => {
+    const { stdout, stderr } = await run('npm', ['start', '--', '--help'], { cwd: ROOT });
+    expect(stdout).toMatch(/Usage:/);
+    expect(stderr).not.toMatch(/npm warn/i);
+  });
+});
+
 describe('declared commands', () => {
   it('train’s help gives the trainer’s own defaults', () => {
     const stated = Object.entries(TRAIN_FLAGS).filter(([, f]) => 'default' in f);
