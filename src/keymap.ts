@@ -65,6 +65,7 @@ export const KEYMAP = [
   { label: 'z Esc', action: 'unzoom', context: 'zoom', description: 'back to the slide', match: (i, k) => k.escape || i === 'z' },
 
   { label: 'r', action: 'retrain-start', context: 'retrain', description: 'retrain from the confirmed labels (a new version; the current model stays)', match: char('r') },
+  { label: 'a', action: 'adapt-start', context: 'retrain', description: 'adapt to this lab from its own slides, no labels needed (colour; what counts as unusual): a new version', match: char('a') },
   { label: 'm', action: 'retrain-mode', context: 'retrain', description: 'mode: head only on cached features (fast) or every layer', match: char('m') },
   { label: '↑ k', action: 'version-up', context: 'retrain', description: 'previous model version', match: (i, k) => k.upArrow || i === 'k' },
   { label: '↓ j', action: 'version-down', context: 'retrain', description: 'next model version', match: (i, k) => k.downArrow || i === 'j' },

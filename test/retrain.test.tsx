@@ -19,6 +19,8 @@ import { fitOod } from '../src/engine/ood/knn.js';
 import { buildRetrainRequest } from '../src/services/retrain-request.js';
 import { slideCopiesDir } from '../src/store/slide-copies.js';
 import type { RetrainLabel } from '../src/engine/retrain/types.js';
+import type { AdaptResult } from '../src/engine/adapt/types.js';
+import { initialRetrainState, retrainReducer } from '../src/state/retrain.js';
 import { FIXTURES, makeBundle, relativeError, tempDir } from './helpers.js';
 
 const clients: EngineClient[] = [];
@@ -256,6 +258,46 @@ describe('retraining from the store', () => {
     const scored = await waitFor(/test-untrained@\S+ \| default/);
     expect(scored).toMatch(/\| \* slidetriage-retrained@\S+ \| head \| 6 \|/);
     expect(scored).toMatch(/\| test-untrained@\S+ \| default \| 6 \|/);
+  });
+});
+
+describe('adapt on the Retrain screen', () => {
+  it('a starts adapting on the store’s slides, and with six of them says why it will not', async () => {
+    const { config, store } = await labelledSetup();
+    const client = new EngineClient();
+    clients.push(client);
+    const ui = render(
+      <EngineProvider config={config} client={client}>
+        <StoreProvider config={config} store={store} watch={false}>
+          <App config={config} technician="alice" defaultModel={modelDir} />
+        </StoreProvider>
+      </EngineProvider>,
+    );
+    onTestFinished(() => ui.unmount());
+    const waitFor = async (text: RegExp, ms = 60_000) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (text.test(ui.lastFrame() ?? '')) return ui.lastFrame()!;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out waiting for ${text}; last frame:\n${ui.lastFrame()}`);
+    };
+    await waitFor(/test-untrained@/);
+    ui.stdin.write('R');
+    await waitFor(/a\s+adapt to this lab|a adapt/);
+    ui.stdin.write('a');
+    await waitFor(/adapting failed: the lab has 6 slide\(s\); adapting needs at least 40/);
+    expect(await listVersions(config.versions, modelDir)).toHaveLength(1); // nothing made
+  });
+
+  it('the screen state keeps the adapt result and offers its version for promotion', () => {
+    const result = { id: 'slidetriage-adapted@0123456789ab' } as AdaptResult;
+    const s = retrainReducer(retrainReducer(initialRetrainState, { type: 'started' }), { type: 'adapted', result });
+    expect(s.job).toBeNull();
+    expect(s.adapted).toBe(result);
+    expect(s.selected).toBe(1);
+    expect(s.message).toMatch(/slidetriage-adapted@0123456789ab adapted to this lab/);
+    expect(retrainReducer(s, { type: 'started' }).adapted).toBeNull();
   });
 });
 

@@ -7,13 +7,16 @@ import type { RetrainResult } from '../engine/retrain/types.js';
 import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { buildRetrainRequest } from '../services/retrain-request.js';
+import { buildAdaptRequest } from '../services/adapt-request.js';
+import { ADAPT_MAX_SLIDES, ADAPT_MIN_SLIDES } from '../services/adapt-limits.js';
+import type { AdaptResult } from '../engine/adapt/types.js';
 import { useRetrainState } from '../state/retrain.js';
 
 export function useRetrain(config: Config, defaultModel: string, technician: string) {
   const engine = useEngine();
   const { store } = useStore();
   const [state, dispatch] = useRetrainState();
-  const handle = useRef<CallHandle<RetrainResult> | null>(null);
+  const handle = useRef<CallHandle<RetrainResult> | CallHandle<AdaptResult> | null>(null);
 
   const client = engine.client;
   const refreshVersions = useCallback(async () => {
@@ -53,6 +56,25 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
     }
   }, [engine, config, store, state.mode, dispatch, refreshVersions]);
 
+  // adapt: the store's slides, no labels; the same job line, Esc and promotion as a retrain.
+  const adapt = useCallback(async () => {
+    if (handle.current || !engine.client || !engine.model) return;
+    try {
+      const req = await buildAdaptRequest(config, store, engine.model.dir, { files: null, minSlides: ADAPT_MIN_SLIDES, maxSlides: ADAPT_MAX_SLIDES, colour: true });
+      dispatch({ type: 'started' });
+      const h = engine.client.start('adapt', req, (p) => dispatch({ type: 'progress', done: p.done, total: p.total, message: p.message ?? '' }));
+      handle.current = h;
+      const result = await h.result;
+      await refreshVersions();
+      dispatch({ type: 'adapted', result });
+    } catch (err) {
+      const e = err as Error;
+      dispatch({ type: 'stopped', message: e.name === 'CancelledError' ? 'adapting cancelled; nothing changed' : `adapting failed: ${e.message}` });
+    } finally {
+      handle.current = null;
+    }
+  }, [engine, config, store, dispatch, refreshVersions]);
+
   const cancel = useCallback(() => {
     if (handle.current) handle.current.cancel();
     else if (state.confirm) dispatch({ type: 'answered', message: 'not changed' });
@@ -81,5 +103,5 @@ export function useRetrain(config: Config, defaultModel: string, technician: str
     }
   }, [state.confirm, state.versions, config.versions, technician, engine, refreshVersions, dispatch]);
 
-  return { state, dispatch, start, cancel, ask, promote, running: () => handle.current !== null };
+  return { state, dispatch, start, adapt, cancel, ask, promote, running: () => handle.current !== null };
 }

@@ -15,8 +15,8 @@ export interface VersionInfo {
   dir: string;
   name: string;
   created: string;
-  /** 'default' for the configured model, 'shipped' for earlier models shipped beside it, else the retraining mode. */
-  kind: 'default' | 'shipped' | 'head' | 'full';
+  /** 'default' for the configured model, 'shipped' for earlier models shipped beside it, else the retraining mode, or 'adapted' (adapt). */
+  kind: 'default' | 'shipped' | 'head' | 'full' | 'adapted';
   parent: string | null;
   labels: number;
   heldOut: Comparison | null;
@@ -27,7 +27,9 @@ export interface VersionInfo {
 async function describe(dir: string, kind: VersionInfo['kind'] | null, currentDir: string): Promise<VersionInfo | null> {
   const manifest = await readManifest(dir).catch(() => null);
   if (!manifest) return null;
-  const retrain = (manifest.training as { retrain?: { mode: 'head' | 'full'; parent: string; labels: unknown[] } } | null)?.retrain;
+  const training = manifest.training as { retrain?: { mode: 'head' | 'full'; parent: string; labels: unknown[] }; adapt?: { parent: string } } | null;
+  // An adapted version records `adapt` and no `retrain` of its own (adapt/adapt.ts).
+  const retrain = training?.adapt ? undefined : training?.retrain;
   const report = await fs
     .readFile(path.join(dir, 'retrain.json'), 'utf8')
     .then((s) => JSON.parse(s) as { heldOut: Comparison; base: Comparison })
@@ -37,8 +39,8 @@ async function describe(dir: string, kind: VersionInfo['kind'] | null, currentDi
     dir,
     name: manifest.name,
     created: manifest.created,
-    kind: kind ?? retrain?.mode ?? 'head',
-    parent: retrain?.parent ?? null,
+    kind: kind ?? (training?.adapt ? 'adapted' : (retrain?.mode ?? 'head')),
+    parent: training?.adapt?.parent ?? retrain?.parent ?? null,
     labels: retrain?.labels.length ?? 0,
     heldOut: report?.heldOut ?? null,
     base: report?.base ?? null,

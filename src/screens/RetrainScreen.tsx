@@ -5,6 +5,7 @@ import type { RetrainState } from '../state/retrain.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { visible } from '../core/safe-text.js';
+import { AdaptedLines } from './AdaptedLines.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
@@ -86,6 +87,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
           })}
         </Box>
       )}
+      {state.adapted && !state.job && <AdaptedLines result={state.adapted} />}
       <Box flexDirection="column" marginTop={1}>
         <Text bold>Model versions{shown.end - shown.start < state.versions.length ? ` (${shown.start + 1}–${shown.end} of ${state.versions.length}, ↑↓ to see more)` : ''}</Text>
         {state.versions.slice(shown.start, shown.end).map((v, j) => (

@@ -2,6 +2,7 @@
 // promotion question.
 import { useReducer } from 'react';
 import type { RetrainResult } from '../engine/retrain/types.js';
+import type { AdaptResult } from '../engine/adapt/types.js';
 import type { VersionInfo } from '../engine/versions.js';
 
 export interface RetrainState {
@@ -12,6 +13,8 @@ export interface RetrainState {
   /** Loss per epoch of the running or last run. */
   curve: number[];
   result: RetrainResult | null;
+  /** The last adapt's result: the lab's slides seen by the current and the adapted model. */
+  adapted: AdaptResult | null;
   /** The version waiting for `y`. */
   confirm: VersionInfo | null;
   message: string | null;
@@ -24,11 +27,12 @@ export type RetrainAction =
   | { type: 'started' }
   | { type: 'progress'; done: number; total: number; message: string; loss?: number }
   | { type: 'finished'; result: RetrainResult }
+  | { type: 'adapted'; result: AdaptResult }
   | { type: 'stopped'; message: string }
   | { type: 'ask'; version: VersionInfo }
   | { type: 'answered'; message: string };
 
-export const initialRetrainState: RetrainState = { mode: 'head', versions: [], selected: 0, job: null, curve: [], result: null, confirm: null, message: null };
+export const initialRetrainState: RetrainState = { mode: 'head', versions: [], selected: 0, job: null, curve: [], result: null, adapted: null, confirm: null, message: null };
 
 export function retrainReducer(s: RetrainState, a: RetrainAction): RetrainState {
   switch (a.type) {
@@ -39,11 +43,13 @@ export function retrainReducer(s: RetrainState, a: RetrainAction): RetrainState 
     case 'move':
       return { ...s, selected: Math.max(0, Math.min(s.versions.length - 1, s.selected + a.by)), confirm: null };
     case 'started':
-      return { ...s, job: { done: 0, total: 1, message: 'starting' }, curve: [], result: null, message: null };
+      return { ...s, job: { done: 0, total: 1, message: 'starting' }, curve: [], result: null, adapted: null, message: null };
     case 'progress':
       return { ...s, job: { done: a.done, total: a.total, message: a.message }, curve: a.loss === undefined ? s.curve : [...s.curve, a.loss] };
     case 'finished':
       return { ...s, job: null, result: a.result, selected: 1, message: `new version ${a.result.id}: compare below, then p and y to promote it` };
+    case 'adapted':
+      return { ...s, job: null, adapted: a.result, selected: 1, message: `new version ${a.result.id} adapted to this lab: compare below, then p and y to promote it` };
     case 'stopped':
       return { ...s, job: null, message: a.message };
     case 'ask':

@@ -6,6 +6,7 @@ export function retrainHandlers(d: KeyDeps) {
   return {
     'evaluate-versions': { run: () => void d.versionEvaluation.run() },
     'retrain-start': { run: () => void retrain.start() },
+    'adapt-start': { run: () => void retrain.adapt() },
     'retrain-mode': { run: () => retrain.dispatch({ type: 'mode' }) },
     'version-up': { run: () => retrain.dispatch({ type: 'move', by: -1 }) },
     'version-down': { run: () => retrain.dispatch({ type: 'move', by: 1 }) },

@@ -25,6 +25,12 @@ export function colourReference(bundle: LoadedBundle): ColourStats | null {
   return parsed.success ? parsed.data : null;
 }
 
+/** The parent's training record without its own retrain or adapt step (the new version's step is adapt). */
+function trainingOf(parent: LoadedBundle): Record<string, unknown> {
+  const { retrain, adapt, ...rest } = parent.manifest.training ?? {};
+  return { ...rest, ...(retrain ? { retrainedBefore: retrain } : {}), ...(adapt ? { adaptedBefore: (adapt as { parent?: string }).parent } : {}) };
+}
+
 /** Every k-th of a list so that at most `max` are taken, spread over the whole list. */
 const spread = <T>(xs: T[], max: number) => (xs.length <= max ? xs : xs.filter((_, i) => i % Math.ceil(xs.length / max) === 0));
 
@@ -104,7 +110,7 @@ export async function adapt(req: AdaptRequest, hooks: RetrainHooks): Promise<Ada
       spec: parent.manifest.spec,
       resize: parent.manifest.preprocessing.resize,
       float16: parent.manifest.weightsDtype === 'float16',
-      training: { ...parent.manifest.training, adapt: { parent: parent.manifest.id, slides: inputs.length, normalization, colour: { ...colourResult, lab }, before, after } },
+      training: { ...trainingOf(parent), adapt: { parent: parent.manifest.id, slides: inputs.length, normalization, colour: { ...colourResult, lab }, before, after } },
       metrics: parent.manifest.metrics,
       ood,
     });
