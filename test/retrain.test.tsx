@@ -12,7 +12,7 @@ import { EngineClient } from '../src/engine/client.js';
 import { loadConfig, storeFolder } from '../src/config.js';
 import { openStore } from '../src/store/store.js';
 import { holdOut, confirmedLabels } from '../src/store/labels.js';
-import { findVersion, listVersions, readPointer, setCurrent } from '../src/engine/versions.js';
+import { findVersion, listVersions, readPointer, setCurrent, type VersionInfo } from '../src/engine/versions.js';
 import { currentModelDir } from '../src/engine/version-pointer.js';
 import { loadBundle, saveBundle } from '../src/engine/bundle.js';
 import { fitOod } from '../src/engine/ood/knn.js';
@@ -292,10 +292,12 @@ describe('adapt on the Retrain screen', () => {
 
   it('the screen state keeps the adapt result and offers its version for promotion', () => {
     const result = { id: 'slidetriage-adapted@0123456789ab' } as AdaptResult;
-    const s = retrainReducer(retrainReducer(initialRetrainState, { type: 'started' }), { type: 'adapted', result });
+    const versions = ['default', 'shipped', 'shipped', 'adapted'].map((kind, i) => ({ id: i === 3 ? result.id : `m${i}@0`, kind }) as VersionInfo);
+    const listed = retrainReducer(initialRetrainState, { type: 'versions', versions });
+    const s = retrainReducer(retrainReducer(listed, { type: 'started' }), { type: 'adapted', result });
     expect(s.job).toBeNull();
     expect(s.adapted).toBe(result);
-    expect(s.selected).toBe(1);
+    expect(s.selected).toBe(3); // the new version, after the default and the shipped models
     expect(s.message).toMatch(/slidetriage-adapted@0123456789ab adapted to this lab/);
     expect(retrainReducer(s, { type: 'started' }).adapted).toBeNull();
   });

@@ -2,6 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { Metrics } from '../engine/metrics.js';
 import type { RetrainState } from '../state/retrain.js';
+import type { VersionInfo } from '../engine/versions.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { visible } from '../core/safe-text.js';
@@ -22,6 +23,13 @@ const pct = (m: Metrics | null | undefined) => (m ? `${(m.accuracy * 100).toFixe
 
 /** Rows the rest of the screen can take at most (title, counts, mode, job, result table, question, hints). */
 const FIXED_ROWS = 14;
+
+/** What a version row says after its id and kind: a retrain's labels and held-out figures, an adapted version's parent. */
+function versionNote(v: VersionInfo): string {
+  if (v.kind === 'default' || v.kind === 'shipped') return '';
+  if (v.kind === 'adapted') return `from ${visible(v.parent ?? '?')}`;
+  return `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`;
+}
 
 /** The slice of the version list shown: all where they fit, else a window that keeps the selected one in view. */
 export function versionWindow(count: number, selected: number, height: number): { start: number; end: number } {
@@ -93,7 +101,7 @@ export function RetrainScreen({ state, modelId, height = 24 }: { state: RetrainS
         {state.versions.slice(shown.start, shown.end).map((v, j) => (
           <Text key={v.dir} inverse={shown.start + j === state.selected} wrap="truncate-end">
             {v.current ? '* ' : '  '}
-            {visible(v.id).padEnd(38)} {v.kind.padEnd(8)} {v.kind === 'default' ? '' : `${v.labels} labels · held-out ${pct(v.heldOut?.current)} → ${pct(v.heldOut?.candidate)}`}
+            {visible(v.id).padEnd(38)} {v.kind.padEnd(8)} {versionNote(v)}
           </Text>
         ))}
       </Box>

@@ -34,6 +34,13 @@ export type RetrainAction =
 
 export const initialRetrainState: RetrainState = { mode: 'head', versions: [], selected: 0, job: null, curve: [], result: null, adapted: null, confirm: null, message: null };
 
+/** The new version's place in the list (after the default and the shipped models), else the first. */
+const indexOf = (s: RetrainState, id: string) =>
+  Math.max(
+    0,
+    s.versions.findIndex((v) => v.id === id),
+  );
+
 export function retrainReducer(s: RetrainState, a: RetrainAction): RetrainState {
   switch (a.type) {
     case 'versions':
@@ -47,9 +54,9 @@ export function retrainReducer(s: RetrainState, a: RetrainAction): RetrainState 
     case 'progress':
       return { ...s, job: { done: a.done, total: a.total, message: a.message }, curve: a.loss === undefined ? s.curve : [...s.curve, a.loss] };
     case 'finished':
-      return { ...s, job: null, result: a.result, selected: 1, message: `new version ${a.result.id}: compare below, then p and y to promote it` };
+      return { ...s, job: null, result: a.result, selected: indexOf(s, a.result.id), message: `new version ${a.result.id}: compare below, then p and y to promote it` };
     case 'adapted':
-      return { ...s, job: null, adapted: a.result, selected: 1, message: `new version ${a.result.id} adapted to this lab: compare below, then p and y to promote it` };
+      return { ...s, job: null, adapted: a.result, selected: indexOf(s, a.result.id), message: `new version ${a.result.id} adapted to this lab: compare below, then p and y to promote it` };
     case 'stopped':
       return { ...s, job: null, message: a.message };
     case 'ask':

@@ -111,7 +111,9 @@ export async function adapt(req: AdaptRequest, hooks: RetrainHooks): Promise<Ada
       resize: parent.manifest.preprocessing.resize,
       float16: parent.manifest.weightsDtype === 'float16',
       training: { ...trainingOf(parent), adapt: { parent: parent.manifest.id, slides: inputs.length, normalization, colour: { ...colourResult, lab }, before, after } },
-      metrics: parent.manifest.metrics,
+      // The parent's held-out figures were measured on its own lab's images in its own colour: not this
+      // version's. They are kept apart, so that no screen shows them as the adapted model's.
+      metrics: { parent: { id: parent.manifest.id, metrics: parent.manifest.metrics } },
       ood,
     });
     const result: AdaptResult = {
