@@ -69,6 +69,48 @@ async function pbc(modelDir: string): Promise<Item[]> {
   return spread(all);
 }
 
+/** The white cell nearest the field's centre in a segmented twin (non-black pixels), as [x, y]; null when it has none. */
+function cellNearCentre(twin: RgbImage): [number, number] | null {
+  let best: [number, number] | null = null;
+  let bestD = Infinity;
+  for (let y = 0; y < twin.height; y += 2)
+    for (let x = 0; x < twin.width; x += 2) {
+      const p = (y * twin.width + x) * 3;
+      if (twin.data[p] + twin.data[p + 1] + twin.data[p + 2] < 60) continue;
+      const d = (x - twin.width / 2) ** 2 + (y - twin.height / 2) ** 2;
+      if (d < bestD) [best, bestD] = [[x, y], d];
+    }
+  return best;
+}
+
+/**
+ * A synthetic other lab with both classes: each held-out Taleqani image cut to the white cell nearest its
+ * centre at 2.5× (the magnification other labs use), its colour moved per channel and JPEG-compressed
+ * again. It shares the zoom idea with the `zoom` augmentation, so it flatters models trained with it.
+ */
+async function synthetic(modelDir: string): Promise<Item[]> {
+  return (await taleqani(path.join(data, 'taleqani'), modelDir)).map((it) => ({
+    ...it,
+    file: undefined,
+    rgb: async () => {
+      const field = await it.rgb();
+      const twin = await fromFile(path.join(data, 'taleqani-segmented', it.name))().catch(() => null);
+      const side = Math.round(Math.min(field.width, field.height) / 2.5);
+      const [cx, cy] = (twin && cellNearCentre(twin)) ?? [field.width / 2, field.height / 2];
+      const left = Math.round(Math.min(Math.max(cx - side / 2, 0), field.width - side));
+      const top = Math.round(Math.min(Math.max(cy - side / 2, 0), field.height - side));
+      const jpeg = await sharp(field.data, { raw: { width: field.width, height: field.height, channels: 3 } })
+        .extract({ left, top, width: side, height: side })
+        .resize(field.width, field.height, { kernel: 'cubic' })
+        .linear([1.15, 0.8, 0.9], [-10, 25, 15])
+        .jpeg({ quality: 70 })
+        .toBuffer();
+      const { data: pixels, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      return { data: pixels, width: info.width, height: info.height };
+    },
+  }));
+}
+
 /** The WBC boxes of a VOC annotation. */
 function wbcBoxes(xml: string): Array<[number, number, number, number]> {
   return [...xml.matchAll(/<object>([\s\S]*?)<\/object>/g)]
@@ -211,6 +253,7 @@ for (const modelDir of models) {
   const domains: Record<string, Item[]> = {
     'taleqani-test': await taleqani(path.join(data, 'taleqani'), modelDir),
     segmented: await taleqani(path.join(data, 'taleqani-segmented'), modelDir),
+    'synthetic-lab': await synthetic(modelDir),
     cnmc: await cnmc(),
     pbc: await pbc(modelDir),
     'bccd-wbc': cells,
