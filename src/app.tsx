@@ -188,7 +188,7 @@ export async function runApp(config: Config, defaultModel = config.model, o: { i
   const store = afterCheck(opened, whole);
   const hosts = config.cluster.engineHosts ? await import('./cluster/app-ingest.js').then((m) => m.appIngest(config, !!o.ingest)) : null;
   const client = new EngineClient();
-  const graphics = await detectGraphics(config.display.images);
+  const graphics = await detectGraphics(config.display.images, config.display.cellPixels);
   const painter = new ImagePainter(process.stdout, graphics.passthrough);
   painter.install();
   const instance = render(

@@ -69,6 +69,14 @@ export const configSchema = z
       .object({
         /** How the app draws images: auto asks the terminal (docs/app.md, "Images in the terminal"). */
         images: z.enum(IMAGE_SETTINGS),
+        /**
+         * One character cell in pixels, "WxH" (e.g. "9x18"), for a sixel terminal that does not answer the
+         * size queries (a stock xterm keeps window operations off); null: asked of the terminal.
+         */
+        cellPixels: z
+          .string()
+          .regex(/^[1-9]\d{0,2}x[1-9]\d{0,2}$/, 'display.cellPixels is WIDTHxHEIGHT in pixels, e.g. "9x18"')
+          .nullable(),
       })
       .strict(),
     /** tta: probabilities averaged over the 8 symmetries of the square (8 forward passes a slide). */

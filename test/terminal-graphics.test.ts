@@ -111,6 +111,14 @@ describe('detection', () => {
     expect(r).toEqual({ kittyGraphics: true, da1: [62, 4, 22], version: 'kitty(0.35.2)', cell: { width: 10, height: 20 }, window: { width: 1000, height: 600 } });
   });
 
+  it('a sixel terminal that does not say its cell size gets the configured one, or half-blocks that say how to set it', () => {
+    const stockXterm = replies('\u001bP>|XTerm(379)\u001b\\\u001b[?63;1;2;4;6c'); // window operations off: no 16 t, no 14 t
+    expect(chooseGraphics({ ...base, replies: stockXterm, cellPixels: '9x18' })).toMatchObject({ protocol: 'sixel', cell: { width: 9, height: 18 } });
+    expect(chooseGraphics({ ...base, replies: stockXterm })).toMatchObject({ protocol: 'blocks', reason: expect.stringMatching(/display\.cellPixels.*allowWindowOps/) });
+    // What the terminal says wins over the setting.
+    expect(chooseGraphics({ ...base, replies: replies('\u001b[6;15;8t\u001b[?63;4c'), cellPixels: '9x18' }).cell).toEqual({ width: 8, height: 15 });
+  });
+
   it('chooses by what the terminal answered, then by hints, and says why', () => {
     const xterm = chooseGraphics({ ...base, replies: replies('\u001bP>|XTerm(379)\u001b\\\u001b[6;15;8t\u001b[?63;1;2;4;6c') });
     expect(xterm).toMatchObject({ protocol: 'sixel', cell: { width: 8, height: 15 } });

@@ -27,6 +27,8 @@ export interface DetectionInput {
   tmux: { passthrough: boolean | null; outerTerm: string | null } | null;
   columns: number;
   rows: number;
+  /** display.cellPixels, "WxH": the cell size when the terminal does not say it. */
+  cellPixels?: string | null;
 }
 
 /** Kitty's Unicode placeholders came in kitty 0.28.0. */
@@ -47,11 +49,13 @@ export function hintedProtocol(env: NodeJS.ProcessEnv, outerTerm: string | null 
   return null;
 }
 
+/** The cell in pixels: as the terminal says it (CSI 16 t), or its text area (CSI 14 t) over its cells, or as configured. */
 function cellSize(input: DetectionInput): Graphics['cell'] {
   const r = input.replies;
   if (r?.cell) return r.cell;
   if (r?.window && input.columns > 0 && input.rows > 0) return { width: Math.floor(r.window.width / input.columns), height: Math.floor(r.window.height / input.rows) };
-  return null;
+  const configured = /^(\d+)x(\d+)$/.exec(input.cellPixels ?? '');
+  return configured ? { width: Number(configured[1]), height: Number(configured[2]) } : null;
 }
 
 function olderThan(version: number[], than: number[]): boolean {
@@ -75,7 +79,10 @@ export function chooseGraphics(input: DetectionInput): Graphics {
   const cell = cellSize(input);
   const passthrough = !!input.tmux?.passthrough;
   const made = (protocol: ImageProtocol, reason: string): Graphics => {
-    if (protocol === 'sixel' && !cell) return { protocol: 'blocks', colour, cell, passthrough, reason: `${reason}, but it did not say its cell size in pixels (CSI 16 t)` };
+    if (protocol === 'sixel' && !cell) {
+      const how = 'set display.cellPixels (e.g. "9x18"), or allow window operations (xterm: allowWindowOps)';
+      return { protocol: 'blocks', colour, cell, passthrough, reason: `${reason}, but it did not say its cell size in pixels (CSI 16 t, 14 t): ${how}` };
+    }
     return { protocol, colour, cell, passthrough: passthrough && protocol !== 'blocks', reason };
   };
   if (colour === 'none') return { protocol: 'blocks', colour, cell, passthrough: false, reason: 'no colour (NO_COLOR or TERM=dumb): images are not drawn' };

@@ -43,9 +43,15 @@ function tmuxOuterTerm(): string | null {
 }
 
 /** The graphics this terminal gets, by the setting, the terminal's answers and its environment. */
-export async function detectGraphics(setting: ImageSetting, stdin: NodeJS.ReadStream = process.stdin, stdout: NodeJS.WriteStream = process.stdout, env = process.env): Promise<Graphics> {
+export async function detectGraphics(
+  setting: ImageSetting,
+  cellPixels: string | null = null,
+  stdin: NodeJS.ReadStream = process.stdin,
+  stdout: NodeJS.WriteStream = process.stdout,
+  env = process.env,
+): Promise<Graphics> {
   const tmux = insideTmux(env) ? { passthrough: passthroughAllowed(env), outerTerm: tmuxOuterTerm() } : null;
   const ask = setting !== 'blocks';
   const replies = ask ? await queryTerminal(stdin, stdout, { tmux: !!tmux?.passthrough, timeoutMs: 400 }) : null;
-  return chooseGraphics({ setting, env, replies, tmux, columns: stdout.columns ?? 80, rows: stdout.rows ?? 24 });
+  return chooseGraphics({ setting, env, replies, tmux, columns: stdout.columns ?? 80, rows: stdout.rows ?? 24, cellPixels });
 }
