@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, PACKAGE_ROOT } from '../src/config.js';
 import { FIXTURES, tempDir } from './helpers.js';
 import { missingTools, XTerminal } from './support/x-terminal.js';
-import { compareWith, cropPng, findPicture } from './support/screen-image.js';
+import { compareWith, cropPng, findPicture, sameAsLeftNeighbour } from './support/screen-image.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
 const SLIDE = path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png');
@@ -149,4 +149,44 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
       'any picture after q',
     ).toBeNull();
   }, 150_000);
+});
+
+describe.skipIf(missing.length > 0)('in a stock xterm (window operations off)', () => {
+  const zoomIn = async (setting: string[]) => {
+    const { cwd, env } = await appFolder();
+    // DejaVu Sans Mono 9 in xterm: 8 × 15-pixel cells (docs/app.md), which this xterm will not say.
+    term = await XTerminal.start({ cwd, env, columns: 100, rows: 30, windowOps: false, command: `${process.execPath} ${BIN} ${setting.join(' ')}; sleep 600` });
+    await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
+    await pause(1500);
+    term.key('Return');
+    await pause(1500);
+    term.key('z');
+    await until(
+      () => findPicture(term!.screenshot(), 150),
+      (b) => b !== null,
+    );
+    term.key('m');
+    const look = async () => {
+      const shot = term!.screenshot();
+      const box = findPicture(shot, 150);
+      return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
+    };
+    const seen = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95);
+    expect(seen.box, 'a picture on the zoom screen').not.toBeNull();
+    return { ...seen, flat: sameAsLeftNeighbour(seen.shot, seen.box!) };
+  };
+
+  it('draws the zoom in half blocks where it does not say its cell size, and in sixel with display.cellPixels', async () => {
+    const blocks = await zoomIn([]);
+    term!.key('q');
+    term!.stop();
+    term = null;
+    const sixel = await zoomIn(['--set', 'display.cellPixels=8x15']);
+    console.info(`stock xterm: same colour as the left neighbour ${blocks.flat.toFixed(3)} (half blocks), ${sixel.flat.toFixed(3)} (display.cellPixels)`);
+    expect(blocks.flat).toBeGreaterThan(0.8);
+    expect(sixel.flat).toBeLessThan(0.5);
+    expect(sixel.plain!.correlation).toBeGreaterThan(0.95);
+    expect(sixel.plain!.meanDifference).toBeLessThan(12);
+    await keep('zoom-stock-xterm-cellpixels.png', await cropPng(sixel.shot, { x: 0, y: 0, width: 810, height: 460 }));
+  }, 240_000);
 });

@@ -81,3 +81,21 @@ export async function compareWith(s: Screenshot, box: Box, expected: Buffer | st
   });
   return { meanDifference: diff / shown.length, correlation: cov / Math.sqrt(va * vb) };
 }
+
+/**
+ * The share of horizontally neighbouring pixels inside `box` that are the same colour, over the pixels
+ * that are not near-black (a cell on black is black around it in either mode): half blocks paint a cell's
+ * width (8 px and more) in one colour, so theirs is near 7/8; a sixel picture of a slide's own pixels is far below.
+ */
+export function sameAsLeftNeighbour(s: Screenshot, box: Box): number {
+  let same = 0;
+  let pairs = 0;
+  for (let y = box.y; y < box.y + box.height; y++)
+    for (let x = box.x + 1; x < box.x + box.width; x++) {
+      const p = (y * s.width + x) * 3;
+      if (s.rgb[p] + s.rgb[p + 1] + s.rgb[p + 2] < 90) continue;
+      pairs++;
+      if (s.rgb[p] === s.rgb[p - 3] && s.rgb[p + 1] === s.rgb[p - 2] && s.rgb[p + 2] === s.rgb[p - 1]) same++;
+    }
+  return pairs ? same / pairs : 0;
+}

@@ -23,13 +23,15 @@ export function missingTools(terminal: 'xterm' | 'kitty' = 'xterm'): string[] {
 }
 
 /** The command line that opens a terminal of columns × rows cells running `command`. */
-function terminalCommand(terminal: 'xterm' | 'kitty', columns: number, rows: number, command: string): string[] {
+function terminalCommand(terminal: 'xterm' | 'kitty', columns: number, rows: number, command: string, windowOps = true): string[] {
   if (terminal === 'kitty') {
     const size = ['-o', `initial_window_width=${columns}c`, '-o', `initial_window_height=${rows}c`, '-o', 'remember_window_size=no'];
     return ['kitty', '--config', 'NONE', ...size, '-o', 'background=#ffffff', '-o', 'foreground=#000000', 'sh', '-c', command];
   }
-  // allowWindowOps lets xterm answer CSI 16 t (its cell size in pixels); 256 sixel colour registers.
-  const args = ['-ti', 'vt340', '-xrm', 'XTerm*numColorRegisters: 256', '-xrm', 'XTerm*allowWindowOps: true', ...fontArgs()];
+  // allowWindowOps lets xterm answer CSI 16 t (its cell size in pixels); a stock xterm keeps it off.
+  // 256 sixel colour registers.
+  const ops = windowOps ? ['-xrm', 'XTerm*allowWindowOps: true'] : [];
+  const args = ['-ti', 'vt340', '-xrm', 'XTerm*numColorRegisters: 256', ...ops, ...fontArgs()];
   return ['xterm', ...args, '-geometry', `${columns}x${rows}+0+0`, '-e', 'sh', '-c', command];
 }
 
@@ -52,7 +54,16 @@ export class XTerminal {
   ) {}
 
   /** Starts a screen and a terminal of columns × rows cells running `command` (a shell line) in cwd. */
-  static async start(opts: { terminal?: 'xterm' | 'kitty'; cwd: string; command: string; columns: number; rows: number; env?: NodeJS.ProcessEnv }): Promise<XTerminal> {
+  static async start(opts: {
+    terminal?: 'xterm' | 'kitty';
+    cwd: string;
+    command: string;
+    columns: number;
+    rows: number;
+    env?: NodeJS.ProcessEnv;
+    /** xterm's allowWindowOps (default on; off as in a stock xterm). */
+    windowOps?: boolean;
+  }): Promise<XTerminal> {
     // A display of its own: this process's, and another for each further terminal it starts.
     const number = 50 + (process.pid % 400) * 4 + (started++ % 4);
     const display = `:${number}`;
@@ -60,7 +71,7 @@ export class XTerminal {
     const socket = `/tmp/.X11-unix/X${number}`;
     for (let i = 0; i < 100 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
     if (!fs.existsSync(socket)) throw new Error(`Xvfb did not start on ${display}`);
-    const [program, ...args] = terminalCommand(opts.terminal ?? 'xterm', opts.columns, opts.rows, opts.command);
+    const [program, ...args] = terminalCommand(opts.terminal ?? 'xterm', opts.columns, opts.rows, opts.command, opts.windowOps ?? true);
     // Kitty needs OpenGL 3.3: Mesa's software renderer gives it under Xvfb.
     const xterm = spawn(program, args, { cwd: opts.cwd, env: { ...opts.env, DISPLAY: display, LIBGL_ALWAYS_SOFTWARE: '1' }, stdio: 'ignore' });
     return new XTerminal(display, xvfb, xterm);
