@@ -19,6 +19,7 @@ const FIRST_MAP = new RegExp(`\\.${loadConfig({ cwd: PACKAGE_ROOT, overrides: {}
 const missing = missingTools('xterm');
 if (missing.length) console.warn(`xterm test skipped: ${missing.join(', ')} not installed (apt-get install xvfb xterm xdotool x11-apps)`);
 const missingForKitty = missingTools('kitty');
+const missingForMlterm = missingTools('mlterm');
 if (missingForKitty.length) console.warn(`kitty test skipped: ${missingForKitty.join(', ')} not installed (apt-get install kitty)`);
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -189,4 +190,34 @@ describe.skipIf(missing.length > 0)('in a stock xterm (window operations off)', 
     expect(sixel.plain!.meanDifference).toBeLessThan(12);
     await keep('zoom-stock-xterm-cellpixels.png', await cropPng(sixel.shot, { x: 0, y: 0, width: 810, height: 460 }));
   }, 240_000);
+});
+
+describe.skipIf(missingForMlterm.length > 0)('in mlterm (sixel, Debian)', () => {
+  it('zooms to the slide’s own pixels in sixel', async () => {
+    const { cwd, env } = await appFolder();
+    term = await XTerminal.start({ terminal: 'mlterm', cwd, env, columns: 100, rows: 30, command: `${process.execPath} ${BIN}; sleep 600` });
+    await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
+    await pause(1500);
+    term.key('Return');
+    await pause(1500);
+    term.key('z');
+    await until(
+      () => findPicture(term!.screenshot(), 150),
+      (b) => b !== null,
+    );
+    term.key('m');
+    const look = async () => {
+      const shot = term!.screenshot();
+      const box = findPicture(shot, 150);
+      return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
+    };
+    const { shot, box, plain } = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95 && v.plain!.meanDifference < 12);
+    expect(box, 'a picture on the zoom screen').not.toBeNull();
+    const flat = sameAsLeftNeighbour(shot, box!);
+    console.info(`mlterm: zoom picture ${box!.width} × ${box!.height} px, correlation ${plain!.correlation.toFixed(3)}, same colour as the left neighbour ${flat.toFixed(3)}`);
+    expect(box!.width).toBeGreaterThanOrEqual(224);
+    expect(flat).toBeLessThan(0.5); // real pixels, not half blocks
+    expect(plain!.correlation).toBeGreaterThan(0.95);
+    await keep('zoom-mlterm-sixel.png', await cropPng(shot, { x: 0, y: 0, width: 810, height: 460 }));
+  }, 150_000);
 });

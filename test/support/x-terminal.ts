@@ -18,12 +18,15 @@ function has(tool: string): boolean {
   }
 }
 
-export function missingTools(terminal: 'xterm' | 'kitty' = 'xterm'): string[] {
+export type TerminalName = 'xterm' | 'kitty' | 'mlterm';
+
+export function missingTools(terminal: TerminalName = 'xterm'): string[] {
   return [...TOOLS.filter((t) => t !== 'xterm'), terminal].filter((t) => !has(t));
 }
 
 /** The command line that opens a terminal of columns × rows cells running `command`. */
-function terminalCommand(terminal: 'xterm' | 'kitty', columns: number, rows: number, command: string, windowOps = true): string[] {
+function terminalCommand(terminal: TerminalName, columns: number, rows: number, command: string, windowOps = true): string[] {
+  if (terminal === 'mlterm') return ['mlterm', '-g', `${columns}x${rows}+0+0`, '-w', '14', '--bg=white', '--fg=black', '-e', 'sh', '-c', command];
   if (terminal === 'kitty') {
     const size = ['-o', `initial_window_width=${columns}c`, '-o', `initial_window_height=${rows}c`, '-o', 'remember_window_size=no'];
     return ['kitty', '--config', 'NONE', ...size, '-o', 'background=#ffffff', '-o', 'foreground=#000000', 'sh', '-c', command];
@@ -55,7 +58,7 @@ export class XTerminal {
 
   /** Starts a screen and a terminal of columns × rows cells running `command` (a shell line) in cwd. */
   static async start(opts: {
-    terminal?: 'xterm' | 'kitty';
+    terminal?: TerminalName;
     cwd: string;
     command: string;
     columns: number;
