@@ -1,7 +1,9 @@
 // `npm run bench:ui [-- MODEL_DIR] [--slides N]`: milliseconds from a key press to the next frame Ink
 // writes, while the engine worker classifies a batch of images (goal: under 50 ms), from a decision key
 // to its journal line fsynced on disk (goal: 20 ms median), with a store of N slides (default 200), and
-// in the zoom view drawn with sixel (8 × 15 px cells, 100 × 30): key → frame and key → picture written.
+// in the zoom view drawn with sixel (8 × 15 px cells, 100 × 30): key → frame and key → picture written;
+// and the bytes each key sends (over SSH they are the cost): goals ≤ 2 KB for a key that changes no
+// picture, ≤ 150 KB for the next slide in sixel (issue #36).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,10 +29,13 @@ class FrameClock extends EventEmitter {
   rows = 30;
   isTTY = true;
   writes: number[] = [];
+  /** Bytes of each write, in order. */
+  sizes: number[] = [];
   /** When a sixel picture was last written. */
   pictures: number[] = [];
   write(chunk: string) {
     this.writes.push(performance.now());
+    this.sizes.push(Buffer.byteLength(chunk));
     if (chunk.includes('\u001bP')) this.pictures.push(performance.now());
     return true;
   }
@@ -109,6 +114,7 @@ async function main() {
     latencies.push((stdout.writes[before] ?? performance.now()) - t0);
     await new Promise((r) => setTimeout(r, 40));
   }
+  const bytes = await bytesPerKey(stdin, stdout);
   const zoom = await zoomLatencies(stdin, stdout);
   const durable = await decisionLatencies(store, stdin);
   busy.cancel();
@@ -121,9 +127,85 @@ async function main() {
   process.stdout.write(
     `zoom view in sixel, ${zoom.frame.length} presses of Tab / + / − (next map, opacity):\nkey → frame: ${line(zoom.frame, 'under 50 ms')}\nkey → picture written: ${line(zoom.picture, 'none set')}\n`,
   );
+  process.stdout.write(`bytes written per key (sixel, 100 × 30; until the screen is quiet for 600 ms):\n${bytesTable(bytes)}\n`);
   process.stdout.write(
     `decision key → its journal line fsynced, ${durable.ms.length} decisions (${durable.refused} keys refused: the next slide not drawn yet):\n${line(durable.ms, '20 ms median')}\n`,
   );
+}
+
+interface KeyBytes {
+  what: string;
+  goal: string;
+  /** Bytes after each press, and the writes (frames) they came in. */
+  bytes: number[];
+  frames: number[];
+}
+
+/** Presses `key` n times (each after `before`), and sums what is written until nothing comes for 600 ms. */
+async function measureKey(stdin: KeyStdin, stdout: FrameClock, key: string, n: number, before?: () => Promise<void>): Promise<{ bytes: number[]; frames: number[] }> {
+  const bytes: number[] = [];
+  const frames: number[] = [];
+  for (let i = 0; i < n; i++) {
+    await before?.();
+    await quiet(stdout);
+    const from = stdout.sizes.length;
+    stdin.press(key);
+    await quiet(stdout);
+    const sizes = stdout.sizes.slice(from);
+    bytes.push(sizes.reduce((a, b) => a + b, 0));
+    frames.push(sizes.length);
+  }
+  return { bytes, frames };
+}
+
+/** Waits until nothing has been written for 600 ms. */
+async function quiet(stdout: FrameClock): Promise<void> {
+  for (;;) {
+    const n = stdout.sizes.length;
+    await new Promise((r) => setTimeout(r, 600));
+    if (stdout.sizes.length === n) return;
+  }
+}
+
+/** The queue's j / k, the slide view's note key (text only) and its Esc, and the next slide (Enter on the queue's next row). */
+async function bytesPerKey(stdin: KeyStdin, stdout: FrameClock): Promise<KeyBytes[]> {
+  const queue = await measureKey(stdin, stdout, 'j', 10);
+  stdin.press('\r'); // the slide view, with its pictures
+  let noteOpen = false;
+  const note = await measureKey(stdin, stdout, 'n', 8, async () => {
+    if (noteOpen) stdin.press('\u001b'); // closes the note line, staying on the slide
+    noteOpen = true;
+  });
+  stdin.press('\u001b');
+  await quiet(stdout);
+  stdin.press('\u001b'); // back to the queue
+  const next = await measureKey(stdin, stdout, '\r', 8, async () => {
+    stdin.press('\u001b');
+    await quiet(stdout);
+    stdin.press('j');
+  });
+  stdin.press('\u001b');
+  await quiet(stdout);
+  return [
+    { what: 'queue: j (a row down)', goal: '≤ 2 KB', ...queue },
+    { what: 'slide view: n (the note line opens; no picture changes)', goal: '≤ 2 KB', ...note },
+    { what: 'queue → the next slide’s view (Enter)', goal: '≤ 150 KB', ...next },
+  ];
+}
+
+function bytesTable(rows: KeyBytes[]): string {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  const lines = ['| key | presses | bytes per key, median | max | writes per key, median | bytes per write | goal |', '|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const perWrite =
+      r.bytes.reduce((a, b) => a + b, 0) /
+      Math.max(
+        1,
+        r.frames.reduce((a, b) => a + b, 0),
+      );
+    lines.push(`| ${r.what} | ${r.bytes.length} | ${kb(percentile(r.bytes, 0.5))} | ${kb(Math.max(...r.bytes))} | ${percentile(r.frames, 0.5)} | ${kb(perWrite)} | ${r.goal} |`);
+  }
+  return lines.join('\n');
 }
 
 /** A picture for the slide and for each of its maps (the configured ones, so that no Tab waits for the engine). */
