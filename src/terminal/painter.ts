@@ -6,9 +6,11 @@
 // has one (no flicker). The position comes from the layout (rows up from the cursor, which Ink leaves
 // below its frame). Kitty's transmissions go through `send`, outside the frame.
 import { safeFrame } from '../core/safe-text.js';
+import { BLANK } from './blank.js';
+import { FrameDiff } from './frame-diff.js';
 import { wrapPassthrough } from './tmux.js';
 
-export const BLANK = '\u2800';
+export { BLANK };
 const ESC = '\u001b';
 /** The end of a synchronized update (mode 2026), which Ink puts around its frames. */
 const END_SYNC = `${ESC}[?2026l`;
@@ -25,6 +27,8 @@ type Write = NodeJS.WriteStream['write'];
 export class ImagePainter {
   private readonly placements = new Map<number, Placement>();
   private original: Write | null = null;
+  /** Ink's frames cut to their changed lines, so that a picture is sent again only when its rows were written. */
+  private readonly frames = new FrameDiff();
 
   constructor(
     private readonly stream: NodeJS.WriteStream,
@@ -40,8 +44,9 @@ export class ImagePainter {
     const write = (data: unknown, ...more: unknown[]) => (original as (...a: unknown[]) => boolean).call(stream, data, ...more);
     // Every frame of Ink's passes here, so this is also where escapes that came from data are disarmed.
     stream.write = ((data: unknown, ...rest: unknown[]) => {
-      const chunk = typeof data === 'string' ? safeFrame(data) : data;
-      if (!this.placements.size || typeof chunk !== 'string' || !chunk.includes(BLANK)) return write(chunk, ...rest);
+      if (typeof data !== 'string') return write(data, ...rest);
+      const { text: chunk, picturesErased } = this.frames.rewrite(safeFrame(data));
+      if (!this.placements.size || !picturesErased) return write(chunk, ...rest);
       const end = chunk.endsWith(END_SYNC) ? chunk.length - END_SYNC.length : chunk.length;
       write(chunk.slice(0, end));
       this.paintAll();
