@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the emulator reads escapes, which are control characters */
 // Ink's frames cut to their changed lines (issue #36: a key that changes no picture sends no picture): the
 // screen after each rewritten frame is the screen after Ink's whole frame, checked on a small emulator of
 // the escapes Ink and the rewrite use; a change outside the pictures' rows does not call for them again.
