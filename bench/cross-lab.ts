@@ -1,4 +1,4 @@
-// `npm run bench:cross-lab [-- --models DIR,DIR --tta --adapt] [--limit N] [--out FILE]`: how a model does
+// `npm run bench:cross-lab [-- --models DIR,DIR --tta --adapt --domains A,B] [--limit N] [--out FILE]`: how a model does
 // on images of other labs it never saw (issue #39), with 0 labels. With --adapt, each domain is also scored
 // after `adapt` (engine/adapt) on its own unlabelled images: adapted on one half (every other image), the
 // current and the adapted model both scored on the other half. Domains, from ../shared/data:
@@ -20,7 +20,9 @@ import { EngineClient } from '../src/engine/client.js';
 import { rocAuc } from '../src/engine/metrics.js';
 import { decodeRgb, readImageFile, toModelInput, type RgbImage } from '../src/ingest/image.js';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, tta: { type: 'boolean' }, adapt: { type: 'boolean' }, limit: { type: 'string' }, out: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { models: { type: 'string' }, tta: { type: 'boolean' }, adapt: { type: 'boolean' }, domains: { type: 'string' }, limit: { type: 'string' }, out: { type: 'string' } },
+});
 const config = loadConfig({});
 const data = path.resolve('../shared/data');
 const models = (values.models ?? 'models/default').split(',').map((m) => path.resolve(m));
@@ -260,7 +262,8 @@ for (const modelDir of models) {
     'bccd-wbc': cells,
     'bccd-field': fields,
   };
-  for (const [domain, items] of Object.entries(domains)) {
+  const only = values.domains?.split(',');
+  for (const [domain, items] of Object.entries(domains).filter(([d]) => !only || only.includes(d))) {
     const t0 = performance.now();
     rows.push({ model: info.id, domain, ...(await score(engine, info.classes, info.inputSize, items)) });
     if (values.adapt) rows.push(...(await adaptRows(modelDir, info, domain, items)));

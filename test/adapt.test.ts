@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../src/config.js';
 import { loadBundle } from '../src/engine/bundle.js';
 import { foldColourAlignment, inputNormalization, type ColourStats } from '../src/engine/adapt/colour.js';
+import { fewerMalignant } from '../src/engine/adapt/adapt.js';
 import { FIXTURES, makeBundle, relativeError, tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -63,6 +64,15 @@ describe('the colour map folded into the input layer', () => {
     const folded = (stem.predict(x) as tf.Tensor).dataSync();
     expect(relativeError(unfolded, expected)).toBeGreaterThan(0.1); // the map matters
     expect(relativeError(folded, expected)).toBeLessThan(1e-4);
+  });
+});
+
+describe('the warning when adapt moves calls towards benign', () => {
+  const view = (malignant: number) => ({ n: 100, flagged: 0, calledMalignant: malignant, calls: {} });
+  it('is given past 10 points fewer malignant calls, since without labels a repair and missed blasts look alike', () => {
+    expect(fewerMalignant(view(35), view(6))).toMatch(/29 points fewer .* malignant: right if they are normal, missed blasts if not/);
+    expect(fewerMalignant(view(35), view(26))).toBeNull();
+    expect(fewerMalignant(view(10), view(40))).toBeNull();
   });
 });
 

@@ -26,6 +26,7 @@ export function adaptLines(r: AdaptResult): string[] {
     '|---|---|---|---|',
     row(`current (${r.parent})`, r.before),
     row(`adapted (${r.id})`, r.after),
+    ...(r.warning ? [`warning: ${r.warning}`] : []),
     ...(r.heldOut.n ? comparisonLines({ heldOut: r.heldOut, base: { n: 0, current: null, candidate: null, note: 'not used by adapt' } }).slice(0, 3) : []),
   ];
 }

@@ -25,6 +25,7 @@ export function AdaptedLines({ result: r }: { result: AdaptResult }) {
       </Text>
       <Text>{row('current', r.before)}</Text>
       <Text>{row('adapted', r.after)}</Text>
+      {r.warning ? <Text color="yellow">⚠ {visible(r.warning)}</Text> : null}
     </Box>
   );
 }

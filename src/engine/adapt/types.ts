@@ -43,6 +43,8 @@ export interface AdaptResult {
   before: LabView;
   after: LabView;
   heldOut: Comparison;
+  /** Set when the adapted model calls many fewer slides malignant: the technician should check it (lab-warning). */
+  warning: string | null;
 }
 
 export class AdaptRefusedError extends Error {}
