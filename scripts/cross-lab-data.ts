@@ -15,7 +15,10 @@ for (const c of ['Benign', 'Early', 'Pre', 'Pro']) {
 }
 const cap: Record<string, number> = { lymphocyte: 590 };
 for (const kind of fs.readdirSync(path.join(data, 'pbc')).filter((k) => !k.includes('.'))) {
-  const files = fs.readdirSync(path.join(data, 'pbc', kind)).sort().slice(0, cap[kind] ?? 100);
+  const files = fs
+    .readdirSync(path.join(data, 'pbc', kind))
+    .sort()
+    .slice(0, cap[kind] ?? 100);
   files.forEach((f, i) => {
     const name = `pbc-${kind}-${f}`;
     fs.symlinkSync(path.join(data, 'pbc', kind, f), path.join(out, 'Benign', name));
