@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // The slow files: real processes killed at random, trainings, the app with a real engine, CLI runs.
 // `npm run test:unit` runs the others (under a minute on 2 cores); `npm test` runs both.
-const SLOW = ['adapt', 'app', 'baselines', 'cluster', 'engine', 'export', 'onnx', 'package', 'predict-cli', 'real-terminal', 'retrain', 'store', 'store-cli', 'train'].map((n) => `test/${n}.test.{ts,tsx}`);
+const SLOW = ['adapt', 'app', 'baselines', 'cluster', 'engine', 'export', 'onnx', 'package', 'predict-cli', 'real-terminal', 'retrain', 'store', 'store-cli', 'train'].map(
+  (n) => `test/${n}.test.{ts,tsx}`,
+);
 
 export default defineConfig({
   test: {
