@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, PACKAGE_ROOT } from '../src/config.js';
 import { FIXTURES, tempDir } from './helpers.js';
-import { missingTools, XTerminal } from './support/x-terminal.js';
+import { missingTools, XTerminal, type TerminalName } from './support/x-terminal.js';
 import { compareWith, cropPng, findPicture, sameAsLeftNeighbour } from './support/screen-image.js';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
@@ -152,72 +152,58 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
   }, 150_000);
 });
 
-describe.skipIf(missing.length > 0)('in a stock xterm (window operations off)', () => {
-  const zoomIn = async (setting: string[]) => {
-    const { cwd, env } = await appFolder();
-    // DejaVu Sans Mono 9 in xterm: 8 × 15-pixel cells (docs/app.md), which this xterm will not say.
-    term = await XTerminal.start({ cwd, env, columns: 100, rows: 30, windowOps: false, command: `${process.execPath} ${BIN} ${setting.join(' ')}; sleep 600` });
-    await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
-    await pause(1500);
-    term.key('Return');
-    await pause(1500);
-    term.key('z');
-    await until(
-      () => findPicture(term!.screenshot(), 150),
-      (b) => b !== null,
-    );
-    term.key('m');
-    const look = async () => {
-      const shot = term!.screenshot();
-      const box = findPicture(shot, 150);
-      return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
-    };
-    const seen = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95);
-    expect(seen.box, 'a picture on the zoom screen').not.toBeNull();
-    return { ...seen, flat: sameAsLeftNeighbour(seen.shot, seen.box!) };
+/**
+ * Starts the app in a terminal, opens the slide, zooms, turns the map off, and looks until the picture
+ * correlates with the slide; with how many neighbouring pixels share a colour (half blocks: most).
+ */
+async function zoomedSlide(opts: { terminal?: TerminalName; windowOps?: boolean; args?: string[] }) {
+  const { cwd, env } = await appFolder();
+  const command = `${process.execPath} ${BIN} ${(opts.args ?? []).join(' ')}; sleep 600`;
+  term = await XTerminal.start({ terminal: opts.terminal, windowOps: opts.windowOps, cwd, env, columns: 100, rows: 30, command });
+  await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
+  await pause(1500);
+  term.key('Return');
+  await pause(1500);
+  term.key('z');
+  await until(
+    () => findPicture(term!.screenshot(), 150),
+    (b) => b !== null,
+  );
+  term.key('m');
+  const look = async () => {
+    const shot = term!.screenshot();
+    const box = findPicture(shot, 150);
+    return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
   };
+  const seen = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95 && v.plain!.meanDifference < 12);
+  expect(seen.box, 'a picture on the zoom screen').not.toBeNull();
+  return { shot: seen.shot, box: seen.box!, plain: seen.plain!, flat: sameAsLeftNeighbour(seen.shot, seen.box!) };
+}
 
+describe.skipIf(missing.length > 0)('in a stock xterm (window operations off)', () => {
   it('draws the zoom in half blocks where it does not say its cell size, and in sixel with display.cellPixels', async () => {
-    const blocks = await zoomIn([]);
+    const blocks = await zoomedSlide({ windowOps: false });
     term!.key('q');
     term!.stop();
     term = null;
-    const sixel = await zoomIn(['--set', 'display.cellPixels=8x15']);
+    // DejaVu Sans Mono 9 in xterm: 8 × 15-pixel cells (docs/app.md), which this xterm will not say.
+    const sixel = await zoomedSlide({ windowOps: false, args: ['--set', 'display.cellPixels=8x15'] });
     console.info(`stock xterm: same colour as the left neighbour ${blocks.flat.toFixed(3)} (half blocks), ${sixel.flat.toFixed(3)} (display.cellPixels)`);
     expect(blocks.flat).toBeGreaterThan(0.8);
     expect(sixel.flat).toBeLessThan(0.5);
-    expect(sixel.plain!.correlation).toBeGreaterThan(0.95);
-    expect(sixel.plain!.meanDifference).toBeLessThan(12);
+    expect(sixel.plain.correlation).toBeGreaterThan(0.95);
+    expect(sixel.plain.meanDifference).toBeLessThan(12);
     await keep('zoom-stock-xterm-cellpixels.png', await cropPng(sixel.shot, { x: 0, y: 0, width: 810, height: 460 }));
   }, 240_000);
 });
 
 describe.skipIf(missingForMlterm.length > 0)('in mlterm (sixel, Debian)', () => {
   it('zooms to the slide’s own pixels in sixel', async () => {
-    const { cwd, env } = await appFolder();
-    term = await XTerminal.start({ terminal: 'mlterm', cwd, env, columns: 100, rows: 30, command: `${process.execPath} ${BIN}; sleep 600` });
-    await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
-    await pause(1500);
-    term.key('Return');
-    await pause(1500);
-    term.key('z');
-    await until(
-      () => findPicture(term!.screenshot(), 150),
-      (b) => b !== null,
-    );
-    term.key('m');
-    const look = async () => {
-      const shot = term!.screenshot();
-      const box = findPicture(shot, 150);
-      return { shot, box, plain: box ? await compareWith(shot, box, SLIDE) : null };
-    };
-    const { shot, box, plain } = await until(look, (v) => (v.plain?.correlation ?? 0) > 0.95 && v.plain!.meanDifference < 12);
-    expect(box, 'a picture on the zoom screen').not.toBeNull();
-    const flat = sameAsLeftNeighbour(shot, box!);
-    console.info(`mlterm: zoom picture ${box!.width} × ${box!.height} px, correlation ${plain!.correlation.toFixed(3)}, same colour as the left neighbour ${flat.toFixed(3)}`);
-    expect(box!.width).toBeGreaterThanOrEqual(224);
+    const { shot, box, plain, flat } = await zoomedSlide({ terminal: 'mlterm' });
+    console.info(`mlterm: zoom picture ${box.width} × ${box.height} px, correlation ${plain.correlation.toFixed(3)}, same colour as the left neighbour ${flat.toFixed(3)}`);
+    expect(box.width).toBeGreaterThanOrEqual(224);
     expect(flat).toBeLessThan(0.5); // real pixels, not half blocks
-    expect(plain!.correlation).toBeGreaterThan(0.95);
+    expect(plain.correlation).toBeGreaterThan(0.95);
     await keep('zoom-mlterm-sixel.png', await cropPng(shot, { x: 0, y: 0, width: 810, height: 460 }));
   }, 150_000);
 });

@@ -79,6 +79,29 @@ async function labelledSetup() {
   return { config, store, cwd };
 }
 
+/** The app on a store with a real engine, and a wait for a frame that matches. */
+function appOn(config: ReturnType<typeof loadConfig>, store: Awaited<ReturnType<typeof openStore>>) {
+  const client = new EngineClient();
+  clients.push(client);
+  const ui = render(
+    <EngineProvider config={config} client={client}>
+      <StoreProvider config={config} store={store} watch={false}>
+        <App config={config} technician="alice" defaultModel={modelDir} />
+      </StoreProvider>
+    </EngineProvider>,
+  );
+  onTestFinished(() => ui.unmount()); // also when an assertion fails half-way, before the engine closes
+  const waitFor = async (text: RegExp, ms = 60_000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      if (text.test(ui.lastFrame() ?? '')) return ui.lastFrame()!;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${text}; last frame:\n${ui.lastFrame()}`);
+  };
+  return { ui, waitFor };
+}
+
 describe('head-only retraining pieces', () => {
   it('features from ONNX Runtime and from TensorFlow.js agree, and the rebuilt head reproduces the model from them', async () => {
     const { extractFeatures } = await import('../src/engine/retrain/features.js');
@@ -202,24 +225,7 @@ describe('retraining from the store', () => {
 
   it('the Retrain screen: r retrains, p asks, y promotes, and the model in use changes', async () => {
     const { config, store } = await labelledSetup();
-    const client = new EngineClient();
-    clients.push(client);
-    const ui = render(
-      <EngineProvider config={config} client={client}>
-        <StoreProvider config={config} store={store} watch={false}>
-          <App config={config} technician="alice" defaultModel={modelDir} />
-        </StoreProvider>
-      </EngineProvider>,
-    );
-    onTestFinished(() => ui.unmount()); // also when an assertion fails half-way, before the engine closes
-    const waitFor = async (text: RegExp, ms = 60_000) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        if (text.test(ui.lastFrame() ?? '')) return ui.lastFrame()!;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${text}; last frame:\n${ui.lastFrame()}`);
-    };
+    const { ui, waitFor } = appOn(config, store);
     await waitFor(/test-untrained@/);
     ui.stdin.write('R');
     await waitFor(/Retrain from the confirmed labels/);
@@ -264,24 +270,7 @@ describe('retraining from the store', () => {
 describe('adapt on the Retrain screen', () => {
   it('a starts adapting on the store’s slides, and with six of them says why it will not', async () => {
     const { config, store } = await labelledSetup();
-    const client = new EngineClient();
-    clients.push(client);
-    const ui = render(
-      <EngineProvider config={config} client={client}>
-        <StoreProvider config={config} store={store} watch={false}>
-          <App config={config} technician="alice" defaultModel={modelDir} />
-        </StoreProvider>
-      </EngineProvider>,
-    );
-    onTestFinished(() => ui.unmount());
-    const waitFor = async (text: RegExp, ms = 60_000) => {
-      const end = Date.now() + ms;
-      while (Date.now() < end) {
-        if (text.test(ui.lastFrame() ?? '')) return ui.lastFrame()!;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${text}; last frame:\n${ui.lastFrame()}`);
-    };
+    const { ui, waitFor } = appOn(config, store);
     await waitFor(/test-untrained@/);
     ui.stdin.write('R');
     await waitFor(/a\s+adapt to this lab|a adapt/);
