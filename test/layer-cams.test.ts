@@ -8,6 +8,7 @@ import { splitAtFeatures } from '../src/engine/models/feature-split.js';
 import { methodByName } from '../src/engine/explain/index.js';
 import { explain } from '../src/engine/explain/types.js';
 import { resolveBackend } from '../src/engine/tfjs/backend.js';
+import { relativeError } from './helpers.js';
 
 beforeAll(async () => {
   await resolveBackend('wasm');
@@ -45,6 +46,25 @@ describe('Grad-CAM on finer maps and LayerCAM', () => {
     expect(h.values).toHaveLength(SIZE * SIZE);
     expect(Math.max(...h.values)).toBeCloseTo(1, 5);
     expect(Math.min(...h.values)).toBeGreaterThanOrEqual(0);
+    model.dispose();
+  });
+});
+
+describe('the finer maps from ONNX Runtime', () => {
+  it('one run of the gradient graph gives each stage map and its gradient, and the CAMs tfjs gives', async () => {
+    const { exportToOnnx } = await import('../src/engine/onnx/export.js');
+    const { OrtModel } = await import('../src/engine/onnx/ort-runtime.js');
+    const { stagesOn } = await import('../src/engine/forward.js');
+    const model = buildModel(defaultSpec('lite0', ['a', 'b', 'c'], { inputSize: SIZE, head: { pooling: 'avg', denseUnits: 0 } }), 5);
+    const ort = await OrtModel.create(exportToOnnx(model, { gradient: true }).bytes, SIZE, { threads: 1, provider: 'cpu' });
+    expect(ort.stageSides.sort((x, y) => x - y)).toEqual([SIZE / 16, SIZE / 8]);
+    for (const name of ['layercam14', 'layercam28', 'gradcam14']) {
+      const input = { model, classes: ['a', 'b', 'c'], image, size: SIZE, target: 2 };
+      const viaTfjs = await explain(methodByName(name), input);
+      const viaOrt = await explain(methodByName(name), { ...input, stageGradient: stagesOn(ort, image, 3) });
+      expect(relativeError(viaOrt.values, viaTfjs.values), name).toBeLessThan(1e-3);
+    }
+    await ort.dispose();
     model.dispose();
   });
 });

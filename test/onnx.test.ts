@@ -137,7 +137,9 @@ describe('the input-gradient graph', () => {
     const model = calibratedModel(spec);
     try {
       const { bytes, outputs } = exportToOnnx(model, { gradient: true });
-      expect(outputs).toEqual(['probabilities', 'input_grad', 'logits']);
+      // Then the finer stage maps and their gradients (LayerCAM's fast path), at strides 8 and 16.
+      const [s8, s16] = [8, 16].map((stride) => Math.round(spec.inputSize / stride));
+      expect(outputs).toEqual(['probabilities', 'input_grad', 'logits', `stage_${s8}`, `stage_${s8}_grad`, `stage_${s16}`, `stage_${s16}_grad`]);
       const ort = await OrtModel.create(bytes, spec.inputSize, { threads: 1, provider: 'cpu' });
       const n = 2;
       const units = model.outputs[0].shape[1] as number;

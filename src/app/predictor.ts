@@ -60,16 +60,22 @@ export async function writeOverlays(config: Config, sha256: string, model: Model
   refuseLinks(storeFolder(config), dir);
   await ensureDir(dir);
   const stem = `${sha256.slice(0, 16)}.${model.id.split('@')[1] ?? 'model'}`;
-  const files: Record<string, string> = {};
-  const original = path.join(dir, `${stem}.image.png`);
-  await writePrivate(original, await pngOf(shown.data, shown.width, shown.height));
-  files.image = path.relative(storeFolder(config), original);
-  for (const h of heatmaps) {
-    const file = path.join(dir, `${stem}.${h.method}.png`);
-    await writePrivate(file, await pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height));
-    files[h.method] = path.relative(storeFolder(config), file);
-  }
-  return files;
+  // The original and each overlay encoded side by side: sharp encodes on its own threads.
+  const pictures: Array<[string, () => Promise<Buffer>]> = [
+    ['image', () => pngOf(shown.data, shown.width, shown.height)],
+    ...heatmaps.map((h): [string, () => Promise<Buffer>] => [
+      h.method,
+      async () => pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height),
+    ]),
+  ];
+  const written = await Promise.all(
+    pictures.map(async ([name, png]) => {
+      const file = path.join(dir, `${stem}.${name}.png`);
+      await writePrivate(file, await png());
+      return [name, path.relative(storeFolder(config), file)] as const;
+    }),
+  );
+  return Object.fromEntries(written);
 }
 
 /** Classifies one slide with its slide methods' maps and writes the overlays: the prediction to record. */

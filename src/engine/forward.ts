@@ -98,12 +98,14 @@ export class ForwardRunner {
   }
 
   /** The fast paths the explanation methods take when they are given (LIME's samples, feature maps, IG). */
-  async explainHelpers(image: Float32Array, withGradients = true): Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>> {
+  async explainHelpers(image: Float32Array, withGradients = true): Promise<FastPaths> {
     const ort = this.ort;
     if (!ort) return {};
     const grad = withGradients ? await this.gradientModel() : null;
+    const units = this.bundle!.model.outputs[0].shape[1] as number;
     return {
-      inputGradients: grad ? gradientsOn(grad, this.bundle!.model.outputs[0].shape[1] as number) : undefined,
+      inputGradients: grad ? gradientsOn(grad, units) : undefined,
+      stageGradient: grad?.stageSides.length ? stagesOn(grad, image, units) : undefined,
       forward: (batch, n) => this.probabilities(batch, n),
       featureMap: ort.hasFeatures
         ? async () => {
@@ -122,6 +124,25 @@ export class ForwardRunner {
     this.grad = null;
     this.bundle = null;
   }
+}
+
+/** The explanation methods' fast paths on ONNX Runtime. */
+export type FastPaths = Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients' | 'stageGradient'>;
+
+/** The seed that makes a gradient graph's score the target class's (±z for a single sigmoid unit). */
+function seedFor(units: number, target: number): Float32Array {
+  const seed = new Float32Array(units);
+  seed[units === 1 ? 0 : target] = units === 1 ? (target === 1 ? 1 : -1) : 1;
+  return seed;
+}
+
+/** One image's stage maps and their gradients for a class: one run of the gradient graph per class, shared by every map of it. */
+export function stagesOn(model: OrtModel, image: Float32Array, units: number): NonNullable<ExplainInput['stageGradient']> {
+  const runs = new Map<number, ReturnType<OrtModel['runStages']>>();
+  return async (side, target) => {
+    if (!runs.has(target)) runs.set(target, model.runStages(image, seedFor(units, target)));
+    return (await runs.get(target)!).get(side) ?? null;
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 // The engine's explanation calls: the maps of one image, and the quality table over a data set.
 import { argmax } from '../../core/probabilities.js';
-import { methodByName } from '../explain/index.js';
+import { methodByName, usesGradientGraph } from '../explain/index.js';
 import { explain } from '../explain/types.js';
 import { evaluateExplanations } from '../explain/evaluate.js';
 import { oodOfImages } from '../ood/check.js';
@@ -17,7 +17,7 @@ export function explainCalls(e: EngineState): Pick<Handlers, 'explain' | 'xaiEva
       const size = manifest.spec.inputSize;
       const { probabilities, pooled } = await probabilitiesOf(e, rt, image, 1, manifest.spec.classes.length, tta ?? false, loaded.ood !== null);
       const cls = target ?? argmax(probabilities);
-      const fast = await e.forward.explainHelpers(image, methods.includes('ig'));
+      const fast = await e.forward.explainHelpers(image, methods.some(usesGradientGraph));
       const heatmaps = [];
       for (const [i, name] of methods.entries()) {
         await ctx.checkpoint();
@@ -43,7 +43,7 @@ export function explainCalls(e: EngineState): Pick<Handlers, 'explain' | 'xaiEva
           progress: (done, total, message) => ctx.progress({ done, total, message }),
           checkpoint: ctx.checkpoint,
         },
-        (image) => e.forward.explainHelpers(image, request.methods.includes('ig')),
+        (image) => e.forward.explainHelpers(image, request.methods.some(usesGradientGraph)),
       );
     },
   };

@@ -28,11 +28,14 @@ export interface CamOptions {
 /** The CAM of one map as a float map at the input size. */
 export async function camMap(input: ExplainInput, weigh: CamWeights, opts: CamOptions = {}): Promise<Float32Array> {
   const { model, image, size, target } = input;
-  const split = opts.side ? splitAtSide(model, opts.side) : splitAtFeatures(model);
+  // A finer map and its gradient from one run of the faster runtime's gradient graph, where it has them.
+  const stage = opts.side ? await input.stageGradient?.(opts.side, target) : null;
+  const split = stage ? null : opts.side ? splitAtSide(model, opts.side) : splitAtFeatures(model);
   const fast = opts.side ? null : await input.featureMap?.();
+  const dims = (d: number[]) => d as [number, number, number, number];
   const map = tf.tidy(() => {
-    const a = fast ? tf.tensor4d(fast.data, fast.dims as [number, number, number, number]) : (split.features.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor4D);
-    const gradient = () => tf.grad((fa: tf.Tensor) => split.scores(fa).slice([0, target], [1, 1]).sum())(a) as tf.Tensor4D;
+    const a = stage ? tf.tensor4d(stage.map, dims(stage.dims)) : fast ? tf.tensor4d(fast.data, dims(fast.dims)) : (split!.features.predict(tf.tensor4d(image, [1, size, size, 3])) as tf.Tensor4D);
+    const gradient = () => (stage ? tf.tensor4d(stage.gradient, dims(stage.dims)) : (tf.grad((fa: tf.Tensor) => split!.scores(fa).slice([0, target], [1, 1]).sum())(a) as tf.Tensor4D));
     const summed = tf.sum(weigh(a, { model, target, gradient }), -1);
     return tf.keep((opts.signed ? summed : tf.relu(summed)).squeeze([0]) as tf.Tensor2D);
   });

@@ -106,7 +106,7 @@ export async function evaluateExplanations(
   req: XaiEvalRequest,
   hooks: { progress(done: number, total: number, message: string): void; checkpoint(): Promise<void> },
   /** Faster forward passes for the loaded model (not for its randomised copies). */
-  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>> = async () => ({}),
+  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients' | 'stageGradient'>> = async () => ({}),
 ): Promise<XaiEvalResult> {
   const { model, manifest } = bundle;
   const size = manifest.spec.inputSize;
@@ -185,7 +185,7 @@ async function measureMethod(
   method: ExplanationMethod<object>,
   at: ImageUnderTest,
   a: Figures,
-  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients'>>,
+  fast: (image: Float32Array) => Promise<Pick<ExplainInput, 'forward' | 'featureMap' | 'inputGradients' | 'stageGradient'>>,
   hooks: { checkpoint(): Promise<void> },
 ): Promise<void> {
   const { model, manifest } = bundle;

@@ -23,6 +23,11 @@ export const METHODS = {
 } as const satisfies Record<MethodName, { name: string }>;
 export { METHOD_NAMES, type MethodName };
 
+/** Methods that take the gradient graph's fast path: IG's input gradients, the finer maps' CAMs (one run for all of them). */
+export function usesGradientGraph(name: string): boolean {
+  return name === 'ig' || /^(layercam|gradcam\d)/.test(name);
+}
+
 export function methodByName(name: string): ExplanationMethod<object> {
   const m = (METHODS as Record<string, ExplanationMethod<object>>)[name];
   if (!m) throw new Error(`unknown explanation method "${name}"; known: ${METHOD_NAMES.join(', ')}`);

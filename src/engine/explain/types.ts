@@ -17,6 +17,8 @@ export interface ExplainInput {
   featureMap?: () => Promise<{ data: Float32Array; dims: number[] }>;
   /** ∂(class score)/∂input of n packed images and their class scores (logits), from the faster runtime. */
   inputGradients?: (batch: Float32Array, n: number, target: number) => Promise<{ grads: Float32Array; scores: Float32Array }>;
+  /** The image's map at a stage of `side` px and ∂(class score)/∂map (NHWC, batch 1), from the faster runtime; null: not there. */
+  stageGradient?: (side: number, target: number) => Promise<{ map: Float32Array; gradient: Float32Array; dims: number[] } | null>;
 }
 
 export interface ExplainHooks {

@@ -11,6 +11,11 @@ export const ONNX_FEATURES = 'features';
 export const ONNX_LOGITS = 'logits';
 export const ONNX_LOGITS_GRAD = 'logits_grad';
 export const ONNX_INPUT_GRAD = 'input_grad';
+/** A gradient graph's stage maps and their gradients (LayerCAM, Grad-CAM on finer maps): `stage_<side>`, `stage_<side>_grad`, NHWC. */
+export const stageOutput = (side: number) => `stage_${side}`;
+export const stageGradOutput = (side: number) => `stage_${side}_grad`;
+/** The stage maps a gradient graph gives, as strides of the input (28 and 14 at 224 px). */
+export const STAGE_STRIDES = [8, 16];
 
 /** Training graph: the loss's inputs and outputs; trainable weight k comes in as `weight_k` and its gradient goes out as `grad_k`. */
 export const ONNX_TARGET = 'target';

@@ -10,7 +10,21 @@ import { CONVERTERS } from './converters/index.js';
 import { ExportContext } from './export-context.js';
 import { addTrainingLoss, finishTrainingOutputs } from './export-training.js';
 import { addMaskPenalty } from './export-mask-penalty.js';
-import { EXPORTER_VERSION, ExportError, ONNX_FEATURES, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT, type ExportOptions, type ExportResult } from './export-types.js';
+import {
+  EXPORTER_VERSION,
+  ExportError,
+  ONNX_FEATURES,
+  ONNX_INPUT_GRAD,
+  ONNX_LOGITS,
+  ONNX_LOGITS_GRAD,
+  ONNX_OUTPUT,
+  STAGE_STRIDES,
+  stageGradOutput,
+  stageOutput,
+  type ExportOptions,
+  type ExportResult,
+} from './export-types.js';
+import { cutTensor } from '../explain/layer-split.js';
 
 export {
   EXPORTER_VERSION,
@@ -77,7 +91,34 @@ function addGradientOutputs(ctx: ExportContext, model: tf.LayersModel): string[]
   if (!gIn) throw new ExportError('the input gets no gradient');
   g.output(g.op('Transpose', [gIn], 'input_grad_nhwc', { perm: { ints: [0, 2, 3, 1] } }), ONNX_INPUT_GRAD, ['batch', ...(inputLayer.outputShape as number[]).slice(1)]);
   g.output(logits.name, ONNX_LOGITS, ['batch', logits.units]);
-  return [ONNX_INPUT_GRAD, ONNX_LOGITS];
+  return [ONNX_INPUT_GRAD, ONNX_LOGITS, ...addStageOutputs(ctx, model)];
+}
+
+/**
+ * The maps at the cuts LayerCAM and Grad-CAM read (explain/layer-split.ts) and the gradient reaching
+ * them, from the same backward pass: one run gives every finer map's CAM, where tfjs ran a forward and a
+ * gradient per map. Models without such a stage (no EfficientNet or MobileNetV2 table) give none.
+ */
+function addStageOutputs(ctx: ExportContext, model: tf.LayersModel): string[] {
+  const size = (model.inputs[0].shape[1] as number) ?? 0;
+  const names: string[] = [];
+  for (const stride of STAGE_STRIDES) {
+    const side = Math.round(size / stride);
+    let tensor: tf.SymbolicTensor;
+    try {
+      tensor = cutTensor(model, side).tensor;
+    } catch {
+      continue;
+    }
+    const a = ctx.get(tensor);
+    const grad = ctx.gradOf(tensor.id, `stage_${side}`);
+    if (a.layout !== 'nchw' || a.pad || !grad) continue;
+    const nhwc = (v: string, base: string) => ctx.g.op('Transpose', [v], base, { perm: { ints: [0, 2, 3, 1] } });
+    ctx.g.output(nhwc(a.name, `stage_${side}_nhwc`), stageOutput(side), ['batch', ...a.shape]);
+    ctx.g.output(nhwc(grad, `stage_${side}_grad_nhwc`), stageGradOutput(side), ['batch', ...a.shape]);
+    names.push(stageOutput(side), stageGradOutput(side));
+  }
+  return names;
 }
 
 /** The feature map (CAM, Grad-CAM) as the second output, back in NHWC, when the model has the layer. */

@@ -2,8 +2,16 @@
 // CUDA when its provider is installed. TensorFlow.js keeps the gradients and training.
 import * as ort from 'onnxruntime-node';
 import { ONNX_FEATURES, ONNX_INPUT, ONNX_INPUT_GRAD, ONNX_LOGITS, ONNX_LOGITS_GRAD, ONNX_OUTPUT } from './export.js';
+import { stageGradOutput, stageOutput } from './export-types.js';
 
 export type OrtProvider = 'cpu' | 'cuda';
+
+/** A stage's feature map and the gradient reaching it, NHWC with batch 1. */
+export interface StageMap {
+  map: Float32Array;
+  gradient: Float32Array;
+  dims: number[];
+}
 
 export interface OrtSessionOptions {
   /** Intra-op threads; 0 lets ONNX Runtime choose (one per core). */
@@ -80,6 +88,30 @@ export class OrtModel {
     };
     const result = await this.tracked(() => this.session.run(feeds, [ONNX_INPUT_GRAD, ONNX_LOGITS]));
     const out = { inputGrad: new Float32Array(result[ONNX_INPUT_GRAD].data as Float32Array), logits: new Float32Array(result[ONNX_LOGITS].data as Float32Array) };
+    for (const t of [...Object.values(result), ...Object.values(feeds)]) t.dispose();
+    return out;
+  }
+
+  /** The sides of the stage maps this gradient graph gives (export.ts addStageOutputs). */
+  get stageSides(): number[] {
+    return this.session.outputNames.filter((n) => /^stage_\d+$/.test(n)).map((n) => Number(n.slice('stage_'.length)));
+  }
+
+  /**
+   * On a gradient graph, one image: each stage map (NHWC, batch 1) and the gradient of seed · logits that
+   * reaches it, from one forward and backward pass.
+   */
+  async runStages(image: Float32Array, seed: Float32Array): Promise<Map<number, StageMap>> {
+    const s = this.inputSize;
+    const sides = this.stageSides;
+    const feeds = { [ONNX_INPUT]: new ort.Tensor('float32', image, [1, s, s, 3]), [ONNX_LOGITS_GRAD]: new ort.Tensor('float32', seed, [1, seed.length]) };
+    const fetches = sides.flatMap((side) => [stageOutput(side), stageGradOutput(side)]);
+    const result = await this.tracked(() => this.session.run(feeds, fetches));
+    const out = new Map<number, StageMap>();
+    for (const side of sides) {
+      const a = result[stageOutput(side)];
+      out.set(side, { map: new Float32Array(a.data as Float32Array), gradient: new Float32Array(result[stageGradOutput(side)].data as Float32Array), dims: a.dims.map(Number) });
+    }
     for (const t of [...Object.values(result), ...Object.values(feeds)]) t.dispose();
     return out;
   }
