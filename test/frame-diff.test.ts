@@ -98,6 +98,19 @@ describe('frames cut to their changed lines', () => {
     expect(diff.rewrite(barMoves).picturesErased).toBe(true);
   });
 
+  it('sends the frame after a reset (a resize) whole', () => {
+    const [a, b, c] = inkFrames([
+      ['one', 'two'],
+      ['one', 'two!'],
+      ['one', 'three'],
+    ]);
+    const diff = new FrameDiff();
+    diff.rewrite(a);
+    diff.rewrite(b);
+    diff.reset();
+    expect(diff.rewrite(c).text).toBe(c);
+  });
+
   it('passes through what is not a frame, and keeps a synchronized update around the cut frame', () => {
     const diff = new FrameDiff();
     expect(diff.rewrite('\u001b[?25l')).toEqual({ text: '\u001b[?25l', picturesErased: false });

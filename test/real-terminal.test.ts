@@ -93,20 +93,34 @@ describe.skipIf(missingForKitty.length > 0)('in kitty 0.26 (no Unicode placehold
   }, 150_000);
 });
 
+interface ZoomOptions {
+  terminal?: TerminalName;
+  windowOps?: boolean;
+  args?: string[];
+}
+
+/** Starts the app in a 100 × 30 terminal (the shell stays after it quits), opens the slide once its map is written, and zooms until a picture shows. */
+async function openZoom(opts: ZoomOptions): Promise<XTerminal> {
+  const { cwd, env } = await appFolder();
+  const command = `${process.execPath} ${BIN} ${(opts.args ?? []).join(' ')}; sleep 600`;
+  const t = await XTerminal.start({ terminal: opts.terminal, windowOps: opts.windowOps, cwd, env, columns: 100, rows: 30, command });
+  term = t;
+  await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
+  await pause(1500);
+  t.key('Return');
+  await pause(1500);
+  t.key('z');
+  await until(
+    () => findPicture(t.screenshot(), 150),
+    (b) => b !== null,
+  );
+  return t;
+}
+
 describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
   it('zooms to the slide’s own pixels at ≥ 224 px, with the map over it or off, and leaves no picture after Esc and q', async () => {
-    const { cwd, env } = await appFolder();
     // The shell stays after the app quits, so that the screen after q can be looked at.
-    term = await XTerminal.start({ cwd, env, columns: 100, rows: 30, command: `${process.execPath} ${BIN}; sleep 600` });
-    await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
-    await pause(1500);
-    term.key('Return');
-    await pause(1500);
-    term.key('z');
-    await until(
-      () => findPicture(term!.screenshot(), 150),
-      (b) => b !== null,
-    );
+    term = await openZoom({});
     await pause(1000); // a look a second after the picture appears: the settled screen
     const withMap = term.screenshot();
     term.key('m');
@@ -156,19 +170,8 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
  * Starts the app in a terminal, opens the slide, zooms, turns the map off, and looks until the picture
  * correlates with the slide; with how many neighbouring pixels share a colour (half blocks: most).
  */
-async function zoomedSlide(opts: { terminal?: TerminalName; windowOps?: boolean; args?: string[] }) {
-  const { cwd, env } = await appFolder();
-  const command = `${process.execPath} ${BIN} ${(opts.args ?? []).join(' ')}; sleep 600`;
-  term = await XTerminal.start({ terminal: opts.terminal, windowOps: opts.windowOps, cwd, env, columns: 100, rows: 30, command });
-  await waitForFile(path.join(cwd, 'data', 'explanations'), FIRST_MAP, 90_000);
-  await pause(1500);
-  term.key('Return');
-  await pause(1500);
-  term.key('z');
-  await until(
-    () => findPicture(term!.screenshot(), 150),
-    (b) => b !== null,
-  );
+async function zoomedSlide(opts: ZoomOptions) {
+  term = await openZoom(opts);
   term.key('m');
   const look = async () => {
     const shot = term!.screenshot();

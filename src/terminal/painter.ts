@@ -41,6 +41,8 @@ export class ImagePainter {
     const stream = this.stream;
     const original = stream.write;
     this.original = original;
+    // A resized terminal may have reflowed the lines on screen: the next frame goes out whole.
+    stream.on?.('resize', this.forgetFrame);
     const write = (data: unknown, ...more: unknown[]) => (original as (...a: unknown[]) => boolean).call(stream, data, ...more);
     // Every frame of Ink's passes here, so this is also where escapes that came from data are disarmed.
     stream.write = ((data: unknown, ...rest: unknown[]) => {
@@ -54,7 +56,10 @@ export class ImagePainter {
     }) as Write;
   }
 
+  private readonly forgetFrame = () => this.frames.reset();
+
   uninstall(): void {
+    this.stream.off?.('resize', this.forgetFrame);
     if (this.original) this.stream.write = this.original;
     this.original = null;
   }
