@@ -4,6 +4,7 @@ import { useEngine } from '../contexts/EngineContext.js';
 import { useStore } from '../contexts/StoreContext.js';
 import { visible } from '../core/safe-text.js';
 import { adaptHint } from '../state/lab-drift.js';
+import { fitItems } from '../core/fit-items.js';
 
 /** The model's held-out accuracy from its manifest, so that nobody mistakes a weak model for a good one. */
 function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
@@ -34,18 +35,25 @@ export function StatusBar({ technician, width = ONE_LINE_WIDTH }: { technician: 
   const model = engine.model ? `${engine.model.id}${heldOutAccuracy(engine.model.metrics)}` : engine.status === 'starting' ? 'loading…' : 'none';
   // The work first: what is left, and whether the folder is watched; then the model and who and where.
   const hint = adaptHint(newSlides);
-  const work = `${hint ? `${hint} · ` : ''}${summary.unlabelled} to review · ${summary.labelled} labelled · ${summary.files.rejected} rejected · ${summary.files.duplicate} duplicate · watcher ${watcher}${predicting ? ' · classifying…' : ''}`;
-  const who = visible(`${model} · ${technician} · ${backend}`);
+  const work = [
+    ...(hint ? [hint] : []),
+    `${summary.unlabelled} to review`,
+    `${summary.labelled} labelled`,
+    `${summary.files.rejected} rejected`,
+    `${summary.files.duplicate} duplicate`,
+    `watcher ${watcher}`,
+    ...(predicting ? ['classifying…'] : []),
+  ];
+  const who = [model, technician, backend].map(visible);
+  const line = width - 2; // the bar's padding
   return (
     <Box borderStyle="single" borderTop borderBottom={false} borderLeft={false} borderRight={false} paddingX={1} flexDirection="column">
       {width >= ONE_LINE_WIDTH ? (
-        <Text wrap="truncate-end">
-          {work} · {who}
-        </Text>
+        <Text wrap="truncate-end">{fitItems([...work, ...who], line)}</Text>
       ) : (
         <>
-          <Text wrap="truncate-end">{work}</Text>
-          <Text wrap="truncate-end">{who}</Text>
+          <Text wrap="truncate-end">{fitItems(work, line)}</Text>
+          <Text wrap="truncate-end">{fitItems(who, line)}</Text>
         </>
       )}
     </Box>
