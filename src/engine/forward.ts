@@ -151,8 +151,9 @@ export function stagesOn(model: OrtModel, image: Float32Array, units: number): N
  */
 export function gradientsOn(model: OrtModel, units: number): NonNullable<ExplainInput['inputGradients']> {
   return async (batch, n, target) => {
+    const one = seedFor(units, target);
     const seed = new Float32Array(n * units);
-    for (let i = 0; i < n; i++) seed[i * units + (units === 1 ? 0 : target)] = units === 1 ? (target === 1 ? 1 : -1) : 1;
+    for (let i = 0; i < n; i++) seed.set(one, i * units);
     const { inputGrad, logits } = await model.runGradient(batch, n, seed);
     const scores = new Float32Array(n);
     for (let i = 0; i < n; i++) scores[i] = units === 1 ? (target === 1 ? logits[i] : -logits[i]) : logits[i * units + target];
