@@ -116,4 +116,34 @@ describe('background predictor', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toEqual([]);
   });
+
+  it("explains the next slide while the last one is written, records each once, and keeps one slide's failed write its own", async () => {
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 4);
+    const { config, store } = await storeWith(files);
+    const { engine, calls } = fakeEngine();
+    const events: string[] = [];
+    const shas = (await store.unpredicted(model.id, 10)).map((s) => s.sha256);
+    // A store whose writes take a while (and the second slide's fails): the engine's calls go on meanwhile.
+    const slowStore = Object.create(store) as typeof store;
+    slowStore.addPrediction = async (sha, prediction) => {
+      events.push(`write ${shas.indexOf(sha)}`);
+      await new Promise((r) => setTimeout(r, 30));
+      if (sha === shas[1]) throw new Error('disk full');
+      await store.addPrediction(sha, prediction);
+      events.push(`written ${shas.indexOf(sha)}`);
+    };
+    const countingEngine = { call: async (name: string, payload: never) => (events.push(`explain ${calls.length}`), engine.call(name as 'explain', payload)) };
+    const p = new Predictor(config, countingEngine as unknown as EngineClient, slowStore, model);
+    const errors: string[] = [];
+    p.on('error', (sha, message) => errors.push(`${shas.indexOf(sha)}: ${message}`));
+    await p.kick();
+    expect(errors).toEqual(['1: disk full']);
+    // The engine explained slide 1 while slide 0 was being written, and each write ended before the next began.
+    expect(events.indexOf('explain 1')).toBeLessThan(events.indexOf('written 0'));
+    expect(events.filter((e) => e.startsWith('write'))).toEqual(['write 0', 'write 1', 'write 2', 'write 3']);
+    expect(events.indexOf('written 0')).toBeLessThan(events.indexOf('write 1'));
+    const data = await store.dump();
+    expect(Object.keys(data.predictions).sort()).toEqual([shas[0], shas[2], shas[3]].sort());
+    expect(calls.filter((c) => !c.blank)).toHaveLength(4);
+  });
 });

@@ -48,3 +48,8 @@ export function benchTable(rows: BenchRow[], columns: 'all' | 'main' = 'all'): s
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [row(cols.map((c) => c.header)), `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => row(cols.map((c) => c.cell(r))))];
 }
+
+/** A Markdown table: the header, its rule, and one line per row (cells as given). */
+export function markdownTable(head: string[], rows: string[][]): string {
+  return [head, head.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}

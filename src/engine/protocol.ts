@@ -91,7 +91,11 @@ export interface EngineCalls {
   /** Times Integrated Gradients on an untrained EfficientNet: the first call (graph export, session, warm-up) and the next. */
   benchIg: [{ variant: string; size: number; steps: number; runtime: 'tfjs' | 'onnx' }, { firstMs: number; nextMs: number; completenessGap: number }];
   /** tfjs: TensorFlow.js; onnx: our ONNX Runtime path (export + OrtModel); onnx-bare: session.run alone on the same graph. */
-  benchForward: [{ variant: string; size: number; batch: number; runs: number; runtime?: 'tfjs' | 'onnx' | 'onnx-bare' }, { msPerRun: number[]; flops: number; parameters: number; exportMs?: number }];
+  benchForward: [
+    /** variant 'loaded': the loaded bundle's own exported graph at its input size (bench:predict's bare passes). */
+    { variant: string; size: number; batch: number; runs: number; runtime?: 'tfjs' | 'onnx' | 'onnx-bare' },
+    { msPerRun: number[]; flops: number; parameters: number; exportMs?: number },
+  ];
 }
 
 export type CallName = keyof EngineCalls;

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildModel, defaultSpec } from '../models/spec.js';
 import { forwardFlops } from '../models/flops.js';
-import { isVariant } from '../models/efficientnet.js';
+import { isVariant, type Variant } from '../models/efficientnet.js';
 import { methodByName } from '../explain/index.js';
 import { explain } from '../explain/types.js';
 import { gradientsOn } from '../forward.js';
@@ -36,10 +36,14 @@ export function benchCalls(e: EngineState): Pick<Handlers, 'benchIg' | 'benchFor
       }
     },
 
-    async benchForward({ variant, size, batch, runs, runtime: which = 'tfjs' }, ctx) {
+    async benchForward({ variant, size: asked, batch, runs, runtime: which = 'tfjs' }, ctx) {
       if (!e.backend) throw new Error('call init first');
-      if (!isVariant(variant)) throw new Error(`unknown variant ${variant}`);
-      const model = buildModel(defaultSpec(variant, ['a', 'b', 'c', 'd'], { inputSize: size }), 1);
+      const loaded = variant === 'loaded' ? e.requireRuntime().loaded : null;
+      if (variant === 'loaded' && (!loaded || which === 'tfjs')) throw new Error('variant loaded: load a model first, and time it on ONNX Runtime');
+      if (!loaded && !isVariant(variant)) throw new Error(`unknown variant ${variant}`);
+      const size = loaded?.manifest.spec.inputSize ?? asked;
+      // The loaded bundle's model is exported, never disposed here; an untrained one is built to be timed.
+      const model = loaded?.model ?? buildModel(defaultSpec(variant as Variant, ['a', 'b', 'c', 'd'], { inputSize: size }), 1);
       const flops = forwardFlops(model);
       const parameters = model.countParams();
       const input = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 7);
@@ -60,7 +64,7 @@ export function benchCalls(e: EngineState): Pick<Handlers, 'benchIg' | 'benchFor
           const { bytes } = exportToOnnx(model);
           exportMs = performance.now() - t0;
           const data = (await input.data()) as Float32Array;
-          model.dispose();
+          if (!loaded) model.dispose();
           const bench = await benchOnnx(bytes, data, batch, size, which === 'onnx-bare', e.forward.sessionSettings());
           once = bench.once;
           release = bench.release;
@@ -76,7 +80,7 @@ export function benchCalls(e: EngineState): Pick<Handlers, 'benchIg' | 'benchFor
         return { msPerRun, flops, parameters, exportMs };
       } finally {
         input.dispose();
-        if (which === 'tfjs') model.dispose();
+        if (which === 'tfjs' && !loaded) model.dispose();
       }
     },
   };

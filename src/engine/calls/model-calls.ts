@@ -25,23 +25,33 @@ export async function probabilitiesOf(
 ): Promise<{ probabilities: Float32Array; pooled: Float32Array[] | null }> {
   const bundle = rt.loaded!;
   const size = bundle.manifest.spec.inputSize;
-  const run = async (x: Float32Array, m: number) => {
+  const run = async (x: Float32Array, m: number, withFeatures: boolean) => {
     if (!e.forward.active) return { probabilities: await rt.classify(x, m), pooled: null };
-    const out = await e.forward.withFeatures(x, m, features);
+    const out = await e.forward.withFeatures(x, m, withFeatures);
     return { probabilities: out.probabilities, pooled: out.features ? pooledRows(bundle, out.features) : null };
   };
-  if (!tta) return run(packed, n);
+  if (!tta) return run(packed, n, features);
+  // The images as they are in one run, with the features the out-of-distribution check reads; their 7
+  // other views in another without: the feature maps of all 8 views cost a 16 MB copy for 8 images.
+  const asIs = await run(packed, n, features);
   const stride = size * size * 3;
-  const views = new Float32Array(n * 8 * stride);
+  // One image's 7 views a run, in one buffer used again: 8 images' 56 views at once were 25% slower a view.
+  const views = new Float32Array(7 * stride);
+  const turned = { probabilities: new Float32Array(n * 7 * classes) };
   for (let i = 0; i < n; i++) {
     const one = packed.subarray(i * stride, (i + 1) * stride);
-    for (let t = 0; t < 8; t++) dihedral(one, views, (i * 8 + t) * stride, size, t);
+    for (let t = 1; t < 8; t++) dihedral(one, views, (t - 1) * stride, size, t);
+    turned.probabilities.set((await run(views, 7, false)).probabilities, i * 7 * classes);
   }
-  const out = await run(views, n * 8);
   const mean = new Float32Array(n * classes);
-  for (let i = 0; i < n; i++) for (let t = 0; t < 8; t++) for (let c = 0; c < classes; c++) mean[i * classes + c] += out.probabilities[(i * 8 + t) * classes + c] / 8;
-  // View 0 of each image is the image as is.
-  return { probabilities: mean, pooled: out.pooled ? Array.from({ length: n }, (_, i) => out.pooled![i * 8]) : null };
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < classes; c++) {
+      let sum = asIs.probabilities[i * classes + c];
+      for (let t = 0; t < 7; t++) sum += turned.probabilities[(i * 7 + t) * classes + c];
+      mean[i * classes + c] = sum / 8;
+    }
+  }
+  return { probabilities: mean, pooled: asIs.pooled };
 }
 
 export function modelCalls(e: EngineState): Pick<Handlers, 'init' | 'load' | 'classify' | 'memory'> {

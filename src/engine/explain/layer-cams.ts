@@ -27,7 +27,9 @@ function layerCamOver(name: string, strides: number[]): ExplanationMethod<Record
     async compute(input) {
       const maps: Float32Array[] = [];
       for (const stride of strides) maps.push(normalise(await camMap(input, layerCamWeights, { side: stride ? Math.round(input.size / stride) : 0 })));
-      return { map: Float32Array.from(maps[0], (_, i) => Math.max(...maps.map((m) => m[i]))) };
+      const fused = maps[0];
+      for (const m of maps.slice(1)) for (let i = 0; i < fused.length; i++) fused[i] = Math.max(fused[i], m[i]);
+      return { map: fused };
     },
   };
 }
