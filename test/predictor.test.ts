@@ -146,4 +146,24 @@ describe('background predictor', () => {
     expect(Object.keys(data.predictions).sort()).toEqual([shas[0], shas[2], shas[3]].sort());
     expect(calls.filter((c) => !c.blank)).toHaveLength(4);
   });
+
+  it('re-scoring stopped half-way (the app closed) is taken up where it stopped: no slide scored twice, the progress counted', async () => {
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 5);
+    const { config, store } = await storeWith(files);
+    const first = fakeEngine();
+    const p = new Predictor(config, first.engine, store, model);
+    let predicted = 0;
+    p.on('predicted', () => ++predicted === 2 && p.stop());
+    await p.kick();
+    const scoredAfterStop = (await store.summary()).toReviewScoredBy[model.id];
+    expect(scoredAfterStop).toBeGreaterThanOrEqual(2);
+    expect(scoredAfterStop).toBeLessThan(5);
+    const second = fakeEngine();
+    await new Predictor(config, second.engine, store, model).kick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(second.calls.filter((c) => !c.blank)).toHaveLength(5 - scoredAfterStop);
+    expect((await store.summary()).toReviewScoredBy[model.id]).toBe(5);
+    const data = await store.dump();
+    expect(Object.values(data.predictions).map((list) => list.length)).toEqual([1, 1, 1, 1, 1]);
+  });
 });

@@ -107,6 +107,13 @@ describe.each(kinds)('$name queue', (kind) => {
     const labelled = Object.keys(data.slides).filter((s) => currentLabel(data, s) !== null);
     expect(summary).toMatchObject({ slides: N - 12, goneSlides: 12, labelled: labelled.filter((s) => !isGone(data, s)).length });
     expect(summary.files).toMatchObject({ gone: 12 });
+    // A re-scoring's progress: of the slides to review, those each model has scored (its latest prediction).
+    const toReview = Object.keys(data.slides).filter((s) => !isGone(data, s) && currentLabel(data, s) === null);
+    for (const model of ['m@0', 'm@1']) {
+      const scored = toReview.filter((s) => (data.predictions[s] ?? []).some((p) => p.modelId === model)).length;
+      expect(scored, model).toBeGreaterThan(0);
+      expect(summary.toReviewScoredBy[model], model).toBe(scored);
+    }
     expect(await store.queueCheck()).toEqual([]);
     await store.close();
   }, 120_000);

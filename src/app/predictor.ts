@@ -155,6 +155,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
           this.fail(next.sha256, err);
           continue;
         }
+        if (this.stopped) break; // left to be scored by the next run, which starts where this one stopped
         await writing?.done; // one slide written at a time, in order
         writing = { sha256: next.sha256, done: this.record(next.sha256, explained) };
       }

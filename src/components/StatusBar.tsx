@@ -17,6 +17,11 @@ function heldOutAccuracy(metrics: Record<string, unknown> | null): string {
   return ` (${m!.headline} acc ${(acc * 100).toFixed(1)}%${tta === undefined ? '' : `, 8-view ${(tta * 100).toFixed(1)}%`})`;
 }
 
+/** How far the model has got through the slides to review: after a promote, every one is scored again. */
+function scoringProgress(scored: number, toReview: number): string {
+  return `classifying ${Math.min(scored, toReview).toLocaleString('en')}/${toReview.toLocaleString('en')}`;
+}
+
 /** Terminals at least this wide get the status on one line; narrower ones on two, so that the counts
  *  and the model's held-out accuracy are never the part cut off. */
 export const ONE_LINE_WIDTH = 150;
@@ -42,7 +47,7 @@ export function StatusBar({ technician, width = ONE_LINE_WIDTH }: { technician: 
     `${summary.files.rejected} rejected`,
     `${summary.files.duplicate} duplicate`,
     `watcher ${watcher}`,
-    ...(predicting ? ['classifying…'] : []),
+    ...(predicting ? [scoringProgress(summary.toReviewScoredBy[engine.model?.id ?? ''] ?? 0, summary.unlabelled)] : []),
   ];
   const who = [model, technician, backend].map(visible);
   const line = width - 2; // the bar's padding

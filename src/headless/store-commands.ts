@@ -74,6 +74,9 @@ async function printStatus(config: Config, store: SlideStore, json: boolean, out
   if (Object.keys(s.byLabel).length) out.stdout(`labels: ${counts(s.byLabel)}`);
   if (Object.keys(s.rejections).length) out.stdout(`rejected: ${counts(s.rejections)}`);
   out.stdout(`journal: ${s.journalEntries} decisions`);
+  // Whether a promoted model has finished scoring the slides to review (the app resumes where it stopped).
+  const scored = Object.entries(s.toReviewScoredBy).filter(([, n]) => n > 0);
+  if (scored.length) out.stdout(`scored of the ${s.unlabelled} to review: ${scored.map(([model, n]) => `${model} ${n}`).join(', ')}`);
   if (isPostgresAddress(config.store)) {
     const { clusterStatus } = await import('./cluster.js');
     const c = await clusterStatus(config);

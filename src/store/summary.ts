@@ -12,6 +12,8 @@ export interface StoreSummary {
   byLabel: Record<string, number>;
   rejections: Record<string, number>;
   journalEntries: number;
+  /** Of the slides to review (in the folder, unlabelled), how many each model has scored: a re-scoring's progress. */
+  toReviewScoredBy: Record<string, number>;
 }
 
 export function emptySummary(): StoreSummary {
@@ -25,6 +27,7 @@ export function emptySummary(): StoreSummary {
     byLabel: {},
     rejections: {},
     journalEntries: 0,
+    toReviewScoredBy: {},
   };
 }
 
@@ -35,6 +38,8 @@ export interface SummaryRows {
   slideCounts: Array<{ gone: number | boolean; labelled: number | boolean; n: number }>;
   byLabel: Array<{ label: string; n: number }>;
   journalEntries: number;
+  /** Rank rows of slides to review, by model. */
+  toReviewScored?: Array<{ modelId: string; n: number }>;
 }
 
 export function summaryOf(rows: SummaryRows): StoreSummary {
@@ -49,10 +54,11 @@ export function summaryOf(rows: SummaryRows): StoreSummary {
     }
   }
   s.byLabel = Object.fromEntries(rows.byLabel.map((r) => [r.label, r.n]));
+  for (const r of rows.toReviewScored ?? []) s.toReviewScoredBy[r.modelId] = (s.toReviewScoredBy[r.modelId] ?? 0) + r.n;
   return { ...s, slides: s.labelled + s.unlabelled, journalEntries: rows.journalEntries };
 }
 
-/** The counts from the tallies the writes keep (kinds files, rejected, slides as `{gone}:{labelled}`, label). */
+/** The counts from the tallies the writes keep (kinds files, rejected, slides as `{gone}:{labelled}`, label, and rank as `model␟{gone}{labelled}␟label`). */
 export function summaryOfTallies(tallies: Array<{ kind: string; key: string; n: number }>, journalEntries: number): StoreSummary {
   const of = (kind: string) => tallies.filter((t) => t.kind === kind && Number(t.n) !== 0);
   return summaryOf({
@@ -60,6 +66,10 @@ export function summaryOfTallies(tallies: Array<{ kind: string; key: string; n: 
     rejections: of('rejected').map((t) => ({ code: t.key, n: Number(t.n) })),
     slideCounts: of('slides').map((t) => ({ gone: t.key[0] === '1', labelled: t.key[2] === '1', n: Number(t.n) })),
     byLabel: of('label').map((t) => ({ label: t.key, n: Number(t.n) })),
+    toReviewScored: of('rank').flatMap((t) => {
+      const [modelId, flags] = t.key.split('\u001f');
+      return flags === '00' ? [{ modelId, n: Number(t.n) }] : [];
+    }),
     journalEntries,
   });
 }

@@ -76,7 +76,7 @@ export async function labelled(db: pg.Pool): Promise<LabelledSlide[]> {
 
 export async function summary(db: pg.Pool): Promise<StoreSummary> {
   return snapshot(db, async (c) => {
-    const tallies = (await c.query("SELECT kind, key, n::float8 AS n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label')")).rows;
+    const tallies = (await c.query("SELECT kind, key, n::float8 AS n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label', 'rank')")).rows;
     return summaryOfTallies(tallies, Number((await c.query('SELECT COALESCE(MAX(seq), 0) AS n FROM journal')).rows[0].n));
   });
 }

@@ -32,7 +32,7 @@ export class QueueQueries {
       labelled: db.prepare<[], SlideRow & JournalRow & { slide_path: string }>(
         'SELECT j.*, s.path AS slide_path, s.width, s.height, s.added_at FROM slides s JOIN journal j ON j.seq = s.label_seq ORDER BY s.rowid',
       ),
-      tallies: db.prepare<[], { kind: string; key: string; n: number }>("SELECT kind, key, n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label') AND n != 0"),
+      tallies: db.prepare<[], { kind: string; key: string; n: number }>("SELECT kind, key, n FROM tallies WHERE kind IN ('files', 'rejected', 'slides', 'label', 'rank') AND n != 0"),
       slideTallies: db.prepare<[], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'slides'"),
       allRankTallies: db.prepare<[], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'rank'"),
       rankTallies: db.prepare<[string, string], { key: string; n: number }>("SELECT key, n FROM tallies WHERE kind = 'rank' AND key >= ? AND key < ?"),
