@@ -31,3 +31,7 @@ export const QUEUE_INDEXES = `
    DROP INDEX slides_by_arrival;
    CREATE INDEX slides_by_arrival ON slides (gone, (label IS NOT NULL), added_at, path, sha256);
    CREATE INDEX slides_by_arrival_all ON slides (gone, added_at, path, sha256);`;
+
+/** The queue's sort indexes, which only the queue's reads use (no trigger reads them): a large import may drop
+ *  them and build them again after it (store/sqlite/bulk.ts). */
+export const QUEUE_INDEX_NAMES = { ranks: ['ranks_by_state', 'ranks_by_uncertainty'], slides: ['slides_by_arrival', 'slides_by_arrival_all'] } as const;

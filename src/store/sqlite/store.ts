@@ -2,6 +2,7 @@
 // `BEGIN IMMEDIATE` transaction, committed with a sync, so a decision and its journal row are on disk
 // together when `decide` returns, and a process killed at any moment leaves the last committed state.
 import type { JournalEntry, VerifyResult } from '../journal.js';
+import { withQueueIndexesAfter } from './bulk.js';
 import { appendHead, headsFileOf, headsProblems, readHeads, startHeadsFile } from '../heads.js';
 import { leasedByOther, LEASE_MS } from '../leases.js';
 import type { Lease, Prediction, StoreData } from '../schema.js';
@@ -286,14 +287,17 @@ export class SqliteStore implements SlideStore {
   }
 
   async importRecords(r: StoreRecords) {
-    await this.write(() => {
-      for (const s of r.slides ?? []) this.q.putSlide.run(s.sha256, s.path, s.width, s.height, s.addedAt);
-      for (const f of r.files ?? []) this.q.putFile(f);
-      for (const p of r.predictions ?? []) this.q.addPrediction.run(predictionParams(p.sha256, p.prediction));
-      this.journal.insertMany(r.journal ?? []);
-      for (const a of r.setAside ?? []) this.q.setAside.run(new Date().toISOString(), a.source, a.what, Buffer.from(a.text));
-      this.q.markAllGone.run();
-    });
+    const rows = { slides: r.slides?.length ?? 0, ranks: r.predictions?.length ?? 0 };
+    await this.write(() =>
+      withQueueIndexesAfter(this.db, rows, () => {
+        for (const s of r.slides ?? []) this.q.putSlide.run(s.sha256, s.path, s.width, s.height, s.addedAt);
+        for (const f of r.files ?? []) this.q.putFile(f);
+        for (const p of r.predictions ?? []) this.q.addPrediction.run(predictionParams(p.sha256, p.prediction));
+        this.journal.insertMany(r.journal ?? []);
+        for (const a of r.setAside ?? []) this.q.setAside.run(new Date().toISOString(), a.source, a.what, Buffer.from(a.text));
+        this.q.markAllGone.run();
+      }),
+    );
     if (r.journal?.length) appendHead(headsFileOf(this.location), this.journal.head());
   }
 
