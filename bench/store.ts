@@ -3,7 +3,8 @@
 // labelled through hash-chained journal entries) is built in a few large imports, and what the app and the
 // commands do is timed: open, the first window of the queue in every sort and filter the app offers, the
 // window around a slide half-way down, the status counts, the change poll, a decision, a lease.
-// `--store pg` runs against a throw-away PostgreSQL server, as the tests start one.
+// `--store pg` runs against a throw-away PostgreSQL server, as the tests start one. `--model-id ID` gives the
+// predictions that model's id (the app's, to try the app on the store: BENCH_KEEP=1 keeps it).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +15,9 @@ import type { QueueQuery, SlideStore, StoreRecords } from '../src/store/types.js
 
 const args = process.argv.slice(2);
 const storeArg = args.includes('--store') ? args[args.indexOf('--store') + 1] : null;
-const sizes = (args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--store') ?? '1000,10000,100000').split(',').map(Number);
+const sizes = (args.find((a, i) => !a.startsWith('--') && !['--store', '--model-id'].includes(args[i - 1])) ?? '1000,10000,100000').split(',').map(Number);
 const CLASSES = ['Benign', 'Early', 'Pre', 'Pro'];
-const MODEL = 'bench@1';
+const MODEL = args.includes('--model-id') ? args[args.indexOf('--model-id') + 1] : 'bench@1';
 const BATCH = 250_000;
 const who = { technician: 'bench', displayName: null };
 const shaOf = (i: number) => i.toString(16).padStart(64, '0');
@@ -147,7 +148,9 @@ console.log(
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const n of sizes) {
   const place = await placeFor(n);
-  if (!process.env.BENCH_KEEP) process.once('exit', () => void place.done()); // a throw-away server is stopped even when a step fails
+  let stopped = false;
+  const stop = () => (stopped ? Promise.resolve() : ((stopped = true), place.done()));
+  if (!process.env.BENCH_KEEP) process.once('exit', () => void stop()); // a throw-away server is stopped even when a step fails
   const t0 = performance.now();
   await build(place.location, n);
   const buildS = (performance.now() - t0) / 1000;
@@ -160,6 +163,6 @@ for (const n of sizes) {
   );
   await store.close();
   if (process.env.BENCH_KEEP) console.log(`kept: ${place.location}`);
-  else await place.done();
+  else await stop();
 }
 console.log('\nms, median / 95th percentile; one process on this machine (2 cores); SQLite in WAL mode with synchronous=FULL.');

@@ -53,8 +53,9 @@ export const KEYMAP = [
   { label: '[', action: 'previous', context: 'slide', description: 'previous slide', match: char('[') },
   { label: ']', action: 'next', context: 'slide', description: 'next slide', match: char(']') },
   { label: 'x', action: 'explain-more', context: 'slide', description: 'run the methods of explain.methods the slide does not show yet (LIME and Integrated Gradients; slower)', match: char('x') },
-  { label: 'v', action: 'layout', context: 'slide', description: 'maps side by side, or one enlarged', match: char('v') },
-  { label: 'Tab', action: 'next-map', context: 'slide', description: 'enlarge the next map', match: (_, k) => k.tab },
+  { label: 'v', action: 'layout', context: 'slide', description: 'one map large with thumbnails, or all side by side', match: char('v') },
+  { label: 'Tab', action: 'next-map', context: 'slide', description: 'the next map large', match: (_, k) => k.tab },
+  { label: 'c', action: 'next-cell', context: 'slide', description: 'the next cell under the map: its crop at 2×, its box in the zoom', match: char('c') },
   { label: 'z', action: 'zoom', context: 'slide', description: 'zoom: the slide and its maps as large as the terminal allows', match: char('z') },
   { label: 'Esc', action: 'back', context: 'slide', description: 'back to the queue (cancels a running explanation)', match: (_, k) => k.escape },
 

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { Predictor } from '../src/app/predictor.js';
+import { readEvidence } from '../src/app/explanation-files.js';
 import { loadConfig } from '../src/config.js';
 import type { EngineClient } from '../src/engine/client.js';
 import type { ModelInfo } from '../src/engine/protocol.js';
@@ -165,5 +167,33 @@ describe('background predictor', () => {
     expect((await store.summary()).toReviewScoredBy[model.id]).toBe(5);
     const data = await store.dump();
     expect(Object.values(data.predictions).map((list) => list.length)).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('writes the cells under the default map: their boxes with each one’s share, and each cell’s crop at 2× the original’s pixels', async () => {
+    const files = (await fs.readdir(path.join(FIXTURES, 'cnmc', 'all'))).slice(0, 1);
+    const { config, store } = await storeWith(files);
+    // A map that is strong in one corner square of the 16 × 16 input, weak elsewhere.
+    const values = Float32Array.from({ length: 256 }, (_, p) => (p % 16 < 6 && p < 96 ? 1 : 0.02));
+    const engine = {
+      call: async () => ({
+        probabilities: new Float32Array([0.3, 0.7]),
+        target: 1,
+        heatmaps: [{ method: 'layercam14', size: 16, values, target: 1, targetLabel: 'all', params: {}, diagnostics: {}, ms: 1 }],
+        ood: null,
+      }),
+    };
+    await new Predictor(config, engine as unknown as EngineClient, store, model).kick();
+    const [prediction] = Object.values((await store.dump()).predictions).flat();
+    const storeDir = path.dirname(config.store);
+    const cells = await readEvidence(storeDir, prediction);
+    expect(cells.length).toBeGreaterThanOrEqual(1);
+    expect(cells.length).toBeLessThanOrEqual(3);
+    const sum = cells.reduce((t, c) => t + c.share, 0);
+    expect(sum).toBeLessThanOrEqual(1.0001);
+    expect(cells[0].share).toBe(Math.max(...cells.map((c) => c.share)));
+    // The C-NMC cell is 450 px square: a box of w × 450 px is cut, then enlarged 2×.
+    const meta = await sharp(path.join(storeDir, cells[0].crop)).metadata();
+    expect(meta.width).toBe(2 * Math.max(1, Math.min(450, Math.round(cells[0].w * 450))));
+    expect(prediction.explanations.layercam14).toBeTruthy();
   });
 });

@@ -12,7 +12,8 @@ import { describeCompleteness } from '../services/completeness.js';
 import type { TriageAction } from '../state/triage.js';
 import type { Prediction } from '../store/schema.js';
 import type { Config } from '../config.js';
-import { loadSlide, writeOverlays } from './predictor.js';
+import { loadSlide } from './predictor.js';
+import { writeOverlays } from './explanation-files.js';
 import { methodTitle } from '../core/explanation-methods.js';
 
 /** Integrated Gradients, short: pixel-level, and on the 14 × 14 map (integrated from a black image's activations). */

@@ -3,13 +3,10 @@
 // prediction is recorded. One slide in the engine at a time, so the UI and the technician's own requests stay
 // quick; the slide before it is written meanwhile.
 import { EventEmitter } from 'node:events';
-import path from 'node:path';
 import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
 import type { EngineClient } from '../engine/client.js';
-import { overlay, pngOf } from '../core/overlay.js';
-import { ensureDir, refuseLinks, writePrivate } from '../store/files.js';
-import type { Heatmap } from '../engine/explain/types.js';
+import { EVIDENCE_KEY, evidenceBoxes } from '../core/evidence.js';
 import { argmax } from '../core/probabilities.js';
 import { probabilityRecord } from '../core/probabilities.js';
 import type { CallResult, ModelInfo } from '../engine/protocol.js';
@@ -17,6 +14,7 @@ import { decodeRgb, imageFromBytes, resizeRgb, toModelInput, type RgbImage } fro
 import type { SlideStore } from '../store/types.js';
 import type { Prediction, Slide } from '../store/schema.js';
 import { readSlideBytes, slideCopiesDir } from '../store/slide-copies.js';
+import { writeEvidence, writeOverlays } from './explanation-files.js';
 
 /** Side of the overlay images kept for the terminal: far more than a terminal can show. */
 const OVERLAY_SIDE = 256;
@@ -26,10 +24,6 @@ export interface PredictorEvents {
   predicted: [sha256: string, unusual: boolean];
   error: [sha256: string, message: string];
   idle: [];
-}
-
-export function explanationDir(config: Config): string {
-  return path.join(storeFolder(config), 'explanations');
 }
 
 /** The stages of a slide through the pipeline, as `bench:pipeline` times them. */
@@ -50,12 +44,13 @@ async function timed<T>(timer: StageTimer | undefined, stage: PipelineStage, run
  * Reads a slide — the store's copy, or its incoming file while that still has the slide's sha256 — and
  * prepares both the model input and a display-size copy.
  */
-export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, model: ModelInfo, timer?: StageTimer): Promise<{ input: Float32Array; shown: RgbImage }> {
+export async function loadSlide(config: Config, slide: Pick<Slide, 'sha256' | 'path'>, model: ModelInfo, timer?: StageTimer): Promise<{ input: Float32Array; shown: RgbImage; original: RgbImage }> {
   const { file, bytes } = await timed(timer, 'read + sha256', () => readSlideBytes(slideCopiesDir(storeFolder(config)), config.incoming, slide));
   const rgb = await timed(timer, 'decode', () => decodeRgb(imageFromBytes(file, bytes, config.images), config.images));
   return timed(timer, 'resize', async () => ({
     input: await toModelInput(rgb, model.inputSize, model.resize),
     shown: { width: OVERLAY_SIDE, height: OVERLAY_SIDE, data: await resizeRgb(rgb, OVERLAY_SIDE, model.resize) },
+    original: rgb,
   }));
 }
 
@@ -70,43 +65,25 @@ export async function loadOriginal(config: Config, slide: Pick<Slide, 'sha256' |
   return { width: side, height: side, data: await resizeRgb(rgb, side, resize) };
 }
 
-/** Writes the original and one overlay per heatmap; returns method → file (relative to the store folder). */
-export async function writeOverlays(config: Config, sha256: string, model: ModelInfo, shown: RgbImage, heatmaps: Heatmap[]): Promise<Record<string, string>> {
-  const dir = explanationDir(config);
-  refuseLinks(storeFolder(config), dir);
-  await ensureDir(dir);
-  const stem = `${sha256.slice(0, 16)}.${model.id.split('@')[1] ?? 'model'}`;
-  // The original and each overlay encoded side by side: sharp encodes on its own threads.
-  const pictures: Array<[string, () => Promise<Buffer>]> = [
-    ['image', () => pngOf(shown.data, shown.width, shown.height)],
-    ...heatmaps.map((h): [string, () => Promise<Buffer>] => [
-      h.method,
-      async () => pngOf(await overlay(shown, h.values, h.size, config.explain.colormap, config.explain.alpha), shown.width, shown.height),
-    ]),
-  ];
-  const written = await Promise.all(
-    pictures.map(async ([name, png]) => {
-      const file = path.join(dir, `${stem}.${name}.png`);
-      await writePrivate(file, await png());
-      return [name, path.relative(storeFolder(config), file)] as const;
-    }),
-  );
-  return Object.fromEntries(written);
-}
-
-type Explained = { shown: RgbImage; result: CallResult<'explain'> };
+type Explained = { input: Float32Array; shown: RgbImage; original: RgbImage; result: CallResult<'explain'> };
 
 /** A slide read and explained: the engine's probabilities and slide maps, with the display copy. */
 async function explainSlide(config: Config, engine: EngineClient, model: ModelInfo, slide: Pick<Slide, 'sha256' | 'path'>, timer?: StageTimer): Promise<Explained> {
-  const { input, shown } = await loadSlide(config, slide, model, timer);
+  const { input, shown, original } = await loadSlide(config, slide, model, timer);
   const methods = [...config.explain.slideMethods];
   const result = await timed(timer, 'explain (forward + maps)', () => engine.call('explain', { image: input, methods, tta: config.predict.tta }));
-  return { shown, result };
+  return { input, shown, original, result };
 }
 
 /** The overlays of an explained slide written, and the prediction to record. */
-async function predictionOf(config: Config, model: ModelInfo, sha256: string, { shown, result }: Explained, timer?: StageTimer): Promise<Prediction> {
-  const explanations = await timed(timer, 'overlays (PNG)', () => writeOverlays(config, sha256, model, shown, result.heatmaps));
+async function predictionOf(config: Config, model: ModelInfo, sha256: string, { input, shown, original, result }: Explained, timer?: StageTimer): Promise<Prediction> {
+  const explanations = await timed(timer, 'overlays (PNG)', async () => {
+    const files = await writeOverlays(config, sha256, model, shown, result.heatmaps);
+    // The cells under the default map (the first slide method's), with their crops.
+    const first = result.heatmaps[0];
+    if (!first) return files;
+    return { ...files, [EVIDENCE_KEY]: await writeEvidence(config, sha256, model, evidenceBoxes(first.values, input, first.size), original) };
+  });
   const probabilities = probabilityRecord(model.classes, result.probabilities);
   return { modelId: model.id, label: model.classes[argmax(result.probabilities)], probabilities, at: new Date().toISOString(), explanations, ood: result.ood };
 }

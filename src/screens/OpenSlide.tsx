@@ -1,13 +1,15 @@
 // The slide screen, its zoom, or the line that says the list is done: what `Enter` on the queue opens.
-import React from 'react';
+import React, { useMemo } from 'react';
 import { Box, Text } from 'ink';
 import type { SlideRow } from '../queue/rows.js';
 import type { RgbPixels } from '../components/picture.js';
 import { SlideScreen } from './SlideScreen.js';
 import { ZoomScreen } from './ZoomScreen.js';
+import { useEvidence } from './EvidenceCrops.js';
+import { drawBoxes } from '../core/evidence-pixels.js';
 
 /** The slide screen's props, with the row absent when the list is done, and the zoom's original pixels. */
-export type OpenSlideProps = Omit<Parameters<typeof SlideScreen>[0], 'row'> & {
+export type OpenSlideProps = Omit<Parameters<typeof SlideScreen>[0], 'row' | 'cells'> & {
   row: SlideRow | undefined;
   inputSize: number | null;
   original: Promise<RgbPixels | null> | null;
@@ -15,6 +17,9 @@ export type OpenSlideProps = Omit<Parameters<typeof SlideScreen>[0], 'row'> & {
 
 export function OpenSlide(p: OpenSlideProps) {
   const { row, state } = p;
+  const cells = useEvidence(p.storeDir, p.prediction);
+  // The zoom's field with the cells' boxes drawn on it, in the colours of the crops' list.
+  const original = useMemo(() => p.original?.then((img) => (img && cells.length ? drawBoxes(img, cells) : img)) ?? null, [p.original, cells]);
   if (!row) {
     return (
       <Box flexDirection="column" paddingX={1}>
@@ -26,7 +31,7 @@ export function OpenSlide(p: OpenSlideProps) {
   if (state.zoom !== null) {
     return (
       <ZoomScreen
-        original={p.original}
+        original={original}
         row={row}
         prediction={p.prediction}
         storeDir={p.storeDir}
@@ -53,6 +58,7 @@ export function OpenSlide(p: OpenSlideProps) {
       job={p.job}
       noteWaitsOn={p.noteWaitsOn}
       inputSize={p.inputSize}
+      cells={cells}
     />
   );
 }

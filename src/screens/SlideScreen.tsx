@@ -8,6 +8,8 @@ import type { TriageState } from '../state/triage.js';
 import { ProbabilityBars } from '../components/ProbabilityBars.js';
 import { KeyHints } from '../components/KeyHints.js';
 import { SlideMaps } from './SlideMaps.js';
+import { EvidenceCrops } from './EvidenceCrops.js';
+import type { EvidenceCell } from '../core/evidence.js';
 import { visible } from '../core/safe-text.js';
 
 export interface ExplainJob {
@@ -34,6 +36,8 @@ export function SlideScreen(props: {
   noteWaitsOn?: string | null;
   /** The model's input side, for the layer under each map. */
   inputSize?: number | null;
+  /** The cells under the default map (the evidence file's). */
+  cells?: EvidenceCell[];
 }) {
   const { row, prediction, state, classes } = props;
   const last = props.decisions.at(-1);
@@ -94,13 +98,14 @@ export function SlideScreen(props: {
               note waiting on {visible(props.noteWaitsOn)}
             </Text>
           ) : null}
+          <EvidenceCrops cells={props.cells ?? []} selected={state.cell} storeDir={props.storeDir} rows={Math.min(12, props.height - 24)} />
           {row.openBy ? <Text color="yellow">{row.openBy} has this slide open too: the last decision made is its label</Text> : null}
           {state.message ? <Text color={state.message.startsWith('⧗') ? 'yellow' : 'green'}>{state.message}</Text> : null}
         </Box>
       </Box>
       <KeyHints
         context={state.noteMode ? 'note' : 'slide'}
-        only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'explain-more', 'zoom', 'layout', 'back']}
+        only={state.noteMode ? undefined : ['confirm', 'set-class', 'note', 'undo', 'skip', 'previous', 'next', 'next-cell', 'explain-more', 'zoom', 'layout', 'back']}
       />
     </Box>
   );

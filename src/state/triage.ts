@@ -16,8 +16,11 @@ export interface TriageState {
   sort: SortMode;
   stateFilter: StateFilter;
   labelFilter: string | null;
-  layout: 'side-by-side' | 'enlarged';
+  /** large: one map as large as the space allows (the default map first, Tab for the next) and the others as thumbnails. */
+  layout: 'large' | 'side-by-side';
   enlarged: number;
+  /** Which of the cells under the map is shown (c), modulo their number. */
+  cell: number;
   noteMode: boolean;
   note: string;
   /** The slide the note was written on: it goes with that slide's next decision and no other's. */
@@ -57,6 +60,7 @@ export type TriageAction =
   | { type: 'filter-label'; labels: string[] }
   | { type: 'layout' }
   | { type: 'next-map'; count: number }
+  | { type: 'next-cell' }
   /** Zoom in or out; the map's opacity up or down by `by`; the map off or back on. */
   | { type: 'zoom' }
   | { type: 'zoom-opacity'; by: number }
@@ -78,8 +82,9 @@ export const initialTriage: TriageState = {
   sort: 'uncertainty',
   stateFilter: 'to review',
   labelFilter: null,
-  layout: 'side-by-side',
+  layout: 'large',
   enlarged: 0,
+  cell: 0,
   noteMode: false,
   note: '',
   noteSha: null,
@@ -136,9 +141,11 @@ export function triageReducer(s: TriageState, a: TriageAction): TriageState {
       return { ...s, labelFilter: options[(options.indexOf(s.labelFilter) + 1) % options.length], selected: 0, selectedSha: null };
     }
     case 'layout':
-      return { ...s, layout: s.layout === 'side-by-side' ? 'enlarged' : 'side-by-side' };
+      return { ...s, layout: s.layout === 'side-by-side' ? 'large' : 'side-by-side' };
+    case 'next-cell':
+      return { ...s, cell: s.cell + 1 };
     case 'next-map':
-      return { ...s, enlarged: a.count ? (s.enlarged + 1) % a.count : 0, layout: 'enlarged' };
+      return { ...s, enlarged: a.count ? (s.enlarged + 1) % a.count : 0, layout: 'large' };
     case 'note-start':
       return { ...s, noteMode: true, noteSha: a.sha };
     case 'note-type':

@@ -1,4 +1,5 @@
 // The slide's keys: decide (a class, or confirm), undo, note, move on, more explanations, layout, zoom.
+import { EVIDENCE_KEY } from '../../core/evidence.js';
 import { reportTo, type Handler, type KeyDeps } from './types.js';
 
 function move(d: KeyDeps, by: 1 | -1): Handler {
@@ -41,7 +42,13 @@ export function slideHandlers(d: KeyDeps) {
     layout: { run: () => d.dispatch({ type: 'layout' }) },
     // The zoom steps through the maps only (not the plain image): a count of all would make every
     // fourth Tab land on the map already shown.
-    'next-map': { run: () => d.dispatch({ type: 'next-map', count: Object.keys(d.prediction?.explanations ?? {}).filter((m) => d.latest.current.zoom === null || m !== 'image').length }) },
+    'next-map': {
+      run: () => d.dispatch({ type: 'next-map', count: Object.keys(d.prediction?.explanations ?? {}).filter((m) => m !== EVIDENCE_KEY && (d.latest.current.zoom === null || m !== 'image')).length }),
+    },
+    'next-cell': {
+      run: () => d.dispatch({ type: 'next-cell' }),
+      disabled: () => (d.prediction?.explanations[EVIDENCE_KEY] ? null : 'no cells are marked under this slide’s map (scored before they were, or without a map)'),
+    },
     zoom: { run: () => d.dispatch({ type: 'zoom' }) },
     back: { run: () => (d.jobRunning ? d.cancelJob() : d.dispatch({ type: 'go', screen: 'queue' })) },
     note: {

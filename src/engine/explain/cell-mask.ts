@@ -5,38 +5,12 @@
 // brightest channel passes 0.35 (the cut-out cells are bright pink; the rings and JPEG noise stay far
 // below), specks under 0.2% of the image (100 pixels at 224 px) are dropped, and holes inside a cell (dark chromatin) filled.
 
+import { components } from '../../core/components.js';
+
 const ON_LEVEL = 0.35;
 const MIN_COMPONENT = 0.002;
 /** A mask covering less than this share of the image is a failed segmentation (pale Pro stains): skipped. */
 export const MIN_MASK_SHARE = 0.01;
-
-/** Labels 4-connected regions where `on(p)` holds; returns the label map (0 = off) and each region's size. */
-function components(size: number, on: (p: number) => boolean): { label: Int32Array; sizes: number[] } {
-  const label = new Int32Array(size * size);
-  const sizes = [0];
-  const stack: number[] = [];
-  for (let start = 0; start < label.length; start++) {
-    if (label[start] || !on(start)) continue;
-    const id = sizes.length;
-    let count = 0;
-    label[start] = id;
-    stack.push(start);
-    while (stack.length) {
-      const p = stack.pop()!;
-      count++;
-      const y = Math.floor(p / size);
-      const x = p % size;
-      for (const q of [x > 0 ? p - 1 : -1, x < size - 1 ? p + 1 : -1, y > 0 ? p - size : -1, y < size - 1 ? p + size : -1]) {
-        if (q >= 0 && !label[q] && on(q)) {
-          label[q] = id;
-          stack.push(q);
-        }
-      }
-    }
-    sizes.push(count);
-  }
-  return { label, sizes };
-}
 
 /** The mask of a segmented image given as size × size × 3 values in [0,1]; null when it is near-empty. */
 export function cellMask(rgb: Float32Array, size: number): Uint8Array | null {

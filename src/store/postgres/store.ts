@@ -185,7 +185,9 @@ export class PgStore implements SlideStore {
   async verifyJournal() {
     const [head] = await this.rows<{ value: string }>("SELECT value FROM meta WHERE key = 'journal_head'");
     const [labelled] = await this.rows<{ n: number | null }>('SELECT MAX(label_seq) AS n FROM slides');
-    const labels = await this.rows<StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR sha256 IN (SELECT sha256 FROM journal)');
+    // EXISTS, not IN (SELECT …): at a million slides IN's list of journal rows outgrew work_mem, and the plan
+    // looked it up row by row (past the 30 s query timeout); EXISTS probes journal_by_slide.
+    const labels = await this.rows<StoredLabel>('SELECT sha256, label FROM slides WHERE label IS NOT NULL OR EXISTS (SELECT 1 FROM journal j WHERE j.sha256 = slides.sha256)');
     const result = verifyTable(await this.journalRows(), head?.value ?? null, labelled?.n ?? 0, labels);
     // The next start checks from here on (verifyRecent); not recording it takes nothing from the check.
     const last = result.ok ? await this.journalHead() : null;
