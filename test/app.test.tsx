@@ -402,9 +402,12 @@ describe('the triage app', () => {
     await square(40, 40, 200, 'b.cam.png');
     await store.addExplanations(sha(1), modelId, { image: 'explanations/b.image.png', gradcam: 'explanations/b.gradcam.png', cam: 'explanations/b.cam.png' });
     await press(ui, '\r');
-    const slide = await waitFor(ui.lastFrame, /Grad-CAM 1²/); // side by side, the short caption: title and map side
+    // The default map large (its short caption where the full one does not fit), the others as thumbnails.
+    const slide = await waitFor(ui.lastFrame, /Grad-CAM 1²/);
+    expect(slide).toMatch(/ image /);
+    expect(slide).toMatch(/ CAM 1²/);
     // Under the maps, what the first one shows, as measured: Grad-CAM 7² points into a cell in 0.40 of images.
-    expect(slide).toMatch(/Grad-CAM: coarse evidence for the class/);
+    expect(slide).toMatch(/Grad-CAM: coarse evidence for the/); // wrapped under the pictures, beside the probabilities
     await press(ui, 'z');
     const zoomed = await waitFor(ui.lastFrame, /Zoom — slide-b\.png — Grad-CAM · last stage, 1 × 1 \(1\/2, Tab\) · opacity 100%/);
     expect(zoomed).toMatch(/Grad-CAM: coarse evidence for the class: it often falls between the cells/);

@@ -56,7 +56,7 @@ export function SlideScreen(props: {
               </Text>
               <ProbabilityBars classes={classes} probabilities={prediction.probabilities} predicted={prediction.label} width={14} />
               <Text wrap="truncate-end">
-                margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — uncertain: look closely' : ''}
+                margin {(row.margin! * 100).toFixed(1)} points{row.margin! < 0.2 ? ' — look closely' : ''}
               </Text>
               {prediction.ood?.unusual ? (
                 <Text color="red" wrap="wrap">
