@@ -57,7 +57,7 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
   const { isRawModeSupported } = useStdin();
   const { stdout } = useStdout();
   const engine = useEngine();
-  const { warnings, warn, summary } = useStore();
+  const { warnings, warn, summary, version } = useStore();
   const [state, dispatch, latest] = useTriage();
   // Quitting draws one last frame without images (sixel and iTerm2 pictures would stay on screen), then exits.
   const [quitting, setQuitting] = useState(false);
@@ -142,7 +142,14 @@ export function App({ config, technician, defaultModel }: { config: Config; tech
       {engine.status === 'failed' && <Text color="red">The engine could not start: {engine.error}</Text>}
       {engine.status === 'no-model' && <Text color="yellow">No model could be loaded ({engine.error}). Start with --model DIR, or train one with `slidetriage train`.</Text>}
       {state.screen === 'queue' && (
-        <QueueScreen {...{ order, rows, rejected, state, selected }} rejectedCount={summary.files.rejected} height={height - 3 - narrow} incoming={config.incoming} modelReady={!!engine.model} />
+        <QueueScreen
+          {...{ order, rows, rejected, state, selected }}
+          rejectedCount={summary.files.rejected}
+          height={height - 3 - narrow}
+          incoming={config.incoming}
+          modelReady={!!engine.model}
+          loaded={version > 0}
+        />
       )}
       {state.screen === 'slide' && (
         <OpenSlide

@@ -47,7 +47,10 @@ export interface WatcherOptions {
 export class IncomingWatcher extends EventEmitter<WatcherEvents> {
   private watcher: FSWatcher | null = null;
   private readonly waiting = new Set<string>();
-  private readonly queue: string[] = [];
+  // Files to examine, first in first out; `head` is the next one's index (Array.shift moves the whole array:
+  // quadratic over a first walk of a million files).
+  private queue: string[] = [];
+  private head = 0;
   private active = 0;
   private readonly retries = new Map<string, { timer: NodeJS.Timeout | null; count: number; since: number }>();
   private readonly recorder: BatchRecorder;
@@ -116,7 +119,7 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
 
   /** Files waiting, being read, or read and not yet recorded. */
   get backlog(): number {
-    return this.queue.length + this.active + this.recorder.pending;
+    return this.queue.length - this.head + this.active + this.recorder.pending;
   }
 
   private enqueue(file: string): void {
@@ -128,8 +131,10 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
 
   private pump(): void {
     const limit = this.opts.concurrency ?? 2;
-    while (this.active < limit && this.queue.length) {
-      const file = this.queue.shift()!;
+    while (this.active < limit && this.head < this.queue.length) {
+      const file = this.queue[this.head++];
+      if (this.head === this.queue.length) [this.queue, this.head] = [[], 0];
+      else if (this.head >= 65_536) [this.queue, this.head] = [this.queue.slice(this.head), 0];
       this.waiting.delete(file);
       this.active++;
       this.examine(file).finally(() => {

@@ -20,6 +20,7 @@ export function QueueScreen({
   height,
   incoming,
   modelReady,
+  loaded = true,
 }: {
   /** The list's keys in order, and the rows fetched (those around the selection). */
   order: string[];
@@ -28,6 +29,8 @@ export function QueueScreen({
   rejected: FileEntry[];
   rejectedCount: number;
   state: TriageState;
+  /** False until the store's first read: the list is not known to be empty yet. */
+  loaded?: boolean;
   selected: number;
   height: number;
   incoming: string;
@@ -49,6 +52,14 @@ export function QueueScreen({
         ))}
         {rejectedCount > visible ? <Text dimColor>… and {rejectedCount - visible} more: `slidetriage status` lists them all</Text> : null}
         <KeyHints context="queue" only={['filter-state']} />
+      </Box>
+    );
+  }
+  if (!order.length && !loaded) {
+    return (
+      <Box flexDirection="column" paddingX={1}>
+        <Text bold>{title}</Text>
+        <Text dimColor>Reading the store…</Text>
       </Box>
     );
   }
