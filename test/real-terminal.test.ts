@@ -11,6 +11,8 @@ import { loadConfig, PACKAGE_ROOT } from '../src/config.js';
 import { FIXTURES, tempDir } from './helpers.js';
 import { missingTools, XTerminal, type TerminalName } from './support/x-terminal.js';
 import { compareWith, cropPng, findPicture, sameAsLeftNeighbour } from './support/screen-image.js';
+import type { Screenshot } from './support/xwd.js';
+import sharp from 'sharp';
 
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'slidetriage.js');
 const SLIDE = path.join(FIXTURES, 'samples', 'cnmc-hem-H11-10-1.png');
@@ -148,13 +150,13 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
     await keep('zoom-xterm-sixel-map-off.png', await cropPng(mapOff, { x: 0, y: 0, width: 810, height: 460 }));
 
     term.key('Escape');
-    expect(
-      await until(
-        () => findPicture(term!.screenshot(), 150),
-        (b) => b === null,
-      ),
-      'the zoom picture after Esc',
-    ).toBeNull();
+    // Back on the slide view, whose pictures are smaller than the zoom's.
+    const zoomArea = box!.width * box!.height;
+    const after = await until(
+      () => findPicture(term!.screenshot(), 150),
+      (b) => b === null || b.width * b.height < 0.8 * zoomArea,
+    );
+    expect(after === null || after.width * after.height < 0.8 * zoomArea, 'the zoom picture after Esc').toBe(true);
     term.key('q');
     expect(
       await until(
@@ -164,6 +166,89 @@ describe.skipIf(missing.length > 0)('in xterm with sixel', () => {
       'any picture after q',
     ).toBeNull();
   }, 150_000);
+});
+
+/** The screenshot's part right of x (the slide view's text column). */
+const rightOf = (s: Screenshot, x: number): Screenshot => {
+  const width = s.width - x;
+  const rgb = new Uint8Array(width * s.height * 3);
+  for (let y = 0; y < s.height; y++) rgb.set(s.rgb.subarray((y * s.width + x) * 3, (y * s.width + s.width) * 3), y * width * 3);
+  return { width, height: s.height, rgb };
+};
+
+describe.skipIf(missing.length > 0)('in xterm with sixel, 120 × 36: the slide view', () => {
+  it('shows the slide ≥ 300 px beside the probabilities, the cell under the map cut from the slide, and its box in the zoom', async () => {
+    const { cwd, env } = await appFolder();
+    const command = `${process.execPath} ${BIN}; sleep 600`;
+    const t = (term = await XTerminal.start({ cwd, env, columns: 120, rows: 36, command }));
+    const explanations = path.join(cwd, 'data', 'explanations');
+    await waitForFile(explanations, /\.evidence\.json$/, 90_000);
+    const cells = JSON.parse(
+      fs.readFileSync(
+        path.join(
+          explanations,
+          fs.readdirSync(explanations).find((f) => f.endsWith('.evidence.json'))!,
+        ),
+        'utf8',
+      ),
+    );
+    await pause(1500);
+    t.key('Return');
+    // Tab twice: the plain slide large (the default map first, then the next map, then the slide).
+    await pause(1500);
+    t.key('Tab');
+    t.key('Tab');
+    const look = async () => {
+      const shot = t.screenshot();
+      const box = findPicture(shot, 150);
+      return { shot, box, seen: box ? await compareWith(shot, box, SLIDE) : null };
+    };
+    const { shot, box, seen } = await until(look, (v) => (v.seen?.correlation ?? 0) > 0.95);
+    expect(box, 'the large picture').not.toBeNull();
+    console.info(`slide view: the slide at ${box!.width} × ${box!.height} px, correlation ${seen!.correlation.toFixed(3)}`);
+    expect(Math.min(box!.width, box!.height)).toBeGreaterThanOrEqual(300);
+    expect(seen!.correlation).toBeGreaterThan(0.95);
+    // The first cell's crop, in the text column: the slide's own pixels inside the cell's box.
+    // Right of the large picture, the thumbnails; right of them, the text column with the crop.
+    const besideLarge = box!.x + box!.width + 1;
+    const thumbnail = findPicture(rightOf(shot, besideLarge), 100);
+    expect(thumbnail, 'the other maps as thumbnails').not.toBeNull();
+    const column = rightOf(shot, besideLarge + thumbnail!.x + thumbnail!.width + 1);
+    const crop = findPicture(column, 60);
+    expect(crop, 'the cell’s crop beside the probabilities').not.toBeNull();
+    const meta = await sharp(SLIDE).metadata();
+    const [c] = cells;
+    const region = { left: Math.round(c.x * meta.width!), top: Math.round(c.y * meta.height!), width: Math.round(c.w * meta.width!), height: Math.round(c.h * meta.height!) };
+    const expected = await sharp(SLIDE).extract(region).png().toBuffer();
+    const cropSeen = await compareWith(column, crop!, expected);
+    console.info(`the cell's crop: ${crop!.width} × ${crop!.height} px, correlation ${cropSeen.correlation.toFixed(3)} with the slide inside its box`);
+    expect(cropSeen.correlation).toBeGreaterThan(0.9);
+    await keep('slide-view-xterm-sixel.png', await cropPng(shot, { x: 0, y: 0, width: shot.width, height: shot.height }));
+    // The zoom, map off: the box drawn on the field in cell 1's colour (green), where the cell is.
+    t.key('z');
+    t.key('m');
+    // Until the map is off in the picture too (its caption changes first): the slide, with the box's lines.
+    const zoomed = await until(
+      async () => {
+        const s = t.screenshot();
+        const z = findPicture(s, 300);
+        return { s, z, seen: z ? await compareWith(s, z, SLIDE) : null };
+      },
+      (v) => (v.seen?.correlation ?? 0) > 0.9 && v.seen!.meanDifference < 12,
+    );
+    const z = zoomed.z!;
+    const green = (x: number, y: number) => {
+      const p = (y * zoomed.s.width + x) * 3;
+      return zoomed.s.rgb[p + 1] > 150 && zoomed.s.rgb[p] < 100 && zoomed.s.rgb[p + 2] < 100;
+    };
+    const top = Math.round(z.y + c.y * z.height);
+    const [x0, x1] = [Math.round(z.x + c.x * z.width), Math.round(z.x + (c.x + c.w) * z.width)];
+    let onLine = 0;
+    for (let x = x0 + 4; x < x1 - 4; x++) if ([-2, -1, 0, 1, 2].some((d) => green(x, top + d))) onLine++;
+    console.info(`zoom: cell 1's box top edge green along ${onLine} of ${x1 - x0 - 8} px`);
+    expect(onLine / (x1 - x0 - 8)).toBeGreaterThan(0.8);
+    await keep('zoom-xterm-sixel-boxes.png', await cropPng(zoomed.s, { x: 0, y: 0, width: zoomed.s.width, height: zoomed.s.height }));
+  }, 180_000);
 });
 
 /**

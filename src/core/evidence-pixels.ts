@@ -5,11 +5,12 @@ import sharp from 'sharp';
 import type { RgbImage } from '../ingest/image.js';
 import type { EvidenceBox } from './evidence.js';
 
-/** Colours of the boxes, cell 1 first (the crops' captions name them in the same order). */
+/** Colours of the boxes, cell 1 first (the crops' list names them in the same colours): saturated, to show on
+ *  a pale field and on black (cells cut out) alike. */
 export const BOX_COLOURS: Array<[number, number, number]> = [
-  [255, 255, 255],
-  [255, 220, 0],
-  [0, 220, 255],
+  [0, 200, 0],
+  [230, 0, 230],
+  [255, 140, 0],
 ];
 
 /** The box's rectangle on the original, in its pixels, kept inside it. */

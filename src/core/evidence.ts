@@ -78,12 +78,15 @@ function blockMass(map: Float32Array, size: number, x: number, y: number): numbe
 }
 
 /**
- * The box of a stained region: around it, unless it is larger than one cell (touching cells stained as one
- * region, common in a field of blasts); then a box of one cell's size around where the map's mass in it lies.
+ * The box of a stained region: around it, unless it is several cells touching (common in a field of
+ * blasts): a region much longer than wide, or filling little of its box, and larger than one cell. Then a
+ * box of one cell's size around where the map's mass in it lies.
  */
-function cellBox(e: { x0: number; y0: number; x1: number; y1: number; mass: number; mx: number; my: number }, size: number): Omit<EvidenceBox, 'share'> {
+function cellBox(e: { x0: number; y0: number; x1: number; y1: number; area: number; mass: number; mx: number; my: number }, size: number): Omit<EvidenceBox, 'share'> {
   const largest = MAX_CELL * size;
-  if (Math.max(e.x1 - e.x0, e.y1 - e.y0) <= largest || e.mass <= 0) return squareBox(e.x0, e.y0, e.x1, e.y1, size);
+  const [w, h] = [e.x1 - e.x0, e.y1 - e.y0];
+  const touching = Math.max(w, h) > largest && (Math.max(w, h) > 1.5 * Math.min(w, h) || e.area < 0.55 * w * h);
+  if (!touching || e.mass <= 0) return squareBox(e.x0, e.y0, e.x1, e.y1, size);
   const [cx, cy] = [e.mx / e.mass, e.my / e.mass];
   return squareBox(cx - largest / 2, cy - largest / 2, cx + largest / 2, cy + largest / 2, size);
 }
@@ -103,7 +106,7 @@ export function evidenceBoxes(map: Float32Array, image: Float32Array, size: numb
   const total = map.reduce((s, v) => s + Math.max(0, v), 0);
   const { grid, side } = stainedGrid(image, size);
   const { label, sizes } = components(side, (p) => grid[p] === 1);
-  const extent = sizes.map(() => ({ x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity, mass: 0, mx: 0, my: 0 }));
+  const extent = sizes.map((n) => ({ x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity, area: n * BLOCK * BLOCK, mass: 0, mx: 0, my: 0 }));
   label.forEach((id, p) => {
     if (!id) return;
     const e = extent[id];
