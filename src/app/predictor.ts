@@ -1,7 +1,7 @@
-// Classifies new slides in the background: each slide's image goes to the engine worker, which
-// returns the probabilities with the slide maps (config explain.slideMethods); the overlays are written beside the store and the
-// prediction is recorded. One slide in the engine at a time, so the UI and the technician's own requests stay
-// quick; the slide before it is written meanwhile.
+// Classifies new slides in the background: each slide's image goes to the engine worker, which returns the
+// probabilities with the slide maps (explain.slideMethods); the overlays and the cells under the default map
+// are written beside the store and the prediction is recorded. One slide in the engine at a time, so the UI
+// and the technician's own requests stay quick; the slide before it is written meanwhile.
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
 import { storeFolder } from '../config.js';
@@ -111,7 +111,7 @@ export class Predictor extends EventEmitter<PredictorEvents> {
 
   /**
    * Looks for slides without a prediction from this model and works through them: a slide's overlays and
-   * store write go on while the engine explains the next one (4.1 → 5.x slides/s on 2 cores).
+   * store write go on while the engine explains the next one (docs/engine.md: bench:pipeline).
    */
   async kick(): Promise<void> {
     if (this.running || this.stopped) return;
