@@ -146,4 +146,28 @@ describe('incoming folder', () => {
     console.log(`1,000 files: peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB (+${grewMb.toFixed(0)} MB while ingesting)`);
     expect(grewMb).toBeLessThan(300);
   }, 180_000);
+
+  it('on a large folder watches its folders, not each file: new files and folders are read, a removed file is gone', async () => {
+    const { incoming, store, start } = await setup();
+    const copy = (from: string, to: string) => fs.copyFile(path.join(FIXTURES, from), path.join(incoming, to));
+    await fs.mkdir(path.join(incoming, 'day-1'));
+    await copy('cnmc/hem/UID_H11_4_1_hem.bmp', 'day-1/a.bmp');
+    await copy('cnmc/hem/UID_H11_7_1_hem.bmp', 'day-1/b.bmp');
+    await copy('cnmc/hem/UID_H12_32_6_hem.bmp', 'c.bmp');
+    // Three files make a large folder here (a lab's: 50,000); the walk would come round only after a minute.
+    const { w, warnings } = start({ largeFolderFiles: 3, rescanMs: 60_000 });
+    await w.whenIdle();
+    const state = async (p: string) => (await store.dump()).files[p]?.state;
+    expect([await state('day-1/a.bmp'), await state('day-1/b.bmp'), await state('c.bmp')]).toEqual(['queued', 'queued', 'queued']);
+    // A file into a watched folder, a new folder with a file in it, and a removed file: each seen by its event.
+    await copy('cnmc/hem/UID_H12_4_3_hem.bmp', 'day-1/d.bmp');
+    await fs.mkdir(path.join(incoming, 'day-2'));
+    await copy('cnmc/all/UID_14_26_2_all.bmp', 'day-2/e.bmp');
+    await fs.rm(path.join(incoming, 'c.bmp'));
+    await waitUntil(async () => (await state('day-1/d.bmp')) === 'queued' && (await state('day-2/e.bmp')) === 'queued' && (await state('c.bmp')) === 'gone');
+    // A file copied into the new folder after it was first seen: its folder is watched too.
+    await copy('cnmc/hem/UID_H11_4_1_hem.bmp', 'day-2/f.bmp');
+    await waitUntil(async () => (await state('day-2/f.bmp')) === 'duplicate');
+    expect(warnings).toEqual([]);
+  });
 });

@@ -10,7 +10,8 @@ import type { SlideStore } from '../store/types.js';
 import type { ImageLimits } from './image.js';
 import { examineFile, isIgnoredName } from './ingest.js';
 import { BatchRecorder } from './recorder.js';
-import { walkFiles } from './walk.js';
+import { walkFiles, type Walked } from './walk.js';
+import { FolderWatch } from './folder-watch.js';
 
 export interface WatcherEvents {
   recorded: [entries: FileEntry[]];
@@ -42,10 +43,19 @@ export interface WatcherOptions {
   live?: boolean;
   /** Called with each readable image before it is recorded (the store keeps its own copy). */
   keep?: (sha256: string, bytes: Buffer) => Promise<void>;
+  /**
+   * From this many files in the folder at start, its folders are watched instead of each file (folder-watch.ts),
+   * and the walk comes round a tenth as often: chokidar on a million files took minutes and ran out of watches.
+   */
+  largeFolderFiles?: number;
 }
+
+/** See WatcherOptions.largeFolderFiles: a year of a lab's slides is far above it, a day's far below. */
+export const LARGE_FOLDER_FILES = 50_000;
 
 export class IncomingWatcher extends EventEmitter<WatcherEvents> {
   private watcher: FSWatcher | null = null;
+  private folders: FolderWatch | null = null;
   private readonly waiting = new Set<string>();
   // Files to examine, first in first out; `head` is the next one's index (Array.shift moves the whole array:
   // quadratic over a first walk of a million files).
@@ -71,6 +81,22 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
   start(): void {
     this.state = 'scanning';
     if (this.opts.live === false) return void this.firstScan();
+    void this.startWatching();
+  }
+
+  /** The folder walked once; then chokidar on each file, or, on a large folder, a watch on each folder. */
+  private async startWatching(): Promise<void> {
+    const walked = await walkFiles(this.root, isIgnoredName);
+    if (this.state === 'stopped') return;
+    if (walked.files.length >= (this.opts.largeFolderFiles ?? LARGE_FOLDER_FILES)) {
+      this.folders = new FolderWatch(this.root, isIgnoredName, {
+        file: (p) => this.enqueue(p),
+        gone: (p) => this.recorder.addGone(path.relative(this.root, p)),
+        warning: (m) => this.emit('warning', `watcher: ${m}`),
+      });
+      await this.folders.start();
+      return void this.firstScan(walked, 10);
+    }
     this.watcher = watch(this.root, {
       ignoreInitial: true,
       followSymlinks: false,
@@ -93,18 +119,19 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     this.watcher.on('error', (err) => this.emit('warning', `watcher: ${(err as Error).message}`));
   }
 
-  private async firstScan(): Promise<void> {
-    await this.rescan();
+  /** The first walk (or the one start made), then a walk every rescanMs × `slower`. */
+  private async firstScan(walked?: Walked, slower = 1): Promise<void> {
+    await this.rescan(walked);
     if (this.state === 'stopped') return;
     this.state = 'watching';
     this.emit('ready');
     this.maybeIdle();
-    if (this.opts.rescanMs) this.rescanTimer = setInterval(() => void this.rescan(), this.opts.rescanMs);
+    if (this.opts.rescanMs) this.rescanTimer = setInterval(() => void this.rescan(), this.opts.rescanMs * slower);
   }
 
   /** Walks the folder: every file found is examined (unchanged ones cost an lstat); files no longer there are gone. */
-  async rescan(): Promise<void> {
-    const walked = await walkFiles(this.root, isIgnoredName);
+  async rescan(given?: Walked): Promise<void> {
+    const walked = given ?? (await walkFiles(this.root, isIgnoredName));
     for (const u of walked.unlisted) this.emit('warning', `cannot list ${u.path}: ${u.reason}`);
     const found = new Set(walked.files.map((f) => path.relative(this.root, f)));
     for (const f of walked.files) this.enqueue(f);
@@ -208,5 +235,6 @@ export class IncomingWatcher extends EventEmitter<WatcherEvents> {
     this.retries.clear();
     await this.recorder.flush();
     await this.watcher?.close();
+    this.folders?.close();
   }
 }
