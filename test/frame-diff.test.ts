@@ -37,6 +37,7 @@ class Screen {
     if (op === 'A') this.row = Math.max(0, this.row - n);
     else if (op === 'B') this.row = Math.min(this.rows - 1, this.row + n);
     else if (op === 'G') this.col = 0;
+    else if (op === 'C') this.col = Math.min(this.columns - 1, this.col + n);
     else if (op === 'H') [this.row, this.col] = [0, 0];
     else if (op === 'K' && args === '2') this.cells[this.row].fill(' ');
     else if (op === 'K') this.cells[this.row].fill(' ', this.col);
@@ -85,7 +86,7 @@ describe('frames cut to their changed lines', () => {
       [...picture, 'status: 3 to review', 'keys'],
       [...picture, 'status: 2 to review', 'keys'],
       [...picture, 'Note: _', 'keys'],
-      [...picture.slice(0, 11), `${BLANK.repeat(40)} p 11 ▇`, 'Note: _', 'keys'],
+      [...picture.slice(0, 11), `${BLANK.repeat(39)}▇ p 11`, 'Note: _', 'keys'],
     ]);
     const diff = new FrameDiff();
     // Ink's first frame erases nothing, so it cannot be told from any other write: it and the next go out whole.
@@ -96,6 +97,24 @@ describe('frames cut to their changed lines', () => {
     expect(Buffer.byteLength(note.text)).toBeLessThan(64);
     expect(Buffer.byteLength(noteOpens)).toBeGreaterThan(1500);
     expect(diff.rewrite(barMoves).picturesErased).toBe(true);
+  });
+
+  it('write text beside a picture from the picture’s edge on: the screen as whole frames leave it, the picture kept', () => {
+    const random = rng(9);
+    // A picture 12 cells wide on the first 8 rows (in a style, as Ink writes it), text beside it changing.
+    const row = (i: number, f: number) => `\u001b[2m${BLANK.repeat(12)}\u001b[22m  ${random() < 0.5 ? `text ${i}` : `\u001b[32mnote ${f}\u001b[39m ${'y'.repeat(Math.floor(random() * 20))}`}`;
+    const frames = Array.from({ length: 30 }, (_, f) => [...Array.from({ length: 8 }, (_, i) => row(i, f)), `keys ${f % 3}`]);
+    const whole = new Screen(12, 60);
+    const cut = new Screen(12, 60);
+    const diff = new FrameDiff();
+    for (const [k, chunk] of inkFrames(frames).entries()) {
+      whole.write(chunk);
+      const w = diff.rewrite(chunk);
+      cut.write(w.text);
+      expect(cut.text()).toBe(whole.text());
+      if (k >= 2) expect(w.picturesErased, `frame ${k}`).toBe(false);
+      if (k >= 2) expect(w.text).not.toContain(BLANK);
+    }
   });
 
   it('sends the frame after a reset (a resize) whole', () => {

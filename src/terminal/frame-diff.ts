@@ -37,7 +37,8 @@ export class FrameDiff {
     const erasedLines = erase.startsWith(`${ESC}[2J`) ? null : erase.split(`${ESC}[2K`).length - 1;
     const sameShape = previous && previous.length === next.length && (erasedLines === null || erasedLines === previous.length);
     if (!sameShape || body.includes(ESC + '[2J')) return { text: chunk, picturesErased: body.includes(BLANK) };
-    return { text: start + this.changedLines(previous, next) + end, picturesErased: next.some((l, i) => l !== previous[i] && (l.includes(BLANK) || previous[i].includes(BLANK))) };
+    const erased = next.some((l, i) => l !== previous[i] && afterPictures(previous[i], l) === null && (l.includes(BLANK) || previous[i].includes(BLANK)));
+    return { text: start + this.changedLines(previous, next) + end, picturesErased: erased };
   }
 
   /** Forgets the last frame (the screen was cleared or resized behind Ink's back): the next one goes out whole. */
@@ -48,7 +49,8 @@ export class FrameDiff {
   /**
    * From the cursor on the frame's last line (where Ink leaves it) up to the first, each changed line
    * erased whole and written (erasing first: a line as wide as the terminal leaves the cursor on its last
-   * column, where an erase to the end would take its last character), back down to the last line.
+   * column, where an erase to the end would take its last character), back down to the last line. A line
+   * that changed only right of its pictures is written from there, so the pictures stay.
    */
   private changedLines(previous: string[], next: string[]): string {
     const last = next.length - 1;
@@ -57,9 +59,27 @@ export class FrameDiff {
     let row = 0;
     for (let i = 0; i <= last; i++) {
       if (next[i] === previous[i]) continue;
-      out += `${down(i - row)}\r${ESC}[2K${next[i]}`;
+      const tail = afterPictures(previous[i], next[i]);
+      out += down(i - row) + (tail === null ? `\r${ESC}[2K${next[i]}` : `\r${tail.column ? `${ESC}[${tail.column}C` : ''}${ESC}[0m${ESC}[K${tail.text}`);
       row = i;
     }
     return `${out}${down(last - row)}\r`;
   }
+}
+
+/** The escapes of a line, to measure what it shows. */
+const ESCAPES = new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g');
+
+/**
+ * A changed line whose pictures' cells are unchanged (the text beside a picture: a note, a message): the
+ * column after its last picture cell and the rest of the line, to be written from there so that the picture
+ * stays on the screen. Null where the change reaches the pictures, or the part before cannot be measured
+ * (anything but ASCII and picture cells in it).
+ */
+function afterPictures(previous: string, next: string): { column: number; text: string } | null {
+  const cut = next.lastIndexOf(BLANK) + 1;
+  if (cut === 0 || previous.slice(0, cut) !== next.slice(0, cut) || previous.lastIndexOf(BLANK) + 1 !== cut) return null;
+  const shown = next.slice(0, cut).replace(ESCAPES, '');
+  if (![...shown].every((c) => c === BLANK || (c >= ' ' && c <= '~'))) return null;
+  return { column: [...shown].length, text: next.slice(cut) };
 }
