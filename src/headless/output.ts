@@ -37,14 +37,3 @@ export function processOutput(quiet = false): Output {
     stopped: readerGone.signal,
   };
 }
-
-/** Collects lines, for tests. */
-export function memoryOutput(): Output & { lines: { stdout: string[]; info: string[]; error: string[] } } {
-  const lines = { stdout: [] as string[], info: [] as string[], error: [] as string[] };
-  return {
-    lines,
-    stdout: (l) => lines.stdout.push(l),
-    info: (l) => lines.info.push(l),
-    error: (l) => lines.error.push(l),
-  };
-}

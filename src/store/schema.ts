@@ -9,7 +9,6 @@ export const STORE_VERSION = 2;
  * again later; `gone` was removed from the folder, its slide's labels and history kept.
  */
 export const fileStateSchema = z.enum(['queued', 'duplicate', 'rejected', 'changed', 'gone']);
-export const FILE_STATES = fileStateSchema.options;
 export type FileState = z.infer<typeof fileStateSchema>;
 
 export const fileEntrySchema = z.object({
@@ -109,13 +108,6 @@ export const storeSchema = z.object({
   journalHead: z.object({ seq: z.number().int(), hash: z.string() }),
 });
 export type StoreData = z.infer<typeof storeSchema>;
-
-/** The store as read for a screen: its data, and the live leases (kept beside it, in leases/). */
-export type StoreView = StoreData & { leases: Record<string, Lease> };
-
-export function emptyView(): StoreView {
-  return { ...emptyStore(), leases: bareRecord() };
-}
 
 export function emptyStore(): StoreData {
   return { schemaVersion: STORE_VERSION, files: bareRecord(), slides: bareRecord(), predictions: bareRecord(), decisions: bareRecord(), journalHead: { seq: 0, hash: '' } };
