@@ -41,6 +41,19 @@ describe('evidence boxes: the cells under the map', () => {
     for (const b of two) expect([b.x, b.y, b.x + b.w, b.y + b.h].every((v) => v >= 0 && v <= 1)).toBe(true);
   });
 
+  it('counts each part of the map in one box only, where neighbouring cells’ boxes overlap', () => {
+    const image = field([
+      [38, 48, 8],
+      [60, 48, 8],
+    ]);
+    const right = mapAt(60, 48, 12);
+    const both = Float32Array.from(mapAt(38, 48, 12), (v, p) => Math.max(v, right[p]));
+    const boxes = evidenceBoxes(both, image, SIZE);
+    expect(boxes).toHaveLength(2);
+    expect(boxes[0].x + boxes[0].w > boxes[1].x && boxes[1].x + boxes[1].w > boxes[0].x).toBe(true); // they overlap
+    expect(boxes[0].share + boxes[1].share).toBeLessThanOrEqual(1.0001);
+  });
+
   it('without a stained cell (a blank field), boxes the map’s peak', () => {
     const [box] = evidenceBoxes(mapAt(30, 70, 5), field([]), SIZE);
     expect(holds(box, 30, 70)).toBe(true);
@@ -51,6 +64,7 @@ describe('evidence boxes: the cells under the map', () => {
   const segmented = path.resolve('../shared/data/taleqani-segmented');
   it.skipIf(!fs.existsSync(segmented))('on Taleqani slides, the boxes sit on the white cells the segmented twins cut out (≥ 80%)', async () => {
     let [on, boxes] = [0, 0];
+    const shareSums: number[] = [];
     for (const cls of ['Benign', 'Early', 'Pre', 'Pro']) {
       for (const f of fs.readdirSync(path.join(data, cls)).filter((_, i) => i % 60 === 0)) {
         const rgb = (file: string) => sharp(file).resize(224, 224, { fit: 'fill' }).removeAlpha().raw().toBuffer();
@@ -72,6 +86,7 @@ describe('evidence boxes: the cells under the map', () => {
       }
     }
     console.log(`evidence boxes on a segmented white cell: ${on}/${boxes}`);
+    expect(Math.max(...shareSums)).toBeLessThanOrEqual(1.0001); // each pixel of the map counted in one box at most
     expect(boxes).toBeGreaterThan(60);
     expect(on / boxes).toBeGreaterThanOrEqual(0.8);
   });

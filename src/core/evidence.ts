@@ -70,6 +70,30 @@ function shareIn(map: Float32Array, size: number, total: number, x0: number, y0:
   return total > 0 ? sum / total : 0;
 }
 
+/**
+ * The boxes' shares with each pixel counted once, for the box with the most of the map that holds it (boxes
+ * of neighbouring cells overlap: counted in each, three shares once added up to 139%), most first again.
+ */
+function withoutOverlap(cells: EvidenceBox[], map: Float32Array, size: number, total: number): EvidenceBox[] {
+  const counted = new Uint8Array(size * size);
+  const pixels = (v: number) => Math.round(v * size);
+  return cells
+    .map((c) => {
+      let sum = 0;
+      const [x0, y0] = [pixels(c.x), pixels(c.y)];
+      const [x1, y1] = [Math.min(size, x0 + pixels(c.w)), Math.min(size, y0 + pixels(c.h))];
+      for (let y = y0; y < y1; y++)
+        for (let x = x0; x < x1; x++) {
+          const p = y * size + x;
+          if (counted[p]) continue;
+          counted[p] = 1;
+          sum += Math.max(0, map[p]);
+        }
+      return { ...c, share: total > 0 ? sum / total : 0 };
+    })
+    .sort((a, b) => b.share - a.share);
+}
+
 /** The map's mass in the BLOCK × BLOCK block at (x, y). */
 function blockMass(map: Float32Array, size: number, x: number, y: number): number {
   let sum = 0;
@@ -124,7 +148,9 @@ export function evidenceBoxes(map: Float32Array, image: Float32Array, size: numb
       return { ...box, share: shareIn(map, size, total, x0, y0, Math.min(size, x0 + w), Math.min(size, y0 + w)) };
     })
     .sort((a, b) => b.share - a.share);
-  const shown = cells.filter((c, i) => i === 0 || c.share >= MIN_SHARE).slice(0, most);
+  const shown = withoutOverlap(cells, map, size, total)
+    .filter((c, i) => i === 0 || c.share >= MIN_SHARE)
+    .slice(0, most);
   return shown.length ? shown : [peakBox(map, size, total)];
 }
 
