@@ -37,33 +37,15 @@ export class FrameDiff {
     const erasedLines = erase.startsWith(`${ESC}[2J`) ? null : erase.split(`${ESC}[2K`).length - 1;
     const sameShape = previous && previous.length === next.length && (erasedLines === null || erasedLines === previous.length);
     if (!sameShape || body.includes(ESC + '[2J')) return { text: chunk, picturesErased: body.includes(BLANK) };
-    const erased = next.some((l, i) => l !== previous[i] && afterPictures(previous[i], l) === null && (l.includes(BLANK) || previous[i].includes(BLANK)));
-    return { text: start + this.changedLines(previous, next) + end, picturesErased: erased };
+    // Each changed line: written from its pictures' edge on (tail), or whole (null).
+    const tails = next.map((l, i) => (l === previous[i] ? undefined : afterPictures(previous[i], l)));
+    const erased = next.some((l, i) => tails[i] === null && (l.includes(BLANK) || previous[i].includes(BLANK)));
+    return { text: start + changedLines(next, tails) + end, picturesErased: erased };
   }
 
   /** Forgets the last frame (the screen was cleared or resized behind Ink's back): the next one goes out whole. */
   reset(): void {
     this.lines = null;
-  }
-
-  /**
-   * From the cursor on the frame's last line (where Ink leaves it) up to the first, each changed line
-   * erased whole and written (erasing first: a line as wide as the terminal leaves the cursor on its last
-   * column, where an erase to the end would take its last character), back down to the last line. A line
-   * that changed only right of its pictures is written from there, so the pictures stay.
-   */
-  private changedLines(previous: string[], next: string[]): string {
-    const last = next.length - 1;
-    const down = (rows: number) => (rows ? `${ESC}[${rows}B` : '');
-    let out = last > 0 ? `${ESC}[${last}A` : '';
-    let row = 0;
-    for (let i = 0; i <= last; i++) {
-      if (next[i] === previous[i]) continue;
-      const tail = afterPictures(previous[i], next[i]);
-      out += down(i - row) + (tail === null ? `\r${ESC}[2K${next[i]}` : `\r${tail.column ? `${ESC}[${tail.column}C` : ''}${ESC}[0m${ESC}[K${tail.text}`);
-      row = i;
-    }
-    return `${out}${down(last - row)}\r`;
   }
 }
 
@@ -82,4 +64,24 @@ function afterPictures(previous: string, next: string): { column: number; text: 
   const shown = next.slice(0, cut).replace(ESCAPES, '');
   if (![...shown].every((c) => c === BLANK || (c >= ' ' && c <= '~'))) return null;
   return { column: [...shown].length, text: next.slice(cut) };
+}
+
+/**
+ * From the cursor on the frame's last line (where Ink leaves it) up to the first, each changed line
+ * erased whole and written (erasing first: a line as wide as the terminal leaves the cursor on its last
+ * column, where an erase to the end would take its last character), back down to the last line. A line
+ * that changed only right of its pictures is written from there, so the pictures stay.
+ */
+function changedLines(next: string[], tails: Array<{ column: number; text: string } | null | undefined>): string {
+  const last = next.length - 1;
+  const down = (rows: number) => (rows ? `${ESC}[${rows}B` : '');
+  let out = last > 0 ? `${ESC}[${last}A` : '';
+  let row = 0;
+  for (let i = 0; i <= last; i++) {
+    const tail = tails[i];
+    if (tail === undefined) continue;
+    out += down(i - row) + (tail === null ? `\r${ESC}[2K${next[i]}` : `\r${tail.column ? `${ESC}[${tail.column}C` : ''}${ESC}[0m${ESC}[K${tail.text}`);
+    row = i;
+  }
+  return `${out}${down(last - row)}\r`;
 }
